@@ -1,0 +1,259 @@
+"""The backend interface: a few primitives every backend implements, the rest derived.
+
+Paths given to a backend are already normalised, mount-relative POSIX strings
+(``''`` is the mount root); backends never see ``..``. A backend never imports the
+manager or the node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ..capabilities import BackendCapabilities
+from ..errors import CapabilityError
+
+__all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend"]
+
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """One stat of a file or directory, as cheap as the backend can give it."""
+
+    path: str
+    is_dir: bool
+    size: int
+    mtime: float | None = None
+    etag: str | None = None  # opaque version token from the server, unquoted
+    md5: str | None = None  # content MD5 (hex) when the server stores one
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+class StorageBackend(ABC):
+    """Abstract base of all backends.
+
+    Subclasses implement :meth:`info`, :meth:`open`, :meth:`list_dir`, :meth:`delete` and
+    :meth:`mkdir` (and override anything they can do faster); everything else has a
+    default built on those.
+    """
+
+    protocol: str = "abstract"
+    mount_name: str = ""
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return BackendCapabilities()
+
+    def describe(self) -> str:
+        """How error messages name this mount."""
+        return f"mount '{self.mount_name}' ({self.protocol})" if self.mount_name else self.protocol
+
+    # ------------------------------------------------------------------ primitives
+    @abstractmethod
+    def info(self, path: str) -> EntryInfo:
+        """Stat ``path``; raise ``FileNotFoundError`` when it does not exist."""
+
+    @abstractmethod
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        """Open a file object."""
+
+    @abstractmethod
+    def list_dir(self, path: str) -> list[str]:
+        """Names (not paths) of the entries of a directory."""
+
+    @abstractmethod
+    def delete(self, path: str, recursive: bool = False) -> None:
+        """Remove a file or directory; a missing path is a no-op."""
+
+    @abstractmethod
+    def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create a directory."""
+
+    def check_write_allowed(self) -> None:
+        """Raise ``StoragePermissionError`` when this mount refuses writes (permission layer)."""
+
+    def check_delete_allowed(self) -> None:
+        """Raise ``StoragePermissionError`` when this mount refuses deletes (permission layer)."""
+
+    # ------------------------------------------------------------------ derived state
+    def exists(self, path: str) -> bool:
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def is_file(self, path: str) -> bool:
+        try:
+            return not self.info(path).is_dir
+        except FileNotFoundError:
+            return False
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self.info(path).is_dir
+        except FileNotFoundError:
+            return False
+
+    def size(self, path: str) -> int:
+        entry = self.info(path)
+        if entry.is_dir:
+            raise ValueError(f"Cannot get size of a directory: {path!r}")
+        return entry.size
+
+    def mtime(self, path: str) -> float:
+        entry = self.info(path)
+        if entry.mtime is None:
+            import time
+
+            return time.time()
+        return entry.mtime
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        """The entries of a directory with their stats (one listing where possible)."""
+        prefix = f"{path}/" if path else ""
+        return [self.info(prefix + name) for name in self.list_dir(path)]
+
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        """Every file below ``path``, depth-first, directories included as entries."""
+        for entry in self.list_detail(path):
+            yield entry
+            if entry.is_dir:
+                yield from self.walk_files(entry.path)
+
+    # ------------------------------------------------------------------ content
+    def read_bytes(self, path: str) -> bytes:
+        with self.open(path, "rb") as fh:
+            return fh.read()
+
+    def read_text(self, path: str, encoding: str = "utf-8") -> str:
+        return self.read_bytes(path).decode(encoding)
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` without reading the rest of the file."""
+        with self.open(path, "rb") as fh:
+            fh.seek(start)
+            return fh.read(end - start)
+
+    def write_bytes(self, path: str, data: bytes) -> str | None:
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if parent:
+            self.mkdir(parent, parents=True, exist_ok=True)
+        with self.open(path, "wb") as fh:
+            fh.write(data)
+        return None
+
+    def write_text(self, path: str, text: str, encoding: str = "utf-8") -> str | None:
+        return self.write_bytes(path, text.encode(encoding))
+
+    def write_stream(self, path: str, chunks: Any) -> str | None:
+        """Write an iterable of byte chunks (never holding the whole content)."""
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if parent:
+            self.mkdir(parent, parents=True, exist_ok=True)
+        with self.open(path, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        return None
+
+    def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        with self.open(path, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+
+    # ------------------------------------------------------------------ hashing
+    def get_hash(self, path: str) -> str | None:
+        """A stored content MD5 (no download), or ``None``."""
+        return None
+
+    def compute_md5(self, path: str) -> str:
+        digest = hashlib.md5()
+        for chunk in self.iter_bytes(path):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    # ------------------------------------------------------------------ copy
+    def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """Copy a file or tree to ``dest_backend``; returns the new dest path or None."""
+        if self.is_dir(src_path):
+            if not dest_backend.exists(dest_path):
+                dest_backend.mkdir(dest_path, parents=True, exist_ok=True)
+            for name in self.list_dir(src_path):
+                src_child = f"{src_path}/{name}" if src_path else name
+                dest_child = f"{dest_path}/{name}" if dest_path else name
+                self.copy(src_child, dest_backend, dest_child)
+            return None
+        if dest_path and dest_backend.is_dir(dest_path):
+            dest_path = f"{dest_path}/{src_path.rsplit('/', 1)[-1]}"
+        return dest_backend.write_stream(dest_path, self.iter_bytes(src_path))
+
+    def server_side_copy(self, src_path: str, dest_path: str) -> bool:
+        """Copy inside this backend without moving bytes through us; False if unsupported."""
+        return False
+
+    # ------------------------------------------------------------------ optional features
+    def get_metadata(self, path: str) -> dict[str, str]:
+        return {}
+
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        raise CapabilityError(f"{type(self).__name__} does not support metadata operations")
+
+    def get_versions(self, path: str) -> list[dict[str, Any]]:
+        return []
+
+    def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
+        raise CapabilityError(f"{self.describe()} does not support versioning")
+
+    def delete_version(self, path: str, version_id: str) -> None:
+        raise CapabilityError(f"{self.describe()} does not support version deletion")
+
+    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
+        return None
+
+    def internal_url(self, path: str, nocache: bool = False) -> str | None:
+        return None
+
+    def os_path(self, path: str) -> str | None:
+        """The real filesystem path when the bytes live on local disk, else ``None``."""
+        return None
+
+    @contextlib.contextmanager
+    def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
+        """A local file holding the content: downloaded before, uploaded after (``w``/``rw``)."""
+        suffix = os.path.splitext(path)[1]
+        fd, tmp = tempfile.mkstemp(suffix=suffix)
+        os.close(fd)
+        try:
+            if mode in ("r", "rw") and self.is_file(path):
+                with self.open(path, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst, CHUNK_SIZE)
+            yield tmp
+            if mode in ("w", "rw"):
+                with open(tmp, "rb") as fh:
+                    self.write_stream(path, iter(lambda: fh.read(CHUNK_SIZE), b""))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def close(self) -> None:
+        """Release connections; the backend may not be used afterwards."""
+
+
+def text_wrapper(raw: IO[bytes], mode: str, encoding: str | None = None) -> IO[Any]:
+    """Wrap a binary file object for a text mode."""
+    if "b" in mode:
+        return raw
+    return io.TextIOWrapper(raw, encoding=encoding or "utf-8")

@@ -1,0 +1,262 @@
+"""Backends built on an fsspec filesystem: the engine behind every non-local mount.
+
+:class:`FsspecBackend` maps the backend primitives onto one fsspec filesystem rooted at a
+prefix. Per-service modules (``s3``, ``gcs``, ``azure``...) build the filesystem, declare
+capabilities and override what their service does better (metadata, versions, signing).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from ..capabilities import BackendCapabilities
+from ..errors import CapabilityError, StoragePermissionError
+from .base import EntryInfo, StorageBackend
+
+__all__ = ["FsspecBackend", "info_mtime"]
+
+_MTIME_KEYS = (
+    "mtime",
+    "LastModified",
+    "last_modified",
+    "modified",
+    "updated",
+    "created",
+    "timeCreated",
+    "creation_time",
+)
+
+
+def info_mtime(info: dict[str, Any]) -> float | None:
+    """The modification time of an fsspec info dict, as a Unix timestamp."""
+    for key in _MTIME_KEYS:
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return None
+
+
+def _is_md5_hex(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def info_md5(info: dict[str, Any]) -> str | None:
+    """A content MD5 stored by the service (S3 single-part ETag, GCS md5Hash, Azure content_md5)."""
+    etag = info.get("ETag") or info.get("etag")
+    if isinstance(etag, str) and _is_md5_hex(etag.strip('"').lower()):
+        return etag.strip('"').lower()
+    md5_b64 = info.get("md5Hash")
+    if isinstance(md5_b64, str):
+        with contextlib.suppress(binascii.Error, ValueError):
+            return base64.b64decode(md5_b64).hex()
+    settings = info.get("content_settings")
+    raw = settings.get("content_md5") if isinstance(settings, dict) else info.get("content_md5")
+    if isinstance(raw, (bytes, bytearray)) and len(raw) == 16:
+        return bytes(raw).hex()
+    return None
+
+
+class FsspecBackend(StorageBackend):
+    """A mount over ``fs`` rooted at ``root`` (a bucket, container, share or directory)."""
+
+    default_capabilities = BackendCapabilities()
+
+    def __init__(
+        self,
+        fs: Any,
+        root: str = "",
+        protocol: str | None = None,
+        mount_name: str = "",
+        capabilities: BackendCapabilities | None = None,
+    ) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/") if root not in ("", "/") else root
+        self.protocol = protocol or _protocol_name(fs)
+        self.mount_name = mount_name
+        self._capabilities = capabilities or self.default_capabilities
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return self._capabilities
+
+    # ------------------------------------------------------------------ path mapping
+    def _full(self, path: str) -> str:
+        if not path:
+            return self.root or ""
+        if not self.root:
+            return path
+        if self.root == "/":
+            return "/" + path
+        return f"{self.root}/{path}"
+
+    def _rel(self, full: str) -> str:
+        full = full.rstrip("/")
+        root = self.fs._strip_protocol(self.root).rstrip("/") if self.root else ""
+        stripped = self.fs._strip_protocol(full).rstrip("/")
+        if root and stripped.startswith(root):
+            stripped = stripped[len(root) :]
+        return stripped.strip("/")
+
+    def _entry(self, info: dict[str, Any], path: str | None = None) -> EntryInfo:
+        is_dir = info.get("type") == "directory"
+        etag = info.get("ETag") or info.get("etag")
+        return EntryInfo(
+            path=self._rel(info["name"]) if path is None else path,
+            is_dir=is_dir,
+            size=0 if is_dir else int(info.get("size") or 0),
+            mtime=info_mtime(info),
+            etag=etag.strip('"') if isinstance(etag, str) else None,
+            md5=None if is_dir else info_md5(info),
+        )
+
+    def _check_writable(self) -> None:
+        if self.capabilities.readonly or not self.capabilities.write:
+            raise StoragePermissionError(f"{self.describe()} is read-only")
+
+    # ------------------------------------------------------------------ primitives
+    def info(self, path: str) -> EntryInfo:
+        return self._entry(self.fs.info(self._full(path)), path)
+
+    def exists(self, path: str) -> bool:
+        return bool(self.fs.exists(self._full(path)))
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        if set(mode) & set("wax+"):
+            self._check_writable()
+            self._ensure_parent(path)
+        return self.fs.open(self._full(path), mode)
+
+    def _ensure_parent(self, path: str) -> None:
+        if "/" in path:
+            with contextlib.suppress(Exception):
+                self.fs.makedirs(self._full(path.rsplit("/", 1)[0]), exist_ok=True)
+
+    def list_dir(self, path: str) -> list[str]:
+        return [entry.name for entry in self.list_detail(path)]
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        full = self._full(path)
+        infos = self.fs.ls(full, detail=True)
+        prefix = f"{path}/" if path else ""
+        own = self.fs._strip_protocol(full).rstrip("/")
+        out = []
+        for info in infos:
+            name = self.fs._strip_protocol(info["name"]).rstrip("/")
+            if name == own:
+                if info.get("type") != "directory":
+                    raise ValueError(f"Not a directory: {path!r}")
+                continue
+            out.append(self._entry(info, prefix + name.rsplit("/", 1)[-1]))
+        return out
+
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        found = self.fs.find(self._full(path), withdirs=True, detail=True)
+        prefix = self._rel(self._full(path))
+        for name in sorted(found):
+            rel = self._rel(name)
+            if rel == prefix:
+                continue
+            yield self._entry(found[name], rel)
+
+    def delete(self, path: str, recursive: bool = False) -> None:
+        self._check_writable()
+        full = self._full(path)
+        if not self.fs.exists(full):
+            return
+        self.fs.rm(full, recursive=recursive or self.fs.isdir(full))
+        with contextlib.suppress(Exception):
+            self.fs.invalidate_cache()
+
+    def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        self._check_writable()
+        full = self._full(path)
+        if self.fs.exists(full):
+            if exist_ok and self.fs.isdir(full):
+                return
+            raise FileExistsError(f"Already exists: {path!r}")
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if parent and not parents and not self.fs.isdir(self._full(parent)):
+            raise FileNotFoundError(f"Parent directory does not exist: {parent!r}")
+        self.fs.makedirs(full, exist_ok=True)
+
+    # ------------------------------------------------------------------ content
+    def read_bytes(self, path: str) -> bytes:
+        full = self._full(path)
+        if self.fs.isdir(full):
+            raise IsADirectoryError(f"Is a directory: {path!r}")
+        return bytes(self.fs.cat_file(full))
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        return bytes(self.fs.cat_file(self._full(path), start=start, end=end))
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        self._check_writable()
+        self._ensure_parent(path)
+        self.fs.pipe_file(self._full(path), data)
+        self._invalidate(path)
+
+    def write_stream(self, path: str, chunks: Any) -> None:
+        super().write_stream(path, chunks)
+        self._invalidate(path)
+
+    def _invalidate(self, path: str) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.invalidate_cache(self._full(path))
+
+    def get_hash(self, path: str) -> str | None:
+        return self.info(path).md5 if self.capabilities.hash_on_metadata else None
+
+    # ------------------------------------------------------------------ copy
+    def server_side_copy(self, src_path: str, dest_path: str) -> bool:
+        if not self.capabilities.copy_optimization:
+            return False
+        self._check_writable()
+        self.fs.copy(self._full(src_path), self._full(dest_path))
+        self._invalidate(dest_path)
+        return True
+
+    def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        same_fs = isinstance(dest_backend, FsspecBackend) and dest_backend.fs is self.fs
+        if same_fs and self.capabilities.copy_optimization and not self.is_dir(src_path):
+            target = dest_path
+            if dest_path and dest_backend.is_dir(dest_path):
+                target = f"{dest_path}/{src_path.rsplit('/', 1)[-1]}"
+            self.fs.copy(self._full(src_path), dest_backend._full(target))  # type: ignore[attr-defined]
+            dest_backend._invalidate(target)  # type: ignore[attr-defined]
+            return None
+        return super().copy(src_path, dest_backend, dest_path)
+
+    # ------------------------------------------------------------------ metadata / urls
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        if not self.exists(path):
+            raise FileNotFoundError(f"File not found: {path!r}")
+        if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+        ):
+            raise ValueError("metadata must be a dict of str to str")
+        raise CapabilityError(f"{self.protocol} backend does not support metadata operations")
+
+    def get_metadata(self, path: str) -> dict[str, str]:
+        self.info(path)
+        return {}
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.invalidate_cache()
+
+
+def _protocol_name(fs: Any) -> str:
+    proto = getattr(fs, "protocol", "fsspec")
+    return proto[0] if isinstance(proto, (tuple, list)) else str(proto)

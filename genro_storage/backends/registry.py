@@ -1,0 +1,174 @@
+"""Backend types: the keys each needs, the module that builds it, the extra that installs it.
+
+Key validation happens here, before any driver import, so a missing key is reported even
+when the driver is not installed. Driver modules load lazily; a missing dependency raises
+:class:`~genro_storage.errors.MissingDependencyError` naming the ``pip install`` that fixes it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import MissingDependencyError, StorageConfigError, UnknownBackendError
+from .base import StorageBackend
+
+__all__ = ["BACKENDS", "BackendSpec", "create_backend", "spec_for"]
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """How to build one backend type."""
+
+    type: str
+    label: str  # how messages name it: "S3 storage 'x' missing required field: 'bucket'"
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    module: str = ""  # genro_storage.backends.<module>, exposing create(config, mount_name)
+    imports: tuple[str, ...] = ()  # third-party modules the driver needs
+    extra: str | None = None  # pip extra that installs them
+
+    def install_hint(self) -> str:
+        return f"pip install 'genro-storage[{self.extra}]'" if self.extra else ""
+
+
+_SPECS = [
+    BackendSpec("local", "Local", ("path",), (), "local"),
+    BackendSpec("memory", "Memory", (), ("base_path",), "memory"),
+    BackendSpec("base64", "Base64", (), (), "base64"),
+    BackendSpec(
+        "s3",
+        "S3",
+        ("bucket",),
+        (
+            "prefix",
+            "region",
+            "anon",
+            "key",
+            "secret",
+            "endpoint_url",
+            "token",
+            "client_kwargs",
+            "config_kwargs",
+            "version_aware",
+        ),
+        "s3",
+        ("s3fs",),
+        "s3",
+    ),
+    BackendSpec(
+        "gcs",
+        "GCS",
+        ("bucket",),
+        ("prefix", "token", "project", "endpoint_url"),
+        "gcs",
+        ("gcsfs",),
+        "gcs",
+    ),
+    BackendSpec(
+        "azure",
+        "Azure",
+        ("container", "account_name"),
+        ("account_key", "sas_token", "connection_string", "prefix"),
+        "azure",
+        ("adlfs",),
+        "azure",
+    ),
+    BackendSpec(
+        "http", "HTTP", ("base_url",), ("headers",), "http", ("aiohttp", "requests"), "http"
+    ),
+    BackendSpec(
+        "smb",
+        "SMB",
+        ("host", "share"),
+        ("path", "username", "password", "domain", "port"),
+        "smb",
+        ("smbprotocol",),
+        "smb",
+    ),
+    BackendSpec(
+        "sftp",
+        "SFTP",
+        ("host", "username"),
+        ("path", "password", "port", "key_filename", "passphrase", "timeout"),
+        "sftp",
+        ("paramiko",),
+        "sftp",
+    ),
+    BackendSpec("zip", "ZIP", ("file",), ("mode", "target_protocol", "target_options"), "archives"),
+    BackendSpec(
+        "tar", "TAR", ("file",), ("compression", "target_protocol", "target_options"), "archives"
+    ),
+    BackendSpec("git", "Git", ("path",), ("ref", "fo"), "git", ("pygit2",), "git"),
+    BackendSpec(
+        "github",
+        "GitHub",
+        ("org", "repo"),
+        ("sha", "ref", "username", "token", "api_url"),
+        "github",
+        ("requests",),
+        "github",
+    ),
+    BackendSpec(
+        "webdav",
+        "WebDAV",
+        ("url",),
+        ("username", "password", "token", "cert", "verify_ssl", "path"),
+        "webdav",
+        ("webdav4",),
+        "webdav",
+    ),
+    BackendSpec(
+        "libarchive",
+        "LibArchive",
+        ("file",),
+        ("target_protocol", "target_options"),
+        "libarchive",
+        ("libarchive",),
+        "libarchive",
+    ),
+]
+
+BACKENDS: dict[str, BackendSpec] = {spec.type: spec for spec in _SPECS}
+
+
+def spec_for(type_name: str, mount_name: str) -> BackendSpec:
+    try:
+        return BACKENDS[type_name]
+    except (KeyError, TypeError):
+        known = ", ".join(BACKENDS)
+        raise UnknownBackendError(
+            f"Unknown storage type '{type_name}' for mount '{mount_name}'. Supported types: {known}"
+        ) from None
+
+
+def check_required(spec: BackendSpec, config: Mapping[str, Any], mount_name: str) -> None:
+    for key in spec.required:
+        if key not in config or config[key] is None:
+            raise StorageConfigError(
+                f"{spec.label} storage '{mount_name}' missing required field: '{key}'"
+            )
+
+
+def _import_driver(spec: BackendSpec, mount_name: str) -> None:
+    for module in spec.imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"Mount '{mount_name}' of type '{spec.type}' needs the '{module}' package, "
+                f"which is not installed ({exc}). Fix: {spec.install_hint()}"
+            ) from exc
+
+
+def create_backend(config: Mapping[str, Any], mount_name: str) -> StorageBackend:
+    """Validate ``config`` for its type and build the backend."""
+    spec = spec_for(config.get("type"), mount_name)  # type: ignore[arg-type]
+    check_required(spec, config, mount_name)
+    _import_driver(spec, mount_name)
+    module = importlib.import_module(f"genro_storage.backends.{spec.module}")
+    backend: StorageBackend = module.create(dict(config), mount_name)
+    backend.mount_name = mount_name
+    return backend

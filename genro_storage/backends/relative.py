@@ -1,0 +1,211 @@
+"""Relative mounts and the permission layer.
+
+``{'name': 'child', 'path': 'parent:sub/dir', 'permissions': 'readonly'}`` makes a mount
+that acts on ``parent:sub/dir/...`` with restricted rights. A ``permissions`` key on an
+ordinary mount wraps it in the same layer with an empty prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import IO, Any, Literal
+
+from ..capabilities import BackendCapabilities
+from ..errors import StoragePermissionError
+from .base import EntryInfo, StorageBackend
+
+__all__ = ["PERMISSION_LEVELS", "PermissionLevel", "RelativeMountBackend"]
+
+PermissionLevel = Literal["readonly", "readwrite", "delete"]
+PERMISSION_LEVELS: tuple[str, ...] = ("readonly", "readwrite", "delete")
+_WRITE_CHARS = set("wax+")
+
+
+class RelativeMountBackend(StorageBackend):
+    """Delegates to ``parent`` under ``prefix``, enforcing ``permissions``."""
+
+    def __init__(
+        self,
+        parent: StorageBackend,
+        prefix: str = "",
+        permissions: PermissionLevel = "delete",
+        mount_name: str = "",
+    ) -> None:
+        self.parent = parent
+        self.prefix = prefix.rstrip("/")
+        self.permissions = permissions
+        self.mount_name = mount_name
+        self.protocol = parent.protocol
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return self.parent.capabilities
+
+    @property
+    def base_path(self) -> Any:
+        return getattr(self.parent, "base_path", None)
+
+    def _p(self, path: str) -> str:
+        if not self.prefix:
+            return path
+        return f"{self.prefix}/{path}" if path else self.prefix
+
+    def _unprefix(self, path: str) -> str:
+        if self.prefix and path.startswith(self.prefix + "/"):
+            return path[len(self.prefix) + 1 :]
+        return "" if path == self.prefix else path
+
+    def check_write_allowed(self) -> None:
+        self.require_write()
+        self.parent.check_write_allowed()
+
+    def check_delete_allowed(self) -> None:
+        self.require_delete()
+        self.parent.check_delete_allowed()
+
+    def require_write(self) -> None:
+        if self.permissions == "readonly":
+            raise StoragePermissionError(
+                f"Mount is read-only: '{self.mount_name}' does not allow writes"
+            )
+
+    def require_delete(self) -> None:
+        if self.permissions != "delete":
+            raise StoragePermissionError(
+                f"Mount '{self.mount_name}' does not have delete permission "
+                f"(current: {self.permissions})"
+            )
+
+    # ------------------------------------------------------------------ reads
+    def info(self, path: str) -> EntryInfo:
+        entry = self.parent.info(self._p(path))
+        return EntryInfo(
+            path=path,
+            is_dir=entry.is_dir,
+            size=entry.size,
+            mtime=entry.mtime,
+            etag=entry.etag,
+            md5=entry.md5,
+        )
+
+    def exists(self, path: str) -> bool:
+        return self.parent.exists(self._p(path))
+
+    def is_file(self, path: str) -> bool:
+        return self.parent.is_file(self._p(path))
+
+    def is_dir(self, path: str) -> bool:
+        return self.parent.is_dir(self._p(path))
+
+    def size(self, path: str) -> int:
+        return self.parent.size(self._p(path))
+
+    def mtime(self, path: str) -> float:
+        return self.parent.mtime(self._p(path))
+
+    def list_dir(self, path: str) -> list[str]:
+        return self.parent.list_dir(self._p(path))
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        prefix = f"{path}/" if path else ""
+        return [
+            EntryInfo(prefix + e.name, e.is_dir, e.size, e.mtime, e.etag, e.md5)
+            for e in self.parent.list_detail(self._p(path))
+        ]
+
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        for e in self.parent.walk_files(self._p(path)):
+            yield EntryInfo(self._unprefix(e.path), e.is_dir, e.size, e.mtime, e.etag, e.md5)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.parent.read_bytes(self._p(path))
+
+    def read_text(self, path: str, encoding: str = "utf-8") -> str:
+        return self.parent.read_text(self._p(path), encoding)
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        return self.parent.read_range(self._p(path), start, end)
+
+    def iter_bytes(self, path: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        return self.parent.iter_bytes(self._p(path), chunk_size)
+
+    def get_hash(self, path: str) -> str | None:
+        return self.parent.get_hash(self._p(path))
+
+    def compute_md5(self, path: str) -> str:
+        return self.parent.compute_md5(self._p(path))
+
+    def get_metadata(self, path: str) -> dict[str, str]:
+        return self.parent.get_metadata(self._p(path))
+
+    def get_versions(self, path: str) -> list[dict[str, Any]]:
+        return self.parent.get_versions(self._p(path))
+
+    def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
+        return self.parent.open_version(self._p(path), version_id, mode)
+
+    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
+        return self.parent.url(self._p(path), expires_in, **kwargs)
+
+    def internal_url(self, path: str, nocache: bool = False) -> str | None:
+        return self.parent.internal_url(self._p(path), nocache)
+
+    def os_path(self, path: str) -> str | None:
+        return self.parent.os_path(self._p(path))
+
+    # ------------------------------------------------------------------ writes
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:
+        if _WRITE_CHARS & set(mode):
+            self.require_write()
+        return self.parent.open(self._p(path), mode, **kwargs)
+
+    def write_bytes(self, path: str, data: bytes) -> str | None:
+        self.require_write()
+        return self.parent.write_bytes(self._p(path), data)
+
+    def write_text(self, path: str, text: str, encoding: str = "utf-8") -> str | None:
+        self.require_write()
+        return self.parent.write_text(self._p(path), text, encoding)
+
+    def write_stream(self, path: str, chunks: Any) -> str | None:
+        self.require_write()
+        return self.parent.write_stream(self._p(path), chunks)
+
+    def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
+        self.require_write()
+        self.parent.mkdir(self._p(path), parents, exist_ok)
+
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        self.require_write()
+        self.parent.set_metadata(self._p(path), metadata)
+
+    def delete(self, path: str, recursive: bool = False) -> None:
+        self.require_delete()
+        self.parent.delete(self._p(path), recursive)
+
+    def delete_version(self, path: str, version_id: str) -> None:
+        self.require_delete()
+        self.parent.delete_version(self._p(path), version_id)
+
+    def server_side_copy(self, src_path: str, dest_path: str) -> bool:
+        self.require_write()
+        return self.parent.server_side_copy(self._p(src_path), self._p(dest_path))
+
+    def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        target = dest_backend
+        while isinstance(target, RelativeMountBackend):
+            target.require_write()
+            dest_path = target._p(dest_path)
+            target = target.parent
+        return self.parent.copy(self._p(src_path), target, dest_path)
+
+    @contextlib.contextmanager
+    def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
+        if mode != "r":
+            self.require_write()
+        with self.parent.local_path(self._p(path), mode) as local:
+            yield local
+
+    def close(self) -> None:
+        """The parent mount stays usable: nothing to release here."""

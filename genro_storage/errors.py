@@ -1,0 +1,88 @@
+"""The one exception tree of genro-storage.
+
+::
+
+    StorageError(Exception)
+    ├── StorageNotFoundError(StorageError, FileNotFoundError)   unknown mount, missing file/bucket
+    ├── StoragePermissionError(StorageError, PermissionError)   readonly mount, denied delete
+    │   ├── CapabilityError                                     backend lacks a capability
+    │   └── StorageAuthError                                    credentials refused by a server
+    ├── StorageConfigError(StorageError, ValueError)            bad mount config (key, file, line)
+    │   ├── UnknownBackendError                                 unknown ``type``
+    │   └── MissingDependencyError(…, ImportError)              optional extra not installed
+    ├── PathTraversalError(StorageError, ValueError)            ``..``, NUL, escapes, encoded forms
+    └── StorageConnectionError(StorageError, ConnectionError)   endpoint unreachable
+
+Every leaf also subclasses the builtin a caller would naturally catch, so code written
+against genro-storage 0.4.2 (``except FileNotFoundError``, ``except ValueError``...) keeps
+working. Client-library errors are mapped into this tree at the backend edge, with the
+mount name in the message.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CapabilityError",
+    "MissingDependencyError",
+    "PathTraversalError",
+    "StorageAuthError",
+    "StorageConfigError",
+    "StorageConnectionError",
+    "StorageError",
+    "StorageNotFoundError",
+    "StoragePermissionError",
+    "UnknownBackendError",
+]
+
+
+class StorageError(Exception):
+    """Base class of every error raised by genro-storage itself."""
+
+
+class StorageNotFoundError(StorageError, FileNotFoundError):
+    """A mount, file, directory or bucket does not exist."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """The operation is not allowed on this mount (readonly, no delete permission...)."""
+
+
+class CapabilityError(StoragePermissionError):
+    """The backend cannot do this at all (versioning on local disk, metadata on SFTP...)."""
+
+
+class StorageAuthError(StoragePermissionError):
+    """The storage server refused the configured credentials."""
+
+
+class StorageConfigError(StorageError, ValueError):
+    """A mount configuration is invalid. The message names the mount, key, file and line."""
+
+
+class UnknownBackendError(StorageConfigError):
+    """The ``type`` (or ``protocol``) of a mount is not a known backend."""
+
+
+class MissingDependencyError(StorageConfigError, ImportError):
+    """A backend's optional dependency is not installed; the message says which extra."""
+
+
+class PathTraversalError(StorageError, ValueError):
+    """A path tries to leave its mount (``..``, NUL bytes, encoded separators, symlinks)."""
+
+
+class StorageConnectionError(StorageError, ConnectionError):
+    """The storage endpoint could not be reached."""
+
+
+class CopyError(StorageError):
+    """Some files of a tree copy failed; ``failures`` lists ``(source fullpath, exception)``."""
+
+    def __init__(self, failures: list[tuple[str, BaseException]]) -> None:
+        self.failures = failures
+        lines = "; ".join(f"{path}: {exc}" for path, exc in failures[:20])
+        more = f" (+{len(failures) - 20} more)" if len(failures) > 20 else ""
+        super().__init__(f"{len(failures)} file(s) failed to copy: {lines}{more}")
+
+
+__all__ += ["CopyError"]

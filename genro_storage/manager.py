@@ -1,0 +1,179 @@
+"""StorageManager: named mounts and the ``node()`` factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from .backends.base import StorageBackend
+from .backends.registry import create_backend
+from .backends.relative import RelativeMountBackend
+from .config import MountConfig, load_source, validate_mount
+from .errors import StorageConfigError, StorageNotFoundError
+from .paths import normalize, split_mount
+
+if TYPE_CHECKING:
+    from .node import StorageNode
+
+__all__ = ["StorageManager"]
+
+ConfigSource = Union[str, Path, list]
+
+
+class StorageManager:
+    """Holds mounts by name and hands out :class:`StorageNode` objects.
+
+    >>> storage = StorageManager()
+    >>> storage.configure([{"name": "scratch", "type": "memory"}])
+    >>> storage.node("scratch:notes/today.txt").fullpath
+    'scratch:notes/today.txt'
+    """
+
+    def __init__(self) -> None:
+        self._mounts: dict[str, StorageBackend] = {}
+        self._configs: dict[str, MountConfig] = {}
+
+    # ------------------------------------------------------------------ configuration
+    def configure(self, source: ConfigSource) -> None:
+        """Add or replace mounts from a list of dicts or a YAML/JSON file (str or Path).
+
+        All or nothing: when any entry is invalid, no mount of this call is applied and
+        the error names the mount, the key and (for files) the file and line.
+        """
+        staged_mounts = dict(self._mounts)
+        staged_configs = dict(self._configs)
+        for entry, origin in load_source(source):
+            mount = validate_mount(entry, origin)
+            backend = self._build(mount, staged_mounts)
+            staged_mounts[mount.name] = backend
+            staged_configs[mount.name] = mount
+        self._mounts, self._configs = staged_mounts, staged_configs
+
+    def add_mount(self, config: dict[str, Any]) -> None:
+        """Add (or replace) one mount."""
+        self.configure([config])
+
+    def remove_mount(self, name: str) -> None:
+        """Forget a mount (its data is untouched); unknown names raise StorageNotFoundError."""
+        if name not in self._mounts:
+            raise self._unknown(name)
+        backend = self._mounts.pop(name)
+        self._configs.pop(name, None)
+        backend.close()
+
+    delete_mount = remove_mount
+
+    def _build(self, mount: MountConfig, mounts: dict[str, StorageBackend]) -> StorageBackend:
+        options = mount.options
+        if mount.is_relative:
+            parent_name, _, subpath = options["path"].partition(":")
+            if parent_name not in mounts:
+                available = ", ".join(f"'{n}'" for n in mounts) or "none"
+                raise StorageConfigError(
+                    f"Parent mount '{parent_name}' not found for relative mount '{mount.name}'. "
+                    f"Available mounts: {available}"
+                )
+            return RelativeMountBackend(
+                mounts[parent_name],
+                subpath.rstrip("/"),
+                options.get("permissions") or "delete",
+                mount.name,
+            )
+        backend = create_backend(options, mount.name)
+        level = options.get("permissions")
+        if level is None:
+            return backend
+        caps = backend.capabilities
+        if caps.readonly and level in ("readwrite", "delete"):
+            raise StorageConfigError(
+                f"Mount '{mount.name}' is read-only: permissions '{level}' cannot be granted"
+            )
+        if not caps.write and level in ("readwrite", "delete"):
+            raise StorageConfigError(
+                f"Mount '{mount.name}' does not support write operations (permissions '{level}')"
+            )
+        if not caps.delete and level == "delete":
+            raise StorageConfigError(
+                f"Mount '{mount.name}' does not support delete operations (permissions '{level}')"
+            )
+        return RelativeMountBackend(backend, "", level, mount.name)
+
+    # ------------------------------------------------------------------ introspection
+    def get_mount_names(self) -> list[str]:
+        return list(self._mounts)
+
+    def has_mount(self, name: str) -> bool:
+        return name in self._mounts
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._mounts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mounts)
+
+    def get_backend(self, name: str) -> StorageBackend:
+        """The backend object of a mount (``StorageNotFoundError`` when unknown)."""
+        try:
+            return self._mounts[name]
+        except KeyError:
+            raise self._unknown(name) from None
+
+    def mount_config(self, name: str) -> dict[str, Any]:
+        """A copy of the options a mount was configured with."""
+        self.get_backend(name)
+        return dict(self._configs[name].options)
+
+    def _unknown(self, name: str) -> StorageNotFoundError:
+        available = ", ".join(self._mounts) or "none"
+        return StorageNotFoundError(
+            f"Mount point '{name}' not found. Available mounts: {available}"
+        )
+
+    def __repr__(self) -> str:
+        names = ", ".join(self._mounts) or "none"
+        return f"StorageManager(mounts=[{names}])"
+
+    def close(self) -> None:
+        """Close every backend (connections, caches)."""
+        for backend in self._mounts.values():
+            backend.close()
+
+    # ------------------------------------------------------------------ nodes
+    def node(
+        self, mount_or_path: str | None = None, *path_parts: str, version: int | str | None = None
+    ) -> StorageNode:
+        """A node for ``'mount:path'``, ``('mount', 'a', 'b')`` or ``('mount:a', 'b')``."""
+        from .node import StorageNode
+
+        if mount_or_path is None and not path_parts:
+            return StorageNode(self, None, None)
+        if not isinstance(mount_or_path, str):
+            raise TypeError(
+                f"node() takes 'mount:path' strings, got {type(mount_or_path).__name__}"
+            )
+        mount, rest = split_mount(mount_or_path)
+        if mount not in self._mounts:
+            raise self._unknown(mount)
+        backend = self._mounts[mount]
+        if backend.protocol == "base64":
+            # the payload is data, not a path: never normalise it
+            for part in path_parts:
+                if not isinstance(part, str):
+                    raise TypeError("path parts must be str")
+            path = "/".join(p for p in (rest, *path_parts) if p)
+        else:
+            path = normalize(*([rest] if rest else []), *path_parts)
+        return StorageNode(self, mount, path, version=version)
+
+    def iternode(self, *nodes: StorageNode) -> StorageNode:
+        """A virtual node reading the concatenation of ``nodes`` (lazily)."""
+        from .virtual import IterNode
+
+        return IterNode(self, list(nodes))
+
+    def diffnode(self, node1: StorageNode, node2: StorageNode) -> StorageNode:
+        """A virtual node reading the unified diff of two text nodes."""
+        from .virtual import DiffNode
+
+        return DiffNode(self, node1, node2)

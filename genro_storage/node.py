@@ -1,0 +1,559 @@
+"""StorageNode: what users hold. Path operations, I/O, copy, hashing, tools and serving."""
+
+from __future__ import annotations
+
+import base64 as _b64
+import contextlib
+import hashlib
+import mimetypes
+import posixpath
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from enum import Enum
+from typing import IO, TYPE_CHECKING, Any
+
+from . import versioning
+from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
+from .capabilities import BackendCapabilities
+from .errors import StorageError
+from .paths import join
+
+if TYPE_CHECKING:
+    from .manager import StorageManager
+
+__all__ = ["SkipStrategy", "StorageNode"]
+
+_WRITE_MODES = ("w", "wb", "a", "ab")
+
+
+class SkipStrategy(str, Enum):
+    """When ``copy_to`` leaves an existing destination file alone."""
+
+    NEVER = "never"
+    EXISTS = "exists"
+    SIZE = "size"
+    HASH = "hash"
+    CUSTOM = "custom"
+
+
+def guess_mimetype(name: str) -> str:
+    """MIME type from the file extension (case-insensitive); octet-stream when unknown."""
+    mime, _ = mimetypes.guess_type(name.lower() if name else name, strict=False)
+    return mime or "application/octet-stream"
+
+
+class StorageNode:
+    """A file or directory at ``mount:path``. Get one from :meth:`StorageManager.node`."""
+
+    def __init__(
+        self,
+        manager: StorageManager,
+        mount_name: str | None,
+        path: str | None,
+        version: int | str | None = None,
+    ) -> None:
+        self._manager = manager
+        self._mount_name = mount_name
+        self._path = path
+        self._version = version
+        self._backend: StorageBackend | None = (
+            manager._mounts[mount_name] if mount_name is not None else None
+        )
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def fullpath(self) -> str:
+        """``'mount:path'`` (``'mount:'`` at the root, ``'None:'`` for virtual nodes)."""
+        return f"{self._mount_name}:{self._path or ''}"
+
+    def __str__(self) -> str:
+        return self.fullpath
+
+    def __repr__(self) -> str:
+        return f"StorageNode('{self.fullpath}')"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StorageNode):
+            return NotImplemented
+        if self.fullpath == other.fullpath:
+            return True
+        try:
+            if not (self.isfile and other.isfile):
+                return False
+            return self.md5hash == other.md5hash
+        except (FileNotFoundError, ValueError):
+            return False
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __truediv__(self, name: str) -> StorageNode:
+        return self.child(name)
+
+    # ------------------------------------------------------------------ path properties
+    @property
+    def path(self) -> str | None:
+        """Path inside the mount ('' at the root); for base64 the payload."""
+        return self._path
+
+    @property
+    def mount_name(self) -> str | None:
+        return self._mount_name
+
+    @property
+    def basename(self) -> str:
+        return (self._path or "").rsplit("/", 1)[-1]
+
+    name = basename
+
+    @property
+    def stem(self) -> str:
+        return posixpath.splitext(self.basename)[0]
+
+    @property
+    def suffix(self) -> str:
+        return posixpath.splitext(self.basename)[1]
+
+    @property
+    def ext(self) -> str:
+        """The extension without its dot (``'pdf'``), ``''`` if none."""
+        return self.suffix[1:]
+
+    def splitext(self) -> tuple[str, str]:
+        """``(fullpath without the extension, extension with dot)``."""
+        base, ext = posixpath.splitext(self._path or "")
+        return f"{self._mount_name}:{base}", ext
+
+    @property
+    def parent(self) -> StorageNode:
+        """The directory above (the root's parent is the root); drops any version."""
+        parent_path = (self._path or "").rsplit("/", 1)[0] if "/" in (self._path or "") else ""
+        return StorageNode(self._manager, self._mount_name, parent_path)
+
+    @property
+    def dirname(self) -> str:
+        """``fullpath`` of the parent directory."""
+        return self.parent.fullpath
+
+    @property
+    def mimetype(self) -> str:
+        return guess_mimetype(self.basename)
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        caps = self._require_backend().capabilities
+        if self._version is not None:
+            return caps.evolve(versioning=False, version_listing=False, version_access=False)
+        return caps
+
+    @property
+    def version(self) -> int | str | None:
+        return self._version
+
+    def child(self, *parts: str) -> StorageNode:
+        """The node at ``self/parts...`` (``..`` is refused)."""
+        return StorageNode(self._manager, self._mount_name, join(self._path or "", *parts))
+
+    # ------------------------------------------------------------------ internals
+    def _require_backend(self) -> StorageBackend:
+        if self._backend is None:
+            raise AttributeError("This node has no backend (virtual or dummy node)")
+        return self._backend
+
+    @property
+    def _p(self) -> str:
+        self._require_backend()
+        return self._path or ""
+
+    def _check_not_snapshot(self) -> None:
+        if self._version is not None:
+            raise ValueError(
+                f"Cannot write to versioned snapshot {self.fullpath} "
+                f"(version={self._version!r}); write to the current node instead"
+            )
+
+    def _adopt(self, new_path: str | None) -> None:
+        """Backends that encode content in the path (base64) return the new path."""
+        if new_path is not None:
+            self._path = new_path
+
+    def stat(self) -> EntryInfo:
+        """Size, mtime, etag, md5 and is_dir in one call (``FileNotFoundError`` if missing)."""
+        return self._require_backend().info(self._p)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def exists(self) -> bool:
+        return self._require_backend().exists(self._p)
+
+    @property
+    def isfile(self) -> bool:
+        return self._require_backend().is_file(self._p)
+
+    @property
+    def isdir(self) -> bool:
+        return self._require_backend().is_dir(self._p)
+
+    @property
+    def size(self) -> int:
+        entry = self.stat()
+        if entry.is_dir:
+            raise ValueError(f"Cannot get size of a directory: {self.fullpath}")
+        return entry.size
+
+    @property
+    def mtime(self) -> float:
+        return self._require_backend().mtime(self._p)
+
+    @property
+    def md5hash(self) -> str:
+        """MD5 hex of the content: the backend's stored MD5 when it has one, else streamed."""
+        backend = self._require_backend()
+        entry = backend.info(self._p)
+        if entry.is_dir:
+            raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
+        if self._version is None:
+            stored = backend.get_hash(self._p)
+            if stored:
+                return stored.lower()
+        digest = hashlib.md5()
+        for chunk in self.iter_bytes():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    # ------------------------------------------------------------------ reading
+    def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
+        """The whole content: ``'r'`` decoded text, ``'rb'`` bytes."""
+        if mode not in ("r", "rb"):
+            raise ValueError(f"Invalid read mode {mode!r}: use 'r' or 'rb'")
+        data = self._read_all()
+        return data if mode == "rb" else data.decode(encoding)
+
+    def _read_all(self) -> bytes:
+        backend = self._require_backend()
+        if self._version is not None:
+            with self._open_version(self._version, "rb") as fh:
+                return bytes(fh.read())
+        return backend.read_bytes(self._p)
+
+    def read_bytes(self) -> bytes:
+        return self._read_all()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self._read_all().decode(encoding)
+
+    def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Stream the content in chunks, never holding the whole file."""
+        if self._version is not None:
+            with self._open_version(self._version, "rb") as fh:
+                while chunk := fh.read(chunk_size):
+                    yield chunk
+            return
+        yield from self._require_backend().iter_bytes(self._p, chunk_size)
+
+    def read_range(self, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` with a ranged read on backends that have one."""
+        return self._require_backend().read_range(self._p, start, end)
+
+    # ------------------------------------------------------------------ writing
+    def write(
+        self,
+        data: str | bytes,
+        mode: str = "w",
+        encoding: str = "utf-8",
+        skip_if_unchanged: bool = False,
+    ) -> bool:
+        """Write the whole content; returns False when skipped as unchanged."""
+        if mode == "w":
+            if not isinstance(data, str):
+                raise TypeError(f"Text mode 'w' requires str, got {type(data).__name__}")
+            payload = data.encode(encoding)
+        elif mode == "wb":
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"Binary mode 'wb' requires bytes, got {type(data).__name__}")
+            payload = bytes(data)
+        else:
+            raise ValueError(f"Invalid write mode {mode!r}: use 'w' or 'wb'")
+        return self._write_payload(payload, skip_if_unchanged)
+
+    def _write_payload(self, payload: bytes, skip_if_unchanged: bool) -> bool:
+        self._check_not_snapshot()
+        backend = self._require_backend()
+        if skip_if_unchanged and self._unchanged(payload):
+            return False
+        self._adopt(backend.write_bytes(self._p, payload))
+        return True
+
+    def _unchanged(self, payload: bytes) -> bool:
+        backend = self._require_backend()
+        if not backend.exists(self._p):
+            return False
+        if backend.capabilities.versioning:
+            current = versioning.latest_etag(self.versions)
+            if current:
+                return current == hashlib.md5(payload).hexdigest()
+        try:
+            stored = backend.get_hash(self._p)
+            if stored:
+                return stored == hashlib.md5(payload).hexdigest()
+            return backend.read_bytes(self._p) == payload
+        except (OSError, StorageError, ValueError):
+            return False
+
+    def write_bytes(self, data: bytes, skip_if_unchanged: bool = False) -> bool:
+        return self.write(data, "wb", skip_if_unchanged=skip_if_unchanged)
+
+    def write_text(
+        self, text: str, encoding: str = "utf-8", skip_if_unchanged: bool = False
+    ) -> bool:
+        return self.write(text, "w", encoding=encoding, skip_if_unchanged=skip_if_unchanged)
+
+    def write_stream(self, chunks: Any) -> None:
+        """Write an iterable of byte chunks (uploads, downloads) without buffering it all."""
+        self._check_not_snapshot()
+        self._adopt(self._require_backend().write_stream(self._p, chunks))
+
+    def open(
+        self, mode: str = "r", version: int | str | None = None, as_of: datetime | None = None
+    ) -> IO[Any]:
+        """Open the file (text mode by default), optionally at a version or date."""
+        backend = self._require_backend()
+        if self._version is not None:
+            if version is not None or as_of is not None:
+                raise ValueError("This node is a versioned snapshot: do not pass version/as_of")
+            if mode in _WRITE_MODES or set(mode) & set("wax+"):
+                self._check_not_snapshot()
+            return self._open_version(self._version, mode)
+        if version is not None and as_of is not None:
+            raise ValueError("Cannot specify both version and as_of")
+        if version is not None or as_of is not None:
+            if not backend.capabilities.versioning:
+                raise PermissionError(
+                    f"Mount '{self._mount_name}' does not support versioning "
+                    f"(capabilities: {backend.capabilities})"
+                )
+            if set(mode) & set("wax+"):
+                raise ValueError("Cannot write to historical versions (read-only)")
+            if as_of is not None:
+                version_id = versioning.resolve_at_date(self.versions, as_of)
+                if version_id is None:
+                    raise FileNotFoundError(f"No version of {self.fullpath} at or before {as_of}")
+                return self._open_version(version_id, mode)
+            return self._open_version(version, mode)  # type: ignore[arg-type]
+        if backend.protocol == "base64" and set(mode) & set("wax+"):
+            return backend.open(self._p, mode, on_write=self._adopt)  # type: ignore[call-arg]
+        return backend.open(self._p, mode)
+
+    def _open_version(self, version: int | str, mode: str) -> IO[Any]:
+        backend = self._require_backend()
+        if isinstance(version, int):
+            version = self._resolve_version_index(version)
+        raw = backend.open_version(self._p, version, "rb")
+        if "b" in mode:
+            return raw
+        import io
+
+        return io.TextIOWrapper(raw, encoding="utf-8")
+
+    # ------------------------------------------------------------------ tree operations
+    def delete(self) -> None:
+        """Remove the file or the whole directory tree; a missing path is a no-op."""
+        self._require_backend().delete(self._p, recursive=True)
+
+    def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        self._require_backend().mkdir(self._p, parents=parents, exist_ok=exist_ok)
+
+    def children(self) -> list[StorageNode]:
+        """One node per directory entry, in the backend's listing order."""
+        return [self.child(name) for name in self._require_backend().list_dir(self._p)]
+
+    def iterdir(self) -> Iterator[StorageNode]:
+        return iter(self.children())
+
+    def walk(self) -> Iterator[tuple[StorageNode, EntryInfo]]:
+        """Every entry below this directory with its stat, from one listing where possible."""
+        for entry in self._require_backend().walk_files(self._p):
+            yield StorageNode(self._manager, self._mount_name, entry.path), entry
+
+    def copy_to(
+        self,
+        dest: StorageNode | str,
+        include: str | list[str] | None = None,
+        exclude: str | list[str] | None = None,
+        filter: Callable[[StorageNode, str], bool] | None = None,
+        skip: SkipStrategy | str = SkipStrategy.NEVER,
+        skip_fn: Callable[[StorageNode, StorageNode], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        on_file: Callable[[StorageNode], None] | None = None,
+        on_skip: Callable[[StorageNode, str], None] | None = None,
+        **options: Any,
+    ) -> StorageNode:
+        """Copy this file or tree to ``dest`` (another mount is fine); returns ``dest``.
+
+        ``skip`` leaves existing destination files alone (``exists``, ``size``, ``hash``,
+        ``custom`` with ``skip_fn``); ``include``/``exclude`` are fnmatch patterns on the
+        relative path; ``progress(done, total)``, ``on_file`` and ``on_skip`` report.
+        Extra options (``max_workers``, ``on_error``) tune the copy engine.
+        """
+        from .copying import copy_node
+
+        return copy_node(
+            self,
+            dest,
+            include=include,
+            exclude=exclude,
+            filter=filter,
+            skip=skip,
+            skip_fn=skip_fn,
+            progress=progress,
+            on_file=on_file,
+            on_skip=on_skip,
+            **options,
+        )
+
+    def move_to(self, dest: StorageNode | str) -> StorageNode:
+        """Copy to ``dest``, delete the source, and point this node at ``dest``."""
+        target = self._manager.node(dest) if isinstance(dest, str) else dest
+        self._require_backend().check_delete_allowed()
+        self.copy_to(target)
+        self.delete()
+        self._mount_name, self._path, self._backend = (
+            target._mount_name,
+            target._path,
+            target._backend,
+        )
+        self._version = None
+        return self
+
+    # ------------------------------------------------------------------ content helpers
+    def to_base64(self, mime: str | None = None, include_uri: bool = True) -> str:
+        """The content as base64, by default as a ``data:<mime>;base64,...`` URI."""
+        if self.isdir:
+            raise ValueError(f"Cannot encode directory as base64: {self.fullpath}")
+        encoded = _b64.b64encode(self._read_all()).decode("ascii")
+        if not include_uri:
+            return encoded
+        return f"data:{mime or guess_mimetype(self.basename)};base64,{encoded}"
+
+    def fill_from_url(self, url: str, timeout: int = 30) -> None:
+        """Download ``url`` (http/https) into this node, streaming."""
+        from .tools import fill_from_url
+
+        fill_from_url(self, url, timeout)
+
+    def zip(self) -> bytes:
+        """A ZIP archive (bytes) of this file or directory."""
+        from .virtual import zip_node
+
+        return zip_node(self)
+
+    def append(self, node: StorageNode) -> None:
+        raise ValueError("append() is only available for iternode (manager.iternode())")
+
+    def extend(self, *nodes: StorageNode) -> None:
+        raise ValueError("extend() is only available for iternode (manager.iternode())")
+
+    # ------------------------------------------------------------------ versioning
+    @property
+    def versions(self) -> list[dict[str, Any]]:
+        """Versions oldest first (S3): version_id, is_latest, last_modified, size, etag."""
+        try:
+            return versioning.sort_versions(self._require_backend().get_versions(self._p))
+        except (OSError, StorageError):
+            return []
+
+    @property
+    def version_count(self) -> int:
+        return len(self.versions)
+
+    def _resolve_version_index(self, index: int) -> str:
+        return versioning.resolve_index(self.versions, index, self.fullpath)
+
+    def _resolve_version_at_date(self, when: datetime) -> str | None:
+        return versioning.resolve_at_date(self.versions, when)
+
+    def compact_versions(self, dry_run: bool = False) -> int:
+        """Delete versions identical to their predecessor; returns how many (would be) removed."""
+        if not self.capabilities.versioning:
+            raise PermissionError(f"{self._mount_name} backend does not support versioning")
+        return versioning.compact(self._require_backend(), self._p, self.versions, dry_run)
+
+    # ------------------------------------------------------------------ metadata, URLs
+    def get_metadata(self) -> dict[str, str]:
+        return self._require_backend().get_metadata(self._p)
+
+    def set_metadata(self, metadata: dict[str, str]) -> None:
+        self._require_backend().set_metadata(self._p, metadata)
+
+    def url(self, expires_in: int = 3600, **kwargs: Any) -> str | None:
+        """A presigned (S3/GCS/Azure) or public (HTTP) URL, else ``None``."""
+        return self._require_backend().url(self._p, expires_in, **kwargs)
+
+    def internal_url(self, nocache: bool = False) -> str | None:
+        return self._require_backend().internal_url(self._p, nocache)
+
+    @property
+    def os_path(self) -> str | None:
+        """The real file path on local disk, or ``None`` for remote mounts."""
+        return self._require_backend().os_path(self._p)
+
+    # ------------------------------------------------------------------ external tools
+    @contextlib.contextmanager
+    def local_path(self, mode: str = "r") -> Iterator[str]:
+        """A local file path for tools: the file itself on local mounts, else a temp copy."""
+        backend = self._require_backend()
+        if mode not in ("r", "w", "rw"):
+            raise ValueError(f"Invalid local_path mode {mode!r}: use 'r', 'w' or 'rw'")
+        if mode != "r":
+            self._check_not_snapshot()
+        if self._version is not None:
+            from .tools import snapshot_local_path
+
+            with snapshot_local_path(self) as local:
+                yield local
+            return
+        with backend.local_path(self._p, mode) as local:
+            yield local
+
+    def call(
+        self,
+        *args: Any,
+        callback: Callable[[], Any] | None = None,
+        async_mode: bool = False,
+        return_output: bool = False,
+        **subprocess_kwargs: Any,
+    ) -> str | None:
+        """Run an external command; node arguments become local paths (uploaded after)."""
+        from .tools import call
+
+        return call(
+            args,
+            callback=callback,
+            async_mode=async_mode,
+            return_output=return_output,
+            **subprocess_kwargs,
+        )
+
+    # ------------------------------------------------------------------ serving
+    def serve(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        download: bool = False,
+        download_name: str | None = None,
+        cache_max_age: int | None = None,
+    ) -> Any:
+        """Answer a WSGI request with this file (ETag, 304, Range, HEAD, streaming)."""
+        from .serving.wsgi import serve_node
+
+        return serve_node(
+            self,
+            environ,
+            start_response,
+            download=download,
+            download_name=download_name,
+            cache_max_age=cache_max_age,
+        )

@@ -1,0 +1,119 @@
+"""The one place where paths are normalised and traversal is refused.
+
+Three entry points, from the most to the least trusting caller:
+
+* :func:`normalize` joins the parts a Python caller gives ``node()``; it drops empty
+  segments (so ``//`` and leading/trailing ``/`` collapse, making every path relative to
+  its mount) and refuses ``..`` in any spelling, NUL bytes and control characters.
+* :func:`from_url_path` takes the raw path of an HTTP request and additionally refuses
+  percent-encoded separators, dots and NULs, backslashes, Windows drive letters and
+  device names, and overlong names, before handing the result to :func:`normalize`.
+* :func:`contain` is the last line for local disks: it resolves symlinks and refuses
+  any result outside the mount root.
+
+All refusals raise :class:`~genro_storage.errors.PathTraversalError` (a ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from .errors import PathTraversalError
+
+__all__ = ["contain", "from_url_path", "join", "normalize", "split_mount"]
+
+TRAVERSAL_MESSAGE = "Parent directory traversal (..) is not supported"
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+# Windows reserved device names (with or without an extension): CON, CON.txt, COM1...
+_DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def split_mount(spec: str) -> tuple[str, str | None]:
+    """Split ``'mount:path'`` at the first colon; ``'mount'`` gives ``(mount, None)``."""
+    if ":" in spec:
+        mount, rest = spec.split(":", 1)
+        return mount, rest
+    return spec, None
+
+
+def _check_segment(segment: str, original: str) -> None:
+    if segment == ".." or ".." in segment.split("\\"):
+        raise PathTraversalError(f"{TRAVERSAL_MESSAGE}: {original!r}")
+    if "\x00" in segment:
+        raise PathTraversalError(f"NUL byte in path: {original!r}")
+
+
+def normalize(*parts: str) -> str:
+    """Join ``parts`` with ``/`` into a clean mount-relative path ('' is the root).
+
+    Empty segments are dropped; ``.`` segments are kept (0.4.2 compatible); ``..`` (also
+    hidden between backslashes) and NUL bytes raise :class:`PathTraversalError`.
+    """
+    for part in parts:
+        if not isinstance(part, str):
+            raise TypeError(f"path parts must be str, got {type(part).__name__}")
+    joined = "/".join(parts)
+    segments = [s for s in joined.split("/") if s]
+    for segment in segments:
+        _check_segment(segment, joined)
+    return "/".join(segments)
+
+
+def join(base: str, *parts: str) -> str:
+    """POSIX-style append used by ``child()``: a part starting with ``/`` restarts the path."""
+    current = base
+    for part in parts:
+        if not isinstance(part, str):
+            raise TypeError(f"path parts must be str, got {type(part).__name__}")
+        if part.startswith("/"):
+            current = part
+        else:
+            current = f"{current}/{part}" if current else part
+    return normalize(current)
+
+
+def from_url_path(raw: str) -> str:
+    """Turn the (still percent-encoded) path of an HTTP request into a mount path.
+
+    Refuses, rather than silently rewriting, anything a legitimate link never contains:
+    encoded ``/``, ``\\``, ``.`` or NUL, backslashes, control characters, drive letters,
+    Windows device names, ``..`` and names longer than the filesystem allows.
+    """
+    lowered = raw.lower()
+    for encoded in ("%2f", "%5c", "%00", "%2e", "%25"):
+        if encoded in lowered:
+            raise PathTraversalError(f"encoded separator, dot or NUL in URL path: {raw!r}")
+    decoded = unquote(raw, errors="strict")
+    if "\\" in decoded:
+        raise PathTraversalError(f"backslash in URL path: {raw!r}")
+    if _CONTROL.search(decoded):
+        raise PathTraversalError(f"control character in URL path: {raw!r}")
+    if len(decoded.encode("utf-8")) > MAX_PATH_BYTES:
+        raise PathTraversalError("URL path too long")
+    for segment in decoded.split("/"):
+        if not segment:
+            continue
+        if segment in (".", ".."):
+            raise PathTraversalError(f"{TRAVERSAL_MESSAGE}: {raw!r}")
+        if _DRIVE.match(segment) or _DEVICE_NAME.match(segment.rstrip(" .")):
+            raise PathTraversalError(f"Windows drive or device name in URL path: {raw!r}")
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise PathTraversalError(f"path segment longer than {MAX_SEGMENT_BYTES} bytes")
+    return normalize(decoded)
+
+
+def contain(root: Path, relative: str) -> Path:
+    """``root / relative`` with symlinks resolved, refused if it leaves ``root``."""
+    root_resolved = Path(os.path.realpath(root))
+    target = root_resolved.joinpath(relative) if relative else root_resolved
+    resolved = Path(os.path.realpath(target))
+    if resolved != root_resolved and root_resolved not in resolved.parents:
+        raise PathTraversalError(f"Path escapes base directory: {relative!r}")
+    return resolved
