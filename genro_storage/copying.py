@@ -72,7 +72,10 @@ def copy_node(
                 if on_skip:
                     on_skip(src, reason)
                 return target
-        _copy_file(src, target)
+        if target.isdir:  # a file copied onto a directory lands inside it
+            _copy_file(src, target.child(src.basename))
+        else:
+            _copy_file(src, target)
         if on_file:
             on_file(src)
         return target

@@ -187,7 +187,7 @@ class StorageBackend(ABC):
 
     # ------------------------------------------------------------------ copy
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
-        """Copy a file or tree to ``dest_backend``; returns the new dest path or None."""
+        """Copy a file or tree to exactly ``dest_path``; returns the new dest path or None."""
         if self.is_dir(src_path):
             if not dest_backend.exists(dest_path):
                 dest_backend.mkdir(dest_path, parents=True, exist_ok=True)
@@ -196,8 +196,6 @@ class StorageBackend(ABC):
                 dest_child = f"{dest_path}/{name}" if dest_path else name
                 self.copy(src_child, dest_backend, dest_child)
             return None
-        if dest_path and dest_backend.is_dir(dest_path):
-            dest_path = f"{dest_path}/{src_path.rsplit('/', 1)[-1]}"
         return dest_backend.write_stream(dest_path, self.iter_bytes(src_path))
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:

@@ -230,11 +230,8 @@ class FsspecBackend(StorageBackend):
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         same_fs = isinstance(dest_backend, FsspecBackend) and dest_backend.fs is self.fs
         if same_fs and self.capabilities.copy_optimization and not self.is_dir(src_path):
-            target = dest_path
-            if dest_path and dest_backend.is_dir(dest_path):
-                target = f"{dest_path}/{src_path.rsplit('/', 1)[-1]}"
-            self.fs.copy(self._full(src_path), dest_backend._full(target))  # type: ignore[attr-defined]
-            dest_backend._invalidate(target)  # type: ignore[attr-defined]
+            self.fs.copy(self._full(src_path), dest_backend._full(dest_path))  # type: ignore[attr-defined]
+            dest_backend._invalidate(dest_path)  # type: ignore[attr-defined]
             return None
         return super().copy(src_path, dest_backend, dest_path)
 

@@ -160,8 +160,6 @@ class LocalStorage(StorageBackend):
             if src.is_dir():
                 shutil.copytree(src, dest, dirs_exist_ok=True)
                 return None
-            if dest.is_dir():
-                dest = dest / src.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp_writer = AtomicWriter(dest, "wb")
             try:

@@ -1,0 +1,179 @@
+"""paths.py: normalisation and the traversal refusals, one named test per attack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genro_storage.errors import PathTraversalError
+from genro_storage.paths import contain, from_url_path, join, normalize, split_mount
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (("a/b/c",), "a/b/c"),
+        (("a", "b", "c"), "a/b/c"),
+        (("/a//b/",), "a/b"),
+        (("",), ""),
+        ((), ""),
+        (("a/./b",), "a/./b"),
+        (("with space/ünïcode.txt",), "with space/ünïcode.txt"),
+    ],
+)
+def test_normalize_joins_and_collapses(parts: tuple[str, ...], expected: str) -> None:
+    assert normalize(*parts) == expected
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["..", "../etc/passwd", "a/../../b", "a/..", "..\\..\\windows", "a\\..\\b", "ok/\x00bad"],
+    ids=[
+        "dotdot",
+        "dotdot-prefix",
+        "dotdot-middle",
+        "dotdot-end",
+        "backslash-dotdot",
+        "backslash-inner",
+        "nul-byte",
+    ],
+)
+def test_normalize_refuses_traversal(attack: str) -> None:
+    with pytest.raises(PathTraversalError) as info:
+        normalize(attack)
+    assert isinstance(info.value, ValueError)
+
+
+def test_normalize_traversal_message_is_the_compatible_one() -> None:
+    with pytest.raises(ValueError, match=r"Parent directory traversal \(\.\.\) is not supported"):
+        normalize("a/../b")
+
+
+def test_normalize_rejects_non_string_parts() -> None:
+    with pytest.raises(TypeError):
+        normalize("a", 3)  # type: ignore[arg-type]
+
+
+def test_split_mount_splits_at_first_colon() -> None:
+    assert split_mount("a:b:c") == ("a", "b:c")
+    assert split_mount("home") == ("home", None)
+    assert split_mount("home:") == ("home", "")
+
+
+@pytest.mark.parametrize(
+    ("base", "parts", "expected"),
+    [
+        ("a", ("b/c",), "a/b/c"),
+        ("a", ("b", "c"), "a/b/c"),
+        ("", ("x",), "x"),
+        ("a/b", ("/z",), "z"),
+        ("a", ("b//",), "a/b"),
+    ],
+)
+def test_join_appends_posix_style(base: str, parts: tuple[str, ...], expected: str) -> None:
+    assert join(base, *parts) == expected
+
+
+def test_join_refuses_dotdot() -> None:
+    with pytest.raises(PathTraversalError):
+        join("a", "..")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/..%2fetc",
+        "%2e%2e/secret",
+        "a%2Fb",
+        "a%5cb",
+        "a%00b",
+        "%252e%252e/x",
+        "a\\b",
+        "/C:/windows",
+        "CON",
+        "nul.txt",
+        "a/../b",
+        "./x",
+        "a/\x01b",
+        "x/" + "n" * 300,
+    ],
+    ids=[
+        "encoded-slash-dotdot",
+        "encoded-dots",
+        "encoded-slash",
+        "encoded-backslash",
+        "encoded-nul",
+        "double-encoded",
+        "backslash",
+        "drive-letter",
+        "device-con",
+        "device-nul-ext",
+        "dotdot",
+        "dot-segment",
+        "control-char",
+        "overlong-segment",
+    ],
+)
+def test_from_url_path_refuses_attacks(raw: str) -> None:
+    with pytest.raises(PathTraversalError):
+        from_url_path(raw)
+
+
+def test_from_url_path_decodes_legitimate_names() -> None:
+    assert from_url_path("/docs/My%20File%C3%A9.txt") == "docs/My Fileé.txt"
+
+
+def test_contain_keeps_paths_inside(tmp_path: Path) -> None:
+    assert contain(tmp_path, "a/b") == Path(os.path.realpath(tmp_path)) / "a" / "b"
+    assert contain(tmp_path, "") == Path(os.path.realpath(tmp_path))
+
+
+def test_contain_refuses_symlink_escaping_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    with pytest.raises(PathTraversalError, match="escapes"):
+        contain(root, "link/secret.txt")
+
+
+def test_contain_allows_symlink_within_the_root(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert contain(tmp_path, "alias/f").parent.name == "real"
+
+
+segment_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(segment_text, max_size=6))
+def test_normalized_paths_never_leave_the_mount(tmp_path_factory, parts: list[str]) -> None:
+    """Property: whatever the parts, a normalised path resolves inside its root or is refused."""
+    root = tmp_path_factory.getbasetemp() / "prop-root"
+    root.mkdir(exist_ok=True)
+    try:
+        rel = normalize(*parts)
+    except PathTraversalError:
+        return
+    assert ".." not in rel.split("/")
+    assert "\x00" not in rel
+    resolved = Path(os.path.normpath(root / rel)) if rel else root
+    assert resolved == root or root in resolved.parents
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=40))
+def test_url_paths_never_leave_the_mount(raw: str) -> None:
+    try:
+        rel = from_url_path(raw)
+    except (PathTraversalError, UnicodeDecodeError):
+        return
+    assert not rel.startswith("/")
+    assert ".." not in rel.replace("\\", "/").split("/")
+    assert "\x00" not in rel
