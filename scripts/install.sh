@@ -131,6 +131,11 @@ else
     "azurite@$AZURITE_VERSION" "playwright-core@$PLAYWRIGHT_VERSION"
   say "npm    $(since "$T")s (installed under $NODE_DIR)"
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2> /dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "WARNING: node $(node --version 2> /dev/null) is older than 20: Azurite runs, but" \
+    "playwright-core $PLAYWRIGHT_VERSION wants node >= 20"
+fi
 
 # ---------------------------------------------------------------- test user
 # svcuser: no home, no shell; sshd checks its password in /etc/shadow (UsePAM no)

@@ -55,6 +55,7 @@ if ! flock -n 9; then
 fi
 
 STOPPED=0
+SUMMARY=""
 stop_services() {
   [ "$STOPPED" = 1 ] && return
   STOPPED=1
@@ -64,6 +65,8 @@ stop_services() {
     || { say "services-stop failed:"; cat "$RUN_DIR.stop.log"; }
   TIMES+=("stop $(since "$t")s")
   say "phases: ${TIMES[*]}; total $(since "$T_ALL")s"
+  # pytest's own summary again, as the very last line: CI reads the closing line
+  [ -z "$SUMMARY" ] || echo "$SUMMARY"
 }
 trap stop_services EXIT
 trap 'exit 130' INT
@@ -82,8 +85,11 @@ TIMES+=("services-start $(since "$T")s")
 export GENRO_SERVICES_ENV=$RUN_DIR/services.env
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
 T=$(now)
-"$PY" -m pytest --cov=genro_storage --cov-report=term "$@"
-rc=$?
+color=()
+[ -t 1 ] && color=(--color=yes)
+"$PY" -m pytest "${color[@]}" --cov=genro_storage --cov-report=term "$@" 2>&1 | tee "$RUN_DIR.pytest.log"
+rc=${PIPESTATUS[0]}
+SUMMARY=$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_DIR.pytest.log" | grep -E '(passed|failed|errors?|skipped|deselected|no tests ran)\b.* in [0-9.]+s' | tail -n 1)
 TIMES+=("pytest $(since "$T")s")
 case $rc in
   0) ;;
