@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, on Debian 12 + Python 3.11, as root.
+#
+#   bash scripts/install.sh
+#
+# Idempotent: each phase checks what is already there and skips its work, so a
+# re-run with everything present takes a few seconds. Phases:
+#   apt    Debian packages: the storage servers (sshd, smbd, nginx), fixture
+#          tools (git, bsdtar), rclone, wrk, chromium + chromedriver, and node +
+#          npm only when npm is missing. System services are NOT started.
+#   venv   .venv in the repo root: pip install -e ".[all,dev]" with the pins in
+#          scripts/constraints.txt (moto, WsgiDAV, fake-gcs-server and the
+#          fsspec clients come from there).
+#   npm    Azurite and playwright-core under .cache/node (npm --prefix).
+#   user   the test user svcuser / svcpass (SFTP password auth, the SMB share).
+#
+# Environment knobs:
+#   GENRO_PYTHON         interpreter for the virtualenv     (default python3)
+#   GENRO_VENV           virtualenv directory               (default REPO/.venv)
+#   GENRO_NODE_DIR       npm prefix for azurite etc.        (default REPO/.cache/node)
+#   GENRO_FORCE_INSTALL  1 = redo every phase, ignoring the markers
+# Output is quiet; each phase prints one line with its time. When a step fails,
+# its command and the tail of its log (kept under .cache/install-logs) are printed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${GENRO_PYTHON:-python3}
+VENV=${GENRO_VENV:-$ROOT/.venv}
+NODE_DIR=${GENRO_NODE_DIR:-$ROOT/.cache/node}
+FORCE=${GENRO_FORCE_INSTALL:-0}
+LOGS=$ROOT/.cache/install-logs
+
+AZURITE_VERSION=3.35.0
+PLAYWRIGHT_VERSION=1.65.1
+TEST_USER=svcuser
+TEST_PASS=svcpass
+APT_PACKAGES=(
+  openssh-server openssh-client samba smbclient nginx-light
+  libarchive13 libarchive-tools git curl procps iproute2
+  rclone wrk chromium chromium-driver
+)
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "install: $*"; }
+die() { echo "install: ERROR: $*" >&2; exit 1; }
+
+# run NAME CMD...: run quietly with output in $LOGS/NAME.log; on failure print
+# the command and the end of its log, and stop.
+run() {
+  local name=$1; shift
+  local log="$LOGS/$name.log" rc=0
+  "$@" > "$log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then
+    {
+      echo "install: FAILED ($name, exit $rc): $*"
+      echo "install: last lines of $log:"
+      tail -n 40 "$log" | sed 's/^/    /'
+    } >&2
+    exit 1
+  fi
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (apt-get, the test user)"
+mkdir -p "$LOGS"
+T_ALL=$(now)
+
+# ---------------------------------------------------------------- apt
+T=$(now)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+command -v npm > /dev/null || missing+=(nodejs npm)
+"$PYTHON" -c 'import ensurepip, venv' > /dev/null 2>&1 || missing+=(python3-venv)
+if [ "${#missing[@]}" -gt 0 ] || [ "$FORCE" = 1 ]; then
+  # Installing openssh-server, samba and nginx must not start their system
+  # services (they would listen on 0.0.0.0:22/445/80). Container images ship a
+  # policy-rc.d that forbids it; add a temporary one when there is none.
+  TMP_POLICY=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    TMP_POLICY=1
+  fi
+  trap '[ -z "$TMP_POLICY" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  run apt-update apt-get update -q
+  run apt-install apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}" \
+    $(printf '%s\n' "${missing[@]}" | grep -xE 'nodejs|npm|python3-venv' || true)
+  say "apt    $(since "$T")s (installed: ${missing[*]:-forced})"
+else
+  say "apt    $(since "$T")s (all ${#APT_PACKAGES[@]} packages present)"
+fi
+command -v npm > /dev/null || die "npm still missing after apt (needed for Azurite)"
+
+# ---------------------------------------------------------------- venv
+# The marker holds a hash of what decides the install: pyproject, the pins and
+# the interpreter. Same hash = nothing to do.
+T=$(now)
+PYVER=$("$PYTHON" -c 'import sys; print(sys.version)') || die "$PYTHON does not run"
+STAMP="$VENV/.genro-install-stamp"
+want_stamp=$(cat "$ROOT/pyproject.toml" "$ROOT/scripts/constraints.txt" <(echo "$PYVER") \
+  | sha256sum | cut -d' ' -f1)
+if [ "$FORCE" != 1 ] && [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] \
+  && [ "$(cat "$STAMP")" = "$want_stamp" ]; then
+  say "venv   $(since "$T")s (up to date: $VENV)"
+else
+  [ -x "$VENV/bin/python" ] || run venv "$PYTHON" -m venv "$VENV"
+  rm -f "$STAMP"
+  run pip-upgrade "$VENV/bin/python" -m pip install -q --upgrade pip
+  (cd "$ROOT" && run pip-install "$VENV/bin/python" -m pip install -q \
+    -e ".[all,dev]" -c scripts/constraints.txt)
+  echo "$want_stamp" > "$STAMP"
+  say "venv   $(since "$T")s (installed into $VENV)"
+fi
+
+# ---------------------------------------------------------------- npm
+T=$(now)
+pkg_version() {  # version of an npm package under NODE_DIR, empty if absent
+  local f="$NODE_DIR/node_modules/$1/package.json"
+  [ -f "$f" ] && node -p "require('$f').version" 2> /dev/null || true
+}
+if [ "$FORCE" != 1 ] && [ "$(pkg_version azurite)" = "$AZURITE_VERSION" ] \
+  && [ "$(pkg_version playwright-core)" = "$PLAYWRIGHT_VERSION" ] \
+  && [ -x "$NODE_DIR/node_modules/.bin/azurite-blob" ]; then
+  say "npm    $(since "$T")s (azurite $AZURITE_VERSION, playwright-core $PLAYWRIGHT_VERSION present)"
+else
+  mkdir -p "$NODE_DIR"
+  run npm npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
+    "azurite@$AZURITE_VERSION" "playwright-core@$PLAYWRIGHT_VERSION"
+  say "npm    $(since "$T")s (installed under $NODE_DIR)"
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2> /dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "WARNING: node $(node --version 2> /dev/null) is older than 20: Azurite runs, but" \
+    "playwright-core $PLAYWRIGHT_VERSION wants node >= 20"
+fi
+
+# ---------------------------------------------------------------- test user
+# svcuser: no home, no shell; sshd checks its password in /etc/shadow (UsePAM no)
+# and owns the SFTP and SMB folders. chpasswd every time: cheap, and it repairs
+# a changed password.
+T=$(now)
+if ! id "$TEST_USER" > /dev/null 2>&1; then
+  run useradd useradd -M -d /tmp -s /usr/sbin/nologin -c "genro-storage test services" "$TEST_USER"
+fi
+echo "$TEST_USER:$TEST_PASS" | run chpasswd chpasswd
+say "user   $(since "$T")s ($TEST_USER)"
+
+say "done in $(since "$T_ALL")s"

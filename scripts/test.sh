@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The project's test command:
+#
+#   bash scripts/test.sh [pytest args...]       # e.g. tests/test_services.py -x
+#
+# 1. scripts/install.sh (skip with GENRO_SKIP_INSTALL=1 for a fast dev loop)
+# 2. starts the real storage servers into /tmp/genro-storage-svc-$GENRO_SVC_PORT_BASE
+#    (after stopping leftovers recorded there), and stops them on any exit
+# 3. .venv/bin/python -m pytest --cov=genro_storage --cov-report=term "$@",
+#    with GENRO_SERVICES_ENV pointing at the servers' services.env
+# 4. mkdocs build --strict, when mkdocs.yml exists
+# Exit status: pytest's ("no tests collected", 5, is a failure too), else the
+# docs build's. Knobs: GENRO_SKIP_INSTALL, GENRO_SVC_PORT_BASE (default 19100),
+# GENRO_SVC_ONLY and the other GENRO_SVC_* of scripts/services-start.sh.
+# Runs without a terminal (CI=true); needs root unless GENRO_SVC_ONLY leaves
+# out sftp and smb and the install is skipped.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+BASE=${GENRO_SVC_PORT_BASE:-19100}
+export GENRO_SVC_PORT_BASE=$BASE
+RUN_DIR=/tmp/genro-storage-svc-$BASE
+PY=$ROOT/.venv/bin/python
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "test.sh: $*"; }
+TIMES=()
+T_ALL=$(now)
+
+# ---------------------------------------------------------------- install
+T=$(now)
+if [ "${GENRO_SKIP_INSTALL:-0}" = 1 ]; then
+  say "install skipped (GENRO_SKIP_INSTALL=1)"
+else
+  bash scripts/install.sh || {
+    say "FAILED: scripts/install.sh"
+    exit 1
+  }
+fi
+TIMES+=("install $(since "$T")s")
+[ -x "$PY" ] || {
+  say "FAILED: $PY missing; run bash scripts/install.sh"
+  exit 1
+}
+
+# ---------------------------------------------------------------- services
+# One run per port base at a time: a second run would stop the first's servers.
+mkdir -p "$RUN_DIR"
+exec 9> "$RUN_DIR.lock"
+if ! flock -n 9; then
+  say "FAILED: another test run uses port base $BASE ($RUN_DIR.lock); set GENRO_SVC_PORT_BASE"
+  exit 1
+fi
+
+STOPPED=0
+SUMMARY=""
+stop_services() {
+  [ "$STOPPED" = 1 ] && return
+  STOPPED=1
+  local t
+  t=$(now)
+  bash scripts/services-stop.sh "$RUN_DIR" > "$RUN_DIR.stop.log" 2>&1 \
+    || { say "services-stop failed:"; cat "$RUN_DIR.stop.log"; }
+  TIMES+=("stop $(since "$t")s")
+  say "phases: ${TIMES[*]}; total $(since "$T_ALL")s"
+  # pytest's own summary again, as the very last line: CI reads the closing line
+  [ -z "$SUMMARY" ] || echo "$SUMMARY"
+}
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+T=$(now)
+bash scripts/services-stop.sh "$RUN_DIR" > /dev/null 2>&1 9>&- # leftovers of a killed run
+# 9>&-: the servers must not inherit (and keep) the run lock
+if ! bash scripts/services-start.sh "$RUN_DIR" 9>&-; then
+  say "FAILED: services did not start (logs in $RUN_DIR/logs)"
+  exit 1
+fi
+TIMES+=("services-start $(since "$T")s")
+
+# ---------------------------------------------------------------- pytest
+export GENRO_SERVICES_ENV=$RUN_DIR/services.env
+export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
+T=$(now)
+color=()
+[ -t 1 ] && color=(--color=yes)
+"$PY" -m pytest "${color[@]}" --cov=genro_storage --cov-report=term "$@" 2>&1 | tee "$RUN_DIR.pytest.log"
+rc=${PIPESTATUS[0]}
+SUMMARY=$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_DIR.pytest.log" | grep -E '(passed|failed|errors?|skipped|deselected|no tests ran)\b.* in [0-9.]+s' | tail -n 1)
+TIMES+=("pytest $(since "$T")s")
+case $rc in
+  0) ;;
+  5) say "FAILED: pytest collected no tests (exit 5)" ;;
+  *) say "FAILED: pytest exit $rc" ;;
+esac
+
+# ---------------------------------------------------------------- docs
+if [ -f mkdocs.yml ]; then
+  T=$(now)
+  site=$(mktemp -d /tmp/genro-storage-site.XXXXXX)
+  if "$ROOT/.venv/bin/mkdocs" build --strict -q -d "$site"; then
+    TIMES+=("docs $(since "$T")s")
+  else
+    TIMES+=("docs FAILED $(since "$T")s")
+    say "FAILED: mkdocs build --strict"
+    [ "$rc" != 0 ] || rc=1
+  fi
+  rm -rf "$site"
+fi
+exit $rc
