@@ -260,7 +260,8 @@ class FsspecBackend(StorageBackend):
             fh.close()
         except BaseException:
             with contextlib.suppress(Exception):
-                fh.discard()
+                fh.discard()  # aborts the multipart upload
+            fh.closed = True  # or its __del__ would close it, and so upload the rest
             raise
         fh.commit()
 
