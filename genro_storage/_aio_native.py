@@ -195,6 +195,9 @@ async def _loop_fs(fs: Any) -> Any:
 
 def _build_async_fs(fs: Any) -> Any:
     kwargs = {k: v for k, v in fs.storage_options.items() if k not in ("asynchronous", "loop")}
+    # The sync instance keeps serving the thread edge; two listing caches would disagree
+    # after a write through the other one, so the async twin keeps none.
+    kwargs["use_listings_cache"] = False
     if type(fs).__module__.startswith("s3fs") and kwargs.get("session") is None:
         kwargs["session"] = _warm_botocore_session()
     return type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)

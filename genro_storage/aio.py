@@ -429,8 +429,8 @@ class AsyncFile:
                 await self._chunks.aclose()  # type: ignore[attr-defined]
             return
         await self._send.aclose()
-        try:
-            await self._group.__aexit__(*(exc_info or (None, None, None)))
+        try:  # the writer finishes on its own: it commits, or discards when _failed is set
+            await self._group.__aexit__(None, None, None)
         except BaseException as group:  # surface the writer's own error, not a group
             inner = getattr(group, "exceptions", None)
             if inner:
@@ -450,6 +450,8 @@ class AsyncFile:
             await self.node.write_stream(chunks())
         except _Aborted:
             pass
+        finally:
+            receive.close()  # also when the upload failed before reading anything
 
     async def write(self, data: str | bytes) -> int:
         """Queue ``data`` for the upload (bytes in ``'wb'``, str in ``'w'``)."""
