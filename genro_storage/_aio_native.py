@@ -86,8 +86,8 @@ class NativeFile:
     async def read_bytes(self) -> bytes:
         afs = await self.fs()
         try:
-            return bytes(await afs._cat_file(self.full))
-        except FileNotFoundError:
+            return bytes(await afs._cat_file(self.full, **self.backend.cat_options))
+        except (FileNotFoundError, IsADirectoryError):
             if await afs._isdir(self.full):
                 raise IsADirectoryError(f"Is a directory: {self.node.fullpath}") from None
             raise

@@ -104,6 +104,16 @@ class S3Requests:
         self.requests = _parse_recording(raw.decode())
         self._call("reset-recording")
 
+    async def __aenter__(self) -> S3Requests:  # for async tests: never block the loop
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.__enter__)
+
+    async def __aexit__(self, *exc: object) -> None:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.__exit__)
+
     def summary(self) -> list[str]:
         """``"METHOD kind"`` per request: kind is ``list``, ``object`` or ``bucket``."""
         out = []

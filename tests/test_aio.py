@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio.to_thread
 import pytest
 
 import genro_storage.aio as aio
@@ -289,6 +290,22 @@ async def test_s3_runs_natively_without_threads(
     await node.write_stream(_agen([b"a", b"b"]))
     await asyncio.gather(*(astorage.node("s3:n/native.txt").read() for _ in range(20)))
     assert thread_calls == []
+
+
+@pytest.mark.services
+async def test_s3_read_is_a_single_get(storage: StorageManager) -> None:
+    from tests.remote import S3Requests, add_remote_mount
+
+    s3 = add_remote_mount(storage, "s3", "s3")
+    node = AsyncStorageManager(storage).node("s3:one.bin")
+    await node.write_bytes(b"1" * 100_000)
+    async with S3Requests(str(s3["endpoint"])) as rec:
+        assert await node.read_bytes() == b"1" * 100_000
+    assert rec.summary() == ["GET object"]  # no HEAD before it
+    sync_node = storage.node("s3:one.bin")
+    async with S3Requests(str(s3["endpoint"])) as rec:
+        assert await anyio.to_thread.run_sync(sync_node.read_bytes) == b"1" * 100_000
+    assert rec.summary() == ["GET object"]
 
 
 @pytest.mark.services
