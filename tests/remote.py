@@ -51,6 +51,30 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
         }
         _mount(manager, kind, config, fs, unique)
         return {"bucket": unique, "fs": fs, "endpoint": env["SVC_S3_ENDPOINT"]}
+    if kind == "gcs":
+        import gcsfs
+
+        opts = {"endpoint_url": env["SVC_GCS_ENDPOINT"], "token": "anon", "project": "test"}
+        fs = gcsfs.GCSFileSystem(**opts)
+        fs.mkdir(unique)
+        config = {"name": name, "type": "gcs", "bucket": unique, **opts}
+        _mount(manager, kind, config, fs, unique)
+        return {"bucket": unique, "fs": fs}
+    if kind == "azure":
+        import adlfs
+
+        conn = env["SVC_AZURE_CONNECTION_STRING"]
+        fs = adlfs.AzureBlobFileSystem(connection_string=conn)
+        fs.mkdir(unique)
+        config = {
+            "name": name,
+            "type": "azure",
+            "container": unique,
+            "account_name": "devstoreaccount1",
+            "connection_string": conn,
+        }
+        _mount(manager, kind, config, fs, unique)
+        return {"container": unique, "fs": fs}
     if kind == "http":
         import fsspec
 

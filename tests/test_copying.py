@@ -670,3 +670,21 @@ def test_s3_interrupted_stream_leaves_no_object(
     assert fs.list_multipart_uploads(s3["bucket"]) == []  # type: ignore[attr-defined]
     storage.node("s3:up/part.bin").write_stream([b"a" * 70_000, b"b" * 70_000])
     assert storage.node("s3:up/part.bin").read_bytes() == b"a" * 70_000 + b"b" * 70_000
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+def test_object_store_skip_hash_rerun_reads_nothing_remote(
+    storage: StorageManager, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.remote import add_remote_mount
+
+    add_remote_mount(storage, kind, "os")
+    _local_tree(storage, 12)
+    storage.node("home:src").copy_to("os:tree")
+    remote = storage.get_backend("os")
+    for name in ("iter_bytes", "read_bytes", "open", "info"):  # listing only from here on
+        monkeypatch.setattr(remote, name, lambda *a, _n=name, **k: pytest.fail(f"{_n} called"))
+    report = storage.node("home:src").sync_to("os:tree")
+    assert report.copied == [] and len(report.skipped) == 12
+    assert {reason[:19] for _, reason in report.skipped} == {"same content (MD5: "}

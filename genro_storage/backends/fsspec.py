@@ -72,8 +72,9 @@ def info_md5(info: dict[str, Any]) -> str | None:
     if isinstance(md5_b64, str):
         with contextlib.suppress(binascii.Error, ValueError):
             return base64.b64decode(md5_b64).hex()
+    # azure: a dict from info(), the SDK's ContentSettings (dict-like) in listings
     settings = info.get("content_settings")
-    raw = settings.get("content_md5") if isinstance(settings, dict) else info.get("content_md5")
+    raw = getattr(settings, "get", lambda _key: None)("content_md5") or info.get("content_md5")
     if isinstance(raw, (bytes, bytearray)) and len(raw) == 16:
         return bytes(raw).hex()
     return None
