@@ -26,9 +26,8 @@ import anyio
 import anyio.from_thread
 from asyncer import asyncify
 
-from ._aio_native import close_native, native_file
+from ._aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .backends.base import CHUNK_SIZE, EntryInfo, entry_mtime
-from .backends.fsspec import SPOOL_LIMIT
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -264,7 +263,7 @@ class AsyncStorageNode:
         """Write the whole content; returns False when skipped as unchanged."""
         payload = encode_payload(data, mode, encoding)
         native = native_file(self._node)
-        if native is None or skip_if_unchanged:
+        if native is None or skip_if_unchanged or len(payload) > NATIVE_WRITE_LIMIT:
             return await run_in_thread(self._node._write_payload, payload, skip_if_unchanged)
         await native.write_bytes(payload)
         return True
@@ -281,7 +280,8 @@ class AsyncStorageNode:
         """Write an async (or sync) iterable of byte chunks without buffering it all.
 
         Atomic like the sync ``write_stream``: if ``chunks`` raises, the destination keeps
-        its old content. Up to 8 MiB goes out natively as one PUT on object stores.
+        its old content. On object stores a stream of up to 1 MiB goes out natively as one
+        PUT; a longer one is uploaded from a worker thread as it arrives.
         """
         if not isinstance(chunks, AsyncIterable):
             await run_in_thread(self._node.write_stream, chunks)
@@ -295,7 +295,7 @@ class AsyncStorageNode:
             async for chunk in source:
                 head.append(bytes(chunk))
                 size += len(chunk)
-                if size > SPOOL_LIMIT:
+                if size > NATIVE_WRITE_LIMIT:
                     break
             else:
                 await native.write_bytes(b"".join(head))
