@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..node import StorageNode
 
 _Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
+_Found = tuple[Optional["StorageNode"], EntryInfo, Optional[str]]  # node built lazily
 
 __all__ = ["DELIVERY_MODES", "Delivery", "Prepared", "describe", "prepare", "simple_plan"]
 
@@ -117,8 +118,9 @@ def describe(
     legacy: bool = False,
     content_encoding: str | None = None,
     negotiated: bool = False,
+    media_type: str | None = None,
 ) -> Resource:
-    """The :class:`Resource` for ``node`` with stat ``entry``.
+    """The :class:`Resource` for ``node`` with stat ``entry`` (``media_type``: its mimetype).
 
     The ETag is the backend's MD5 when it stores one, else its own opaque version token
     (an S3 multipart ``...-N`` ETag is one, never taken for an MD5), else a stable
@@ -132,7 +134,7 @@ def describe(
         size=entry.size,
         mtime=entry.mtime,
         etag=etag,
-        content_type=node.mimetype,
+        content_type=media_type or node.mimetype,
         filename=node.basename,
         content_encoding=content_encoding,
         negotiated=negotiated,
@@ -162,19 +164,24 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None] | None:
         return None
 
 
-def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Located | None:
-    """The precompressed sibling ``<name><suffix>`` when it is a file."""
-    sibling = node.parent.child(node.basename + suffix)
+def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Found | None:
+    """The precompressed sibling ``<name><suffix>`` when it is a file.
+
+    Next to a local file, one ``lstat``: a regular file there is inside the mount already
+    (its directory was resolved with the file). A symlink, or a remote mount, goes through
+    the backend's own contained stat.
+    """
     if os_path is not None:
         try:
             st = os.lstat(os_path + suffix)
         except OSError:
             return None
-        if stat.S_ISREG(st.st_mode):  # a plain file in a directory already contained
-            return sibling, _entry(sibling.path or "", st), os_path + suffix
+        if stat.S_ISREG(st.st_mode):
+            return None, _entry("", st), os_path + suffix
         if not stat.S_ISLNK(st.st_mode):
             return None
-    located = _locate(sibling)  # remote, or a symlink: the backend's contained stat
+    sibling = node.parent.child(node.basename + suffix)
+    located = _locate(sibling)
     if located is None or located[0].is_dir:
         return None
     return sibling, located[0], located[1]
@@ -185,22 +192,26 @@ def _variant(
 ) -> tuple[_Located, Resource]:
     """The representation to send: a precompressed sibling the client accepts, or the file."""
     node, entry, os_path = located
-    media_type = node.mimetype
-    if not media_type.startswith(_COMPRESSIBLE) and not media_type.endswith(("+xml", "+json")):
-        return located, describe(node, entry, legacy)
+    media = node.mimetype
+    if not media.startswith(_COMPRESSIBLE) and not media.endswith(("+xml", "+json")):
+        return located, describe(node, entry, legacy, media_type=media)
     found = {}
     for coding, suffix in ENCODING_SUFFIXES.items():
         sibling = _sibling(node, os_path, suffix)
         if sibling is not None:
             found[coding] = sibling
     if not found:
-        return located, describe(node, entry, legacy)
+        return located, describe(node, entry, legacy, media_type=media)
     chosen = choose_encoding(headers.get("accept-encoding"), list(found))
     if chosen is None:
-        return located, describe(node, entry, legacy, negotiated=True)
-    variant = found[chosen]
-    resource = describe(node, variant[1], legacy, content_encoding=chosen, negotiated=True)
-    return variant, resource
+        return located, describe(node, entry, legacy, negotiated=True, media_type=media)
+    sibling_node, sibling_entry, sibling_path = found[chosen]
+    if sibling_node is None:  # built only now: most requests never need it
+        sibling_node = node.parent.child(node.basename + ENCODING_SUFFIXES[chosen])
+    resource = describe(
+        node, sibling_entry, legacy, content_encoding=chosen, negotiated=True, media_type=media
+    )
+    return (sibling_node, sibling_entry, sibling_path), resource
 
 
 def prepare(
