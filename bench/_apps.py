@@ -45,6 +45,13 @@ def whitenoise():  # type: ignore[no-untyped-def]
     return WhiteNoise(_not_found, root=ROOT, prefix="static/", max_age=60)
 
 
+def whitenoise_autorefresh():  # type: ignore[no-untyped-def]
+    """whitenoise looking files up per request, as a server of changing mounts must."""
+    from whitenoise import WhiteNoise
+
+    return WhiteNoise(_not_found, root=ROOT, prefix="static/", max_age=60, autorefresh=True)
+
+
 def starlette():  # type: ignore[no-untyped-def]
     from starlette.applications import Starlette
     from starlette.routing import Mount

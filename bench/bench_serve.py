@@ -37,6 +37,7 @@ HUGE = 200 * 1024 * 1024
 SERVERS = [
     ("genro WSGI", "gunicorn", "bench._apps:ours_wsgi()"),
     ("whitenoise", "gunicorn", "bench._apps:whitenoise()"),
+    ("whitenoise autorefresh", "gunicorn", "bench._apps:whitenoise_autorefresh()"),
     ("genro ASGI", "uvicorn", "bench._apps:ours_asgi"),
     ("Starlette", "uvicorn", "bench._apps:starlette"),
     ("servestatic", "uvicorn", "bench._apps:servestatic"),
@@ -266,14 +267,15 @@ def main() -> int:
         f"\nwrk -t1 -c{args.connections} -d{args.duration:g}s, best of {args.rounds} interleaved"
         " rounds, loopback, one server process each\n"
     )
-    print("| scenario | genro WSGI | whitenoise | ratio | genro ASGI | Starlette | ratio "
-          "| servestatic | ratio | nginx |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | genro WSGI | whitenoise | ratio | whitenoise autorefresh | ratio "
+          "| genro ASGI | Starlette | ratio | servestatic | ratio | nginx |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, *_, unit in SCENARIOS:
-        w, wn, a, st, ss, ng = (r[s[0]].get(name) for s in SERVERS)
+        w, wn, wa, a, st, ss, ng = (r[s[0]].get(name) for s in SERVERS)
         print(
-            f"| {name} ({unit}) | {fmt(w)} | {fmt(wn)} | {ratio(w, wn)} | {fmt(a)} | {fmt(st)} "
-            f"| {ratio(a, st)} | {fmt(ss)} | {ratio(a, ss)} | {fmt(ng)} |"
+            f"| {name} ({unit}) | {fmt(w)} | {fmt(wn)} | {ratio(w, wn)} | {fmt(wa)} "
+            f"| {ratio(w, wa)} | {fmt(a)} | {fmt(st)} | {ratio(a, st)} | {fmt(ss)} "
+            f"| {ratio(a, ss)} | {fmt(ng)} |"
         )
     print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
     for label, *_ in SERVERS[:-1]:
