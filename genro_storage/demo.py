@@ -15,14 +15,17 @@ from . import StorageManager
 def build_storage(root: str) -> StorageManager:
     """A manager with a local mount on ``root`` and a memory mount, seeded with samples."""
     storage = StorageManager()
-    storage.configure([
-        {"name": "files", "type": "local", "path": root},
-        {"name": "scratch", "type": "memory", "base_path": "genro-demo"},
-    ])
+    storage.configure(
+        [
+            {"name": "files", "type": "local", "path": root},
+            {"name": "scratch", "type": "memory", "base_path": "genro-demo"},
+        ]
+    )
     storage.node("files:hello.txt").write("Hello from genro-storage!\n")
     storage.node("files:docs/readme.md").write("# Demo\n\nServed by genro-storage.\n")
-    storage.node("files:data/numbers.csv").write("n,square\n" + "".join(
-        f"{n},{n * n}\n" for n in range(1, 11)))
+    storage.node("files:data/numbers.csv").write(
+        "n,square\n" + "".join(f"{n},{n * n}\n" for n in range(1, 11))
+    )
     storage.node("scratch:notes/today.txt").write("kept in memory\n")
     return storage
 

@@ -37,7 +37,7 @@ import json
 import os
 import re
 import urllib.parse
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pygit2
 
@@ -256,6 +256,10 @@ def app(environ, start):
     return reply(start, status, body)
 
 
+class Server(WSGIServer):
+    request_queue_size = 128  # the default listen backlog is 5
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -269,7 +273,9 @@ def main():
     parser.parse_args(namespace=ARGS)
     ARGS.template = os.path.abspath(ARGS.template)
     ARGS.state = os.path.abspath(ARGS.state)
-    make_server("127.0.0.1", ARGS.port, app, handler_class=QuietHandler).serve_forever()
+    make_server(
+        "127.0.0.1", ARGS.port, app, server_class=Server, handler_class=QuietHandler
+    ).serve_forever()
 
 
 if __name__ == "__main__":

@@ -87,7 +87,9 @@ export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
 T=$(now)
 color=()
 [ -t 1 ] && color=(--color=yes)
-"$PY" -m pytest "${color[@]}" --cov=genro_storage --cov-report=term "$@" 2>&1 | tee "$RUN_DIR.pytest.log"
+# tee ignores INT, so pytest's own report of a Ctrl-C still gets through
+"$PY" -m pytest "${color[@]}" --cov=genro_storage --cov-report=term "$@" 2>&1 \
+  | (trap '' INT && exec tee "$RUN_DIR.pytest.log")
 rc=${PIPESTATUS[0]}
 SUMMARY=$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_DIR.pytest.log" | grep -E '(passed|failed|errors?|skipped|deselected|no tests ran)\b.* in [0-9.]+s' | tail -n 1)
 TIMES+=("pytest $(since "$T")s")

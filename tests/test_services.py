@@ -233,6 +233,41 @@ def test_github_stub():
         local_github(org="o", repo="missing-repo", skip_instance_cache=True)
 
 
+@pytest.mark.services
+def test_github_stub_contents_api_writes():
+    """PUT / DELETE on the contents API behave as GitHub documents them."""
+    import requests
+
+    env = require_services("github")
+    base = f"{env['SVC_GITHUB_API']}/repos/o/writes-{TAG}/contents"
+
+    def call(method, path, auth=("u", "t"), **body):
+        return requests.request(method, f"{base}/{path}", json=body, auth=auth, timeout=30)
+
+    def b64(data):
+        return base64.b64encode(data).decode()
+
+    assert call("PUT", "new.txt", auth=None, message="m", content=b64(b"x")).status_code == 401
+    created = call("PUT", "d/new.txt", message="add", content=b64(b"one"))
+    assert created.status_code == 201
+    sha = created.json()["content"]["sha"]
+    assert call("PUT", "d/new.txt", message="no sha", content=b64(b"two")).status_code == 422
+    assert (
+        call("PUT", "d/new.txt", message="bad", content=b64(b"two"), sha="0" * 40).status_code
+        == 409
+    )
+    updated = call("PUT", "d/new.txt", message="update", content=b64(b"two"), sha=sha)
+    assert updated.status_code == 200
+    got = requests.get(f"{base}/d/new.txt?ref=main", timeout=30).json()
+    assert base64.b64decode(got["content"]) == b"two"
+    listing = requests.get(f"{base}/d", timeout=30).json()
+    assert [(e["name"], e["type"]) for e in listing] == [("new.txt", "file")]
+    gone = call("DELETE", "d/new.txt", message="rm", sha=got["sha"], branch="nope")
+    assert gone.status_code == 404 and "Branch nope not found" in gone.json()["message"]
+    assert call("DELETE", "d/new.txt", message="rm", sha=got["sha"]).status_code == 200
+    assert requests.get(f"{base}/d/new.txt", timeout=30).status_code == 404
+
+
 # ---------------------------------------------------------------- the helper itself
 
 

@@ -1,0 +1,248 @@
+"""The serve decision: request method and headers + file metadata -> :class:`ResponsePlan`.
+
+:func:`plan_response` does no I/O. It follows RFC 9110; the checks run in this order:
+
+======  =====================================================================================
+Status  When
+======  =====================================================================================
+405     the method is neither GET nor HEAD (``Allow: GET, HEAD``); never in legacy mode
+404     the resource is None (body ``Not Found``)
+400     a precondition, Range or If-Range field value holds CR, LF or NUL (§5.5)
+412     ``If-Match`` does not match strongly (a malformed one never matches), or, without
+        If-Match, the file changed after ``If-Unmodified-Since`` (§13.1.1, §13.1.4)
+304     ``If-None-Match`` matches weakly, or, without it, the file has not changed since
+        ``If-Modified-Since`` (§13.1.2, §13.1.3); no body, no Content-Type/Length
+        (§15.4.5); ETag, Last-Modified, Cache-Control, Vary and extra headers are kept
+416     GET with a valid ``Range`` none of whose ranges overlap the file, If-Range (if any)
+        holding; ``Content-Range: bytes */<size>`` (§15.5.17)
+206     GET with a satisfiable ``Range`` and a holding If-Range (§13.1.5): one range ->
+        ``Content-Range``; several -> ``multipart/byteranges`` (§14.6)
+200     everything else, including HEAD (§14.2: range handling is defined only for GET,
+        so a HEAD with Range gets the 200 headers) and any Range we choose to ignore
+======  =====================================================================================
+
+Ignored Range headers (200): malformed, unknown unit, more than ``max_ranges`` ranges,
+If-Range not holding, or several ranges of a content-encoded variant (each part would
+need its own Content-Encoding, which clients do not expect).
+
+Response headers on 200/206, in this order (0.4.2's five first): ``ETag`` (quoted),
+``Content-Type`` (charset added to text types), ``Content-Length``, ``Content-Range``
+(206), ``Content-Disposition`` (when ``download`` or ``download_name``), ``Cache-Control``
+(``max-age=N[, immutable]`` when ``cache_max_age`` is set; never ``public``, so a response
+to an authenticated request stays out of shared caches, RFC 9111 §3.5), ``Last-Modified``,
+``Accept-Ranges: bytes``, ``Content-Encoding`` and ``Vary: Accept-Encoding`` (precompressed
+or negotiated variants), ``X-Content-Type-Options: nosniff``, then ``extra_headers``.
+
+``legacy=True`` keeps what genro-storage 0.4.2's ``serve()`` callers could observe, and
+nothing else: Content-Type exactly as given (no charset, 404 is ``text/plain``); methods
+other than GET and HEAD are served like GET instead of 405 (0.4.2 never looked at the
+method); unquoted ``If-None-Match`` tags are accepted (0.4.2 stripped the quotes). HEAD,
+Range, Last-Modified, weak If-None-Match and every other rule apply as in normal mode.
+The ETag itself is the caller's: pass 0.4.2's ``f"{mtime}-{size}"`` to keep old tags.
+
+Precompressed variants: pick one with :func:`genro_storage.serving.encoding.choose_encoding`
+and describe it as the resource (its size, its ETag, ``content_encoding`` set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import formatdate
+
+from .conditional import evaluate, if_range_holds, last_modified_seconds
+from .disposition import content_disposition
+from .headers import _HeaderError, field, normalize_headers
+from .multipart import byteranges, new_boundary
+from .options import ServeOptions
+from .plan import Part, ResponsePlan, status_line
+from .ranges import UNSATISFIABLE, RangeResult, parse_range
+from .resource import Resource
+
+__all__ = ["Part", "ResponsePlan", "content_type", "plan_response", "status_line"]
+
+_DEFAULT_OPTIONS = ServeOptions()
+_TEXT_APPLICATION = frozenset({"application/json", "application/javascript", "application/xml"})
+
+
+def content_type(media_type: str, charset: str | None) -> str:
+    """Return ``media_type`` with ``; charset=...`` for text types when it has none.
+
+    Text types are ``text/*``, ``application/json``, ``application/javascript``,
+    ``application/xml`` and the ``+json``/``+xml`` suffixes (``image/svg+xml``). An empty
+    media type becomes ``application/octet-stream``.
+    """
+    media_type = media_type.strip() or "application/octet-stream"
+    essence = media_type.split(";", 1)[0].strip().lower()
+    textual = (
+        essence.startswith("text/")
+        or essence in _TEXT_APPLICATION
+        or essence.endswith(("+json", "+xml"))
+    )
+    if not charset or not textual or "charset=" in media_type.lower():
+        return media_type
+    return f"{media_type}; charset={charset}"
+
+
+def _http_date(mtime: float | None) -> str | None:
+    seconds = last_modified_seconds(mtime)
+    if seconds is None:
+        return None
+    try:
+        return formatdate(seconds, usegmt=True)  # IMF-fixdate, RFC 9110 §5.6.7
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _fixed(
+    status: int, message: bytes, head: bool, options: ServeOptions, *extra: tuple[str, str]
+) -> ResponsePlan:
+    """A response with a short text body (errors and refusals)."""
+    headers = [
+        ("Content-Type", content_type("text/plain", None if options.legacy else "utf-8")),
+        ("Content-Length", str(len(message))),
+        *extra,
+        ("X-Content-Type-Options", "nosniff"),
+        *options.extra_headers,
+    ]
+    return ResponsePlan(status, headers, body=b"" if head else message)
+
+
+# Header order on 200/206: genro-storage 0.4.2's five first, then what this version adds.
+_ORDER = (
+    "ETag",
+    "Content-Type",
+    "Content-Length",
+    "Content-Range",
+    "Content-Disposition",
+    "Cache-Control",
+    "Last-Modified",
+    "Accept-Ranges",
+    "Content-Encoding",
+    "Vary",
+    "X-Content-Type-Options",
+)
+# §15.4.5: a 304 repeats these from the 200 (Last-Modified to help caches update).
+_NOT_MODIFIED = ("ETag", "Cache-Control", "Last-Modified", "Vary")
+
+
+def _validators(resource: Resource, options: ServeOptions) -> dict[str, str | None]:
+    """Header values shared by 200, 206 and 304 (None: header not sent)."""
+    cache_control = None
+    if options.cache_max_age is not None:
+        immutable = ", immutable" if options.immutable else ""
+        cache_control = f"max-age={options.cache_max_age}{immutable}"
+    negotiated = resource.content_encoding is not None or resource.negotiated
+    return {
+        "ETag": None if resource.etag is None else f'"{resource.etag}"',
+        "Cache-Control": cache_control,
+        "Last-Modified": _http_date(resource.mtime),
+        "Vary": "Accept-Encoding" if negotiated else None,
+    }
+
+
+def _headers(
+    values: Mapping[str, str | None], names: tuple[str, ...], options: ServeOptions
+) -> list[tuple[str, str]]:
+    sent = [(name, value) for name in names if (value := values.get(name)) is not None]
+    return sent + list(options.extra_headers)
+
+
+def _requested_ranges(
+    method: str, headers: Mapping[str, str], resource: Resource, options: ServeOptions
+) -> RangeResult:
+    """The ranges to send, :data:`UNSATISFIABLE`, or None for the whole file."""
+    range_header = field(headers, "range")
+    if_range = field(headers, "if-range")
+    # §14.2: Range is defined only for GET; §13.1.5: If-Range is ignored without Range.
+    if method != "GET" or range_header is None:
+        return None
+    if not if_range_holds(if_range, resource.etag, resource.mtime):
+        return None
+    ranges = parse_range(range_header, resource.size, options.max_ranges)
+    if isinstance(ranges, list) and len(ranges) > 1 and resource.content_encoding:
+        return None
+    return ranges
+
+
+def plan_response(
+    method: str,
+    headers: Mapping[str, str],
+    resource: Resource | None,
+    options: ServeOptions = _DEFAULT_OPTIONS,
+) -> ResponsePlan:
+    """Decide the response to ``method`` with request ``headers`` for ``resource``.
+
+    Args:
+        method: the request method, case-sensitive as in RFC 9110 §9.1 (``"GET"``).
+        headers: request headers; names are matched case-insensitively. Build it with
+            :func:`~genro_storage.serving.headers.headers_from_environ` (WSGI) or
+            :func:`~genro_storage.serving.headers.headers_from_scope` (ASGI).
+        resource: the file's metadata, or None when there is no such file.
+        options: download, caching, extra headers, limits, legacy mode.
+
+    Returns:
+        The status, headers and body segments; see the module docstring for the rules.
+    """
+    if method not in ("GET", "HEAD"):
+        if not options.legacy:
+            return _fixed(405, b"Method Not Allowed", False, options, ("Allow", "GET, HEAD"))
+        method = "GET"  # legacy: 0.4.2 served every method alike
+    head = method == "HEAD"
+    if resource is None:
+        return _fixed(404, b"Not Found", head, options)
+    request = normalize_headers(headers)
+    try:
+        outcome = evaluate(
+            method,
+            field(request, "if-match"),
+            field(request, "if-unmodified-since"),
+            field(request, "if-none-match"),
+            field(request, "if-modified-since"),
+            resource.etag,
+            resource.mtime,
+            lenient=options.legacy,
+        )
+        ranges = _requested_ranges(method, request, resource, options)
+    except _HeaderError:
+        return _fixed(400, b"Bad Request", head, options)
+    if outcome == "precondition_failed":
+        return _fixed(412, b"Precondition Failed", head, options)
+    values = _validators(resource, options)
+    if outcome == "not_modified":
+        return ResponsePlan(304, _headers(values, _NOT_MODIFIED, options))
+    size = resource.size
+    if ranges is UNSATISFIABLE:
+        return _fixed(
+            416, b"Range Not Satisfiable", head, options, ("Content-Range", f"bytes */{size}")
+        )
+    media_type = content_type(resource.content_type, None if options.legacy else options.charset)
+    values.update(
+        {
+            "Content-Type": media_type,
+            "Content-Disposition": _disposition(resource, options),
+            "Accept-Ranges": "bytes",
+            "Content-Encoding": resource.content_encoding,
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    status, trailer = 200, b""
+    parts: tuple[Part, ...] = (Part(0, size),) if size else ()
+    if isinstance(ranges, list) and len(ranges) == 1:
+        status, (first, last) = 206, ranges[0]
+        values["Content-Range"] = f"bytes {first}-{last}/{size}"
+        parts = (Part(first, last + 1),)
+    elif isinstance(ranges, list):
+        status = 206
+        values["Content-Type"], parts, trailer = byteranges(
+            ranges, size, media_type, new_boundary()
+        )
+    values["Content-Length"] = str(sum(part.length for part in parts) + len(trailer))
+    sent = _headers(values, _ORDER, options)
+    return ResponsePlan(status, sent) if head else ResponsePlan(status, sent, parts, trailer)
+
+
+def _disposition(resource: Resource, options: ServeOptions) -> str | None:
+    if not options.download and options.download_name is None:
+        return None
+    name = resource.filename if options.download_name is None else options.download_name
+    return content_disposition("attachment", name)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from genro_storage.serving.headers import (
+    _HeaderError,
+    field,
+    headers_from_environ,
+    headers_from_scope,
+    normalize_headers,
+)
+
+
+def test_headers_from_environ_takes_http_keys_and_content_fields() -> None:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/x",
+        "HTTP_IF_NONE_MATCH": '"a"',
+        "HTTP_RANGE": "bytes=0-1",
+        "CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "0",
+        "wsgi.input": object(),
+        "HTTP_X_NOT_TEXT": 5,
+    }
+    assert headers_from_environ(environ) == {
+        "if-none-match": '"a"',
+        "range": "bytes=0-1",
+        "content-type": "text/plain",
+        "content-length": "0",
+    }
+
+
+def test_headers_from_scope_decodes_latin1_and_combines_repeats() -> None:
+    scope = {
+        "type": "http",
+        "headers": [
+            (b"If-None-Match", b'"a"'),
+            (b"if-none-match", b'"b"'),
+            (b"x-latin", "café".encode("latin-1")),
+        ],
+    }
+    assert headers_from_scope(scope) == {"if-none-match": '"a", "b"', "x-latin": "café"}
+
+
+def test_headers_from_scope_without_headers_is_empty() -> None:
+    assert headers_from_scope({"type": "http"}) == {}
+
+
+def test_normalize_headers_lower_cases_and_combines() -> None:
+    assert normalize_headers({"Range": "bytes=0-1", "RANGE": "bytes=2-3"}) == {
+        "range": "bytes=0-1, bytes=2-3"
+    }
+
+
+@pytest.mark.parametrize("value", ["a\rb", "a\nb", "a\x00b", "\r\n"])
+def test_field_refuses_cr_lf_nul(value: str) -> None:
+    with pytest.raises(_HeaderError):
+        field({"range": value}, "range")
+
+
+def test_field_returns_value_or_none() -> None:
+    assert field({"range": "bytes=0-0"}, "range") == "bytes=0-0"
+    assert field({}, "range") is None
