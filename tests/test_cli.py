@@ -577,6 +577,49 @@ def test_serve_prints_its_url_and_serves_files(cli: CLI) -> None:
         _stop(proc)
 
 
+def test_serve_private_mount_with_signed_urls(cli: CLI) -> None:
+    (cli.home / "docs").mkdir()
+    (cli.home / "docs" / "secret.txt").write_text("for your eyes only")
+    proc, url = _start_server(cli, "--mount", "home", "--secret", "s3cr3t")
+    try:
+        assert _get(url + "home/docs/secret.txt")[0] == 403
+        signed = cli.ok(
+            "url", "--signed", "--secret", "s3cr3t", "--base-url", url, "home:docs/secret.txt"
+        ).strip()
+        assert signed.startswith(url + "home/docs/secret.txt?expires=")
+        assert _get(signed)[:3:2] == (200, b"for your eyes only")
+        assert _get(signed.replace("secret.txt", "other.txt"))[0] == 403
+        wrong = cli.ok(
+            "url", "--signed", "--secret", "nope", "--base-url", url, "home:docs/secret.txt"
+        )
+        assert _get(wrong.strip())[0] == 403
+    finally:
+        _stop(proc)
+
+
+def test_url_signed_needs_a_secret(cli: CLI) -> None:
+    assert "--secret" in cli.fails(1, "url", "--signed", "home:a.txt")
+
+
+def test_url_signed_reads_the_secret_from_the_environment(cli: CLI) -> None:
+    out = cli.ok("url", "--signed", "home:a b.txt", GENRO_STORAGE_SECRET="k")
+    assert out.startswith("/home/a%20b.txt?expires=") and "signature=" in out
+
+
+def test_serve_routes_from_an_app_config(cli: CLI) -> None:
+    (cli.home / "a.txt").write_text("routed")
+    cli.write_config(
+        f"mounts:\n  - name: home\n    type: local\n    path: {cli.home}\nserve:\n  /files: home\n"
+    )
+    proc, url = _start_server(cli)
+    try:
+        assert _get(url + "files/a.txt")[2] == b"routed"
+        assert _get(url + "home/a.txt")[0] == 404
+    finally:
+        _stop(proc)
+    assert cli.ok("cat", "home:a.txt") == "routed"
+
+
 def test_serve_only_the_named_mounts(cli: CLI) -> None:
     (cli.home / "a.txt").write_text("a")
     proc, url = _start_server(cli, "--mount", "ro")

@@ -51,6 +51,7 @@ class Session:
         self.manager = StorageManager()
         self.config = config or os.environ.get(CONFIG_ENV) or None
         self._loaded = False
+        self.serve: dict[str, Any] | None = None  # the file's ``serve:`` routes, if any
 
     def __enter__(self) -> Session:
         return self
@@ -71,8 +72,22 @@ class Session:
             if self.config:
                 if not os.path.isfile(self.config):
                     raise StorageConfigError(f"configuration file not found: {self.config}")
-                self.manager.configure(self.config)
+                self._configure(self.config)
         return self.manager
+
+    def _configure(self, path: str) -> None:
+        """A mounts list, or an app config ``{mounts: [...], serve: {...}}``."""
+        try:
+            self.manager.configure(path)  # errors name the file and line
+            return
+        except StorageConfigError as exc:
+            if "got dict" not in str(exc):
+                raise
+        from ..serving.routes import load_app_config
+
+        mounts, serve = load_app_config(path)
+        self.manager.configure(mounts)
+        self.serve = dict(serve) if serve else None
 
     def mount_names(self) -> list[str]:
         """The configured mounts (the implicit local mount is not listed)."""
