@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import fsspec
 
@@ -10,6 +10,14 @@ from ..capabilities import BackendCapabilities
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
+
+
+class MemoryDirectoryError(IsADirectoryError, FileNotFoundError):
+    """Reading a directory of a memory mount.
+
+    0.4.2 raised ``FileNotFoundError`` there (local mounts raise ``IsADirectoryError``);
+    this is both, so ``except`` clauses written for either keep working.
+    """
 
 
 class MemoryBackend(FsspecBackend):
@@ -24,6 +32,18 @@ class MemoryBackend(FsspecBackend):
     def __init__(self, base_path: str = "", mount_name: str = "", **_: Any) -> None:
         root = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         super().__init__(fsspec.filesystem("memory"), root, "memory", mount_name)
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            return super().read_bytes(path)
+        except IsADirectoryError as exc:
+            raise MemoryDirectoryError(f"Is a directory: {path!r}") from exc
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        try:
+            return super().open(path, mode)
+        except IsADirectoryError as exc:
+            raise MemoryDirectoryError(f"Is a directory: {path!r}") from exc
 
 
 def create(config: dict[str, Any], mount_name: str) -> MemoryBackend:
