@@ -39,6 +39,12 @@ class MemoryBackend(FsspecBackend):
         except IsADirectoryError as exc:
             raise MemoryDirectoryError(f"Is a directory: {path!r}") from exc
 
+    def write_stream(self, path: str, chunks: Any) -> None:
+        # The bytes end up in RAM anyway. Collecting them first and storing them in one
+        # step means a stream that fails part-way (a dropped download) leaves the previous
+        # content, where the driver's write-mode file would already have replaced it.
+        self.write_bytes(path, b"".join(chunks))
+
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         try:
             return super().open(path, mode)
