@@ -505,8 +505,10 @@ class StorageNode:
     def local_path(self, mode: str = "r") -> Iterator[str]:
         """A local file path for tools: the file itself on local mounts, else a temp copy."""
         backend = self._require_backend()
+        # 0.4.2's local mounts ignored the mode, so 'rb'/'wb' spellings exist in user code
+        requested, mode = mode, mode.replace("b", "").replace("t", "")
         if mode not in ("r", "w", "rw"):
-            raise ValueError(f"Invalid local_path mode {mode!r}: use 'r', 'w' or 'rw'")
+            raise ValueError(f"Invalid local_path mode {requested!r}: use 'r', 'w' or 'rw'")
         if mode != "r":
             self._check_not_snapshot()
         if self._version is not None:
