@@ -460,9 +460,10 @@ class StorageNode:
     @property
     def versions(self) -> list[dict[str, Any]]:
         """Versions oldest first (S3): version_id, is_latest, last_modified, size, etag."""
+        backend = self._require_backend()  # virtual nodes: AttributeError, as in 0.4.2
         try:
-            return versioning.sort_versions(self._require_backend().get_versions(self._p))
-        except (OSError, StorageError):
+            return versioning.sort_versions(backend.get_versions(self._p))
+        except Exception:  # any listing error (driver/client exceptions too) means []
             return []
 
     @property
