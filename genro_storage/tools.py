@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import subprocess
 import tempfile
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from .node import StorageNode
 
 __all__ = ["call", "fill_from_url", "snapshot_local_path"]
+
+logger = logging.getLogger("genro_storage")
 
 
 def fill_from_url(node: StorageNode, url: str, timeout: int = 30) -> None:
@@ -125,6 +128,19 @@ def call(
             return result
 
     if async_mode:
-        threading.Thread(target=run, daemon=True).start()
+        threading.Thread(target=_logged(run, args), daemon=True).start()
         return None
     return run()
+
+
+def _logged(run: Any, args: tuple[Any, ...]) -> Any:
+    """``run`` for a background thread: nobody can catch its errors, so they are logged
+    (0.4.2 lost them) instead of reaching ``threading.excepthook``."""
+
+    def target() -> None:
+        try:
+            run()
+        except Exception:
+            logger.exception("call(%s, async_mode=True) failed", ", ".join(map(repr, args)))
+
+    return target
