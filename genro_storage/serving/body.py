@@ -11,6 +11,7 @@ how HTTP says "the body was cut short" once the headers are out.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Union, overload
 
@@ -104,6 +105,8 @@ def read_all(prepared: Prepared) -> bytes:
     """The whole body in one bytes object: only for bodies known to be small."""
     plan = prepared.plan
     assert prepared.node is not None
+    if prepared.os_path is not None and len(plan.parts) == 1 and not plan.trailer:
+        return _read_local(prepared.os_path, plan.parts[0].start, plan.parts[0].end)
     reader = PartReader(prepared.node, prepared.os_path)
     try:
         pieces = []
@@ -114,6 +117,26 @@ def read_all(prepared: Prepared) -> bytes:
         return b"".join(pieces)
     finally:
         reader.close()
+
+
+def _read_local(path: str, start: int, end: int) -> bytes:
+    """``[start, end)`` of a local file with raw descriptor calls (no buffered file object:
+    this is the whole body of most small responses)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        if start:
+            os.lseek(fd, start, os.SEEK_SET)
+        pieces = []
+        remaining = end - start
+        while remaining > 0:
+            data = os.read(fd, remaining)
+            if not data:
+                raise OSError(f"{path} shrank while being served")
+            pieces.append(data)
+            remaining -= len(data)
+        return b"".join(pieces)
+    finally:
+        os.close(fd)
 
 
 Segment = Union[bytes, tuple[int, int]]
