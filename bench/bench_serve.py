@@ -1,6 +1,6 @@
 """Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
 
-    .venv/bin/python bench/bench_serve.py [--duration 3] [--connections 8]
+    .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
 
 One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
 (req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
@@ -254,9 +254,9 @@ def ratio(a: object, b: object) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best kept)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp:
         root = make_site(Path(tmp))
