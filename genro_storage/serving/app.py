@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import quote
 
@@ -25,11 +25,12 @@ from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..manager import StorageManager
 from ..paths import from_url_path
+from .delivery import simple_plan
 from .listing import listing_plan, wants_json
 from .options import ServeOptions
 from .routes import Route, load_app_config, parse_routes
 from .signing import sign_path, verify
-from .source import Prepared, prepare, simple_plan
+from .source import Prepared, prepare
 
 if TYPE_CHECKING:
     from ..node import StorageNode
@@ -61,13 +62,9 @@ class Request:
     method: str
     path: str
     query: str = ""
-    headers: Mapping[str, str] = None  # type: ignore[assignment]
+    headers: Mapping[str, str] = field(default_factory=dict)
     raw_path: str | None = None
     root: str = ""
-
-    def __post_init__(self) -> None:
-        if self.headers is None:
-            object.__setattr__(self, "headers", {})
 
 
 class FileServer:

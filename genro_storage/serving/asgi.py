@@ -16,9 +16,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .body import CHUNK_SIZE, iter_body
+from .delivery import Delivery
 from .headers import headers_from_scope
 from .options import ServeOptions
-from .source import Delivery, Prepared, prepare
+from .source import Prepared, prepare
 
 if TYPE_CHECKING:
     from ..node import StorageNode

@@ -34,8 +34,8 @@ from typing import Any
 import yaml
 
 from ..errors import StorageConfigError
+from .delivery import Delivery
 from .options import ServeOptions
-from .source import Delivery
 
 __all__ = ["Route", "load_app_config", "parse_routes"]
 

@@ -10,16 +10,15 @@ as a :class:`~genro_storage.serving.resource.Resource`, lets the pure core decid
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
-from urllib.parse import quote
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from .core import plan_response
+from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
 from .encoding import ENCODING_SUFFIXES, choose_encoding
 from .options import ServeOptions
 from .plan import ResponsePlan
@@ -31,47 +30,12 @@ if TYPE_CHECKING:
 _Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
 _Found = tuple[Optional["StorageNode"], EntryInfo, Optional[str]]  # node built lazily
 
-__all__ = ["DELIVERY_MODES", "Delivery", "Prepared", "describe", "prepare", "simple_plan"]
+__all__ = ["Prepared", "describe", "prepare"]
 
 PRELOAD_LIMIT = 64 * 1024
 """Bodies up to this size are read inside :func:`prepare` (one thread hop in ASGI)."""
 
-DELIVERY_MODES = ("stream", "redirect", "x-accel-redirect", "x-sendfile")
-_OFFLOAD = ("x-accel-redirect", "x-sendfile")
-# Headers a front server keeps from our answer when it serves the file itself.
-_OFFLOAD_KEPT = ("Content-Type", "Content-Disposition", "Cache-Control")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm")
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How a mount's bytes reach the client.
-
-    Attributes:
-        mode: ``stream`` (through the app), ``redirect`` (302 to ``node.url(expires_in)``,
-            a presigned URL on S3/GCS/Azure; streams when the backend has none),
-            ``x-accel-redirect`` (nginx) or ``x-sendfile`` (Apache, lighttpd): the front
-            server sends the local file (streams for non-local mounts).
-        expires_in: lifetime in seconds of presigned redirect URLs.
-        accel_prefix: the nginx ``internal`` location that maps to the mount root.
-        precompressed: look for ``.br``/``.gz`` siblings of text-like files.
-    """
-
-    mode: str = "stream"
-    expires_in: int = 3600
-    accel_prefix: str = "/_protected/"
-    precompressed: bool = True
-
-    def __post_init__(self) -> None:
-        if self.mode not in DELIVERY_MODES:
-            raise ValueError(f"delivery must be one of {', '.join(DELIVERY_MODES)}: {self.mode!r}")
-        if isinstance(self.expires_in, bool) or not isinstance(self.expires_in, int):
-            raise ValueError(f"expires_in must be an int of seconds, got {self.expires_in!r}")
-        if self.expires_in <= 0:
-            raise ValueError(f"expires_in must be > 0, got {self.expires_in}")
-        if not (self.accel_prefix.startswith("/") and self.accel_prefix.endswith("/")):
-            raise ValueError(f"accel_prefix must start and end with '/': {self.accel_prefix!r}")
 
 
 @dataclass(frozen=True)
@@ -95,21 +59,6 @@ class Prepared:
         """True for a 200 that sends exactly one file from its first to its last byte."""
         parts = self.plan.parts
         return self.plan.status == 200 and len(parts) == 1 and not self.plan.trailer
-
-
-def simple_plan(
-    status: int, message: str, options: ServeOptions, head: bool = False, *extra: tuple[str, str]
-) -> ResponsePlan:
-    """A short ``text/plain`` answer (403, 404, redirects) with the configured extra headers."""
-    body = message.encode("utf-8")
-    headers = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        *extra,
-        ("X-Content-Type-Options", "nosniff"),
-        *options.extra_headers,
-    ]
-    return ResponsePlan(status, headers, body=b"" if head else body)
 
 
 def describe(
@@ -235,10 +184,10 @@ def prepare(
         plan = plan_response(method, headers, None, options)
         return Prepared(plan, is_dir=found is not None)
     entry, os_path = found
-    if delivery.mode in _OFFLOAD and os_path is not None:
-        offloaded = _offload(node, entry, os_path, options, delivery)
+    if delivery.mode in OFFLOAD_MODES and os_path is not None:
+        offloaded = offload_plan(node.path or "", os_path, describe(node, entry), options, delivery)
         if offloaded is not None:
-            return offloaded
+            return Prepared(offloaded, node, os_path)
     located: _Located = (node, entry, os_path)
     if delivery.precompressed and delivery.mode == "stream":
         located, resource = _variant(located, headers, options.legacy)
@@ -248,7 +197,7 @@ def prepare(
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)
         if url:
-            return Prepared(_redirect(url, method == "HEAD", options))
+            return Prepared(redirect_plan(url, method == "HEAD", options))
     chosen, _, os_path = located
     prepared = Prepared(plan, chosen, os_path)
     if plan.parts and plan.content_length <= preload:
@@ -256,31 +205,3 @@ def prepare(
 
         return Prepared(plan, chosen, os_path, body=read_all(prepared))
     return prepared
-
-
-def _redirect(url: str, head: bool, options: ServeOptions) -> ResponsePlan:
-    # The URL expires: no cache may keep the redirect (RFC 9111 §5.2.2.5).
-    extra = (("Location", url), ("Cache-Control", "no-store"))
-    return simple_plan(302, f"Found: {url}", options, head, *extra)
-
-
-def _offload(
-    node: StorageNode, entry: EntryInfo, os_path: str, options: ServeOptions, delivery: Delivery
-) -> Prepared | None:
-    """Hand a local file to the front server, which then does Range and validators itself.
-
-    Preconditions are not evaluated here: the front server compares the client's
-    validators with its own ETag/Last-Modified, which are the ones the client has seen.
-    """
-    full = plan_response("GET", {}, describe(node, entry), options)
-    kept = [(k, v) for k, v in full.headers if k in _OFFLOAD_KEPT]
-    if delivery.mode == "x-accel-redirect":
-        target = delivery.accel_prefix + quote(node.path or "", safe="/")
-        kept.append(("X-Accel-Redirect", target))
-    elif _CONTROL.search(os_path):
-        return None  # a header cannot carry it: stream instead
-    else:
-        # PEP 3333: header values are latin-1 str; the server sends the path's UTF-8 bytes.
-        kept.append(("X-Sendfile", os_path.encode("utf-8", "surrogateescape").decode("latin-1")))
-    kept.extend(options.extra_headers)
-    return Prepared(ResponsePlan(200, kept), node, os_path)

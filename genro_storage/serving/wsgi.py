@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .body import CHUNK_SIZE, ChunkSequence, iter_body
+from .delivery import Delivery
 from .headers import headers_from_environ
 from .options import ServeOptions
-from .source import Delivery, Prepared, prepare
+from .source import Prepared, prepare
 
 if TYPE_CHECKING:
     from ..node import StorageNode
