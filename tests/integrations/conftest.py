@@ -29,3 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
         django.setup()
     else:
         _setup_django(config)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, as Django and uvicorn do."""
+    return "asyncio"

@@ -58,7 +58,7 @@ from genro_storage.paths import normalize
 from .._server import is_served, sign_query
 from . import conf
 
-__all__ = ["GenroStorage"]
+__all__ = ["GenroFile", "GenroStorage"]
 
 _DEFAULTS: dict[str, Any] = {
     "mount": None,
@@ -69,6 +69,28 @@ _DEFAULTS: dict[str, Any] = {
     "querystring_expire": 3600,
     "url_name": "genro_storage:serve",
 }
+
+
+class GenroFile(File):
+    """A stored file: streams from the node (a local file or a block-buffered remote
+    reader, never a spooled copy of the whole object) and reopens through it."""
+
+    def __init__(self, node: StorageNode, name: str, mode: str = "rb") -> None:
+        self.node = node
+        self.mode = mode
+        super().__init__(node.open(mode), name=name)
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> GenroFile:
+        if not self.closed:
+            self.seek(0)
+        else:  # File.open would look for ``name`` relative to the working directory
+            self.mode = mode or self.mode
+            self.file = self.node.open(self.mode)
+        return self
+
+    @cached_property
+    def size(self) -> int:
+        return self.node.size
 
 
 @deconstructible(path="genro_storage.integrations.django.GenroStorage")
@@ -144,9 +166,8 @@ class GenroStorage(Storage):
         return manager.node(self.mount, relative) if relative else manager.node(f"{self.mount}:")
 
     # ------------------------------------------------------------------ Storage API
-    def _open(self, name: str, mode: str = "rb") -> File:
-        # node.open() streams: a local file, or a block-buffered remote reader (no spooling)
-        return File(self.node(name).open(mode), name=name)
+    def _open(self, name: str, mode: str = "rb") -> GenroFile:
+        return GenroFile(self.node(name), name, mode)
 
     def _save(self, name: str, content: Any) -> str:
         self.node(name).write_stream(content.chunks())
