@@ -58,8 +58,17 @@ class FileBody:
 def run_wsgi(
     responder: Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]],
     environ: Mapping[str, Any],
+    *,
+    keep_file_wrapper: bool = False,
 ) -> Captured:
-    """Call ``responder(environ, start_response)``; return the status, headers and body."""
+    """Call ``responder(environ, start_response)``; return the status, headers and body.
+
+    By default ``wsgi.file_wrapper`` is replaced by one that records the file (see
+    :class:`Captured`), for frameworks with their own hook to reach the server's wrapper
+    (Django's ``file_to_stream``). With ``keep_file_wrapper`` the server's wrapper is left
+    in place, for frameworks that can return its object as the body (Flask's
+    ``direct_passthrough``).
+    """
     captured = Captured()
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -75,7 +84,8 @@ def run_wsgi(
         return FileBody(filelike, block_size)
 
     env = dict(environ)
-    env["wsgi.file_wrapper"] = file_wrapper
+    if not keep_file_wrapper:
+        env["wsgi.file_wrapper"] = file_wrapper
     captured.body = responder(env, start_response)
     if not captured.status:
         raise RuntimeError("the WSGI responder returned without calling start_response")
