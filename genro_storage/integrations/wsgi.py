@@ -31,8 +31,11 @@ class WSGIApp(FileServer):
 
     def request_from(self, environ: dict[str, Any]) -> Request:
         """The :class:`Request` for a WSGI ``environ``."""
-        # PEP 3333: PATH_INFO holds the request's bytes decoded as latin-1.
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "surrogateescape")
+        path = environ.get("PATH_INFO", "")
+        try:  # PEP 3333: the request's bytes decoded as latin-1; some servers give text
+            path = path.encode("latin-1").decode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            pass
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         raw_path = urlsplit(raw).path if raw else None
         return Request(

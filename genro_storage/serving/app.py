@@ -40,6 +40,15 @@ StorageSource = Union[StorageManager, list, str, "os.PathLike[str]"]
 _PLAIN = ServeOptions()
 
 
+def _inside(backend: Any, entry: EntryInfo) -> bool:
+    """False for a local symlink leading out of the mount: it is not even listed."""
+    try:
+        backend.os_path(entry.path)
+    except PathTraversalError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Request:
     """What the file server needs from an HTTP request.
@@ -120,7 +129,7 @@ class FileServer:
         options = route.options
         try:
             node = self.get_node(route, rest, request)
-        except PathTraversalError:
+        except (PathTraversalError, UnicodeError):  # UnicodeError: not UTF-8 once decoded
             return Prepared(simple_plan(404, "Not Found", options, head))
         if not self.check_access(route, request):
             return Prepared(simple_plan(403, "Forbidden", options, head))
@@ -144,7 +153,8 @@ class FileServer:
 
     # ------------------------------------------------------------------ listings
     def _listing(self, route: Route, node: StorageNode, request: Request, head: bool) -> Any:
-        entries = self.storage.get_backend(route.mount).list_detail(node.path or "")
+        backend = self.storage.get_backend(route.mount)
+        entries = [e for e in backend.list_detail(node.path or "") if _inside(backend, e)]
         path = request.path
         base = "" if path.endswith("/") else path.rsplit("/", 1)[-1] + "/"
         signer = self._link_signer(route, request)
