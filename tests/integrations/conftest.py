@@ -35,7 +35,6 @@ from tests.services import load_services, require_services
 IDENTITY = {"accept-encoding": "identity"}
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     try:
         import django
