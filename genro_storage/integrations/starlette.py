@@ -82,7 +82,7 @@ class StarletteStorage:
             manager = mounts
         else:
             manager = StorageManager()
-            manager.configure(mounts)
+            manager.configure(os.fspath(mounts) if isinstance(mounts, os.PathLike) else mounts)
         secrets = [signing_secret] if isinstance(signing_secret, str) else signing_secret
         self.manager = manager
         self.server = make_server(

@@ -44,6 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if not settings.configured:
         module = importlib.import_module("tests.integrations.django_project.settings")
         settings.configure(**{k: getattr(module, k) for k in dir(module) if k.isupper()})
+        if django.VERSION < (5, 1):
+            # Django 4.2's configure() mirrors STORAGES into DEFAULT_FILE_STORAGE and
+            # STATICFILES_STORAGE as if the project had set them, and StorageHandler then
+            # rebuilds both storages from those names alone, dropping their OPTIONS.
+            for legacy in ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE"):
+                settings._wrapped.__dict__.pop(legacy, None)
     try:
         from pytest_django.plugin import _setup_django  # sets up Django, blocks the DB
     except ImportError:  # pragma: no cover - without pytest-django, plain setup
