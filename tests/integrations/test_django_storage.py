@@ -326,3 +326,13 @@ def test_url_of_a_private_mount_is_signed(local_mount: Path, settings) -> None:
     settings.GENRO_STORAGE_SERVE = {"m": {"private": True}}
     url = GenroStorage(mount="m", querystring_expire=60).url("a.txt")
     assert re.fullmatch(r"/files/m/a\.txt\?expires=\d+&signature=[\w-]+", url)
+
+
+def test_system_check_reports_broken_settings(settings) -> None:
+    from django.core import checks
+
+    settings.GENRO_STORAGE_SERVE = {"nosuchmount": {}}
+    errors = [m for m in checks.run_checks() if m.id == "genro_storage.E001"]
+    assert errors and "nosuchmount" in errors[0].msg
+    settings.GENRO_STORAGE_SERVE = {"media": {}}
+    assert not [m for m in checks.run_checks() if m.id.startswith("genro_storage")]
