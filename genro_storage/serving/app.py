@@ -112,8 +112,9 @@ class FileServer:
         Both the raw request target and the decoded path go through the one containment
         function, :func:`genro_storage.paths.from_url_path`.
         """
-        if request.raw_path is not None:
-            from_url_path(request.raw_path)
+        raw = request.raw_path
+        if raw is not None and ("%" in raw or "\\" in raw):  # else it equals the decoded path
+            from_url_path(raw)
         relative = from_url_path(quote(rest, safe="/"))
         return self.storage.node(f"{route.mount}:{relative}")
 

@@ -9,10 +9,12 @@ as a :class:`~genro_storage.serving.resource.Resource`, lets the pure core decid
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import quote
 
 from ..backends.base import EntryInfo
@@ -25,6 +27,8 @@ from .resource import Resource, make_etag
 
 if TYPE_CHECKING:
     from ..node import StorageNode
+
+_Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
 
 __all__ = ["DELIVERY_MODES", "Delivery", "Prepared", "describe", "prepare", "simple_plan"]
 
@@ -135,34 +139,68 @@ def describe(
     )
 
 
-def _stat(node: StorageNode) -> EntryInfo | None:
+_MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
+
+
+def _entry(path: str, st: os.stat_result) -> EntryInfo:
+    is_dir = stat.S_ISDIR(st.st_mode)
+    return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
+
+
+def _locate(node: StorageNode) -> tuple[EntryInfo, str | None] | None:
+    """One stat of ``node`` and its local file (None if remote); None when it is missing.
+
+    A local file is resolved once (``node.os_path``: symlinks followed, refused when they
+    leave the mount) and stat'ed there; everything else asks the backend.
+    """
     try:
-        return node.stat()
-    except (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError):
+        os_path = node.os_path if node.version is None else None
+        if os_path is None:
+            return node.stat(), None
+        return _entry(node.path or "", os.stat(os_path)), os_path
+    except _MISSING:
         return None
 
 
+def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Located | None:
+    """The precompressed sibling ``<name><suffix>`` when it is a file."""
+    sibling = node.parent.child(node.basename + suffix)
+    if os_path is not None:
+        try:
+            st = os.lstat(os_path + suffix)
+        except OSError:
+            return None
+        if stat.S_ISREG(st.st_mode):  # a plain file in a directory already contained
+            return sibling, _entry(sibling.path or "", st), os_path + suffix
+        if not stat.S_ISLNK(st.st_mode):
+            return None
+    located = _locate(sibling)  # remote, or a symlink: the backend's contained stat
+    if located is None or located[0].is_dir:
+        return None
+    return sibling, located[0], located[1]
+
+
 def _variant(
-    node: StorageNode, entry: EntryInfo, headers: Mapping[str, str], legacy: bool
-) -> tuple[StorageNode, Resource]:
+    located: _Located, headers: Mapping[str, str], legacy: bool
+) -> tuple[_Located, Resource]:
     """The representation to send: a precompressed sibling the client accepts, or the file."""
+    node, entry, os_path = located
     media_type = node.mimetype
     if not media_type.startswith(_COMPRESSIBLE) and not media_type.endswith(("+xml", "+json")):
-        return node, describe(node, entry, legacy)
+        return located, describe(node, entry, legacy)
     found = {}
     for coding, suffix in ENCODING_SUFFIXES.items():
-        sibling = node.parent.child(node.basename + suffix)
-        sibling_entry = _stat(sibling)
-        if sibling_entry is not None and not sibling_entry.is_dir:
-            found[coding] = (sibling, sibling_entry)
+        sibling = _sibling(node, os_path, suffix)
+        if sibling is not None:
+            found[coding] = sibling
     if not found:
-        return node, describe(node, entry, legacy)
+        return located, describe(node, entry, legacy)
     chosen = choose_encoding(headers.get("accept-encoding"), list(found))
     if chosen is None:
-        return node, describe(node, entry, legacy, negotiated=True)
-    sibling, sibling_entry = found[chosen]
-    resource = describe(node, sibling_entry, legacy, content_encoding=chosen, negotiated=True)
-    return sibling, resource
+        return located, describe(node, entry, legacy, negotiated=True)
+    variant = found[chosen]
+    resource = describe(node, variant[1], legacy, content_encoding=chosen, negotiated=True)
+    return variant, resource
 
 
 def prepare(
@@ -181,24 +219,26 @@ def prepare(
     """
     if method not in ("GET", "HEAD") and not options.legacy:
         return Prepared(plan_response(method, headers, None, options))
-    entry = _stat(node)
-    if entry is None or entry.is_dir:
+    found = _locate(node)
+    if found is None or found[0].is_dir:
         plan = plan_response(method, headers, None, options)
-        return Prepared(plan, is_dir=entry is not None)
-    if delivery.mode in _OFFLOAD:
-        offloaded = _offload(node, entry, method, headers, options, delivery)
+        return Prepared(plan, is_dir=found is not None)
+    entry, os_path = found
+    if delivery.mode in _OFFLOAD and os_path is not None:
+        offloaded = _offload(node, entry, os_path, options, delivery)
         if offloaded is not None:
             return offloaded
+    located: _Located = (node, entry, os_path)
     if delivery.precompressed and delivery.mode == "stream":
-        chosen, resource = _variant(node, entry, headers, options.legacy)
+        located, resource = _variant(located, headers, options.legacy)
     else:
-        chosen, resource = node, describe(node, entry, options.legacy)
+        resource = describe(node, entry, options.legacy)
     plan = plan_response(method, headers, resource, options)
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)
         if url:
             return Prepared(_redirect(url, method == "HEAD", options))
-    os_path = chosen.os_path if chosen.version is None else None
+    chosen, _, os_path = located
     prepared = Prepared(plan, chosen, os_path)
     if plan.parts and plan.content_length <= preload:
         from .body import read_all
@@ -214,21 +254,13 @@ def _redirect(url: str, head: bool, options: ServeOptions) -> ResponsePlan:
 
 
 def _offload(
-    node: StorageNode,
-    entry: EntryInfo,
-    method: str,
-    headers: Mapping[str, str],
-    options: ServeOptions,
-    delivery: Delivery,
+    node: StorageNode, entry: EntryInfo, os_path: str, options: ServeOptions, delivery: Delivery
 ) -> Prepared | None:
     """Hand a local file to the front server, which then does Range and validators itself.
 
     Preconditions are not evaluated here: the front server compares the client's
     validators with its own ETag/Last-Modified, which are the ones the client has seen.
     """
-    os_path = node.os_path
-    if os_path is None or node.version is not None:
-        return None
     full = plan_response("GET", {}, describe(node, entry), options)
     kept = [(k, v) for k, v in full.headers if k in _OFFLOAD_KEPT]
     if delivery.mode == "x-accel-redirect":
