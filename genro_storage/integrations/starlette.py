@@ -51,7 +51,7 @@ from genro_storage.serving.headers import headers_from_scope
 
 from ._server import is_served, make_server, mount_request, sign_query
 
-__all__ = ["StarletteStorage", "get_manager", "save_upload"]
+__all__ = ["StarletteStorage", "get_async_manager", "get_manager", "save_upload"]
 
 CHUNK_SIZE = 64 * 1024
 STATE_KEY = "genro_storage"
@@ -189,12 +189,20 @@ def get_manager(request: Request) -> StorageManager:
     return storage.manager  # type: ignore[no-any-return]
 
 
-async def save_upload(
-    upload: UploadFile, node: StorageNode, chunk_size: int = CHUNK_SIZE
-) -> StorageNode:
+def get_async_manager(request: Request) -> Any:
+    """FastAPI dependency: an ``AsyncStorageManager`` over the installed storage's manager
+    (awaitable node methods for ``async def`` endpoints)."""
+    from genro_storage.aio import AsyncStorageManager
+
+    return AsyncStorageManager(get_manager(request))
+
+
+async def save_upload(upload: UploadFile, node: Any, chunk_size: int = CHUNK_SIZE) -> StorageNode:
     """Stream an ``UploadFile`` into ``node`` (inside it, under the upload's base name, when
-    ``node`` is an existing directory). Runs in a worker thread, ``chunk_size`` bytes at a
-    time; returns the node written."""
+    ``node`` is an existing directory). ``node`` is a ``StorageNode`` or an
+    ``AsyncStorageNode``. Runs in a worker thread, ``chunk_size`` bytes at a time; returns
+    the (sync) node written."""
+    node = getattr(node, "sync_node", node)  # AsyncStorageNode wraps a StorageNode
     await upload.seek(0)
 
     def write() -> StorageNode:

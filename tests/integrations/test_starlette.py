@@ -196,6 +196,12 @@ def test_fastapi_dependencies_give_the_manager(client) -> None:
     assert client.get("/mounts").json() == ["public", "private", "unserved"]
 
 
+def test_async_manager_dependency_and_async_nodes(client, tmp_path: Path) -> None:
+    response = client.post("/aupload/public", files={"file": ("a.txt", b"async")})
+    assert response.json() == {"fullpath": "public:a.txt", "exists": True}
+    assert (tmp_path / "public/a.txt").read_bytes() == b"async"
+
+
 def test_get_manager_without_install_says_so(storage: StarletteStorage) -> None:
     from fastapi import Depends, FastAPI
 

@@ -13,7 +13,12 @@ from fastapi import Depends, FastAPI, Request, UploadFile
 from starlette.routing import Mount
 
 from genro_storage import StorageManager
-from genro_storage.integrations.starlette import StarletteStorage, get_manager, save_upload
+from genro_storage.integrations.starlette import (
+    StarletteStorage,
+    get_async_manager,
+    get_manager,
+    save_upload,
+)
 
 
 def create_app(storage: StarletteStorage | None = None) -> FastAPI:
@@ -30,6 +35,13 @@ def create_app(storage: StarletteStorage | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         node = await save_upload(file, manager.node(f"{mount}:"))
         return {"fullpath": node.fullpath, "url": storage.url_for(request, node)}
+
+    @app.post("/aupload/{mount}")
+    async def aupload(
+        mount: str, file: UploadFile, manager: Any = Depends(get_async_manager)
+    ) -> dict:
+        node = await save_upload(file, manager.node(f"{mount}:"))
+        return {"fullpath": node.fullpath, "exists": await manager.node(node.fullpath).exists()}
 
     @app.get("/mounts")
     def mounts(manager: StorageManager = Depends(storage.get_manager)) -> list[str]:
