@@ -70,9 +70,11 @@ def create_app() -> Flask:
 
     @app.get("/")
     def index() -> str:
-        files = sorted(
-            (n for n in storage.node("files:").children() if n.isfile), key=lambda n: n.basename
-        )
+        try:
+            nodes = storage.node("files:").children()
+        except FileNotFoundError:  # an empty S3 prefix has no "folder" yet
+            nodes = []
+        files = sorted((n for n in nodes if n.isfile), key=lambda n: n.basename)
         return render_template_string(PAGE, files=files)
 
     @app.post("/upload")

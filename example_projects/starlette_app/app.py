@@ -73,9 +73,11 @@ ITEM = """    <li data-name="{name}">
 
 @app.get("/", response_class=HTMLResponse)
 def index(request: Request, manager: StorageManager = Depends(get_manager)) -> str:
-    nodes = sorted(
-        (n for n in manager.node("files:").children() if n.isfile), key=lambda n: n.basename
-    )
+    try:
+        children = manager.node("files:").children()
+    except FileNotFoundError:  # an empty S3 prefix has no "folder" yet
+        children = []
+    nodes = sorted((n for n in children if n.isfile), key=lambda n: n.basename)
     items = [
         ITEM.format(name=escape(n.basename), url=escape(storage.url_for(request, n)), size=n.size)
         for n in nodes

@@ -336,3 +336,10 @@ def test_system_check_reports_broken_settings(settings) -> None:
     assert errors and "nosuchmount" in errors[0].msg
     settings.GENRO_STORAGE_SERVE = {"media": {}}
     assert not [m for m in checks.run_checks() if m.id.startswith("genro_storage")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_listdir_of_an_empty_mount(kind: str, settings, tmp_path: Path) -> None:
+    settings.GENRO_STORAGE = [mount_config(kind, "m", tmp_path)]
+    store = GenroStorage(mount="m", location="never/used")
+    assert store.listdir("") == ([], [])

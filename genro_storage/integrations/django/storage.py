@@ -206,7 +206,14 @@ class GenroStorage(Storage):
         backend = conf.get_manager().get_backend(self.mount)
         directories: list[str] = []
         files: list[str] = []
-        for entry in backend.list_detail(node.path or ""):
+        try:
+            entries = backend.list_detail(node.path or "")
+        except FileNotFoundError:
+            if node.path != self.location:
+                raise
+            # the storage root: an object store has no folder until a file is saved
+            return directories, files
+        for entry in entries:
             (directories if entry.is_dir else files).append(entry.name)
         return directories, files
 
