@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     storage = build_storage(root)
     app = WSGIApp(storage, serve=SERVE)
     server = make_server(args.host, args.port, app, ThreadingWSGIServer, WSGIRequestHandler)
-    host, port = str(server.server_address[0]), int(server.server_address[1])
+    host, port = args.host, server.server_port
     print(f"mounts: files (local {root}), scratch (memory)")
     print(f"genro-storage demo file server: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
     try:

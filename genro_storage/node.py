@@ -19,6 +19,7 @@ from .errors import StorageError
 from .paths import join
 
 if TYPE_CHECKING:
+    from .copying import CopyReport
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
@@ -40,6 +41,35 @@ def guess_mimetype(name: str) -> str:
     """MIME type from the file extension (case-insensitive); octet-stream when unknown."""
     mime, _ = mimetypes.guess_type(name.lower() if name else name, strict=False)
     return mime or "application/octet-stream"
+
+
+def check_read_mode(mode: str) -> None:
+    if mode not in ("r", "rb"):
+        raise ValueError(f"Invalid read mode {mode!r}: use 'r' or 'rb'")
+
+
+def decode_payload(data: bytes, mode: str, encoding: str = "utf-8") -> str | bytes:
+    """What ``read(mode)`` returns for ``data`` (shared by the sync and async nodes)."""
+    return data if mode == "rb" else data.decode(encoding)
+
+
+def encode_payload(data: str | bytes, mode: str, encoding: str = "utf-8") -> bytes:
+    """The bytes ``write(data, mode)`` stores, after checking the mode and the data type."""
+    if mode == "w":
+        if not isinstance(data, str):
+            raise TypeError(f"Text mode 'w' requires str, got {type(data).__name__}")
+        return data.encode(encoding)
+    if mode == "wb":
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Binary mode 'wb' requires bytes, got {type(data).__name__}")
+        return bytes(data)
+    raise ValueError(f"Invalid write mode {mode!r}: use 'w' or 'wb'")
+
+
+def entry_size(entry: EntryInfo, fullpath: str) -> int:
+    if entry.is_dir:
+        raise ValueError(f"Cannot get size of a directory: {fullpath}")
+    return entry.size
 
 
 class StorageNode:
@@ -199,10 +229,7 @@ class StorageNode:
 
     @property
     def size(self) -> int:
-        entry = self.stat()
-        if entry.is_dir:
-            raise ValueError(f"Cannot get size of a directory: {self.fullpath}")
-        return entry.size
+        return entry_size(self.stat(), self.fullpath)
 
     @property
     def mtime(self) -> float:
@@ -227,10 +254,8 @@ class StorageNode:
     # ------------------------------------------------------------------ reading
     def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
         """The whole content: ``'r'`` decoded text, ``'rb'`` bytes."""
-        if mode not in ("r", "rb"):
-            raise ValueError(f"Invalid read mode {mode!r}: use 'r' or 'rb'")
-        data = self._read_all()
-        return data if mode == "rb" else data.decode(encoding)
+        check_read_mode(mode)
+        return decode_payload(self._read_all(), mode, encoding)
 
     def _read_all(self) -> bytes:
         backend = self._require_backend()
@@ -267,17 +292,7 @@ class StorageNode:
         skip_if_unchanged: bool = False,
     ) -> bool:
         """Write the whole content; returns False when skipped as unchanged."""
-        if mode == "w":
-            if not isinstance(data, str):
-                raise TypeError(f"Text mode 'w' requires str, got {type(data).__name__}")
-            payload = data.encode(encoding)
-        elif mode == "wb":
-            if not isinstance(data, (bytes, bytearray, memoryview)):
-                raise TypeError(f"Binary mode 'wb' requires bytes, got {type(data).__name__}")
-            payload = bytes(data)
-        else:
-            raise ValueError(f"Invalid write mode {mode!r}: use 'w' or 'wb'")
-        return self._write_payload(payload, skip_if_unchanged)
+        return self._write_payload(encode_payload(data, mode, encoding), skip_if_unchanged)
 
     def _write_payload(self, payload: bytes, skip_if_unchanged: bool) -> bool:
         self._check_not_snapshot()
@@ -396,7 +411,10 @@ class StorageNode:
         ``skip`` leaves existing destination files alone (``exists``, ``size``, ``hash``,
         ``custom`` with ``skip_fn``); ``include``/``exclude`` are fnmatch patterns on the
         relative path; ``progress(done, total)``, ``on_file`` and ``on_skip`` report.
-        Extra options (``max_workers``, ``on_error``) tune the copy engine.
+        Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
+        ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
+        copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each
+        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``).
         """
         from .copying import copy_node
 
@@ -413,6 +431,24 @@ class StorageNode:
             on_skip=on_skip,
             **options,
         )
+
+    def sync_to(
+        self,
+        dest: StorageNode | str,
+        delete: bool = False,
+        dry_run: bool = False,
+        skip: SkipStrategy | str = SkipStrategy.HASH,
+        **options: Any,
+    ) -> CopyReport:
+        """Make ``dest`` mirror this tree: copy what is missing or changed; returns a report.
+
+        ``delete=True`` also removes destination files the source does not have (only when
+        every copy succeeded); ``dry_run=True`` reports what would happen without writing.
+        Takes ``copy_to``'s filters, callbacks and engine options, plus ``on_delete(node)``.
+        """
+        from .copying import sync_node
+
+        return sync_node(self, dest, delete=delete, dry_run=dry_run, skip=skip, **options)
 
     def move_to(self, dest: StorageNode | str) -> StorageNode:
         """Copy to ``dest``, delete the source, and point this node at ``dest``."""

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+import genro_storage.copying as copying
 from genro_storage import SkipStrategy, StorageManager
+from genro_storage._skipping import _PartHasher, multipart_etag_matches
+from genro_storage.backends import fsspec as fsspec_backend
 from genro_storage.errors import CopyError
 
 PAIRS = [("home", "mem"), ("mem", "home"), ("home", "home"), ("mem", "mem")]
@@ -236,3 +244,429 @@ def test_copy_into_base64_keeps_data(storage: StorageManager) -> None:
 def test_copy_from_base64(storage: StorageManager) -> None:
     storage.node("data:aGk=").copy_to("mem:from64.txt")
     assert storage.node("mem:from64.txt").read() == "hi"
+
+
+# ---------------------------------------------------------------------- the concurrent engine
+
+
+def make_flat(storage: StorageManager, where: str, count: int, size: int = 10) -> None:
+    for i in range(count):
+        storage.node(f"{where}/f{i:03d}.bin").write_bytes(bytes([i % 256]) * size)
+
+
+def test_tree_copy_runs_files_concurrently_up_to_max_workers(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 24)
+    lock, active, peak = threading.Lock(), [0], [0]
+    real = copying._transfer
+
+    def slow_transfer(src: object, dest: object) -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        real(src, dest)  # type: ignore[arg-type]
+        with lock:
+            active[0] -= 1
+
+    monkeypatch.setattr(copying, "_transfer", slow_transfer)
+    storage.node("home:src").copy_to("mem:dst", max_workers=4)
+    assert peak[0] == 4
+    assert len(tree(storage, "mem:dst")) == 24
+
+
+def test_max_workers_one_copies_serially(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 5)
+    threads: set[str] = set()
+    real = copying._transfer
+    monkeypatch.setattr(
+        copying,
+        "_transfer",
+        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
+    )
+    storage.node("home:src").copy_to("mem:dst", max_workers=1)
+    assert threads == {threading.current_thread().name}
+
+
+def test_progress_and_callbacks_stay_in_walk_order_under_concurrency(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 30)
+    real = copying._transfer
+
+    def jittery(src: object, dest: object) -> None:
+        time.sleep(0.001 * (hash(str(src)) % 7))
+        real(src, dest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copying, "_transfer", jittery)
+    events: list[object] = []
+    caller = threading.current_thread()
+    storage.node("home:src").copy_to(
+        "mem:dst",
+        max_workers=8,
+        on_file=lambda n: events.append(("file", n.basename, threading.current_thread())),
+        progress=lambda d, t: events.append((d, t)),
+    )
+    files = [e[1] for e in events if isinstance(e, tuple) and e[0] == "file"]
+    walk_order = [n.basename for n, e in storage.node("home:src").walk() if not e.is_dir]
+    assert files == walk_order
+    assert [e for e in events if isinstance(e[0], int)] == [(i, 30) for i in range(1, 31)]
+    assert all(e[2] is caller for e in events if e[0] == "file")
+
+
+def test_progress_bytes_reports_cumulative_bytes(storage: StorageManager) -> None:
+    for i, size in enumerate((10, 200, 3000)):
+        storage.node(f"home:src/f{i}").write_bytes(b"x" * size)
+    calls: list[tuple[int, int]] = []
+    storage.node("home:src").copy_to(
+        "mem:dst", progress_bytes=lambda done, total: calls.append((done, total))
+    )
+    assert [total for _, total in calls] == [3210] * 3
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1] == (3210, 3210)
+
+
+def test_on_error_raise_aborts_at_the_first_failure(storage: StorageManager) -> None:
+    for name in ("a", "b", "c"):
+        storage.node(f"home:src/{name}.txt").write(name)
+    first, *rest = [n.basename for n, e in storage.node("home:src").walk()]
+    storage.node(f"home:dst/{first}/blocker").write("x")  # the first file cannot be written
+    with pytest.raises(OSError):
+        storage.node("home:src").copy_to("home:dst", on_error="raise", max_workers=1)
+    assert not any(storage.node(f"home:dst/{name}").exists for name in rest)
+
+
+def test_on_error_callable_gets_source_and_exception_and_nothing_is_raised(
+    storage: StorageManager,
+) -> None:
+    for name in ("a", "b"):
+        storage.node(f"home:src/{name}.txt").write(name)
+    storage.node("home:dst/b.txt/blocker").write("x")
+    seen: list[tuple[str, type]] = []
+    storage.node("home:src").copy_to(
+        "home:dst", on_error=lambda src, exc: seen.append((src.fullpath, type(exc)))
+    )
+    assert [path for path, _ in seen] == ["home:src/b.txt"]
+    assert issubclass(seen[0][1], OSError)
+
+
+@pytest.mark.parametrize(("option", "value"), [("on_error", "ignore"), ("max_workers", 0)])
+def test_bad_engine_options_are_refused(
+    storage: StorageManager, option: str, value: object
+) -> None:
+    storage.node("home:src/a").write("a")
+    with pytest.raises(ValueError, match=option):
+        storage.node("home:src").copy_to("mem:dst", **{option: value})
+
+
+def test_rerun_with_skip_hash_copies_only_missing_or_changed(storage: StorageManager) -> None:
+    make_tree(storage, "home:src")
+    storage.node("home:src").copy_to("mem:dst")
+    storage.node("home:src/sub/c.py").write("changed")
+    storage.node("mem:dst/b.txt").delete()
+    copied: list[str] = []
+    storage.node("home:src").copy_to(
+        "mem:dst", skip="hash", on_file=lambda n: copied.append(n.path or "")
+    )
+    assert sorted(copied) == ["src/b.txt", "src/sub/c.py"]
+    assert tree(storage, "mem:dst") == tree(storage, "home:src")
+
+
+def test_skip_decisions_use_one_destination_listing_not_a_stat_per_file(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 20)
+    storage.node("home:src").copy_to("mem:dst")
+    backend = storage.get_backend("mem")
+    calls = {"info": 0, "walk_files": 0}
+    for name in calls:
+        real = getattr(backend, name)
+
+        def counting(*a: object, _real: object = real, _name: str = name) -> object:
+            calls[_name] += 1
+            return _real(*a)  # type: ignore[operator]
+
+        monkeypatch.setattr(backend, name, counting)
+    storage.node("home:src").copy_to("mem:dst", skip="size")
+    assert calls == {"info": 0, "walk_files": 1}
+
+
+def test_same_backend_copy_is_server_side(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "mem:src", 5)
+    backend = storage.get_backend("mem")
+    copies: list[str] = []
+    real_copy = backend.fs.copy  # type: ignore[attr-defined]
+    monkeypatch.setattr(backend.fs, "copy", lambda a, b: (copies.append(b), real_copy(a, b)))
+    monkeypatch.setattr(
+        backend, "write_stream", lambda *a: pytest.fail("streamed instead of copying")
+    )
+    storage.node("mem:src").copy_to("mem:dst")
+    assert len(copies) == 5
+
+
+def test_local_to_local_copy_keeps_modification_times(storage: StorageManager, home: Path) -> None:
+    storage.node("home:src/a.txt").write("a")
+    import os
+
+    os.utime(home / "src/a.txt", (1_000_000_000, 1_000_000_000))
+    storage.node("home:src").copy_to("home:dst", max_workers=2)
+    assert (home / "dst/a.txt").stat().st_mtime == 1_000_000_000
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+def _dying_stream(size: int) -> Iterator[bytes]:
+    """A stream (an upload, a download) that breaks after its first chunk."""
+    yield b"n" * min(size, 65536)
+    raise _Boom("source vanished mid-copy")
+
+
+@pytest.mark.parametrize("dest", ["home:dst/big.bin", "mem:dst/big.bin"])
+@pytest.mark.parametrize("spool", [True, False], ids=["spooled", "streamed"])
+def test_interrupted_stream_leaves_no_partial_file(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch, dest: str, spool: bool
+) -> None:
+    if not spool:  # force the large-stream route (temp + rename) on the memory backend
+        monkeypatch.setattr(fsspec_backend, "SPOOL_LIMIT", 1000)
+    storage.node(dest).write_bytes(b"old content")
+    with pytest.raises(_Boom):
+        storage.node(dest).write_stream(_dying_stream(300_000))
+    assert storage.node(dest).read_bytes() == b"old content"
+    leftovers = [n.basename for n in storage.node(dest).parent.children()]
+    assert leftovers == ["big.bin"]
+
+
+def test_interrupted_copy_keeps_the_old_destination(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.node("mem:src/big.bin").write_bytes(b"n" * 300_000)
+    backend = storage.get_backend("mem")
+    monkeypatch.setattr(backend, "iter_bytes", lambda path, chunk_size=0: _dying_stream(10**6))
+    storage.node("home:dst/big.bin").write_bytes(b"old content")
+    with pytest.raises(_Boom):
+        storage.node("mem:src/big.bin").copy_to("home:dst/big.bin")
+    assert storage.node("home:dst/big.bin").read_bytes() == b"old content"
+    assert [n.basename for n in storage.node("home:dst").children()] == ["big.bin"]
+
+
+def test_interrupted_tree_copy_then_rerun_completes(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 6)
+    real = copying._transfer
+    monkeypatch.setattr(
+        copying,
+        "_transfer",
+        lambda s, d: (
+            (_ for _ in ()).throw(_Boom("cut")) if s.basename == "f003.bin" else real(s, d)
+        ),
+    )
+    with pytest.raises(CopyError):
+        storage.node("home:src").copy_to("mem:dst")
+    assert not storage.node("mem:dst/f003.bin").exists
+    monkeypatch.setattr(copying, "_transfer", real)
+    copied: list[str] = []
+    storage.node("home:src").copy_to(
+        "mem:dst", skip="hash", on_file=lambda n: copied.append(n.basename)
+    )
+    assert copied == ["f003.bin"]
+
+
+# ---------------------------------------------------------------------- sync_to
+def test_sync_copies_changes_and_deletes_extraneous_files(storage: StorageManager) -> None:
+    make_tree(storage, "home:src")
+    storage.node("home:src").copy_to("mem:dst")
+    storage.node("mem:dst/stale.txt").write("old")
+    storage.node("home:src/a.py").write("a2")
+    deleted: list[str] = []
+    report = storage.node("home:src").sync_to(
+        "mem:dst", delete=True, on_delete=lambda n: deleted.append(n.basename)
+    )
+    assert report.copied == ["a.py"] and report.deleted == ["stale.txt"] and report.ok
+    assert deleted == ["stale.txt"]
+    assert len(report.skipped) == 4
+    assert tree(storage, "mem:dst") == tree(storage, "home:src")
+    assert "copied 1" in str(report)
+
+
+def test_sync_without_delete_keeps_extraneous_files(storage: StorageManager) -> None:
+    storage.node("home:src/a").write("a")
+    storage.node("mem:dst/extra").write("x")
+    report = storage.node("home:src").sync_to("mem:dst")
+    assert report.deleted == [] and storage.node("mem:dst/extra").exists
+
+
+def test_sync_dry_run_changes_nothing(storage: StorageManager) -> None:
+    storage.node("home:src/new.txt").write("n")
+    storage.node("home:src/same.txt").write("s")
+    storage.node("mem:dst/same.txt").write("s")
+    storage.node("mem:dst/stale.txt").write("x")
+    report = storage.node("home:src").sync_to("mem:dst", delete=True, dry_run=True)
+    assert report.dry_run and report.copied == ["new.txt"] and report.deleted == ["stale.txt"]
+    assert report.skipped[0][0] == "same.txt"
+    assert not storage.node("mem:dst/new.txt").exists and storage.node("mem:dst/stale.txt").exists
+    assert str(report).startswith("would copy 1")
+
+
+def test_sync_delete_leaves_excluded_files_alone(storage: StorageManager) -> None:
+    storage.node("home:src/a.txt").write("a")
+    storage.node("mem:dst/keep.log").write("mine")
+    storage.node("mem:dst/drop.txt").write("x")
+    report = storage.node("home:src").sync_to("mem:dst", delete=True, exclude="*.log")
+    assert report.deleted == ["drop.txt"] and storage.node("mem:dst/keep.log").exists
+
+
+def test_sync_does_not_delete_when_a_copy_failed(storage: StorageManager) -> None:
+    storage.node("home:src/a.txt").write("a")
+    storage.node("home:dst/a.txt/blocker").write("x")
+    storage.node("home:dst/stale.txt").write("x")
+    report = storage.node("home:src").sync_to("home:dst", delete=True)
+    assert [path for path, _ in report.failed] == ["a.txt"] and not report.ok
+    assert report.deleted == [] and storage.node("home:dst/stale.txt").exists
+
+
+def test_sync_of_a_single_file(storage: StorageManager) -> None:
+    storage.node("home:f.txt").write("x")
+    first = storage.node("home:f.txt").sync_to("mem:f.txt")
+    second = storage.node("home:f.txt").sync_to("mem:f.txt")
+    assert first.copied == ["f.txt"] and second.skipped[0][1].startswith("same content")
+
+
+# ---------------------------------------------------------------------- multipart ETags
+def _etag(data: bytes, part: int) -> str:
+    hasher = _PartHasher(part)
+    for i in range(0, len(data), 777):  # odd chunking must not matter
+        hasher.update(data[i : i + 777])
+    return hasher.etag()
+
+
+def test_part_hasher_matches_the_s3_multipart_etag_formula() -> None:
+    import hashlib
+
+    data = bytes(range(256)) * 100  # 25,600 bytes
+    parts = [data[i : i + 10_000] for i in range(0, len(data), 10_000)]
+    expected = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    assert _etag(data, 10_000) == f"{expected}-3"
+
+
+def test_multipart_etag_is_matched_without_knowing_the_part_size(storage: StorageManager) -> None:
+    data = b"z" * (11 * 1024 * 1024)  # 5 MiB parts -> 3 parts
+    storage.node("home:big.bin").write_bytes(data)
+    etag = _etag(data, 5 * 1024 * 1024)
+    assert etag.endswith("-3")
+    node = storage.node("home:big.bin")
+    assert multipart_etag_matches(node, len(data), etag)
+    assert not multipart_etag_matches(node, len(data), etag.replace("-3", "-4"))
+    assert not multipart_etag_matches(node, len(data), "0" * 32 + "-3")
+
+
+# ---------------------------------------------------------------------- real S3 (moto server)
+@pytest.fixture
+def s3(storage: StorageManager) -> dict[str, object]:
+    from tests.remote import add_remote_mount
+
+    return add_remote_mount(storage, "s3", "s3")
+
+
+def _local_tree(storage: StorageManager, count: int = 30) -> None:
+    for i in range(count):
+        storage.node(f"home:src/d{i % 3}/f{i:03d}.bin").write_bytes(b"%03d" % i * 100)
+
+
+@pytest.mark.services
+def test_s3_copy_is_one_put_per_file_and_skip_hash_rerun_only_lists(
+    storage: StorageManager, s3: dict[str, object]
+) -> None:
+    from tests.remote import S3Requests
+
+    _local_tree(storage)
+    with S3Requests(str(s3["endpoint"])) as first:
+        storage.node("home:src").copy_to("s3:tree")
+    assert first.summary().count("PUT object") == 30
+    assert len(first.requests) <= 31  # the PUTs, at most one listing
+    copied: list[str] = []
+    with S3Requests(str(s3["endpoint"])) as rerun:
+        storage.node("home:src").copy_to(
+            "s3:tree", skip="hash", on_file=lambda n: copied.append(n.basename)
+        )
+    assert copied == []
+    assert rerun.summary() == ["GET list"]  # one page of listing, no HEAD, no download
+    with S3Requests(str(s3["endpoint"])) as by_size:
+        storage.node("home:src").copy_to("s3:tree", skip="size")
+    assert by_size.summary() == ["GET list"]
+
+
+@pytest.mark.services
+def test_s3_rerun_copies_only_the_changed_file(
+    storage: StorageManager, s3: dict[str, object]
+) -> None:
+    _local_tree(storage, 6)
+    storage.node("home:src").copy_to("s3:tree")
+    storage.node("home:src/d1/f004.bin").write_bytes(b"X" * 300)  # same size, new content
+    copied: list[str] = []
+    storage.node("home:src").copy_to(
+        "s3:tree", skip="hash", on_file=lambda n: copied.append(n.basename)
+    )
+    assert copied == ["f004.bin"]
+    assert storage.node("s3:tree/d1/f004.bin").read_bytes() == b"X" * 300
+
+
+@pytest.mark.services
+def test_s3_same_account_copy_is_server_side(
+    storage: StorageManager, s3: dict[str, object]
+) -> None:
+    from tests.remote import S3Requests
+
+    _local_tree(storage, 5)
+    storage.node("home:src").copy_to("s3:a")
+    with S3Requests(str(s3["endpoint"])) as rec:
+        storage.node("s3:a").copy_to("s3:b")
+    kinds = rec.summary()
+    assert kinds.count("PUT object copy") == 5
+    assert "GET object" not in kinds and "PUT object" not in kinds
+    assert storage.node("s3:b/d1/f001.bin").read_bytes() == b"001" * 100
+
+
+@pytest.mark.services
+def test_s3_large_upload_is_multipart_and_rerun_matches_its_etag(
+    storage: StorageManager, s3: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import s3fs.core
+
+    from tests.remote import S3Requests
+
+    monkeypatch.setattr(s3fs.core, "calculate_chunksize", lambda size, chunksize=None: 5 << 20)
+    storage.node("home:src/big.bin").write_bytes(bytes(range(256)) * (48 * 1024))  # 12 MiB
+    with S3Requests(str(s3["endpoint"])) as upload:
+        storage.node("home:src").copy_to("s3:big")
+    assert upload.summary().count("PUT object") == 3  # three parts, sent concurrently
+    assert (storage.node("s3:big/big.bin").stat().etag or "").endswith("-3")
+    with S3Requests(str(s3["endpoint"])) as rerun:
+        report = storage.node("home:src").sync_to("s3:big")
+    assert report.copied == [] and rerun.summary() == ["GET list"]
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("spool_limit", [None, 1000], ids=["one-put", "deferred-multipart"])
+def test_s3_interrupted_stream_leaves_no_object(
+    storage: StorageManager,
+    s3: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    spool_limit: int | None,
+) -> None:
+    if spool_limit:
+        monkeypatch.setattr(fsspec_backend, "SPOOL_LIMIT", spool_limit)
+    with pytest.raises(_Boom):
+        storage.node("s3:up/part.bin").write_stream(_dying_stream(300_000))
+    assert not storage.node("s3:up/part.bin").exists
+    fs = s3["fs"]
+    assert fs.list_multipart_uploads(s3["bucket"]) == []  # type: ignore[attr-defined]
+    storage.node("s3:up/part.bin").write_stream([b"a" * 70_000, b"b" * 70_000])
+    assert storage.node("s3:up/part.bin").read_bytes() == b"a" * 70_000 + b"b" * 70_000

@@ -236,3 +236,9 @@ def test_callable_path_is_not_called_at_configure_time() -> None:
         raise AssertionError("called too early")
 
     StorageManager().configure([{"name": "u", "type": "local", "path": boom}])
+
+
+def test_relative_subpath_leading_slash_stays_inside_parent(storage: StorageManager) -> None:
+    storage.configure([{"name": "r", "path": "mem:/sub/"}])
+    storage.node("r:f.txt").write("x")
+    assert storage.node("mem:sub/f.txt").read() == "x"

@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from typing import IO, Any
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
 
-__all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend"]
+__all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
 CHUNK_SIZE = 64 * 1024
+UPLOAD_CHUNK = 1024 * 1024  # read size when a local file feeds a remote write
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class EntryInfo:
         return self.path.rsplit("/", 1)[-1]
 
 
+def entry_mtime(entry: EntryInfo) -> float:
+    """The modification time of an entry; now when the backend keeps none."""
+    return time.time() if entry.mtime is None else entry.mtime
+
+
 class StorageBackend(ABC):
     """Abstract base of all backends.
 
@@ -52,6 +59,9 @@ class StorageBackend(ABC):
 
     protocol: str = "abstract"
     mount_name: str = ""
+    #: True when directories exist only as prefixes of file paths (object stores): a
+    #: write needs no ``mkdir`` of its parents, and an empty directory cannot be kept.
+    implicit_dirs: bool = False
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -115,12 +125,7 @@ class StorageBackend(ABC):
         return entry.size
 
     def mtime(self, path: str) -> float:
-        entry = self.info(path)
-        if entry.mtime is None:
-            import time
-
-            return time.time()
-        return entry.mtime
+        return entry_mtime(self.info(path))
 
     def list_detail(self, path: str) -> list[EntryInfo]:
         """The entries of a directory with their stats (one listing where possible)."""
@@ -196,7 +201,23 @@ class StorageBackend(ABC):
                 dest_child = f"{dest_path}/{name}" if dest_path else name
                 self.copy(src_child, dest_backend, dest_child)
             return None
+        return self.copy_file(src_path, dest_backend, dest_path)
+
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """Copy one file (known not to be a directory) by the cheapest route available.
+
+        Local bytes go through ``dest_backend.upload_file`` (which may upload in parallel
+        parts); anything else streams. Backends override this for server-side copies.
+        """
+        os_path = self.os_path(src_path)
+        if os_path is not None:
+            return dest_backend.upload_file(os_path, dest_path)
         return dest_backend.write_stream(dest_path, self.iter_bytes(src_path))
+
+    def upload_file(self, os_path: str, path: str) -> str | None:
+        """Write the content of the local file ``os_path`` to ``path`` (atomically)."""
+        with open(os_path, "rb") as fh:
+            return self.write_stream(path, iter(lambda: fh.read(UPLOAD_CHUNK), b""))
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         """Copy inside this backend without moving bytes through us; False if unsupported."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import itertools
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -18,7 +20,14 @@ from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
 from .base import EntryInfo, StorageBackend
 
-__all__ = ["FsspecBackend", "info_mtime"]
+__all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_mtime"]
+
+#: A streamed write up to this size is collected in memory and sent as one atomic PUT.
+SPOOL_LIMIT = 8 * 1024 * 1024
+
+# Object stores: no real directories, and uploads that become visible only when complete
+# (single PUT, or multipart/resumable/block uploads committed at the end).
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl"})
 
 _MTIME_KEYS = (
     "mtime",
@@ -72,6 +81,10 @@ class FsspecBackend(StorageBackend):
     """A mount over ``fs`` rooted at ``root`` (a bucket, container, share or directory)."""
 
     default_capabilities = BackendCapabilities()
+    #: The async API may call the fs's coroutines directly when the fs is async-capable
+    #: (s3fs, gcsfs, adlfs, http). A subclass whose sync primitives do more than the
+    #: generic ones here (extra requests, other semantics) sets this to False.
+    native_async = True
 
     def __init__(
         self,
@@ -86,6 +99,8 @@ class FsspecBackend(StorageBackend):
         self.protocol = protocol or _protocol_name(fs)
         self.mount_name = mount_name
         self._capabilities = capabilities or self.default_capabilities
+        protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+        self.implicit_dirs = any(p in _OBJECT_STORES for p in protocols)
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -139,7 +154,7 @@ class FsspecBackend(StorageBackend):
         return self.fs.open(self._full(path), mode)
 
     def _ensure_parent(self, path: str) -> None:
-        if "/" in path:
+        if "/" in path and not self.implicit_dirs:
             with contextlib.suppress(Exception):
                 self.fs.makedirs(self._full(path.rsplit("/", 1)[0]), exist_ok=True)
 
@@ -147,8 +162,11 @@ class FsspecBackend(StorageBackend):
         return [entry.name for entry in self.list_detail(path)]
 
     def list_detail(self, path: str) -> list[EntryInfo]:
+        return self._detail_entries(path, self.fs.ls(self._full(path), detail=True))
+
+    def _detail_entries(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
+        """Entries of directory ``path`` from the fs's ``ls`` answer (shared with async)."""
         full = self._full(path)
-        infos = self.fs.ls(full, detail=True)
         prefix = f"{path}/" if path else ""
         own = self.fs._strip_protocol(full).rstrip("/")
         out = []
@@ -208,15 +226,78 @@ class FsspecBackend(StorageBackend):
         self._invalidate(path)
 
     def write_stream(self, path: str, chunks: Any) -> None:
-        super().write_stream(path, chunks)
+        """Write chunks atomically: the destination never shows a partial file.
+
+        Up to :data:`SPOOL_LIMIT` bytes go out as one PUT. Longer streams use the object
+        store's deferred commit (multipart completed only on success, aborted on error),
+        elsewhere a temporary sibling renamed into place.
+        """
+        self._check_writable()
+        iterator = iter(chunks)
+        head: list[bytes] = []
+        size = 0
+        for chunk in iterator:
+            head.append(bytes(chunk))
+            size += len(chunk)
+            if size > SPOOL_LIMIT:
+                break
+        else:
+            self.write_bytes(path, b"".join(head))
+            return
+        self._ensure_parent(path)
+        stream = itertools.chain(head, iterator)
+        if self.implicit_dirs:
+            self._write_deferred(self._full(path), stream)
+        else:
+            self._write_and_rename(path, stream)
         self._invalidate(path)
+
+    def _write_deferred(self, full: str, chunks: Any) -> None:
+        fh = self.fs._open(full, mode="wb", autocommit=False)
+        try:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.close()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                fh.discard()  # aborts the multipart upload
+            fh.closed = True  # or its __del__ would close it, and so upload the rest
+            raise
+        fh.commit()
+
+    def _write_and_rename(self, path: str, chunks: Any) -> None:
+        parent, _, name = path.rpartition("/")
+        tmp = f"{parent}/.{name}.{uuid.uuid4().hex[:12]}.tmp" if parent else f".{name}.tmp"
+        tmp_full = self._full(tmp)
+        try:
+            with self.fs.open(tmp_full, "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            self.fs.mv(tmp_full, self._full(path))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.fs.rm(tmp_full)
+            raise
+
+    def upload_file(self, os_path: str, path: str) -> str | None:
+        """Object stores upload local files natively: one PUT, or parallel parts when big."""
+        if not self.implicit_dirs:
+            return super().upload_file(os_path, path)
+        self._check_writable()
+        self.fs.put_file(os_path, self._full(path))
+        self._invalidate(path)
+        return None
 
     def _invalidate(self, path: str) -> None:
         with contextlib.suppress(Exception):
             self.fs.invalidate_cache(self._full(path))
 
     def get_hash(self, path: str) -> str | None:
-        return self.info(path).md5 if self.capabilities.hash_on_metadata else None
+        return self._stored_md5(self.info(path))
+
+    def _stored_md5(self, entry: EntryInfo) -> str | None:
+        """The content MD5 the service stored, when this backend trusts it."""
+        return entry.md5 if self.capabilities.hash_on_metadata else None
 
     # ------------------------------------------------------------------ copy
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
@@ -227,13 +308,19 @@ class FsspecBackend(StorageBackend):
         self._invalidate(dest_path)
         return True
 
-    def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
-        same_fs = isinstance(dest_backend, FsspecBackend) and dest_backend.fs is self.fs
-        if same_fs and self.capabilities.copy_optimization and not self.is_dir(src_path):
-            self.fs.copy(self._full(src_path), dest_backend._full(dest_path))  # type: ignore[attr-defined]
-            dest_backend._invalidate(dest_path)  # type: ignore[attr-defined]
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """Server-side copy (S3 CopyObject...) when both ends are one account, else stream."""
+        if (
+            isinstance(dest_backend, FsspecBackend)
+            and self.capabilities.copy_optimization
+            and _same_account(self.fs, dest_backend.fs)
+        ):
+            dest_backend._check_writable()
+            dest_backend._ensure_parent(dest_path)
+            self.fs.copy(self._full(src_path), dest_backend._full(dest_path))
+            dest_backend._invalidate(dest_path)
             return None
-        return super().copy(src_path, dest_backend, dest_path)
+        return super().copy_file(src_path, dest_backend, dest_path)
 
     # ------------------------------------------------------------------ metadata / urls
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
@@ -257,3 +344,10 @@ class FsspecBackend(StorageBackend):
 def _protocol_name(fs: Any) -> str:
     proto = getattr(fs, "protocol", "fsspec")
     return proto[0] if isinstance(proto, (tuple, list)) else str(proto)
+
+
+def _same_account(fs1: Any, fs2: Any) -> bool:
+    """Whether one filesystem can copy between the two without moving bytes through us."""
+    if fs1 is fs2:
+        return True
+    return type(fs1) is type(fs2) and fs1.storage_options == fs2.storage_options

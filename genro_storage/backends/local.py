@@ -155,23 +155,24 @@ class LocalStorage(StorageBackend):
                 fh.write(chunk)
 
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
-        if isinstance(dest_backend, LocalStorage):
-            src, dest = self._full(src_path), dest_backend._full(dest_path)
-            if src.is_dir():
-                shutil.copytree(src, dest, dirs_exist_ok=True)
-                return None
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp_writer = AtomicWriter(dest, "wb")
-            try:
-                with open(src, "rb") as fh:
-                    shutil.copyfileobj(fh, tmp_writer, 1024 * 1024)
-            except BaseException:
-                tmp_writer.discard()
-                raise
-            tmp_writer.close()
-            shutil.copystat(src, dest)
+        if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():
+            shutil.copytree(self._full(src_path), dest_backend._full(dest_path), dirs_exist_ok=True)
             return None
         return super().copy(src_path, dest_backend, dest_path)
+
+    def upload_file(self, os_path: str, path: str) -> None:
+        """Copy a local file here: temp file + rename, keeping the source's times and mode."""
+        dest = self._full(path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        writer = AtomicWriter(dest, "wb")
+        try:
+            with open(os_path, "rb") as fh:
+                shutil.copyfileobj(fh, writer, 1024 * 1024)
+        except BaseException:
+            writer.discard()
+            raise
+        writer.close()
+        shutil.copystat(os_path, dest)
 
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:

@@ -206,12 +206,20 @@ class RelativeMountBackend(StorageBackend):
         return self.parent.server_side_copy(self._p(src_path), self._p(dest_path))
 
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
-        target = dest_backend
-        while isinstance(target, RelativeMountBackend):
-            target.require_write()
-            dest_path = target._p(dest_path)
-            target = target.parent
+        target, dest_path = _unwrap_for_write(dest_backend, dest_path)
         return self.parent.copy(self._p(src_path), target, dest_path)
+
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        target, dest_path = _unwrap_for_write(dest_backend, dest_path)
+        return self.parent.copy_file(self._p(src_path), target, dest_path)
+
+    def upload_file(self, os_path: str, path: str) -> str | None:
+        self.require_write()
+        return self.parent.upload_file(os_path, self._p(path))
+
+    @property
+    def implicit_dirs(self) -> bool:  # type: ignore[override]
+        return self.parent.implicit_dirs
 
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
@@ -222,3 +230,12 @@ class RelativeMountBackend(StorageBackend):
 
     def close(self) -> None:
         """The parent mount stays usable: nothing to release here."""
+
+
+def _unwrap_for_write(backend: StorageBackend, path: str) -> tuple[StorageBackend, str]:
+    """The innermost backend and path under relative wrappers, checking each allows writes."""
+    while isinstance(backend, RelativeMountBackend):
+        backend.require_write()
+        path = backend._p(path)
+        backend = backend.parent
+    return backend, path

@@ -4,11 +4,19 @@
 (httpx's WSGITransport / ASGITransport) or over a real socket (gunicorn / uvicorn in a
 subprocess, httpx as the HTTP client). ``prefix`` is ``/local`` or ``/s3``: the same files
 on a local mount and an S3 (moto) mount, served with the same options.
+
+The Django tests (``test_django*.py``) get their settings here too: pytest-django is
+installed for the whole suite but finds no settings at start-up, so the rest of the suite
+runs without Django. When this folder is collected, Django is configured from
+``django_project/settings.py`` (``settings.configure``, not ``DJANGO_SETTINGS_MODULE``,
+so no server these tests start inherits it) and pytest-django's fixtures (``db``,
+``settings``, ``client``) work from then on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +33,35 @@ from tests.integrations._site import build_storage, make_spec, write_spec
 from tests.services import load_services, require_services
 
 IDENTITY = {"accept-encoding": "identity"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        import django
+        from django.conf import settings
+    except ImportError:  # the django extra is not installed: its tests skip themselves
+        return
+    if not settings.configured:
+        module = importlib.import_module("tests.integrations.django_project.settings")
+        settings.configure(**{k: getattr(module, k) for k in dir(module) if k.isupper()})
+        if django.VERSION < (5, 1):
+            # Django 4.2's configure() mirrors STORAGES into DEFAULT_FILE_STORAGE and
+            # STATICFILES_STORAGE as if the project had set them, and StorageHandler then
+            # rebuilds both storages from those names alone, dropping their OPTIONS.
+            for legacy in ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE"):
+                settings._wrapped.__dict__.pop(legacy, None)
+    try:
+        from pytest_django.plugin import _setup_django  # sets up Django, blocks the DB
+    except ImportError:  # pragma: no cover - without pytest-django, plain setup
+        django.setup()
+    else:
+        _setup_django(config)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, as Django and uvicorn do."""
+    return "asyncio"
 
 
 @dataclass
