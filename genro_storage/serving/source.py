@@ -117,10 +117,10 @@ def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Found | No
     """The precompressed sibling ``<name><suffix>`` when it is a file.
 
     Next to a local file, one ``lstat``: a regular file there is inside the mount already
-    (its directory was resolved with the file). A symlink, or a remote mount, goes through
-    the backend's own contained stat.
+    (its directory was resolved with the file). A symlink, a file reached through a symlink
+    of another name, or a remote mount, goes through the backend's own contained stat.
     """
-    if os_path is not None:
+    if os_path is not None and os.path.basename(os_path) == node.basename:
         try:
             st = os.lstat(os_path + suffix)
         except OSError:

@@ -234,6 +234,17 @@ class LocalCases:
         r = client.get(path)
         assert r.status == 404 and b"SECRET" not in r.body
 
+    def test_precompressed_symlink_leaving_the_mount_is_ignored(self, client: Client) -> None:
+        r = client.get("/plain/leak.css", accept_encoding="gzip")
+        assert (r.status, r.body) == (200, CSS) and "content-encoding" not in r.headers
+
+    def test_listing_leaves_out_symlinks_leading_out(self, client: Client) -> None:
+        import json
+
+        names = {e["name"] for e in json.loads(client.get("/local/?format=json").body)["entries"]}
+        assert {"alias.txt", "leak.css"} <= names
+        assert not names & {"escape", "escape-file.txt", "leak.css.gz", ".hidden"}
+
     def test_unknown_prefix_is_404(self, client: Client) -> None:
         assert client.get("/nowhere/hello.txt").status == 404
 

@@ -57,6 +57,8 @@ def make_local(base: Path) -> tuple[Path, Path]:
     (root / "escape").symlink_to(outside, target_is_directory=True)
     (root / "escape-file.txt").symlink_to(outside / "secret.txt")
     (root / "alias.txt").symlink_to(root / "hello.txt")
+    (root / "leak.css").write_bytes(CSS)
+    (root / "leak.css.gz").symlink_to(outside / "secret.txt")  # a variant leading out
     return root, outside
 
 
