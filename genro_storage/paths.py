@@ -90,7 +90,10 @@ def from_url_path(raw: str) -> str:
     for encoded in ("%2f", "%5c", "%00", "%2e", "%25"):
         if encoded in lowered:
             raise PathTraversalError(f"encoded separator, dot or NUL in URL path: {raw!r}")
-    decoded = unquote(raw, errors="strict")
+    try:
+        decoded = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise PathTraversalError(f"URL path is not valid UTF-8: {raw!r}") from None
     if "\\" in decoded:
         raise PathTraversalError(f"backslash in URL path: {raw!r}")
     if _CONTROL.search(decoded):
