@@ -33,11 +33,15 @@ class MountConfig:
     @property
     def is_relative(self) -> bool:
         path = self.options.get("path")
-        return isinstance(path, str) and ":" in path and not _looks_like_windows_path(path)
+        if not isinstance(path, str) or ":" not in path:
+            return False
+        # A local mount's 'C:\\data' is a Windows path, not parent mount 'C' (fixes a 0.4.2
+        # quirk). Any other entry keeps 0.4.2's reading, so a relative mount on a one-letter
+        # parent ('C:/sub', no type) still works.
+        return not (self.options.get("type") == "local" and _looks_like_windows_path(path))
 
 
 def _looks_like_windows_path(path: str) -> bool:
-    # 'C:\\data' or 'C:/data' is a local Windows path, not mount 'C' (fixes a 0.4.2 quirk)
     return len(path) >= 3 and path[0].isalpha() and path[1] == ":" and path[2] in "\\/"
 
 
@@ -135,8 +139,8 @@ def validate_mount(entry: Any, origin: str = "") -> MountConfig:
     if "type" not in options and "protocol" in options:
         options["type"] = options["protocol"]
     mount = MountConfig(name, options, origin)
-    _check_permissions(options, name, origin)
     if mount.is_relative:
+        _check_permissions(options, name, origin)
         return mount
     if "type" not in options:
         raise StorageConfigError(
@@ -148,6 +152,8 @@ def validate_mount(entry: Any, origin: str = "") -> MountConfig:
         if origin:
             raise type(exc)(f"{exc}{_where(origin)}") from None
         raise
+    # 0.4.2 order: type and required keys first, the permissions value after them
+    _check_permissions(options, name, origin)
     return mount
 
 

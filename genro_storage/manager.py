@@ -76,7 +76,7 @@ class StorageManager:
                 )
             return RelativeMountBackend(
                 mounts[parent_name],
-                subpath.rstrip("/"),
+                subpath.strip("/"),
                 options.get("permissions") or "delete",
                 mount.name,
             )

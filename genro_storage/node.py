@@ -496,9 +496,10 @@ class StorageNode:
     @property
     def versions(self) -> list[dict[str, Any]]:
         """Versions oldest first (S3): version_id, is_latest, last_modified, size, etag."""
+        backend = self._require_backend()  # virtual nodes: AttributeError, as in 0.4.2
         try:
-            return versioning.sort_versions(self._require_backend().get_versions(self._p))
-        except (OSError, StorageError):
+            return versioning.sort_versions(backend.get_versions(self._p))
+        except Exception:  # any listing error (driver/client exceptions too) means []
             return []
 
     @property
@@ -541,8 +542,10 @@ class StorageNode:
     def local_path(self, mode: str = "r") -> Iterator[str]:
         """A local file path for tools: the file itself on local mounts, else a temp copy."""
         backend = self._require_backend()
+        # 0.4.2's local mounts ignored the mode, so 'rb'/'wb' spellings exist in user code
+        requested, mode = mode, mode.replace("b", "").replace("t", "")
         if mode not in ("r", "w", "rw"):
-            raise ValueError(f"Invalid local_path mode {mode!r}: use 'r', 'w' or 'rw'")
+            raise ValueError(f"Invalid local_path mode {requested!r}: use 'r', 'w' or 'rw'")
         if mode != "r":
             self._check_not_snapshot()
         if self._version is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import subprocess
 import tempfile
@@ -19,23 +21,68 @@ if TYPE_CHECKING:
 
 __all__ = ["call", "fill_from_url", "snapshot_local_path"]
 
+logger = logging.getLogger("genro_storage")
+
 
 def fill_from_url(node: StorageNode, url: str, timeout: int = 30) -> None:
+    """Download ``url`` into ``node`` (streamed for real HTTP responses).
+
+    Download failures raise ``OSError`` ("Failed to download from ..." for ``URLError``,
+    else "Error downloading from ..."); write errors (permissions...) propagate unchanged.
+    """
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ValueError(f"Invalid URL: {url!r} (must start with http:// or https://)")
     try:
+        # looked up at call time with timeout by keyword: 0.4.2's users patch it in tests
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.URLError as exc:
         raise OSError(f"Failed to download from {url}: {exc}") from exc
     except Exception as exc:
         raise OSError(f"Error downloading from {url}: {exc}") from exc
-    with response:
+    try:
+        if _is_real_stream(response):  # http.client.HTTPResponse: stream it
+            node.write_stream(_chunks(response, url))
+        else:  # a test double for urlopen's result: read it whole, as 0.4.2 did
+            node.write_bytes(_read_whole(response, url))
+    finally:
+        close = getattr(response, "close", None)
+        if callable(close):
+            close()
+
+
+def _is_real_stream(response: Any) -> bool:
+    # A mock's read() answers the same bytes forever, so chunked reading would never end;
+    # mocks built with spec=HTTPResponse pass isinstance, hence the module check.
+    return isinstance(response, io.IOBase) and type(response).__module__ != "unittest.mock"
+
+
+def _download_error(url: str, exc: BaseException) -> OSError:
+    return OSError(f"Error downloading from {url}: {exc}")
+
+
+def _chunks(response: Any, url: str) -> Iterator[bytes]:
+    while True:
         try:
-            node.write_stream(iter(lambda: response.read(CHUNK_SIZE), b""))
-        except OSError:
-            raise
+            chunk = response.read(CHUNK_SIZE)
         except Exception as exc:
-            raise OSError(f"Error downloading from {url}: {exc}") from exc
+            raise _download_error(url, exc) from exc
+        if not chunk:
+            return
+        yield chunk
+
+
+def _read_whole(response: Any, url: str) -> bytes:
+    """The body of a non-stream response; a context-manager double is entered if needed."""
+    try:
+        data = response.read()
+        if not isinstance(data, (bytes, bytearray)) and hasattr(response, "__enter__"):
+            with response as entered:
+                data = entered.read()
+    except Exception as exc:
+        raise _download_error(url, exc) from exc
+    if not isinstance(data, (bytes, bytearray)):
+        raise _download_error(url, TypeError(f"body is {type(data).__name__}, not bytes"))
+    return bytes(data)
 
 
 @contextlib.contextmanager
@@ -81,6 +128,19 @@ def call(
             return result
 
     if async_mode:
-        threading.Thread(target=run, daemon=True).start()
+        threading.Thread(target=_logged(run, args), daemon=True).start()
         return None
     return run()
+
+
+def _logged(run: Any, args: tuple[Any, ...]) -> Any:
+    """``run`` for a background thread: nobody can catch its errors, so they are logged
+    (0.4.2 lost them) instead of reaching ``threading.excepthook``."""
+
+    def target() -> None:
+        try:
+            run()
+        except Exception:
+            logger.exception("call(%s, async_mode=True) failed", ", ".join(map(repr, args)))
+
+    return target

@@ -142,7 +142,8 @@ envset() {
 # ---------------------------------------------------------------- S3 (moto)
 if want s3; then
   [ -x "$VENV/bin/moto_server" ] || die "moto_server not found in $VENV (run scripts/install.sh)"
-  launch s3 "$VENV/bin/moto_server" -H "$HOST" -p "$P_S3"
+  # moto writes its request recording (tests count requests with it) into this file
+  MOTO_RECORDER_FILEPATH="$RUN/data/moto_recording" launch s3 "$VENV/bin/moto_server" -H "$HOST" -p "$P_S3"
   NAMES+=(s3)
   URL[s3]="http://$HOST:$P_S3"
   READY_CMD[s3]='[ "$(http_code http://$HOST:$P_S3/)" = 200 ]'

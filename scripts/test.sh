@@ -84,6 +84,7 @@ TIMES+=("services-start $(since "$T")s")
 # ---------------------------------------------------------------- pytest
 export GENRO_SERVICES_ENV=$RUN_DIR/services.env
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
+export NO_MKDOCS_2_WARNING=1
 T=$(now)
 color=()
 [ -t 1 ] && color=(--color=yes)

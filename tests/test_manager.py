@@ -133,8 +133,14 @@ def test_relative_mount_chain_and_empty_subpath(storage: StorageManager, home: P
 
 
 def test_relative_mount_capabilities_equal_parents(storage: StorageManager) -> None:
-    storage.configure([{"name": "r", "path": "mem:sub", "permissions": "readonly"}])
+    storage.configure([{"name": "r", "path": "mem:sub"}])
     assert storage.node("r:x").capabilities == storage.node("mem:x").capabilities
+
+
+def test_readonly_relative_mount_reports_readonly(storage: StorageManager) -> None:
+    storage.configure([{"name": "r", "path": "mem:sub", "permissions": "readonly"}])
+    caps = storage.node("r:x").capabilities
+    assert caps.readonly and not caps.write
 
 
 @pytest.mark.parametrize("level", ["readonly", "readwrite", "delete"])
@@ -230,3 +236,9 @@ def test_callable_path_is_not_called_at_configure_time() -> None:
         raise AssertionError("called too early")
 
     StorageManager().configure([{"name": "u", "type": "local", "path": boom}])
+
+
+def test_relative_subpath_leading_slash_stays_inside_parent(storage: StorageManager) -> None:
+    storage.configure([{"name": "r", "path": "mem:/sub/"}])
+    storage.node("r:f.txt").write("x")
+    assert storage.node("mem:sub/f.txt").read() == "x"

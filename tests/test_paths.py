@@ -177,3 +177,8 @@ def test_url_paths_never_leave_the_mount(raw: str) -> None:
     assert not rel.startswith("/")
     assert ".." not in rel.replace("\\", "/").split("/")
     assert "\x00" not in rel
+
+
+def test_from_url_path_refuses_invalid_utf8_with_the_one_exception() -> None:
+    with pytest.raises(PathTraversalError, match="UTF-8"):
+        from_url_path("/a%ffb")

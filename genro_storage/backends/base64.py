@@ -110,6 +110,10 @@ class Base64Backend(StorageBackend):
         raise ValueError("base64 backend has no directory structure")
 
     def delete(self, path: str, recursive: bool = False) -> None:
+        self.check_delete_allowed()
+
+    def check_delete_allowed(self) -> None:
+        # move_to asks before copying, so a base64 source is refused without a stray copy
         raise PermissionError("base64 backend is read-only: nothing to delete")
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:

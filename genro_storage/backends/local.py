@@ -58,7 +58,7 @@ class LocalStorage(StorageBackend):
         return BackendCapabilities(symbolic_links=sys.platform != "win32", copy_optimization=True)
 
     def _full(self, path: str) -> Path:
-        return contain(self.base_path, path)
+        return contain(self.base_path, path, root_is_resolved=True)  # base_path is resolved
 
     def os_path(self, path: str) -> str:
         return str(self._full(path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import fsspec
 
@@ -10,6 +10,14 @@ from ..capabilities import BackendCapabilities
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
+
+
+class MemoryDirectoryError(IsADirectoryError, FileNotFoundError):
+    """Reading a directory of a memory mount.
+
+    0.4.2 raised ``FileNotFoundError`` there (local mounts raise ``IsADirectoryError``);
+    this is both, so ``except`` clauses written for either keep working.
+    """
 
 
 class MemoryBackend(FsspecBackend):
@@ -24,6 +32,24 @@ class MemoryBackend(FsspecBackend):
     def __init__(self, base_path: str = "", mount_name: str = "", **_: Any) -> None:
         root = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         super().__init__(fsspec.filesystem("memory"), root, "memory", mount_name)
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            return super().read_bytes(path)
+        except IsADirectoryError as exc:
+            raise MemoryDirectoryError(f"Is a directory: {path!r}") from exc
+
+    def write_stream(self, path: str, chunks: Any) -> None:
+        # The bytes end up in RAM anyway. Collecting them first and storing them in one
+        # step means a stream that fails part-way (a dropped download) leaves the previous
+        # content, where the driver's write-mode file would already have replaced it.
+        self.write_bytes(path, b"".join(chunks))
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        try:
+            return super().open(path, mode)
+        except IsADirectoryError as exc:
+            raise MemoryDirectoryError(f"Is a directory: {path!r}") from exc
 
 
 def create(config: dict[str, Any], mount_name: str) -> MemoryBackend:

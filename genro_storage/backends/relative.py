@@ -40,7 +40,20 @@ class RelativeMountBackend(StorageBackend):
 
     @property
     def capabilities(self) -> BackendCapabilities:
-        return self.parent.capabilities
+        """The parent's flags, minus what the permission level refuses.
+
+        0.4.2 always returned the parent's object, so a readonly mount claimed
+        ``write=True``; capabilities tell the truth here. At ``delete`` level (the
+        default) the parent's object is returned unchanged.
+        """
+        caps = self.parent.capabilities
+        if self.permissions == "readonly":
+            return caps.evolve(
+                readonly=True, write=False, delete=False, mkdir=False, append_mode=False
+            )
+        if self.permissions == "readwrite":
+            return caps.evolve(delete=False)
+        return caps
 
     @property
     def base_path(self) -> Any:

@@ -1,0 +1,288 @@
+"""Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
+
+    .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
+
+One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
+(req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
+then the peak RSS of the serving process while 4 clients download a 200 MiB file, against
+its idle RSS. Servers run one process each (gunicorn: 1 gthread worker, 8 threads; uvicorn:
+1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1 when ``taskset`` exists.
+Ports come from 19740-19799. Needs wrk, nginx, gunicorn, uvicorn, whitenoise, starlette,
+servestatic (the ``dev`` extra and ``scripts/install.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+TASKSET = shutil.which("taskset")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+HUGE = 200 * 1024 * 1024
+
+# (label, server kind, app spec)
+SERVERS = [
+    ("genro WSGI", "gunicorn", "bench._apps:ours_wsgi()"),
+    ("whitenoise", "gunicorn", "bench._apps:whitenoise()"),
+    ("whitenoise autorefresh", "gunicorn", "bench._apps:whitenoise_autorefresh()"),
+    ("genro ASGI", "uvicorn", "bench._apps:ours_asgi"),
+    ("Starlette", "uvicorn", "bench._apps:starlette"),
+    ("servestatic", "uvicorn", "bench._apps:servestatic"),
+    ("nginx", "nginx", ""),
+]
+# (label, path, extra header, expected status, unit)
+SCENARIOS = [
+    ("1 KiB file", "/static/small.css", None, 200, "req/s"),
+    ("10 MiB file", "/static/big.bin", None, 200, "MiB/s"),
+    ("304", "/static/small.css", "etag", 304, "req/s"),
+    ("1 KiB range", "/static/big.bin", "Range: bytes=0-1023", 206, "req/s"),
+]
+NGINX_CONF = """
+worker_processes 1; daemon off; pid {run}/nginx.pid; error_log {run}/error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path {run}/b; proxy_temp_path {run}/p; fastcgi_temp_path {run}/f;
+  uwsgi_temp_path {run}/u; scgi_temp_path {run}/s;
+  include /etc/nginx/mime.types;
+  server {{
+    listen 127.0.0.1:{port};
+    location /static/ {{ alias {root}/; add_header Cache-Control "max-age=60";
+      add_header Access-Control-Allow-Origin "*"; }}
+  }}
+}}
+"""
+
+
+def free_port(start: int = 19740, end: int = 19799) -> int:
+    for port in range(start, end + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 19740-19799")
+
+
+def pinned(cpu: int, args: list[str]) -> list[str]:
+    return [TASKSET, "-c", str(cpu), *args] if TASKSET and (os.cpu_count() or 1) > 1 else args
+
+
+def make_site(base: Path) -> Path:
+    root = base / "site"
+    root.mkdir()
+    (root / "small.css").write_bytes(b"a{color:red}\n" * 78 + b"/*12345*/\n")  # 1024 bytes
+    (root / "big.bin").write_bytes(os.urandom(10 * 1024 * 1024))
+    with open(root / "huge.bin", "wb") as fh:
+        fh.truncate(HUGE)
+    for path in (base, root):  # nginx workers run as an unprivileged user
+        path.chmod(0o755)
+    return root
+
+
+def start(kind: str, app: str, port: int, root: Path, run: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "BENCH_ROOT": str(root), "PYTHONPATH": str(REPO)}
+    if kind == "gunicorn":
+        args = [PY, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "-k", "gthread",
+                "--threads", "8", "--log-level", "warning", app]  # fmt: skip
+    elif kind == "uvicorn":
+        args = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--factory",
+                "--log-level", "warning", "--no-access-log", app]  # fmt: skip
+    else:
+        conf = run / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(run=run, port=port, root=root))
+        args = [NGINX, "-c", str(conf), "-p", str(run)]
+    proc = subprocess.Popen(
+        pinned(0, args), cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} {app} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    stop(proc)
+    raise RuntimeError(f"{kind} {app} did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)  # only the PID we started
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def request(port: int, path: str, header: str | None) -> tuple[int, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = dict([header.split(": ", 1)]) if header else {}
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        conn.close()
+
+
+_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def wrk(port: int, path: str, header: str | None, seconds: float, connections: int) -> dict:
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
+    if header:
+        args += ["-H", header]
+    args.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(pinned(1, args), capture_output=True, text=True, timeout=seconds + 30)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    return {
+        "req/s": float(rps.group(1)) if rps else 0.0,
+        "MiB/s": float(transfer.group(1)) * _UNITS[transfer.group(2)] / 2**20 if transfer else 0.0,
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def serving_pid(proc: subprocess.Popen[bytes]) -> int:
+    """The process that serves: gunicorn's worker (a child), else the process itself."""
+    pid = proc.pid
+    for _ in range(3):  # through taskset (exec'd, same pid) and gunicorn's master
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            return pid
+        pid = int(children[0])
+    return pid
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def rss_under_load(port: int, pid: int, clients: int = 4) -> tuple[int, int]:
+    """(idle RSS, peak RSS) while ``clients`` download the 200 MiB file at once."""
+    idle = rss(pid)
+
+    def download() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("GET", "/static/huge.bin")
+        response = conn.getresponse()
+        while response.read(1024 * 1024):
+            pass
+        conn.close()
+
+    threads = [threading.Thread(target=download) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    peak = idle
+    deadline = time.monotonic() + 120
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        peak = max(peak, rss(pid))
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(5)
+    return idle, peak
+
+
+def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
+    """Start every server, then interleave: each round runs each scenario on each server in
+    turn, so a burst of load from elsewhere hits all of them alike; the best round counts."""
+    procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    results: dict[str, dict] = {label: {} for label, *_ in SERVERS}
+    try:
+        for label, kind, app in SERVERS:
+            port = free_port()
+            procs[label] = (start(kind, app, port, root, run), port)
+        headers: dict[tuple[str, str], str | None] = {}
+        for label, (_, port) in procs.items():
+            etag = request(port, "/static/small.css", None)[1].get("etag", '"none"')
+            wrk(port, "/static/small.css", None, 1, args.connections)  # warm-up
+            for name, path, header, expected, _unit in SCENARIOS:
+                header = f"If-None-Match: {etag}" if header == "etag" else header
+                status = request(port, path, header)[0]
+                headers[label, name] = header
+                if status != expected:
+                    results[label][name] = f"HTTP {status}"
+        for round_ in range(args.rounds):
+            for name, path, _, _, unit in SCENARIOS:
+                for label, (_, port) in procs.items():
+                    if isinstance(results[label].get(name), str):
+                        continue
+                    figures = wrk(port, path, headers[label, name], args.duration, args.connections)
+                    best = max(results[label].get(name, 0.0), figures[unit])
+                    results[label][name] = best if not figures["errors"] else "errors"
+            print(f"  round {round_ + 1}: {results}", file=sys.stderr, flush=True)
+        for label, kind, _ in SERVERS:
+            if kind != "nginx":
+                proc, port = procs[label]
+                idle, peak = rss_under_load(port, serving_pid(proc))
+                results[label]["rss"] = (idle / 2**20, peak / 2**20)
+    finally:
+        for proc, _ in procs.values():
+            stop(proc)
+    return results
+
+
+def fmt(value: object) -> str:
+    return f"{value:,.0f}" if isinstance(value, float) else str(value)
+
+
+def ratio(a: object, b: object) -> str:
+    return f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp:
+        root = make_site(Path(tmp))
+        run = Path(tmp) / "nginx"
+        run.mkdir()
+        r = run_all(root, run, args)
+    print(
+        f"\nwrk -t1 -c{args.connections} -d{args.duration:g}s, best of {args.rounds} interleaved"
+        " rounds, loopback, one server process each\n"
+    )
+    print("| scenario | genro WSGI | whitenoise | ratio | whitenoise autorefresh | ratio "
+          "| genro ASGI | Starlette | ratio | servestatic | ratio | nginx |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, *_, unit in SCENARIOS:
+        w, wn, wa, a, st, ss, ng = (r[s[0]].get(name) for s in SERVERS)
+        print(
+            f"| {name} ({unit}) | {fmt(w)} | {fmt(wn)} | {ratio(w, wn)} | {fmt(wa)} "
+            f"| {ratio(w, wa)} | {fmt(a)} | {fmt(st)} | {ratio(a, st)} | {fmt(ss)} "
+            f"| {ratio(a, ss)} | {fmt(ng)} |"
+        )
+    print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
+    for label, *_ in SERVERS[:-1]:
+        idle, peak = r[label]["rss"]
+        print(f"- {label}: {idle:.1f} -> {peak:.1f} MiB (+{peak - idle:.1f} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

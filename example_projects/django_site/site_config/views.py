@@ -1,0 +1,35 @@
+"""Upload, list, download (through the serve view) and delete files of the default storage."""
+
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    _, names = default_storage.listdir("")
+    files = [
+        {"name": name, "size": default_storage.size(name), "url": default_storage.url(name)}
+        for name in sorted(names)
+    ]
+    mount = default_storage.mount
+    return render(request, "index.html", {"files": files, "mount": mount})
+
+
+@require_POST
+def upload(request: HttpRequest) -> HttpResponse:
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return HttpResponseBadRequest("no file")
+    default_storage.save(default_storage.get_valid_name(uploaded.name), uploaded)
+    return redirect("index")
+
+
+@require_POST
+def delete(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "")
+    if not name or "/" in name:
+        return HttpResponseBadRequest("bad name")
+    default_storage.delete(name)
+    return redirect("index")

@@ -1,0 +1,227 @@
+"""Commands that move bytes between places: put, get, cp, sync (skip strategies, filters,
+``--dry-run``, a progress bar on a terminal, ``--delete`` for sync)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..backends.base import CHUNK_SIZE
+from ..errors import StorageNotFoundError
+from ..node import StorageNode
+from ._plan import Step, plan
+from ._resolve import Session, Target
+from .files import into_directory, stat_or_fail
+
+__all__ = ["register"]
+
+
+def register(add: Callable[..., argparse.ArgumentParser], copy_options: Callable[[], Any]) -> None:
+    """Add this module's sub-commands to the parser."""
+    p = add("put", "upload a local file or directory ('-' reads stdin)", copy_options())
+    p.add_argument("source", metavar="LOCAL")
+    p.add_argument("dest", metavar="DEST")
+    p.set_defaults(run=cmd_put)
+
+    p = add(
+        "get", "download a file or directory to a local path ('-' writes stdout)", copy_options()
+    )
+    p.add_argument("source", metavar="SRC")
+    p.add_argument("dest", metavar="LOCAL")
+    p.set_defaults(run=cmd_get)
+
+    p = add(
+        "cp",
+        "copy files and trees, across mounts (like cp -r; 'SRC/' copies the contents)",
+        copy_options(),
+    )
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("dest", metavar="DEST")
+    p.set_defaults(run=cmd_cp)
+
+    p = add(
+        "sync",
+        "make DEST a copy of SRC, transferring only what changed (default --skip hash)",
+        copy_options(),
+    )
+    p.add_argument("source", metavar="SRC")
+    p.add_argument("dest", metavar="DEST")
+    p.add_argument("--delete", action="store_true", help="remove DEST files that SRC does not have")
+    p.set_defaults(run=cmd_sync)
+
+
+# ---------------------------------------------------------------------- running
+class Reporter:
+    """Per-file lines (``-v``), the progress bar (terminal only) and the closing summary."""
+
+    def __init__(self, session: Session, args: argparse.Namespace) -> None:
+        self.session = session
+        self.verbose = bool(args.verbose)
+        self.show_bar = not args.no_progress and not args.dry_run and sys.stderr.isatty()
+        self.counts = {"copy": 0, "skip": 0, "delete": 0}
+        self._bar: Any = None
+        self.base = ""
+
+    def step(self, step: Step, dry_run: bool) -> None:
+        self.counts[step.action] += 1
+        if dry_run or self.verbose:
+            done = {"copy": "copied", "skip": "skipped", "delete": "deleted"}[step.action]
+            label = f"would {step.action}" if dry_run else done
+            reason = f" ({step.reason})" if step.reason else ""
+            print(f"{label}: {step.name}{reason}")
+
+    def _rel(self, node: StorageNode) -> str:
+        path = node.path or ""
+        if self.base and path.startswith(self.base + "/"):
+            return path[len(self.base) + 1 :]
+        return self.session.show(node) if not self.base else path
+
+    def on_file(self, node: StorageNode) -> None:
+        self.step(Step("copy", self._rel(node)), False)
+
+    def on_skip(self, node: StorageNode, reason: str) -> None:
+        self.step(Step("skip", self._rel(node), reason), False)
+
+    def progress(self, done: int, total: int) -> None:
+        if not self.show_bar:
+            return
+        if self._bar is None:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # the 'cli' extra is not installed: no bar
+                self.show_bar = False
+                return
+            self._bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False)
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self, dry_run: bool) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        c = self.counts
+        if dry_run:
+            print(
+                f"dry run: {c['copy']} to copy, {c['skip']} to skip, {c['delete']} to delete "
+                "(nothing changed)"
+            )
+        elif self.verbose:
+            print(f"{c['copy']} copied, {c['skip']} skipped, {c['delete']} deleted")
+
+
+def transfer(
+    session: Session,
+    args: argparse.Namespace,
+    pairs: list[tuple[Target, StorageNode]],
+    *,
+    skip: str,
+    delete: bool = False,
+) -> int:
+    """Copy each ``(source, destination node)`` pair, or print the plan with ``--dry-run``."""
+    include, exclude = list(args.include or []), list(args.exclude or [])
+    reporter = Reporter(session, args)
+    steps: list[Step] = []
+    try:
+        for source, dest in pairs:
+            src = source.node
+            stat_or_fail(session, source)
+            _refuse_into_itself(session, src, dest)
+            if args.dry_run or delete:
+                steps = plan(
+                    src,
+                    dest,
+                    include=include,
+                    exclude=exclude,
+                    skip=skip,
+                    delete=delete,
+                    shown=source.shown,
+                )
+            if args.dry_run:
+                for step in steps:
+                    reporter.step(step, True)
+                continue
+            reporter.base = (src.path or "") if src.isdir else ""
+            src.copy_to(
+                dest,
+                include=include or None,
+                exclude=exclude or None,
+                skip=skip,
+                on_file=reporter.on_file,
+                on_skip=reporter.on_skip,
+                progress=reporter.progress,
+            )
+            if delete:
+                for step in steps:
+                    if step.action == "delete":
+                        dest.child(step.name.rstrip("/")).delete()
+                        reporter.step(step, False)
+    finally:
+        reporter.close(args.dry_run)
+    return 0
+
+
+def _refuse_into_itself(session: Session, src: StorageNode, dest: StorageNode) -> None:
+    same_mount = src.mount_name == dest.mount_name
+    inner = (dest.path or "") + "/"
+    if same_mount and src.isdir and (not src.path or inner.startswith((src.path or "") + "/")):
+        raise ValueError(f"cannot copy {session.show(src)} into itself ({session.show(dest)})")
+
+
+def _destination(source: Target, dest: Target, many: bool) -> StorageNode:
+    if source.trailing_slash and source.node.isdir:
+        return dest.node  # 'SRC/': the contents of SRC go into DEST
+    if many and not dest.trailing_slash:
+        dest = Target(dest.node, dest.shown, True)
+    return into_directory(dest, source.node)
+
+
+def cmd_cp(session: Session, args: argparse.Namespace) -> int:
+    sources = [session.target(arg) for arg in args.sources]
+    dest = session.target(args.dest)
+    many = len(sources) > 1
+    if many and dest.node.exists and not dest.node.isdir:
+        raise NotADirectoryError(f"{dest.shown}: copying several sources needs a directory")
+    pairs = [(s, _destination(s, dest, many)) for s in sources]
+    return transfer(session, args, pairs, skip=args.skip or "never")
+
+
+def cmd_sync(session: Session, args: argparse.Namespace) -> int:
+    source, dest = session.target(args.source), session.target(args.dest)
+    return transfer(
+        session, args, [(source, dest.node)], skip=args.skip or "hash", delete=args.delete
+    )
+
+
+def cmd_put(session: Session, args: argparse.Namespace) -> int:
+    dest = session.target(args.dest)
+    if args.source == "-":
+        if dest.trailing_slash or dest.node.isdir:
+            raise IsADirectoryError(f"{dest.shown}: put - needs a file destination")
+        if not args.dry_run:
+            stdin = sys.stdin.buffer
+            dest.node.write_stream(iter(lambda: stdin.read(CHUNK_SIZE), b""))
+        return 0
+    source = session.target(args.source, local=True)
+    return transfer(
+        session, args, [(source, _destination(source, dest, False))], skip=args.skip or "never"
+    )
+
+
+def cmd_get(session: Session, args: argparse.Namespace) -> int:
+    source = session.target(args.source)
+    if args.dest == "-":
+        if stat_or_fail(session, source).is_dir:
+            raise IsADirectoryError(f"{source.shown}: get - needs a file")
+        out = sys.stdout.buffer
+        for chunk in source.node.iter_bytes():
+            out.write(chunk)
+        out.flush()
+        return 0
+    if not source.node.exists:
+        raise StorageNotFoundError(f"{source.shown}: no such file or directory")
+    dest = session.target(args.dest, local=True)
+    return transfer(
+        session, args, [(source, _destination(source, dest, False))], skip=args.skip or "never"
+    )

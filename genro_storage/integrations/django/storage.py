@@ -1,0 +1,272 @@
+"""``GenroStorage``: a Django ``Storage`` over one genro-storage mount.
+
+Use it as ``STORAGES["default"]``, ``STORAGES["staticfiles"]`` or (Django 4.2) the legacy
+``DEFAULT_FILE_STORAGE``::
+
+    STORAGES = {
+        "default": {
+            "BACKEND": "genro_storage.integrations.django.GenroStorage",
+            "OPTIONS": {"mount": "media"},
+        },
+    }
+
+Options (each falls back to ``settings.GENRO_STORAGE_<OPTION>``, then to the default):
+
+=======================  ===============  ==================================================
+option                   default          meaning
+=======================  ===============  ==================================================
+``mount``                (required)       the mount of ``GENRO_STORAGE`` to store files in
+``location``             ``""``           folder inside the mount that names are relative to
+``file_overwrite``       ``False``        save over an existing name instead of picking a
+                                          free one (``exists()`` stays truthful either way)
+``base_url``             ``None``         public URL of ``location``: ``url()`` joins names
+                                          to it
+``querystring_auth``     ``False``        ``url()`` gives the backend's presigned URL (S3,
+                                          GCS, Azure) when the mount has one
+``querystring_expire``   ``3600``         seconds presigned and signed links stay valid
+``url_name``             ``"genro_storage:serve"``  the serve view ``url()`` reverses
+=======================  ===============  ==================================================
+
+Without ``base_url`` and presigned URLs, ``url()`` points at the serve view when the mount
+is listed in ``GENRO_STORAGE_SERVE`` (signed when it is ``private``), and raises
+``ValueError`` otherwise, as Django's ``FileSystemStorage`` does without ``MEDIA_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.core.files.utils import validate_file_name
+from django.core.signals import setting_changed
+from django.urls import reverse
+from django.utils.deconstruct import deconstructible
+from django.utils.encoding import filepath_to_uri
+from django.utils.functional import cached_property
+
+from genro_storage import StorageNode
+from genro_storage.errors import PathTraversalError
+from genro_storage.paths import normalize
+
+from .._server import is_served, sign_query
+from . import conf
+
+__all__ = ["GenroFile", "GenroStorage"]
+
+_DEFAULTS: dict[str, Any] = {
+    "mount": None,
+    "location": "",
+    "file_overwrite": False,
+    "base_url": None,
+    "querystring_auth": False,
+    "querystring_expire": 3600,
+    "url_name": "genro_storage:serve",
+}
+
+
+class GenroFile(File):
+    """A stored file: streams from the node (a local file or a block-buffered remote
+    reader, never a spooled copy of the whole object) and reopens through it."""
+
+    def __init__(self, node: StorageNode, name: str, mode: str = "rb") -> None:
+        self.node = node
+        self.mode = mode
+        super().__init__(node.open(mode), name=name)
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> GenroFile:
+        if not self.closed:
+            self.seek(0)
+        else:  # File.open would look for ``name`` relative to the working directory
+            self.mode = mode or self.mode
+            self.file = self.node.open(self.mode)
+        return self
+
+    @cached_property
+    def size(self) -> int:
+        return self.node.size
+
+
+@deconstructible(path="genro_storage.integrations.django.GenroStorage")
+class GenroStorage(Storage):
+    """A Django storage whose files live on a genro-storage mount (see the module doc)."""
+
+    def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(_DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"GenroStorage: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(_DEFAULTS))}"
+            )
+        self._explicit = options
+        setting_changed.connect(self._on_setting_changed)
+
+    # ------------------------------------------------------------------ options
+    @cached_property
+    def _options(self) -> dict[str, Any]:
+        resolved = {
+            key: self._explicit[key] if key in self._explicit else conf.storage_default(key, dflt)
+            for key, dflt in _DEFAULTS.items()
+        }
+        if not resolved["mount"]:
+            raise ImproperlyConfigured(
+                "GenroStorage needs a mount: set OPTIONS['mount'] or GENRO_STORAGE_MOUNT"
+            )
+        try:
+            resolved["location"] = normalize(str(resolved["location"] or ""))
+        except PathTraversalError as exc:
+            raise ImproperlyConfigured(f"GenroStorage location: {exc}") from exc
+        return resolved
+
+    def _on_setting_changed(self, *, setting: str, **_: Any) -> None:
+        if setting.startswith("GENRO_STORAGE"):
+            self.__dict__.pop("_options", None)
+
+    @property
+    def mount(self) -> str:
+        return str(self._options["mount"])
+
+    @property
+    def location(self) -> str:
+        return str(self._options["location"])
+
+    @property
+    def file_overwrite(self) -> bool:
+        return bool(self._options["file_overwrite"])
+
+    @property
+    def base_url(self) -> str | None:
+        base = self._options["base_url"]
+        if base and not str(base).endswith("/"):
+            base = f"{base}/"
+        return base
+
+    # ------------------------------------------------------------------ names -> nodes
+    def node(self, name: str) -> StorageNode:
+        """The genro-storage node behind ``name`` (traversal raises SuspiciousFileOperation)."""
+        name = str(name)
+        if pathlib.PurePosixPath(name.replace("\\", "/")).is_absolute():
+            raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'")
+        try:
+            relative = normalize(self.location, name)
+        except PathTraversalError as exc:
+            raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'") from exc
+        manager = conf.get_manager()
+        if not manager.has_mount(self.mount):
+            raise ImproperlyConfigured(
+                f"GenroStorage mount {self.mount!r} is not in GENRO_STORAGE "
+                f"(configured: {', '.join(manager.get_mount_names()) or 'none'})"
+            )
+        return manager.node(self.mount, relative) if relative else manager.node(f"{self.mount}:")
+
+    # ------------------------------------------------------------------ Storage API
+    def _open(self, name: str, mode: str = "rb") -> GenroFile:
+        return GenroFile(self.node(name), name, mode)
+
+    def _save(self, name: str, content: Any) -> str:
+        self.node(name).write_stream(content.chunks())
+        return str(name).replace("\\", "/")
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        if not self.file_overwrite:
+            return super().get_available_name(name, max_length=max_length)
+        name = str(name).replace("\\", "/")
+        validate_file_name(name, allow_relative_path=True)
+        if max_length is None or len(name) <= max_length:
+            return name
+        dir_name, file_name = os.path.split(name)
+        file_root, file_ext = os.path.splitext(file_name)
+        file_root = file_root[: -(len(name) - max_length)]
+        if not file_root:
+            raise SuspiciousFileOperation(
+                f'Storage can not find an available filename for "{name}". Please make sure '
+                'that the corresponding file field allows sufficient "max_length".'
+            )
+        return os.path.join(dir_name, f"{file_root}{file_ext}")
+
+    def delete(self, name: str) -> None:
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        node = self.node(name)
+        if node.isdir and node.children():
+            raise OSError(f"Directory not empty: '{name}'")
+        node.delete()
+
+    def exists(self, name: str) -> bool:
+        return self.node(name).exists
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        node = self.node(path)
+        backend = conf.get_manager().get_backend(self.mount)
+        directories: list[str] = []
+        files: list[str] = []
+        try:
+            entries = backend.list_detail(node.path or "")
+        except FileNotFoundError:
+            if node.path != self.location:
+                raise
+            # the storage root: an object store has no folder until a file is saved
+            return directories, files
+        for entry in entries:
+            (directories if entry.is_dir else files).append(entry.name)
+        return directories, files
+
+    def size(self, name: str) -> int:
+        return self.node(name).size
+
+    def url(self, name: str | None) -> str:
+        relative = filepath_to_uri(name or "").lstrip("/")
+        if self.base_url is not None:
+            return urljoin(self.base_url, relative)
+        node = self.node(name or "")
+        expires = int(self._options["querystring_expire"])
+        if self._options["querystring_auth"] and node.capabilities.presigned_urls:
+            presigned = node.url(expires_in=expires)
+            if presigned:
+                return presigned
+        server = conf.get_server()
+        if not is_served(server, self.mount):
+            raise ValueError(
+                f"This file is not accessible via a URL: mount {self.mount!r} has no "
+                "base_url and is not in GENRO_STORAGE_SERVE."
+            )
+        url = reverse(self._options["url_name"], kwargs={"mount": self.mount, "path": node.path})
+        query = sign_query(server, self.mount, node.path or "", expires)
+        return f"{url}?{query}" if query else url
+
+    def path(self, name: str) -> str:
+        local = self.node(name).os_path
+        if local is None:
+            raise NotImplementedError(
+                f"This backend doesn't support absolute paths (mount {self.mount!r} is not "
+                "on local disk)."
+            )
+        return local
+
+    # ------------------------------------------------------------------ times
+    def _datetime(self, timestamp: float) -> datetime:
+        # as FileSystemStorage: aware UTC with USE_TZ, naive local time without
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc if settings.USE_TZ else None)
+
+    def _os_stat(self, name: str) -> os.stat_result:
+        try:
+            return os.stat(self.path(name))
+        except NotImplementedError:
+            raise NotImplementedError(
+                f"mount {self.mount!r} does not record access or creation times"
+            ) from None
+
+    def get_modified_time(self, name: str) -> datetime:
+        return self._datetime(self.node(name).mtime)
+
+    def get_accessed_time(self, name: str) -> datetime:
+        return self._datetime(self._os_stat(name).st_atime)
+
+    def get_created_time(self, name: str) -> datetime:
+        return self._datetime(self._os_stat(name).st_ctime)

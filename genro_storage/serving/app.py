@@ -1,0 +1,187 @@
+"""The file server both apps share: routes, path containment, signatures, listings.
+
+:class:`FileServer` turns a :class:`Request` into a
+:class:`~genro_storage.serving.source.Prepared` response with blocking calls only;
+``genro_storage.integrations.wsgi.WSGIApp`` and ``genro_storage.integrations.asgi.ASGIApp``
+add the I/O edge (a WSGI callable, an ASGI callable running :meth:`get_response` in a
+worker thread). Override the small methods (:meth:`lookup`, :meth:`get_node`,
+:meth:`check_access`, :meth:`get_response`) to change one decision.
+
+Refusals: a path that tries to leave its mount (``..``, ``%2e%2e``, ``%2f``, ``%5c``,
+backslashes, NUL, Windows device names, symlinks out of a local mount) gets the same 404
+as a missing file, so the answer never tells what exists outside the mount. A private
+route answers 403 to a missing, tampered or expired signature.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+from urllib.parse import quote
+
+from ..backends.base import EntryInfo
+from ..errors import PathTraversalError
+from ..manager import StorageManager
+from ..paths import from_url_path
+from .delivery import simple_plan
+from .listing import listing_plan, wants_json
+from .options import ServeOptions
+from .routes import Route, load_app_config, parse_routes
+from .signing import sign_path, verify
+from .source import Prepared, prepare
+
+if TYPE_CHECKING:
+    from ..node import StorageNode
+
+__all__ = ["FileServer", "Request"]
+
+StorageSource = Union[StorageManager, list, str, "os.PathLike[str]"]
+_PLAIN = ServeOptions()
+
+
+def _inside(backend: Any, entry: EntryInfo) -> bool:
+    """False for a local symlink leading out of the mount: it is not even listed."""
+    try:
+        backend.os_path(entry.path)
+    except PathTraversalError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the file server needs from an HTTP request.
+
+    ``path`` is the decoded path inside the app (``/files/a b.txt``); ``raw_path`` the
+    request target's path as sent, still percent-encoded, when the server provides it;
+    ``root`` where the app is mounted (``SCRIPT_NAME`` / ``root_path``), for links.
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    raw_path: str | None = None
+    root: str = ""
+
+
+class FileServer:
+    """Serve mounts under URL prefixes (see :mod:`genro_storage.serving.routes`).
+
+    Args:
+        storage: a :class:`StorageManager`, a list of mount dicts, or the path of a
+            YAML/JSON file holding either a mounts list or ``{mounts: [...], serve: {...}}``.
+        serve: the ``serve`` mapping (prefix -> mount or options); overrides the file's.
+            None (and none in the file) serves every mount under ``/<name>``.
+    """
+
+    def __init__(self, storage: StorageSource, serve: Mapping[str, Any] | None = None) -> None:
+        if isinstance(storage, (str, os.PathLike)):
+            mounts, file_serve = load_app_config(storage)
+            storage = mounts
+            serve = file_serve if serve is None else serve
+        if isinstance(storage, list):
+            manager = StorageManager()
+            manager.configure(storage)
+            storage = manager
+        if not isinstance(storage, StorageManager):
+            raise TypeError(f"storage must be a StorageManager, a list or a path: {storage!r}")
+        self.storage = storage
+        self.routes: list[Route] = parse_routes(serve, storage.get_mount_names())
+
+    # ------------------------------------------------------------------ decisions
+    def lookup(self, path: str) -> tuple[Route, str] | None:
+        """The route serving ``path`` and the rest of the path (still unchecked)."""
+        for route in self.routes:  # longest prefix first
+            if path == route.prefix or path.startswith(route.prefix + "/"):
+                return route, path[len(route.prefix) :]
+        return None
+
+    def check_access(self, route: Route, request: Request) -> bool:
+        """False when a private route's signature is missing, tampered or expired."""
+        return not route.private or verify(request.path, request.query, route.secrets)
+
+    def get_node(self, route: Route, rest: str, request: Request) -> StorageNode:
+        """The node for ``rest``; raises PathTraversalError when it tries to leave the mount.
+
+        Both the raw request target and the decoded path go through the one containment
+        function, :func:`genro_storage.paths.from_url_path`.
+        """
+        raw = request.raw_path
+        if raw is not None and ("%" in raw or "\\" in raw):  # else it equals the decoded path
+            from_url_path(raw)
+        relative = from_url_path(quote(rest, safe="/"))
+        return self.storage.node(f"{route.mount}:{relative}")
+
+    def get_response(self, request: Request) -> Prepared:
+        """The response to ``request`` (blocking: stats, listings, small reads)."""
+        head = request.method == "HEAD"
+        match = self.lookup(request.path)
+        if match is None:
+            if request.path in ("", "/") and any(r.index for r in self.routes):
+                return Prepared(self._landing(request, head))
+            return Prepared(simple_plan(404, "Not Found", _PLAIN, head))
+        route, rest = match
+        options = route.options
+        try:
+            node = self.get_node(route, rest, request)
+        except (PathTraversalError, UnicodeError):  # UnicodeError: not UTF-8 once decoded
+            return Prepared(simple_plan(404, "Not Found", options, head))
+        if not self.check_access(route, request):
+            return Prepared(simple_plan(403, "Forbidden", options, head))
+        try:
+            prepared = prepare(node, request.method, request.headers, options, route.delivery)
+        except PermissionError:
+            return Prepared(simple_plan(403, "Forbidden", options, head))
+        if prepared.is_dir and route.index:
+            return Prepared(self._listing(route, node, request, head))
+        return prepared
+
+    def sign(self, path: str, expires_in: int = 3600, now: float | None = None) -> str:
+        """``path?expires=...&signature=...`` for a private route's ``path`` (app-relative)."""
+        import time
+
+        match = self.lookup(path)
+        if match is None or not match[0].private:
+            raise ValueError(f"{path!r} is not under a private route")
+        expires = int((time.time() if now is None else now) + expires_in)
+        return f"{path}?{sign_path(path, match[0].secrets[0], expires)}"
+
+    # ------------------------------------------------------------------ listings
+    def _listing(self, route: Route, node: StorageNode, request: Request, head: bool) -> Any:
+        backend = self.storage.get_backend(route.mount)
+        entries = [e for e in backend.list_detail(node.path or "") if _inside(backend, e)]
+        path = request.path
+        base = "" if path.endswith("/") else path.rsplit("/", 1)[-1] + "/"
+        signer = self._link_signer(route, request)
+        return listing_plan(
+            entries,
+            request.root + path,
+            quote(base),
+            has_parent=bool(node.path),
+            as_json=wants_json(request.query, request.headers.get("accept")),
+            head=head,
+            options=route.options,
+            link_query=signer,
+        )
+
+    def _link_signer(self, route: Route, request: Request) -> Callable[[str], str] | None:
+        """For private listings: sign each file link with the listing's own expiry."""
+        if not route.private:
+            return None
+        from urllib.parse import parse_qs
+
+        expires = int(parse_qs(request.query)["expires"][0])
+        folder = request.path.rstrip("/")
+        return lambda name: "?" + sign_path(f"{folder}/{name}", route.secrets[0], expires)
+
+    def _landing(self, request: Request, head: bool) -> Any:
+        """At ``/``, when no route serves it: the routes, as a directory listing."""
+        entries = [EntryInfo(r.prefix.lstrip("/"), True, 0) for r in self.routes if r.prefix]
+        as_json = wants_json(request.query, request.headers.get("accept"))
+        return listing_plan(
+            entries, request.root + "/", "", has_parent=False, as_json=as_json, head=head,
+            options=_PLAIN,
+        )  # fmt: skip

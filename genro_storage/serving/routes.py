@@ -1,0 +1,163 @@
+"""The ``serve`` section: which mount answers under which URL prefix, and how.
+
+::
+
+    serve:
+      /static: assets                  # shorthand: prefix -> mount, every default
+      /uploads:
+        mount: uploads
+        delivery: stream               # redirect | x-accel-redirect | x-sendfile
+        cache_max_age: 3600            # Cache-Control: max-age (absent: no Cache-Control)
+        immutable: false               # adds ", immutable" (fingerprinted assets)
+        download: false                # Content-Disposition: attachment
+        index: false                   # directory listings, HTML and JSON
+        precompressed: true            # serve x.css.br / x.css.gz to clients that accept them
+        headers: {Access-Control-Allow-Origin: "*"}   # on every answer, 304 and 416 too
+        private: false                 # require a signed, expiring URL
+        secret: "..."                  # or secrets: [new, old], or secret_env: NAME
+        expires_in: 3600               # lifetime of presigned redirect URLs
+        accel_prefix: /_protected/uploads/   # nginx internal location for this mount
+
+Unknown keys, an unknown mount, a bad value or a private route without a secret raise
+:class:`~genro_storage.errors.StorageConfigError` naming the prefix and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import StorageConfigError
+from .delivery import Delivery
+from .options import ServeOptions
+
+__all__ = ["Route", "load_app_config", "parse_routes"]
+
+_KEYS = frozenset(
+    {
+        *("mount", "delivery", "cache_max_age", "immutable", "download", "index"),
+        *("precompressed", "headers", "private", "secret", "secrets", "secret_env"),
+        *("expires_in", "accel_prefix"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL prefix served from one mount."""
+
+    prefix: str  # "/files" ("" for the root)
+    mount: str
+    options: ServeOptions
+    delivery: Delivery
+    index: bool = False
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def private(self) -> bool:
+        return bool(self.secrets)
+
+
+def _prefix(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.startswith("/"):
+        raise StorageConfigError(f"serve: prefix must be a str starting with '/': {raw!r}")
+    return raw.rstrip("/")
+
+
+def _secrets(prefix: str, spec: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[Any] = []
+    if "secret" in spec:
+        found.append(spec["secret"])
+    found.extend(spec.get("secrets") or ())
+    if "secret_env" in spec:
+        value = os.environ.get(str(spec["secret_env"]))
+        if not value:
+            raise StorageConfigError(
+                f"serve '{prefix}': environment variable {spec['secret_env']!r} is not set"
+            )
+        found.append(value)
+    if not all(isinstance(s, str) and s for s in found):
+        raise StorageConfigError(f"serve '{prefix}': secrets must be non-empty strings")
+    if spec.get("private") and not found:
+        raise StorageConfigError(f"serve '{prefix}': private: true needs secret/secrets/secret_env")
+    if found and not spec.get("private", True):
+        raise StorageConfigError(f"serve '{prefix}': a secret is given but private is false")
+    return tuple(found)
+
+
+def _route(prefix: str, spec: Any, mounts: list[str]) -> Route:
+    if isinstance(spec, str):
+        spec = {"mount": spec}
+    if not isinstance(spec, Mapping):
+        raise StorageConfigError(f"serve '{prefix}': expected a mount name or a mapping")
+    unknown = sorted(set(spec) - _KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KEYS))
+        raise StorageConfigError(f"serve '{prefix}': unknown key(s) {', '.join(unknown)}; {known}")
+    mount = spec.get("mount")
+    if mount not in mounts:
+        raise StorageConfigError(
+            f"serve '{prefix}': mount {mount!r} is not configured (mounts: {', '.join(mounts)})"
+        )
+    headers = spec.get("headers") or {}
+    if not isinstance(headers, Mapping):
+        raise StorageConfigError(f"serve '{prefix}': headers must be a mapping")
+    try:
+        options = ServeOptions(
+            download=bool(spec.get("download", False)),
+            cache_max_age=spec.get("cache_max_age"),
+            immutable=bool(spec.get("immutable", False)),
+            extra_headers=tuple((str(k), str(v)) for k, v in headers.items()),
+        )
+        delivery = Delivery(
+            mode=spec.get("delivery", "stream"),
+            expires_in=spec.get("expires_in", 3600),
+            accel_prefix=spec.get("accel_prefix", f"/_protected{prefix}/"),
+            precompressed=bool(spec.get("precompressed", True)),
+        )
+    except ValueError as exc:
+        raise StorageConfigError(f"serve '{prefix}': {exc}") from exc
+    index = spec.get("index", False)
+    return Route(prefix, mount, options, delivery, bool(index), _secrets(prefix, spec))
+
+
+def parse_routes(serve: Mapping[str, Any] | None, mounts: list[str]) -> list[Route]:
+    """Routes from a ``serve`` mapping, longest prefix first; None serves every mount
+    under ``/<mount name>`` with the defaults."""
+    if serve is None:
+        serve = {f"/{name}": name for name in mounts}
+    if not isinstance(serve, Mapping):
+        raise StorageConfigError("serve must be a mapping of URL prefix -> mount (or options)")
+    routes = [_route(_prefix(prefix), spec, mounts) for prefix, spec in serve.items()]
+    if len({r.prefix for r in routes}) != len(routes):
+        raise StorageConfigError("serve: the same prefix appears twice")
+    return sorted(routes, key=lambda r: len(r.prefix), reverse=True)
+
+
+def load_app_config(path: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """Read an app config file: a mounts list, or ``{mounts: [...], serve: {...}}``.
+
+    Returns ``(mounts, serve)``; ``serve`` is None when the file has none.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"Configuration file not found: {source}")
+    text = source.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if source.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise StorageConfigError(f"Failed to parse {source}: {exc}") from exc
+    if isinstance(data, list):
+        return data, None
+    if not isinstance(data, dict) or "mounts" not in data:
+        raise StorageConfigError(f"{source}: expected a list of mounts or {{mounts:, serve:}}")
+    unknown = sorted(set(data) - {"mounts", "serve"})
+    if unknown:
+        raise StorageConfigError(f"{source}: unknown top-level key(s) {', '.join(unknown)}")
+    return data["mounts"], data.get("serve")

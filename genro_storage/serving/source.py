@@ -1,0 +1,207 @@
+"""From a node to a response: one stat, a precompressed variant, the delivery policy.
+
+This is the blocking half of serving, shared by the WSGI and ASGI adapters (the ASGI one
+runs :func:`prepare` in a worker thread, in one hop). It stats the node once, describes it
+as a :class:`~genro_storage.serving.resource.Resource`, lets the pure core decide with
+:func:`~genro_storage.serving.core.plan_response`, then applies the mount's
+:class:`Delivery` policy. Reading the bytes is :mod:`genro_storage.serving.body`'s job.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ..backends.base import EntryInfo
+from ..errors import PathTraversalError
+from .core import plan_response
+from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
+from .encoding import ENCODING_SUFFIXES, choose_encoding
+from .options import ServeOptions
+from .plan import ResponsePlan
+from .resource import Resource, make_etag
+
+if TYPE_CHECKING:
+    from ..node import StorageNode
+
+_Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
+_Found = tuple[Optional["StorageNode"], EntryInfo, Optional[str]]  # node built lazily
+
+__all__ = ["Prepared", "describe", "prepare"]
+
+PRELOAD_LIMIT = 64 * 1024
+"""Bodies up to this size are read inside :func:`prepare` (one thread hop in ASGI)."""
+
+_COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A decided response: the plan, and where its parts' bytes come from.
+
+    ``node`` is the representation whose bytes the parts index (the ``.br``/``.gz``
+    sibling when one was chosen), ``os_path`` its local file if any, ``body`` the whole
+    body when it was small enough to read already, ``is_dir`` True when the request named
+    a directory (the plan is then a 404 an app may replace with a listing).
+    """
+
+    plan: ResponsePlan
+    node: StorageNode | None = None
+    os_path: str | None = None
+    body: bytes | None = None
+    is_dir: bool = False
+
+    @property
+    def whole_file(self) -> bool:
+        """True for a 200 that sends exactly one file from its first to its last byte."""
+        parts = self.plan.parts
+        return self.plan.status == 200 and len(parts) == 1 and not self.plan.trailer
+
+
+def describe(
+    node: StorageNode,
+    entry: EntryInfo,
+    legacy: bool = False,
+    content_encoding: str | None = None,
+    negotiated: bool = False,
+    media_type: str | None = None,
+) -> Resource:
+    """The :class:`Resource` for ``node`` with stat ``entry`` (``media_type``: its mimetype).
+
+    The ETag is the backend's MD5 when it stores one, else its own opaque version token
+    (an S3 multipart ``...-N`` ETag is one, never taken for an MD5), else a stable
+    mtime+size token; ``legacy`` keeps genro-storage 0.4.2's ``f"{mtime}-{size}"``.
+    """
+    if legacy and entry.mtime is not None:
+        etag = f"{entry.mtime}-{entry.size}"
+    else:
+        etag = make_etag(entry.size, entry.mtime, md5=entry.md5, backend_etag=entry.etag)
+    return Resource(
+        size=entry.size,
+        mtime=entry.mtime,
+        etag=etag,
+        content_type=media_type or node.mimetype,
+        filename=node.basename,
+        content_encoding=content_encoding,
+        negotiated=negotiated,
+    )
+
+
+_MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
+
+
+def _entry(path: str, st: os.stat_result) -> EntryInfo:
+    is_dir = stat.S_ISDIR(st.st_mode)
+    return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
+
+
+def _locate(node: StorageNode) -> tuple[EntryInfo, str | None] | None:
+    """One stat of ``node`` and its local file (None if remote); None when it is missing.
+
+    A local file is resolved once (``node.os_path``: symlinks followed, refused when they
+    leave the mount) and stat'ed there; everything else asks the backend.
+    """
+    try:
+        os_path = node.os_path if node.version is None else None
+        if os_path is None:
+            return node.stat(), None
+        return _entry(node.path or "", os.stat(os_path)), os_path
+    except _MISSING:
+        return None
+
+
+def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Found | None:
+    """The precompressed sibling ``<name><suffix>`` when it is a file.
+
+    Next to a local file, one ``lstat``: a regular file there is inside the mount already
+    (its directory was resolved with the file). A symlink, a file reached through a symlink
+    of another name, or a remote mount, goes through the backend's own contained stat.
+    """
+    if os_path is not None and os.path.basename(os_path) == node.basename:
+        try:
+            st = os.lstat(os_path + suffix)
+        except OSError:
+            return None
+        if stat.S_ISREG(st.st_mode):
+            return None, _entry("", st), os_path + suffix
+        if not stat.S_ISLNK(st.st_mode):
+            return None
+    sibling = node.parent.child(node.basename + suffix)
+    located = _locate(sibling)
+    if located is None or located[0].is_dir:
+        return None
+    return sibling, located[0], located[1]
+
+
+def _variant(
+    located: _Located, headers: Mapping[str, str], legacy: bool
+) -> tuple[_Located, Resource]:
+    """The representation to send: a precompressed sibling the client accepts, or the file."""
+    node, entry, os_path = located
+    media = node.mimetype
+    if not media.startswith(_COMPRESSIBLE) and not media.endswith(("+xml", "+json")):
+        return located, describe(node, entry, legacy, media_type=media)
+    found = {}
+    for coding, suffix in ENCODING_SUFFIXES.items():
+        sibling = _sibling(node, os_path, suffix)
+        if sibling is not None:
+            found[coding] = sibling
+    if not found:
+        return located, describe(node, entry, legacy, media_type=media)
+    chosen = choose_encoding(headers.get("accept-encoding"), list(found))
+    if chosen is None:
+        return located, describe(node, entry, legacy, negotiated=True, media_type=media)
+    sibling_node, sibling_entry, sibling_path = found[chosen]
+    if sibling_node is None:  # built only now: most requests never need it
+        sibling_node = node.parent.child(node.basename + ENCODING_SUFFIXES[chosen])
+    resource = describe(
+        node, sibling_entry, legacy, content_encoding=chosen, negotiated=True, media_type=media
+    )
+    return (sibling_node, sibling_entry, sibling_path), resource
+
+
+def prepare(
+    node: StorageNode,
+    method: str,
+    headers: Mapping[str, str],
+    options: ServeOptions,
+    delivery: Delivery = Delivery(),
+    preload: int = PRELOAD_LIMIT,
+) -> Prepared:
+    """Decide the response to ``method`` + ``headers`` (lower-case names) for ``node``.
+
+    Blocking: one stat (plus one per precompressed sibling), and, for bodies up to
+    ``preload`` bytes, the read. Missing files, directories and paths refused by the
+    backend's containment (symlinks leaving a local mount) all give the core's 404.
+    """
+    if method not in ("GET", "HEAD") and not options.legacy:
+        return Prepared(plan_response(method, headers, None, options))
+    found = _locate(node)
+    if found is None or found[0].is_dir:
+        plan = plan_response(method, headers, None, options)
+        return Prepared(plan, is_dir=found is not None)
+    entry, os_path = found
+    if delivery.mode in OFFLOAD_MODES and os_path is not None:
+        offloaded = offload_plan(node.path or "", os_path, describe(node, entry), options, delivery)
+        if offloaded is not None:
+            return Prepared(offloaded, node, os_path)
+    located: _Located = (node, entry, os_path)
+    if delivery.precompressed and delivery.mode == "stream":
+        located, resource = _variant(located, headers, options.legacy)
+    else:
+        resource = describe(node, entry, options.legacy)
+    plan = plan_response(method, headers, resource, options)
+    if delivery.mode == "redirect" and plan.status in (200, 206):
+        url = node.url(delivery.expires_in)
+        if url:
+            return Prepared(redirect_plan(url, method == "HEAD", options))
+    chosen, _, os_path = located
+    prepared = Prepared(plan, chosen, os_path)
+    if plan.parts and plan.content_length <= preload:
+        from .body import read_all
+
+        return Prepared(plan, chosen, os_path, body=read_all(prepared))
+    return prepared

@@ -1,0 +1,59 @@
+"""Mount configurations the Django tests switch between (local, memory, S3 on moto)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.services import require_services
+
+KINDS = ("local", "memory", "s3")
+
+
+def require_s3() -> dict[str, str]:
+    """The services.env of a running moto, once this tree has an S3 backend to talk to it."""
+    env = require_services("s3")
+    pytest.importorskip(
+        "genro_storage.backends.s3", reason="the S3 backend is not in this tree yet"
+    )
+    return env
+
+
+def make_bucket(env: dict[str, str]) -> str:
+    """A fresh bucket on the test S3 server."""
+    import boto3
+
+    name = f"genro-dj-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["SVC_S3_ENDPOINT"],
+        aws_access_key_id=env["SVC_S3_KEY"],
+        aws_secret_access_key=env["SVC_S3_SECRET"],
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=name)
+    return name
+
+
+def mount_config(kind: str, name: str, tmp_path: Path) -> dict[str, Any]:
+    """A mount dict named ``name`` of ``kind`` (S3 needs the services: else skip/fail)."""
+    if kind == "local":
+        root = tmp_path / f"mount-{name}"
+        root.mkdir(parents=True, exist_ok=True)
+        return {"name": name, "type": "local", "path": str(root)}
+    if kind == "memory":
+        return {"name": name, "type": "memory", "base_path": f"dj-{uuid.uuid4().hex}"}
+    if kind == "s3":
+        env = require_s3()
+        return {
+            "name": name,
+            "type": "s3",
+            "bucket": make_bucket(env),
+            "endpoint_url": env["SVC_S3_ENDPOINT"],
+            "key": env["SVC_S3_KEY"],
+            "secret": env["SVC_S3_SECRET"],
+        }
+    raise ValueError(kind)

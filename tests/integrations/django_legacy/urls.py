@@ -1,0 +1,3 @@
+from django.urls import include, path
+
+urlpatterns = [path("files/", include("genro_storage.integrations.django.urls"))]
