@@ -457,6 +457,8 @@ class AsyncFile:
         """Queue ``data`` for the upload (bytes in ``'wb'``, str in ``'w'``)."""
         if self._reading:
             raise ValueError("File not open for writing")
+        if not hasattr(self, "_send") or self._closed:
+            raise ValueError("Write outside the 'async with node.open(...)' block")
         payload = encode_payload(data, "w" if self._text else "wb", self.encoding)
         await self._send.send(payload)
         return len(data)

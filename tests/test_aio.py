@@ -221,6 +221,14 @@ async def test_open_for_writing_and_reading(astorage: AsyncStorageManager, mount
     assert await node.read() == "ünïcode text"
     with pytest.raises(ValueError, match="Invalid mode"):
         node.open("ab")
+    with pytest.raises(ValueError, match="async with"):
+        await node.open("wb").write(b"no block")
+    async with node.open("rb") as fh:
+        with pytest.raises(ValueError, match="not open for writing"):
+            await fh.write(b"x")
+    async with node.open("wb") as fh:
+        with pytest.raises(ValueError, match="not open for reading"):
+            await fh.read()
 
 
 async def test_open_writer_reports_a_write_failure(astorage: AsyncStorageManager) -> None:
