@@ -328,7 +328,8 @@ def _copy_tree(
             _transfer(item.src, item.dest)
         return reason
 
-    for index, (item, outcome) in enumerate(_run(work, plan.kept, opts.max_workers), start=1):
+    workers = _workers(opts.max_workers, src, dest)
+    for index, (item, outcome) in enumerate(_run(work, plan.kept, workers), start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
                 raise outcome
@@ -350,6 +351,16 @@ def _copy_tree(
         if opts.progress_bytes:
             opts.progress_bytes(done_bytes, total_bytes)
     return report, plan
+
+
+def _workers(wanted: int, *nodes: StorageNode) -> int:
+    """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
+    members share one file and one read position)."""
+    for node in nodes:
+        cap = getattr(node._require_backend(), "max_concurrency", None)
+        if cap:
+            wanted = min(wanted, cap)
+    return wanted
 
 
 def _delete_extraneous(

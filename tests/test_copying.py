@@ -291,6 +291,22 @@ def test_max_workers_one_copies_serially(
     assert threads == {threading.current_thread().name}
 
 
+def test_a_backend_can_cap_the_concurrency(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "mem:src", 5)
+    monkeypatch.setattr(storage.get_backend("mem"), "max_concurrency", 1, raising=False)
+    threads: set[str] = set()
+    real = copying._transfer
+    monkeypatch.setattr(
+        copying,
+        "_transfer",
+        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
+    )
+    storage.node("mem:src").copy_to("home:dst", max_workers=8)
+    assert threads == {threading.current_thread().name}
+
+
 def test_progress_and_callbacks_stay_in_walk_order_under_concurrency(
     storage: StorageManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
