@@ -116,9 +116,11 @@ def copy_node(
     from .virtual import VirtualNode
 
     target = src._manager.node(dest) if isinstance(dest, str) else dest
-    if isinstance(src, VirtualNode):
-        target.write_bytes(src.read_bytes())
+    if isinstance(src, VirtualNode) or src.version is not None:
+        # virtual nodes and versioned snapshots copy what they read, not the current object
+        target.write_stream(src.iter_bytes())
         return target
+    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
     opts = _options(
         skip,
         skip_fn,
@@ -132,7 +134,6 @@ def copy_node(
         on_file=on_file,
         on_skip=on_skip,
     )
-    src_entry = _source_entry(src)
     target._require_backend().check_write_allowed()
     if not src_entry.is_dir:
         _copy_single(src, src_entry, target, opts)

@@ -704,3 +704,8 @@ def test_object_store_skip_hash_rerun_reads_nothing_remote(
     report = storage.node("home:src").sync_to("os:tree")
     assert report.copied == [] and len(report.skipped) == 12
     assert {reason[:19] for _, reason in report.skipped} == {"same content (MD5: "}
+
+
+def test_missing_source_is_reported_before_bad_options(storage: StorageManager) -> None:
+    with pytest.raises(FileNotFoundError, match="Source not found"):
+        storage.node("home:ghost").copy_to("mem:x", skip="custom")
