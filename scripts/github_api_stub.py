@@ -37,7 +37,7 @@ import json
 import os
 import re
 import urllib.parse
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pygit2
 
@@ -148,7 +148,7 @@ def contents(environ, repo, org, name, path, query):
             "size": obj.size,
             "content": base64.b64encode(obj.data).decode() if small else "",
             "encoding": "base64" if small else "none",
-            "download_url": f"{base}/raw/{org}/{name}/{urllib.parse.quote(ref)}/{path}",
+            "download_url": f"{base}/raw/{org}/{name}/{urllib.parse.quote(ref)}/{urllib.parse.quote(path)}",
         }
     if method not in ("PUT", "DELETE"):
         raise HTTPError("405 Method Not Allowed", "Method Not Allowed")
@@ -193,7 +193,9 @@ def contents(environ, repo, org, name, path, query):
 
 def route(environ):
     method = environ["REQUEST_METHOD"]
-    parts = [urllib.parse.unquote(p) for p in environ["PATH_INFO"].split("/") if p]
+    # PEP 3333: PATH_INFO arrives percent-decoded, its bytes as latin-1; names are UTF-8
+    path_info = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+    parts = [p for p in path_info.split("/") if p]
     query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
     if parts[:1] == ["raw"] and len(parts) >= 5 and method == "GET":
         repo = repo_for(parts[1], parts[2])
@@ -256,10 +258,6 @@ def app(environ, start):
     return reply(start, status, body)
 
 
-class Server(WSGIServer):
-    request_queue_size = 128  # the default listen backlog is 5
-
-
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -273,9 +271,7 @@ def main():
     parser.parse_args(namespace=ARGS)
     ARGS.template = os.path.abspath(ARGS.template)
     ARGS.state = os.path.abspath(ARGS.state)
-    make_server(
-        "127.0.0.1", ARGS.port, app, server_class=Server, handler_class=QuietHandler
-    ).serve_forever()
+    make_server("127.0.0.1", ARGS.port, app, handler_class=QuietHandler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,17 @@
 :class:`FsspecBackend` maps the backend primitives onto one fsspec filesystem rooted at a
 prefix. Per-service modules (``s3``, ``gcs``, ``azure``...) build the filesystem, declare
 capabilities and override what their service does better (metadata, versions, signing).
+
+Three things every service gets from here:
+
+- **Errors mapped at the edge**: every public method is wrapped (also in subclasses) so a
+  client-library error leaves as a :mod:`genro_storage.errors` exception naming the mount.
+- **Writes that publish only on success**: ``open(path, "wb")``, ``write_bytes`` and
+  ``write_stream`` never show a partial file. Object stores send one PUT or a multipart /
+  resumable / block upload committed at the end (aborted on error); services with real
+  files write a temporary sibling and rename it over the target.
+- **Bounded memory**: reads fetch :attr:`read_block_size` bytes per request, writes buffer
+  at most :attr:`block_size` bytes (streams up to :data:`SPOOL_LIMIT` go out in one PUT).
 """
 
 from __future__ import annotations
@@ -12,17 +23,20 @@ import binascii
 import contextlib
 import functools
 import inspect
-import itertools
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
-from .base import EntryInfo, StorageBackend
+from ._errors import classify, wrap_methods
+from ._pending import PendingText, PendingWrite, discard_buffered
+from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 
-__all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_mtime"]
+__all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_md5", "info_mtime"]
 
 #: A streamed write up to this size is collected in memory and sent as one atomic PUT.
 SPOOL_LIMIT = 8 * 1024 * 1024
@@ -33,6 +47,7 @@ _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "ad
 
 _MTIME_KEYS = (
     "mtime",
+    "Last-Modified",
     "LastModified",
     "last_modified",
     "modified",
@@ -40,6 +55,34 @@ _MTIME_KEYS = (
     "created",
     "timeCreated",
     "creation_time",
+)
+# public methods whose client-library errors are mapped (in this class and subclasses)
+MAPPED_METHODS = (
+    "connect",
+    "info",
+    "exists",
+    "open",
+    "list_dir",
+    "list_detail",
+    "walk_files",
+    "delete",
+    "mkdir",
+    "read_bytes",
+    "read_range",
+    "write_bytes",
+    "write_stream",
+    "upload_file",
+    "iter_bytes",
+    "get_hash",
+    "copy",
+    "copy_file",
+    "server_side_copy",
+    "get_metadata",
+    "set_metadata",
+    "get_versions",
+    "open_version",
+    "delete_version",
+    "url",
 )
 
 
@@ -56,6 +99,8 @@ def info_mtime(info: dict[str, Any]) -> float | None:
         if isinstance(value, str):
             with contextlib.suppress(ValueError):
                 return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            with contextlib.suppress(TypeError, ValueError):  # RFC 9110 HTTP-date
+                return parsedate_to_datetime(value).timestamp()
     return None
 
 
@@ -81,13 +126,28 @@ def info_md5(info: dict[str, Any]) -> str | None:
 
 
 class FsspecBackend(StorageBackend):
-    """A mount over ``fs`` rooted at ``root`` (a bucket, container, share or directory)."""
+    """A mount over an fsspec filesystem rooted at ``root`` (a bucket, share or directory).
+
+    ``fs`` is a filesystem or a zero-argument factory; a factory runs on first use, so a
+    server that is down fails the first operation, not ``configure()``.
+    """
 
     default_capabilities = BackendCapabilities()
     #: The async API may call the fs's coroutines directly when the fs is async-capable
     #: (s3fs, gcsfs, adlfs, http). A subclass whose sync primitives do more than the
     #: generic ones here (extra requests, other semantics) sets this to False.
     native_async = True
+    #: bytes buffered per write request; None = the driver's default
+    block_size: int | None = None
+    #: bytes fetched per read request (read-ahead); None = same as ``block_size``
+    read_block_size: int | None = None
+    #: how a file of a service with real directories is published: "rename" (a temp
+    #: sibling renamed over the target on success) or "buffered" (the driver's own file,
+    #: discarded on error: right where the driver uploads only on close)
+    write_strategy = "rename"
+    #: ``pipe_file`` stores the whole content in one step (object stores, memory): a
+    #: failure leaves nothing behind, so ``write_bytes`` needs no temporary file
+    atomic_pipe = False
 
     def __init__(
         self,
@@ -97,13 +157,38 @@ class FsspecBackend(StorageBackend):
         mount_name: str = "",
         capabilities: BackendCapabilities | None = None,
     ) -> None:
-        self.fs = fs
+        from fsspec import AbstractFileSystem
+
+        if isinstance(fs, AbstractFileSystem) or not callable(fs):
+            self._fs, self._factory = fs, None
+            protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+            if any(p in _OBJECT_STORES for p in protocols):
+                self.implicit_dirs = True
+        else:
+            self._fs, self._factory = None, fs
+        self._fs_lock = threading.Lock()
         self.root = root.rstrip("/") if root not in ("", "/") else root
-        self.protocol = protocol or _protocol_name(fs)
+        self.protocol = protocol or (_protocol_name(fs) if self._fs is not None else "fsspec")
         self.mount_name = mount_name
         self._capabilities = capabilities or self.default_capabilities
-        protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
-        self.implicit_dirs = any(p in _OBJECT_STORES for p in protocols)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_methods(cls, MAPPED_METHODS)
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem (created on first use when a factory was given)."""
+        if self._fs is None:
+            with self._fs_lock:
+                if self._fs is None:
+                    assert self._factory is not None
+                    self._fs = self._factory()
+        return self._fs
+
+    def connect(self) -> None:
+        """Create the filesystem now (drivers that connect at creation connect here)."""
+        _ = self.fs
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -119,10 +204,13 @@ class FsspecBackend(StorageBackend):
             return "/" + path
         return f"{self.root}/{path}"
 
+    def _name(self, info_name: str) -> str:
+        """A driver's entry name, normalised for comparison with ``_full`` paths."""
+        return str(self.fs._strip_protocol(info_name)).rstrip("/")
+
     def _rel(self, full: str) -> str:
-        full = full.rstrip("/")
-        root = self.fs._strip_protocol(self.root).rstrip("/") if self.root else ""
-        stripped = self.fs._strip_protocol(full).rstrip("/")
+        root = self._name(self.root) if self.root else ""
+        stripped = self._name(full)
         if root and stripped.startswith(root):
             stripped = stripped[len(root) :]
         return stripped.strip("/")
@@ -140,26 +228,82 @@ class FsspecBackend(StorageBackend):
         )
 
     def _check_writable(self) -> None:
-        if self.capabilities.readonly or not self.capabilities.write:
+        caps = self._capabilities
+        if caps.readonly or not caps.write:
             raise StoragePermissionError(f"{self.describe()} is read-only")
+
+    def _open_kwargs(self, write: bool = True) -> dict[str, Any]:
+        size = self.block_size if write else (self.read_block_size or self.block_size)
+        return {"block_size": size} if size else {}
 
     # ------------------------------------------------------------------ primitives
     def info(self, path: str) -> EntryInfo:
         return self._entry(self.fs.info(self._full(path)), path)
 
+    def _stat_or_none(self, full: str) -> dict[str, Any] | None:
+        """The driver's info dict, or None when missing (never when the server is down)."""
+        try:
+            return dict(self.fs.info(full))
+        except OSError as exc:
+            if classify(exc) == "not_found":
+                return None
+            raise
+
     def exists(self, path: str) -> bool:
-        return bool(self.fs.exists(self._full(path)))
+        # not fs.exists(): it answers False when the server cannot be reached
+        return self._stat_or_none(self._full(path)) is not None
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
-            self._check_writable()
-            self._ensure_parent(path)
-        return self.fs.open(self._full(path), mode)
+        full = self._full(path)
+        if not set(mode) & set("wax+"):
+            return self.fs.open(full, mode, **self._open_kwargs(write=False))
+        self._check_writable()
+        self._ensure_parent(path)
+        if mode in ("w", "wb"):
+            pending = self._open_pending(full)
+            return pending if mode == "wb" else PendingText(pending)  # type: ignore[return-value]
+        return self.fs.open(full, mode)
 
     def _ensure_parent(self, path: str) -> None:
         if "/" in path and not self.implicit_dirs:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(FileExistsError):
                 self.fs.makedirs(self._full(path.rsplit("/", 1)[0]), exist_ok=True)
+
+    def _open_pending(self, full: str) -> PendingWrite:
+        """A write handle on ``full`` that publishes on commit only (see module docstring)."""
+        if self.implicit_dirs or self.write_strategy == "buffered":
+            # object stores: the driver's upload becomes visible only when completed
+            raw = self._tune_write_handle(self.fs.open(full, "wb", **self._open_kwargs()))
+
+            def commit_buffered() -> None:
+                raw.close()
+                self._invalidate_full(full)
+
+            return PendingWrite(raw, commit_buffered, lambda: discard_buffered(raw))
+        head, _, name = full.rpartition("/")
+        temp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}.part" if head else f".{name}.part"
+        raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
+
+        def commit() -> None:
+            raw.close()
+            self._replace(temp, full)
+            self._invalidate_full(full)
+
+        def discard() -> None:
+            with contextlib.suppress(Exception):
+                raw.close()
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(temp)
+
+        return PendingWrite(raw, commit, discard)
+
+    def _tune_write_handle(self, raw: Any) -> Any:
+        """Adjust a driver's fresh write handle (SFTP turns on pipelining)."""
+        return raw
+
+    def _replace(self, temp: str, full: str) -> None:
+        """Rename ``temp`` over ``full`` (overwriting it); used by the "rename" strategy."""
+        self.fs.mv(temp, full)
 
     def list_dir(self, path: str) -> list[str]:
         return [entry.name for entry in self.list_detail(path)]
@@ -169,12 +313,11 @@ class FsspecBackend(StorageBackend):
 
     def _detail_entries(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
         """Entries of directory ``path`` from the fs's ``ls`` answer (shared with async)."""
-        full = self._full(path)
         prefix = f"{path}/" if path else ""
-        own = self.fs._strip_protocol(full).rstrip("/")
+        own = self._name(self._full(path))
         out = []
         for info in infos:
-            name = self.fs._strip_protocol(info["name"]).rstrip("/")
+            name = self._name(info["name"])
             if name == own:
                 if info.get("type") != "directory":
                     raise ValueError(f"Not a directory: {path!r}")
@@ -194,23 +337,26 @@ class FsspecBackend(StorageBackend):
     def delete(self, path: str, recursive: bool = False) -> None:
         self._check_writable()
         full = self._full(path)
-        if not self.fs.exists(full):
+        entry = self._stat_or_none(full)
+        if entry is None:
             return
-        self.fs.rm(full, recursive=recursive or self.fs.isdir(full))
+        self.fs.rm(full, recursive=recursive or entry.get("type") == "directory")
         with contextlib.suppress(Exception):
             self.fs.invalidate_cache()
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         self._check_writable()
         full = self._full(path)
-        if self.fs.exists(full):
-            if exist_ok and self.fs.isdir(full):
+        found = self._stat_or_none(full)
+        if found is not None:
+            if exist_ok and found.get("type") == "directory":
                 return
             raise FileExistsError(f"Already exists: {path!r}")
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         if parent and not parents and not self.fs.isdir(self._full(parent)):
             raise FileNotFoundError(f"Parent directory does not exist: {parent!r}")
         self.fs.makedirs(full, exist_ok=True)
+        self._invalidate(path)
 
     # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:
@@ -236,18 +382,27 @@ class FsspecBackend(StorageBackend):
     def read_range(self, path: str, start: int, end: int) -> bytes:
         return bytes(self.fs.cat_file(self._full(path), start=start, end=end))
 
+    def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        with self.open(path, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+
     def write_bytes(self, path: str, data: bytes) -> None:
         self._check_writable()
         self._ensure_parent(path)
-        self.fs.pipe_file(self._full(path), data)
-        self._invalidate(path)
+        full = self._full(path)
+        if self.implicit_dirs or self.atomic_pipe:
+            self.fs.pipe_file(full, data)
+            self._invalidate_full(full)
+            return
+        with self._open_pending(full) as fh:
+            fh.write(data)
 
     def write_stream(self, path: str, chunks: Any) -> None:
         """Write chunks atomically: the destination never shows a partial file.
 
-        Up to :data:`SPOOL_LIMIT` bytes go out as one PUT. Longer streams use the object
-        store's deferred commit (multipart completed only on success, aborted on error),
-        elsewhere a temporary sibling renamed into place.
+        Up to :data:`SPOOL_LIMIT` bytes go out through :meth:`write_bytes` (one PUT on
+        object stores); longer streams through a handle that publishes only on success.
         """
         self._check_writable()
         iterator = iter(chunks)
@@ -262,52 +417,19 @@ class FsspecBackend(StorageBackend):
             self.write_bytes(path, b"".join(head))
             return
         self._ensure_parent(path)
-        stream = itertools.chain(head, iterator)
-        if self.implicit_dirs:
-            self._write_deferred(self._full(path), stream)
-        else:
-            self._write_and_rename(path, stream)
-        self._invalidate(path)
-
-    def _write_deferred(self, full: str, chunks: Any) -> None:
-        fh = self.fs._open(full, mode="wb", autocommit=False)
-        try:
-            for chunk in chunks:
+        head.reverse()
+        with self._open_pending(self._full(path)) as fh:
+            while head:  # let go of each spooled chunk once it is sent
+                fh.write(head.pop())
+            for chunk in iterator:
                 fh.write(chunk)
-            fh.close()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                fh.discard()  # aborts the multipart upload
-            fh.closed = True  # or its __del__ would close it, and so upload the rest
-            raise
-        fh.commit()
-
-    def _write_and_rename(self, path: str, chunks: Any) -> None:
-        parent, _, name = path.rpartition("/")
-        tmp = f"{parent}/.{name}.{uuid.uuid4().hex[:12]}.tmp" if parent else f".{name}.tmp"
-        tmp_full = self._full(tmp)
-        try:
-            with self.fs.open(tmp_full, "wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-            self.fs.mv(tmp_full, self._full(path))
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.fs.rm(tmp_full)
-            raise
-
-    def upload_file(self, os_path: str, path: str) -> str | None:
-        """Object stores upload local files natively: one PUT, or parallel parts when big."""
-        if not self.implicit_dirs:
-            return super().upload_file(os_path, path)
-        self._check_writable()
-        self.fs.put_file(os_path, self._full(path))
-        self._invalidate(path)
-        return None
 
     def _invalidate(self, path: str) -> None:
+        self._invalidate_full(self._full(path))
+
+    def _invalidate_full(self, full: str) -> None:
         with contextlib.suppress(Exception):
-            self.fs.invalidate_cache(self._full(path))
+            self.fs.invalidate_cache(full)
 
     def get_hash(self, path: str) -> str | None:
         return self._stored_md5(self.info(path))
@@ -340,13 +462,16 @@ class FsspecBackend(StorageBackend):
         return super().copy_file(src_path, dest_backend, dest_path)
 
     # ------------------------------------------------------------------ metadata / urls
-    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+    def _check_metadata_args(self, path: str, metadata: Any) -> None:
         if not self.exists(path):
             raise FileNotFoundError(f"File not found: {path!r}")
         if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
         ):
             raise ValueError("metadata must be a dict of str to str")
+
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        self._check_metadata_args(path, metadata)
         raise CapabilityError(f"{self.protocol} backend does not support metadata operations")
 
     def get_metadata(self, path: str) -> dict[str, str]:
@@ -354,8 +479,9 @@ class FsspecBackend(StorageBackend):
         return {}
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.fs.invalidate_cache()
+        if self._fs is not None:
+            with contextlib.suppress(Exception):
+                self._fs.invalidate_cache()
 
 
 def _protocol_name(fs: Any) -> str:
@@ -368,3 +494,6 @@ def _same_account(fs1: Any, fs2: Any) -> bool:
     if fs1 is fs2:
         return True
     return type(fs1) is type(fs2) and fs1.storage_options == fs2.storage_options
+
+
+wrap_methods(FsspecBackend, MAPPED_METHODS)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import IO, Any
 
 import fsspec
+from fsspec.implementations.memory import MemoryFile
 
 from ..capabilities import BackendCapabilities
+from ._pending import PendingWrite
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
@@ -28,6 +30,7 @@ class MemoryBackend(FsspecBackend):
     """
 
     default_capabilities = BackendCapabilities(copy_optimization=True, temporary=True)
+    atomic_pipe = True
 
     def __init__(self, base_path: str = "", mount_name: str = "", **_: Any) -> None:
         root = "/" + base_path.strip("/") if base_path.strip("/") else "/"
@@ -44,6 +47,11 @@ class MemoryBackend(FsspecBackend):
         # step means a stream that fails part-way (a dropped download) leaves the previous
         # content, where the driver's write-mode file would already have replaced it.
         self.write_bytes(path, b"".join(chunks))
+
+    def _open_pending(self, full: str) -> PendingWrite:
+        # fsspec's memory files enter the store when opened; this one only on commit
+        handle = MemoryFile(self.fs, self.fs._strip_protocol(full))
+        return PendingWrite(handle, handle.commit, lambda: None)
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         try:

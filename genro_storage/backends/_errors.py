@@ -1,0 +1,187 @@
+"""Map client-library errors into the genro-storage error tree, at the backend edge.
+
+Drivers raise whatever their client library raises: botocore's
+``EndpointConnectionError``, aiohttp's ``ClientConnectorError``, paramiko's
+``AuthenticationException``, azure-core's ``HttpResponseError``... Backends wrap their
+public methods with :func:`mapped` so callers only ever see the exceptions of
+:mod:`genro_storage.errors`, each naming the mount. Classes are matched by name along the
+exception's MRO, so no client library is imported here.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from ..errors import (
+    StorageAuthError,
+    StorageConnectionError,
+    StorageError,
+    StorageNotFoundError,
+)
+
+__all__ = ["classify", "mapped", "wrap_methods"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CONNECTION_CLASSES = {
+    "EndpointConnectionError",  # botocore
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "ClientConnectorError",  # aiohttp
+    "ServerDisconnectedError",
+    "ServerTimeoutError",
+    "ConnectError",  # httpx
+    "ConnectTimeout",  # httpx, requests
+    "ConnectionError",  # requests (an OSError, not the builtin)
+    "RemoteProtocolError",
+    "NoValidConnectionsError",  # paramiko
+    "SSHException",
+    "ServiceRequestError",  # azure-core
+    "TransportError",  # google-auth
+}
+_AUTH_CLASSES = {
+    "AuthenticationException",  # paramiko
+    "BadAuthenticationType",
+    "PasswordRequiredException",
+    "ClientAuthenticationError",  # azure-core
+    "SMBAuthenticationError",  # smbprotocol
+    "LogonFailure",
+    "DefaultCredentialsError",  # google-auth
+    "RefreshError",
+    "NoCredentialsError",  # botocore
+    "PartialCredentialsError",
+}
+_NOT_FOUND_CLASSES = {"ResourceNotFoundError", "NoSuchBucket", "NoSuchKey"}
+_CONNECTION_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+}
+_AUTH_WORDS = (
+    "authenticat",
+    "access key",
+    "credential",
+    "signature",
+    "not authorized",
+    "unauthorized",
+    "forbidden",
+    "401",
+    "403",
+)
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _status(exc: BaseException) -> int | None:
+    for attr in ("status_code", "status", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value < 600:
+            return value
+    response = getattr(exc, "response", None)
+    value = getattr(response, "status_code", None)
+    return value if isinstance(value, int) else None
+
+
+def classify(exc: BaseException) -> str | None:
+    """``'connection'``, ``'auth'``, ``'not_found'`` or ``None`` (leave the error alone)."""
+    names = _names(exc)
+    if names & _AUTH_CLASSES:
+        return "auth"
+    if names & _CONNECTION_CLASSES:
+        return "connection"
+    if names & _NOT_FOUND_CLASSES:
+        return "not_found"
+    status = _status(exc)
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return "connection"
+    if isinstance(exc, OSError) and exc.errno in _CONNECTION_ERRNOS:
+        return "connection"
+    if isinstance(exc, PermissionError):
+        text = str(exc).lower()
+        return "auth" if any(word in text for word in _AUTH_WORDS) else None
+    if isinstance(exc, FileNotFoundError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOENT
+    ):
+        cause = exc.__cause__ or exc.__context__
+        # fsspec's http driver turns every failure of info() into FileNotFoundError
+        if cause is not None and classify(cause) == "connection":
+            return "connection"
+        return "not_found"
+    return None
+
+
+def translate(backend: Any, exc: BaseException, path: str) -> BaseException | None:
+    """The genro-storage exception for ``exc`` raised by ``backend`` on ``path``, or None."""
+    if isinstance(exc, StorageError):
+        return None
+    hook = getattr(backend, "translate_error", None)
+    if hook is not None:
+        custom = hook(exc, path)
+        if custom is not None:
+            return custom
+    kind = classify(exc)
+    where = backend.describe()
+    shown = f"'{path}'" if path else "the mount root"
+    detail = str(exc) or type(exc).__name__
+    if kind == "connection":
+        return StorageConnectionError(f"{where}: cannot reach the storage server ({detail})")
+    if kind == "auth":
+        return StorageAuthError(f"{where}: the server refused the credentials ({detail})")
+    if kind == "not_found":
+        return StorageNotFoundError(f"{where}: {shown} not found ({detail})")
+    return None
+
+
+def _path_arg(args: tuple[Any, ...]) -> str:
+    return args[0] if args and isinstance(args[0], str) else ""
+
+
+def mapped(method: F) -> F:
+    """Decorate a backend method so client-library errors leave it as genro-storage errors."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def gen_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from method(self, *args, **kwargs)
+            except Exception as exc:
+                new = translate(self, exc, _path_arg(args))
+                if new is None:
+                    raise
+                raise new from exc
+
+        gen_wrapper.__mapped__ = True  # type: ignore[attr-defined]
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            new = translate(self, exc, _path_arg(args))
+            if new is None:
+                raise
+            raise new from exc
+
+    wrapper.__mapped__ = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def wrap_methods(cls: type, names: Iterable[str]) -> None:
+    """Apply :func:`mapped` to the methods ``cls`` itself defines among ``names``."""
+    for name in names:
+        method = cls.__dict__.get(name)
+        if callable(method) and not getattr(method, "__mapped__", False):
+            setattr(cls, name, mapped(method))

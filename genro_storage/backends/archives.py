@@ -1,0 +1,163 @@
+"""ZIP and TAR archives as mounts, through fsspec's ``zip`` and ``tar`` drivers.
+
+``file`` is the archive's path (or URL with ``target_protocol``/``target_options``); a
+missing archive fails at ``configure()``. TAR mounts (plain, gz, bz2, xz; compression
+inferred from the name unless given) are read-only. ZIP mounts are read-only in the
+default mode ``'r'``; in mode ``'w'`` or ``'a'`` files can be added, and the archive is
+finalised when the mount is closed (``manager.close()`` / ``remove_mount``).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import datetime
+from typing import IO, Any, TypedDict
+
+from ..capabilities import BackendCapabilities
+from .base import EntryInfo
+from .fsspec import FsspecBackend
+
+__all__ = ["ArchiveBackend", "LockedReader", "TarConfig", "ZipConfig", "create"]
+
+READ_ONLY = BackendCapabilities(
+    write=False,
+    delete=False,
+    mkdir=False,
+    atomic_operations=False,
+    append_mode=False,
+    readonly=True,
+)
+ZIP_WRITABLE = BackendCapabilities(
+    delete=False, mkdir=False, atomic_operations=False, append_mode=False
+)
+
+
+class ZipConfig(TypedDict, total=False):
+    """Options of a ``zip`` mount (``file`` is required)."""
+
+    file: str
+    mode: str
+    target_protocol: str
+    target_options: dict[str, Any]
+
+
+class TarConfig(TypedDict, total=False):
+    """Options of a ``tar`` mount (``file`` is required)."""
+
+    file: str
+    compression: str
+    target_protocol: str
+    target_options: dict[str, Any]
+
+
+class LockedReader(io.RawIOBase):
+    """A member's reader over an archive file shared by every open member.
+
+    TAR members read through one file object (seek, then read); each call here holds
+    the mount's lock so concurrent readers cannot move the position under each other.
+    """
+
+    def __init__(self, raw: IO[bytes], lock: threading.Lock) -> None:
+        super().__init__()
+        self._raw = raw
+        self._lock = lock
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        with self._lock:
+            data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        with self._lock:
+            return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            with self._lock:
+                self._raw.close()
+        super().close()
+
+
+class ArchiveBackend(FsspecBackend):
+    """The files inside one archive."""
+
+    max_concurrency = 1  # one archive file, read in sequence: threads gain nothing
+
+    def __init__(self, fs: Any, kind: str, mount_name: str, caps: BackendCapabilities) -> None:
+        super().__init__(fs, "", kind, mount_name, caps)
+        self._read_lock = threading.Lock()
+
+    def _entry(self, info: dict[str, Any], path: str | None = None) -> EntryInfo:
+        entry = super()._entry(info, path)
+        stamp = info.get("date_time")  # ZIP: local time, no zone (as the format stores it)
+        if entry.mtime is None and isinstance(stamp, (tuple, list)) and len(stamp) == 6:
+            return EntryInfo(
+                entry.path, entry.is_dir, entry.size, datetime(*stamp).timestamp(), entry.etag
+            )
+        return entry
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        if set(mode) & set("wax+"):
+            return super().open(path, mode)
+        with self._read_lock:
+            raw = self.fs.open(self._full(path), "rb")
+        reader = io.BufferedReader(LockedReader(raw, self._read_lock))
+        return reader if "b" in mode else io.TextIOWrapper(reader, encoding="utf-8")
+
+    def read_bytes(self, path: str) -> bytes:
+        if self.is_dir(path):
+            raise IsADirectoryError(f"Is a directory: {path!r}")
+        with self.open(path, "rb") as fh:
+            return bytes(fh.read())
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        with self.open(path, "rb") as fh:
+            fh.seek(start)
+            return bytes(fh.read(end - start))
+
+    def close(self) -> None:
+        """Finalise a ZIP opened for writing (central directory); release the file."""
+        if self._fs is not None and getattr(self._fs, "mode", "r") in ("w", "a"):
+            self._fs.close()
+
+
+def create(config: dict[str, Any], mount_name: str) -> ArchiveBackend:
+    kind = str(config["type"])
+    options: dict[str, Any] = {"fo": config["file"]}
+    if config.get("target_protocol"):
+        options["target_protocol"] = config["target_protocol"]
+    if config.get("target_options"):
+        options["target_options"] = dict(config["target_options"])
+    if kind == "zip":
+        from fsspec.implementations.zip import ZipFileSystem
+
+        mode = str(config.get("mode") or "r")
+        caps = READ_ONLY if mode == "r" else ZIP_WRITABLE
+
+        def connect() -> Any:
+            return ZipFileSystem(mode=mode, **options)
+
+    else:
+        from fsspec.implementations.tar import TarFileSystem
+
+        caps = READ_ONLY
+        if config.get("compression"):
+            options["compression"] = config["compression"]
+
+        def connect() -> Any:
+            return TarFileSystem(**options)
+
+    backend = ArchiveBackend(connect, kind, mount_name, caps)
+    backend.connect()  # a missing or unreadable archive fails at configure()
+    return backend

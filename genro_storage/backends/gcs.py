@@ -1,0 +1,104 @@
+"""Google Cloud Storage through gcsfs.
+
+``token`` is anything gcsfs accepts: ``'anon'``, ``'google_default'``, ``'cloud'``, a
+service-account JSON file path or its parsed dict. Signed URLs need credentials that can
+sign (a service account with a private key); anonymous mounts raise
+:class:`~genro_storage.errors.CapabilityError` from :meth:`GCSBackend.url`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# gcsfs 2026.x otherwise probes the Storage Control API over gRPC for every bucket, which
+# stalls a minute against emulators and private endpoints. Must be set before the import.
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
+from typing import Any, TypedDict
+
+from ..capabilities import BackendCapabilities
+from ..errors import CapabilityError, StorageNotFoundError
+from .fsspec import FsspecBackend
+
+__all__ = ["GCSBackend", "GCSConfig", "create"]
+
+MiB = 1024 * 1024
+
+
+class GCSConfig(TypedDict, total=False):
+    """Options of a ``gcs`` mount (``bucket`` is required)."""
+
+    bucket: str
+    prefix: str
+    token: Any
+    project: str
+    endpoint_url: str
+
+
+class GCSBackend(FsspecBackend):
+    """A bucket, or a prefix inside one."""
+
+    default_capabilities = BackendCapabilities(
+        metadata=True,
+        presigned_urls=True,
+        public_urls=True,
+        copy_optimization=True,
+        hash_on_metadata=True,
+        append_mode=False,
+    )
+    block_size = 4 * MiB  # a multiple of 256 KiB, as resumable uploads require
+    read_block_size = 2 * MiB
+    implicit_dirs = True
+
+    def __init__(self, fs: Any, bucket: str, prefix: str = "", mount_name: str = "") -> None:
+        prefix = prefix.strip("/")
+        super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "gcs", mount_name)
+        self.bucket = bucket
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        if isinstance(exc, FileNotFoundError) and f"b/{self.bucket}/o" in str(exc):
+            return StorageNotFoundError(
+                f"{self.describe()}: bucket '{self.bucket}' does not exist ({exc})"
+            )
+        return None
+
+    def get_metadata(self, path: str) -> dict[str, str]:
+        self._invalidate(path)
+        info = self.fs.info(self._full(path))
+        return dict(info.get("metadata") or {})
+
+    def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
+        self._check_writable()
+        self._check_metadata_args(path, metadata)
+        full = self._full(path)
+        self.fs.setxattrs(full, **metadata)
+        self._invalidate(path)
+
+    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
+        """A V4 signed GET URL valid ``expires_in`` seconds (needs signing credentials)."""
+        kwargs.setdefault("version", "v4")
+        try:
+            return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+        except Exception as exc:
+            names = {cls.__name__ for cls in type(exc).__mro__}
+            if not names & {"AttributeError", "TypeError", "DefaultCredentialsError"}:
+                raise
+            raise CapabilityError(
+                f"{self.describe()}: signed URLs need service-account credentials with a "
+                f"private key in 'token' ({exc})"
+            ) from exc
+
+
+def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
+    import gcsfs
+
+    options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
+    for name in ("token", "project", "endpoint_url"):
+        if config.get(name) is not None:
+            options[name] = config[name]
+
+    def connect() -> Any:
+        return gcsfs.GCSFileSystem(**options)
+
+    return GCSBackend(connect, str(config["bucket"]), str(config.get("prefix") or ""), mount_name)

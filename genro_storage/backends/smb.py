@@ -1,0 +1,93 @@
+"""SMB/CIFS shares through fsspec's ``smb`` driver (smbprotocol).
+
+Writes go to a temporary file next to the target and replace it when complete (one
+rename, so readers see the old or the new file, never a partial one).
+smbprotocol keeps one connection per server and user for the whole process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from ..capabilities import BackendCapabilities
+from ..errors import StorageConnectionError, StorageNotFoundError
+from .fsspec import FsspecBackend
+
+__all__ = ["SMBBackend", "SMBConfig", "create"]
+
+
+class SMBConfig(TypedDict, total=False):
+    """Options of an ``smb`` mount (``host`` and ``share`` are required)."""
+
+    host: str
+    share: str
+    path: str
+    username: str
+    password: str
+    domain: str
+    port: int
+
+
+class SMBBackend(FsspecBackend):
+    """A share, or a directory inside it (``path``)."""
+
+    default_capabilities = BackendCapabilities()  # atomic: temp file + replace
+    block_size = 1024 * 1024
+
+    def __init__(self, fs: Any, host: str, share: str, path: str, mount_name: str) -> None:
+        sub = path.strip("/")
+        super().__init__(fs, f"/{share}/{sub}" if sub else f"/{share}", "smb", mount_name)
+        self.host = host
+        self.share = share
+
+    def _replace(self, temp: str, full: str) -> None:
+        """Rename ``temp`` over ``full`` in one SMB2 SET_INFO (FileRenameInformation).
+
+        Not ``smbclient.replace``: it first opens the destination asking for
+        FILE_EXECUTE, which Samba refuses on files without an x bit (ACCESS_DENIED).
+        """
+        from fsspec.implementations.smb import _as_unc_path
+        from smbclient._io import SMBFileTransaction, SMBRawIO, set_info
+        from smbprotocol.file_info import FileRenameInformation
+        from smbprotocol.open import CreateOptions, FilePipePrinterAccessMask
+
+        source = SMBRawIO(
+            _as_unc_path(self.host, temp),
+            mode="r",
+            share_access="rwd",
+            desired_access=FilePipePrinterAccessMask.DELETE,
+            create_options=CreateOptions.FILE_OPEN_REPARSE_POINT,
+            port=self.fs._port,
+        )
+        with source, SMBFileTransaction(source) as transaction:
+            rename = FileRenameInformation()
+            rename["replace_if_exists"] = True
+            rename["file_name"] = full.strip("/").split("/", 1)[1].replace("/", "\\")
+            set_info(transaction, rename)
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        text = str(exc)
+        if isinstance(exc, ValueError) and "Failed to connect" in text:
+            return StorageConnectionError(f"{self.describe()}: cannot reach the server ({text})")
+        if "BAD_NETWORK_NAME" in text:
+            return StorageNotFoundError(f"{self.describe()}: share '{self.share}' does not exist")
+        return None
+
+
+def create(config: dict[str, Any], mount_name: str) -> SMBBackend:
+    from fsspec.implementations.smb import SMBFileSystem
+
+    options: dict[str, Any] = {"skip_instance_cache": True, "register_session_retries": 0}
+    for name in ("username", "password", "port"):
+        if config.get(name) is not None:
+            options[name] = config[name]
+    if config.get("domain") and config.get("username"):
+        options["username"] = f"{config['domain']}\\{config['username']}"
+    host = str(config["host"])
+
+    def connect() -> Any:
+        return SMBFileSystem(host, **options)
+
+    return SMBBackend(
+        connect, host, str(config["share"]).strip("/"), str(config.get("path") or ""), mount_name
+    )

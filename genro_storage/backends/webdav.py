@@ -1,0 +1,57 @@
+"""WebDAV servers (Nextcloud, ownCloud, Apache mod_dav, WsgiDAV...) through webdav4.
+
+Uploads are spooled to a temporary file (memory up to one block, then disk) and sent
+with one PUT when the handle is closed; an error in the ``with`` block sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from ..capabilities import BackendCapabilities
+from .fsspec import FsspecBackend
+
+__all__ = ["WebDAVBackend", "WebDAVConfig", "create"]
+
+
+class WebDAVConfig(TypedDict, total=False):
+    """Options of a ``webdav`` mount (``url`` is required)."""
+
+    url: str
+    username: str
+    password: str
+    token: str
+    cert: Any
+    verify_ssl: bool
+    path: str
+
+
+class WebDAVBackend(FsspecBackend):
+    """A collection on a WebDAV server (``path`` inside ``url``, default its root)."""
+
+    default_capabilities = BackendCapabilities(atomic_operations=False)
+    block_size = 1024 * 1024
+
+    def _replace(self, temp: str, full: str) -> None:
+        # fsspec's mv() sends MOVE with "Overwrite: F": an existing target answers 412
+        self.fs.client.move(self.fs._strip_protocol(temp), self.fs._strip_protocol(full), True)
+
+
+def create(config: dict[str, Any], mount_name: str) -> WebDAVBackend:
+    from webdav4.fsspec import WebdavFileSystem
+
+    options: dict[str, Any] = {}
+    if config.get("username") is not None and config.get("password") is not None:
+        options["auth"] = (config["username"], config["password"])
+    if config.get("token"):
+        options["headers"] = {"Authorization": f"Bearer {config['token']}"}
+    if config.get("cert") is not None:
+        options["cert"] = config["cert"]
+    if config.get("verify_ssl") is not None:
+        options["verify"] = bool(config["verify_ssl"])
+    base_url = str(config["url"]).rstrip("/")
+
+    def connect() -> Any:
+        return WebdavFileSystem(base_url, **options)
+
+    return WebDAVBackend(connect, str(config.get("path") or "").strip("/"), "webdav", mount_name)
