@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .backends._errors import classify, translate
 from .backends.base import CHUNK_SIZE, EntryInfo
 from .backends.fsspec import FsspecBackend
 from .backends.relative import RelativeMountBackend
@@ -66,6 +68,38 @@ def _on_asyncio() -> bool:
         return True
 
 
+def _mapped(method: Callable[..., Any]) -> Any:
+    """Client-library errors leave as genro-storage errors, as on the sync path."""
+
+    def reraise(self: NativeFile, exc: Exception) -> None:
+        new = translate(self.backend, exc, self.node._path or "")
+        if new is not None:
+            raise new from exc
+
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
+            try:
+                async for item in method(self, *args, **kwargs):
+                    yield item
+            except Exception as exc:
+                reraise(self, exc)
+                raise
+
+        return stream
+
+    @functools.wraps(method)
+    async def call(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except Exception as exc:
+            reraise(self, exc)
+            raise
+
+    return call
+
+
 class NativeFile:
     """One file of an async-capable fsspec backend, driven on the running loop."""
 
@@ -78,14 +112,23 @@ class NativeFile:
     async def fs(self) -> Any:
         return await _loop_fs(self.backend.fs)
 
+    @_mapped
     async def info(self) -> EntryInfo:
         afs = await self.fs()
         return self.backend._entry(await afs._info(self.full), self.node._path or "")
 
+    @_mapped
     async def exists(self) -> bool:
         afs = await self.fs()
-        return bool(await afs._exists(self.full))
+        try:  # not _exists(): it answers False when the server cannot be reached
+            await afs._info(self.full)
+        except OSError as exc:
+            if classify(exc) == "not_found":
+                return False
+            raise
+        return True
 
+    @_mapped
     async def read_bytes(self) -> bytes:
         afs = await self.fs()
         try:
@@ -95,6 +138,7 @@ class NativeFile:
                 raise IsADirectoryError(f"Is a directory: {self.node.fullpath}") from None
             raise
 
+    @_mapped
     async def read_range(self, start: int, end: int) -> bytes:
         afs = await self.fs()
         return bytes(await afs._cat_file(self.full, start=start, end=end))
@@ -104,12 +148,14 @@ class NativeFile:
         self.node._require_backend().check_write_allowed()
         self.backend._check_writable()
 
+    @_mapped
     async def write_bytes(self, data: bytes) -> None:
         self.check_writable()
         afs = await self.fs()
         await afs._pipe_file(self.full, data)
         self.backend._invalidate(self.path)
 
+    @_mapped
     async def list_detail(self) -> list[EntryInfo]:
         afs = await self.fs()
         infos = await afs._ls(self.full, detail=True)
@@ -120,6 +166,7 @@ class NativeFile:
         # under a relative mount: paths as the node's own mount names them
         return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
 
+    @_mapped
     async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Stream the content: one streamed GET where the fs can, else ranged blocks."""
         afs = await self.fs()

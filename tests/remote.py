@@ -1,14 +1,11 @@
 """Mounts on the real test servers (moto S3, fake-gcs, Azurite, nginx) for copy/async tests.
 
-``add_remote_mount(manager, kind, name)`` configures a mount through the registry when
-the backend module exists (``genro_storage.backends.s3``...), otherwise it mounts a plain
-:class:`FsspecBackend` over the same fsspec client, so these tests run on the real servers
-either way. Each call gets a fresh bucket/container/prefix.
+``add_remote_mount(manager, kind, name)`` creates a fresh bucket/container with the
+service's own client and configures a mount on it through the public ``configure()``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import urllib.request
@@ -16,15 +13,7 @@ import uuid
 from typing import Any
 
 from genro_storage import StorageManager
-from genro_storage.backends.fsspec import FsspecBackend
-from genro_storage.capabilities import BackendCapabilities
 from tests.services import require_services
-
-OBJECT_STORE_CAPS = BackendCapabilities(hash_on_metadata=True, copy_optimization=True)
-
-
-def _has_backend_module(kind: str) -> bool:
-    return importlib.util.find_spec(f"genro_storage.backends.{kind}") is not None
 
 
 def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str, Any]:
@@ -49,7 +38,7 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
             "secret": opts["secret"],
             "endpoint_url": opts["endpoint_url"],
         }
-        _mount(manager, kind, config, fs, unique)
+        _mount(manager, kind, config)
         return {"bucket": unique, "fs": fs, "endpoint": env["SVC_S3_ENDPOINT"]}
     if kind == "gcs":
         import gcsfs
@@ -58,7 +47,7 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
         fs = gcsfs.GCSFileSystem(**opts)
         fs.mkdir(unique)
         config = {"name": name, "type": "gcs", "bucket": unique, **opts}
-        _mount(manager, kind, config, fs, unique)
+        _mount(manager, kind, config)
         return {"bucket": unique, "fs": fs}
     if kind == "azure":
         import adlfs
@@ -73,32 +62,18 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
             "account_name": "devstoreaccount1",
             "connection_string": conn,
         }
-        _mount(manager, kind, config, fs, unique)
+        _mount(manager, kind, config)
         return {"container": unique, "fs": fs}
     if kind == "http":
-        import fsspec
-
-        fs = fsspec.filesystem("http")
         base = env["SVC_HTTP_URL"].rstrip("/")
         config = {"name": name, "type": "http", "base_url": base}
-        _mount(manager, kind, config, fs, base, BackendCapabilities(write=False, readonly=True))
+        _mount(manager, kind, config)
         return {"root": env["SVC_HTTP_ROOT"], "url": base}
     raise ValueError(f"no remote mount recipe for {kind!r}")
 
 
-def _mount(
-    manager: StorageManager,
-    kind: str,
-    config: dict[str, Any],
-    fs: Any,
-    root: str,
-    caps: BackendCapabilities = OBJECT_STORE_CAPS,
-) -> None:
-    if _has_backend_module(kind):
-        manager.configure([config])
-        return
-    backend = FsspecBackend(fs, root, kind, config["name"], caps)
-    manager._mounts[config["name"]] = backend
+def _mount(manager: StorageManager, kind: str, config: dict[str, Any]) -> None:
+    manager.configure([config])
 
 
 class S3Requests:

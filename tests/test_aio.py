@@ -372,3 +372,35 @@ async def test_manager_aclose_reopens_on_demand(storage: StorageManager) -> None
         await astorage.node("mem:a").write("a")
     assert await astorage.node("mem:a").read() == "a"
     await astorage.aclose()
+
+
+async def test_native_edge_maps_client_errors_like_the_sync_path(
+    astorage: AsyncStorageManager, storage: StorageManager
+) -> None:
+    import socket
+
+    from genro_storage.errors import StorageConnectionError
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    storage.configure(
+        [
+            {
+                "name": "down",
+                "type": "s3",
+                "bucket": "b",
+                "key": "k",
+                "secret": "s",
+                "endpoint_url": f"http://127.0.0.1:{port}",
+                "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1},
+            }
+        ]
+    )
+    node = astorage.node("down:a.txt")
+    for call in (node.read_bytes, node.exists, node.size):
+        with pytest.raises(StorageConnectionError, match="down"):
+            await call()
+    with pytest.raises(StorageConnectionError, match="down"):
+        async for _ in node.iter_bytes():
+            pass

@@ -6,20 +6,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.services import require_services
 
 KINDS = ("local", "memory", "s3")
 
 
 def require_s3() -> dict[str, str]:
-    """The services.env of a running moto, once this tree has an S3 backend to talk to it."""
-    env = require_services("s3")
-    pytest.importorskip(
-        "genro_storage.backends.s3", reason="the S3 backend is not in this tree yet"
-    )
-    return env
+    """The services.env of a running moto server."""
+    return require_services("s3")
 
 
 def make_bucket(env: dict[str, str]) -> str:

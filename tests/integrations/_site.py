@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from genro_storage import StorageManager
-from genro_storage.backends.fsspec import FsspecBackend
-from genro_storage.capabilities import BackendCapabilities
 
 SECRET = "test-signing-secret-0123456789abcdef"
 CORS = ("Access-Control-Allow-Origin", "*")
@@ -138,36 +136,9 @@ def make_spec(base: Path, s3_env: dict[str, str] | None) -> dict[str, Any]:
     }
 
 
-class _S3(FsspecBackend):
-    """Stand-in S3 mount until ``genro_storage.backends.s3`` lands (the remote-backends
-    issue): s3fs behind the generic fsspec backend, plus presigned URLs."""
-
-    default_capabilities = BackendCapabilities(hash_on_metadata=True, presigned_urls=True)
-
-    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
-        return str(self.fs.sign(self._full(path), expiration=expires_in))
-
-
 def build_storage(spec: dict[str, Any]) -> StorageManager:
     storage = StorageManager()
-    for mount in spec["mounts"]:
-        if mount["type"] != "s3":
-            storage.configure([mount])
-            continue
-        try:
-            storage.configure([mount])
-        except ModuleNotFoundError as exc:
-            if exc.name != "genro_storage.backends.s3":
-                raise
-            import s3fs
-
-            fs = s3fs.S3FileSystem(
-                key=mount["key"],
-                secret=mount["secret"],
-                client_kwargs={"endpoint_url": mount["endpoint_url"]},
-                skip_instance_cache=True,
-            )
-            storage._mounts[mount["name"]] = _S3(fs, mount["bucket"], "s3", mount["name"])
+    storage.configure(spec["mounts"])
     return storage
 
 
