@@ -48,8 +48,8 @@ def native_file(node: StorageNode) -> NativeFile | None:
     while isinstance(backend, RelativeMountBackend):
         path = backend._p(path)
         backend = backend.parent
-    if not isinstance(backend, FsspecBackend) or not backend.native_async:
-        return None
+    if not isinstance(backend, FsspecBackend) or not backend.native_async or not path:
+        return None  # the mount root goes through the thread edge (see _empty_root)
     if not getattr(backend.fs, "async_impl", False) or not _on_asyncio():
         return None
     return NativeFile(node, backend, path)

@@ -38,6 +38,7 @@ _CONNECTION_CLASSES = {
     "ConnectTimeout",  # httpx, requests
     "ConnectionError",  # requests (an OSError, not the builtin)
     "RemoteProtocolError",
+    "gaierror",  # socket: a host name that does not resolve
     "NoValidConnectionsError",  # paramiko
     "SSHException",
     "ServiceRequestError",  # azure-core

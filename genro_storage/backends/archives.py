@@ -93,6 +93,9 @@ class ArchiveBackend(FsspecBackend):
     """The files inside one archive."""
 
     max_concurrency = 1  # one archive file, read in sequence: threads gain nothing
+    # a ZIP member cannot be renamed or removed: it is written in place, and the archive
+    # as a whole is complete once the mount is closed (the central directory goes last)
+    write_strategy = "buffered"
 
     def __init__(self, fs: Any, kind: str, mount_name: str, caps: BackendCapabilities) -> None:
         super().__init__(fs, "", kind, mount_name, caps)

@@ -238,16 +238,36 @@ class FsspecBackend(StorageBackend):
 
     # ------------------------------------------------------------------ primitives
     def info(self, path: str) -> EntryInfo:
-        return self._entry(self.fs.info(self._full(path)), path)
+        found = self._stat_or_none(self._full(path))
+        if found is None:
+            raise FileNotFoundError(f"Not found: {path or 'the mount root'!r}")
+        return self._entry(found, path)
 
     def _stat_or_none(self, full: str) -> dict[str, Any] | None:
         """The driver's info dict, or None when missing (never when the server is down)."""
         try:
             return dict(self.fs.info(full))
         except OSError as exc:
-            if classify(exc) == "not_found":
-                return None
-            raise
+            if classify(exc) != "not_found":
+                raise
+        return self._empty_root(full)
+
+    def _empty_root(self, full: str) -> dict[str, Any] | None:
+        """An object store's mount root under a prefix, before any object is stored there.
+
+        A prefix exists only while objects are under it; the root of a mount is a
+        directory all the same (empty), as long as its bucket or container exists.
+        """
+        root = self.root.strip("/")
+        if not self.implicit_dirs or full.strip("/") != root or "/" not in root:
+            return None
+        self.fs.info(root.split("/", 1)[0])  # the bucket: missing raises not-found
+        return {"name": self.root, "type": "directory", "size": 0}
+
+    def _check_writable_file(self, path: str) -> None:
+        self._check_writable()
+        if not path:
+            raise IsADirectoryError(f"{self.describe()}: the mount root is a directory")
 
     def exists(self, path: str) -> bool:
         # not fs.exists(): it answers False when the server cannot be reached
@@ -257,7 +277,7 @@ class FsspecBackend(StorageBackend):
         full = self._full(path)
         if not set(mode) & set("wax+"):
             return self.fs.open(full, mode, **self._open_kwargs(write=False))
-        self._check_writable()
+        self._check_writable_file(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
             pending = self._open_pending(full)
@@ -309,7 +329,14 @@ class FsspecBackend(StorageBackend):
         return [entry.name for entry in self.list_detail(path)]
 
     def list_detail(self, path: str) -> list[EntryInfo]:
-        return self._detail_entries(path, self.fs.ls(self._full(path), detail=True))
+        full = self._full(path)
+        try:
+            infos = self.fs.ls(full, detail=True)
+        except FileNotFoundError:
+            if self._empty_root(full) is None:
+                raise
+            return []
+        return self._detail_entries(path, infos)
 
     def _detail_entries(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
         """Entries of directory ``path`` from the fs's ``ls`` answer (shared with async)."""
@@ -388,7 +415,7 @@ class FsspecBackend(StorageBackend):
                 yield chunk
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        self._check_writable()
+        self._check_writable_file(path)
         self._ensure_parent(path)
         full = self._full(path)
         if self.implicit_dirs or self.atomic_pipe:
@@ -404,7 +431,7 @@ class FsspecBackend(StorageBackend):
         Up to :data:`SPOOL_LIMIT` bytes go out through :meth:`write_bytes` (one PUT on
         object stores); longer streams through a handle that publishes only on success.
         """
-        self._check_writable()
+        self._check_writable_file(path)
         iterator = iter(chunks)
         head: list[bytes] = []
         size = 0

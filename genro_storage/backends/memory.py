@@ -48,6 +48,12 @@ class MemoryBackend(FsspecBackend):
         # content, where the driver's write-mode file would already have replaced it.
         self.write_bytes(path, b"".join(chunks))
 
+    def _empty_root(self, full: str) -> dict[str, Any] | None:
+        # a mount's base_path is a directory before anything is written under it
+        if full.rstrip("/") != self.root.rstrip("/"):
+            return None
+        return {"name": self.root, "type": "directory", "size": 0}
+
     def _open_pending(self, full: str) -> PendingWrite:
         # fsspec's memory files enter the store when opened; this one only on commit
         handle = MemoryFile(self.fs, self.fs._strip_protocol(full))

@@ -164,7 +164,7 @@ class S3Backend(FsspecBackend):
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or parts sent a few at a time."""
-        self._check_writable()
+        self._check_writable_file(path)
         self.fs.put_file(
             os_path,
             self._full(path),
@@ -195,8 +195,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         client_kwargs["region_name"] = config["region"]
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
-    if config.get("config_kwargs"):
-        options["config_kwargs"] = dict(config["config_kwargs"])
+    # presigned URLs use Signature V4 (AWS stopped accepting V2 in new regions)
+    options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
 
     def connect() -> Any:
         return s3fs.S3FileSystem(**options)

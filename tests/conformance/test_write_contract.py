@@ -137,6 +137,20 @@ def test_a_failed_stream_leaves_no_partial_file(storage_mount: Mount) -> None:
 
 
 # ---------------------------------------------------------------- directories
+def test_a_fresh_mount_root_is_an_empty_directory(storage_mount: Mount) -> None:
+    # on object stores the root is a prefix nothing is stored under yet
+    root = storage_mount.node()
+    assert root.exists and root.isdir and not root.isfile
+    assert root.children() == []
+    with pytest.raises(IsADirectoryError):
+        root.write_bytes(b"x")
+    with pytest.raises(IsADirectoryError):
+        root.write_stream(iter([b"x"]))
+    storage_mount.node("first.txt").write_bytes(b"1")
+    assert [n.basename for n in root.children()] == ["first.txt"]
+    assert root.isdir
+
+
 def test_mkdir_and_listing(storage_mount: Mount) -> None:
     folder = storage_mount.node("made/inner")
     folder.mkdir(parents=True)
