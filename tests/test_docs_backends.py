@@ -61,22 +61,35 @@ def declared(tmp_path: Path) -> dict[str, BackendCapabilities]:
     }
 
 
-def capability_table() -> tuple[list[str], dict[str, list[str]]]:
+def capability_tables() -> list[tuple[list[str], dict[str, list[str]]]]:
+    """Each table after a ``<!-- capability-table -->`` marker: flag names, cells per row."""
     lines = PAGE.read_text(encoding="utf-8").splitlines()
-    start = lines.index("<!-- capability-table -->") + 1
-    rows = []
-    for line in lines[start:]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
-    header, _rule, *body = rows
-    return header[1:], {row[0]: row[1:] for row in body}
+    tables = []
+    for start, line in enumerate(lines):
+        if line != "<!-- capability-table -->":
+            continue
+        rows = []
+        for row in lines[start + 1 :]:
+            if not row.startswith("|"):
+                break
+            rows.append([cell.strip() for cell in row.strip().strip("|").split("|")])
+        header, _rule, *body = rows
+        tables.append((header[1:], {row[0]: row[1:] for row in body}))
+    return tables
 
 
 def test_capability_table_matches_the_code(tmp_path: Path) -> None:
-    flags, rows = capability_table()
     truth = declared(tmp_path)
-    assert set(rows) == set(truth)
+    tables = capability_tables()
+    assert len(tables) == 3
+    for flags, rows in tables:
+        assert set(rows) == set(truth)
+        check_table(flags, rows, truth)
+
+
+def check_table(
+    flags: list[str], rows: dict[str, list[str]], truth: dict[str, BackendCapabilities]
+) -> None:
     for backend, cells in rows.items():
         caps = truth[backend].as_dict()
         for flag, cell in zip(flags, cells):
