@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["BackendCapabilities"]
+__all__ = ["READ_ONLY", "BackendCapabilities"]
 
 _LABELS = (
     ("versioning", "versioning"),
@@ -52,3 +52,14 @@ class BackendCapabilities:
 
     def as_dict(self) -> dict[str, bool]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+#: What every read-only backend (archives, git, GitHub, HTTP) starts from.
+READ_ONLY = BackendCapabilities(
+    write=False,
+    delete=False,
+    mkdir=False,
+    atomic_operations=False,
+    append_mode=False,
+    readonly=True,
+)

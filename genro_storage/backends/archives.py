@@ -14,20 +14,12 @@ import threading
 from datetime import datetime
 from typing import IO, Any, TypedDict
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import READ_ONLY, BackendCapabilities
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["ArchiveBackend", "LockedReader", "TarConfig", "ZipConfig", "create"]
 
-READ_ONLY = BackendCapabilities(
-    write=False,
-    delete=False,
-    mkdir=False,
-    atomic_operations=False,
-    append_mode=False,
-    readonly=True,
-)
 ZIP_WRITABLE = BackendCapabilities(
     delete=False, mkdir=False, atomic_operations=False, append_mode=False
 )

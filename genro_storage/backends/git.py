@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import IO, Any, TypedDict
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import READ_ONLY
 from ..errors import StorageNotFoundError
 from .base import CHUNK_SIZE, EntryInfo
 from .fsspec import FsspecBackend
@@ -34,16 +34,8 @@ class GitConfig(TypedDict, total=False):
 class GitBackend(FsspecBackend):
     """The tree of ``ref`` in the repository at ``path``."""
 
-    default_capabilities = BackendCapabilities(
-        write=False,
-        delete=False,
-        mkdir=False,
-        atomic_operations=False,
-        append_mode=False,
-        readonly=True,
-        versioning=True,
-        version_listing=True,
-        version_access=True,
+    default_capabilities = READ_ONLY.evolve(
+        versioning=True, version_listing=True, version_access=True
     )
     max_concurrency = 1  # one pygit2 repository object, not meant for parallel use
 

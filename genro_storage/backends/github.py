@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import IO, Any, TypedDict
 from urllib.parse import quote
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import READ_ONLY
 from .base import CHUNK_SIZE, EntryInfo
 from .fsspec import FsspecBackend
 
@@ -101,15 +101,7 @@ def filesystem_class(api_url: str) -> type:
 class GitHubBackend(FsspecBackend):
     """The tree of one ref of a GitHub repository."""
 
-    default_capabilities = BackendCapabilities(
-        write=False,
-        delete=False,
-        mkdir=False,
-        atomic_operations=False,
-        append_mode=False,
-        readonly=True,
-        public_urls=True,
-    )
+    default_capabilities = READ_ONLY.evolve(public_urls=True)
 
     def __init__(self, fs: Any, mount_name: str) -> None:
         super().__init__(fs, "", "github", mount_name)

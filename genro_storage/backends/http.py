@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any, TypedDict
 from urllib.parse import quote, unquote
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import READ_ONLY
 from .base import EntryInfo
 from .fsspec import FsspecBackend, info_mtime
 
@@ -29,16 +29,8 @@ class HTTPConfig(TypedDict, total=False):
 class HTTPBackend(FsspecBackend):
     """Everything below ``base_url``, read-only."""
 
-    default_capabilities = BackendCapabilities(
-        write=False,
-        delete=False,
-        mkdir=False,
-        list_dir=False,  # only when the server renders an index page
-        atomic_operations=False,
-        append_mode=False,
-        public_urls=True,
-        readonly=True,
-    )
+    # listings only where the server renders an index page
+    default_capabilities = READ_ONLY.evolve(list_dir=False, public_urls=True)
     block_size = 1024 * 1024
     native_async = False  # info() and listings differ from the generic fsspec ones
 

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from typing import IO, Any, TypedDict
 
-from .archives import READ_ONLY
+from ..capabilities import READ_ONLY
 from .base import CHUNK_SIZE
 from .fsspec import FsspecBackend
 
