@@ -157,9 +157,13 @@ class NativeFile:
 
     @_mapped
     async def list_detail(self) -> list[EntryInfo]:
-        afs = await self.fs()
-        infos = await afs._ls(self.full, detail=True)
-        entries = self.backend._detail_entries(self.path, infos)
+        if type(self.backend).list_detail is not FsspecBackend.list_detail:
+            from .aio import run_in_thread  # a backend with its own listing (HTTP)
+
+            entries = await run_in_thread(self.backend.list_detail, self.path)
+        else:
+            afs = await self.fs()
+            entries = self.backend._detail_entries(self.path, await afs._ls(self.full, detail=True))
         base = self.node._path or ""
         if base == self.path:
             return entries

@@ -113,12 +113,22 @@ class S3Requests:
 
         await anyio.to_thread.run_sync(self.__exit__)
 
+    @property
+    def versioning_probes(self) -> int:
+        """GetBucketVersioning requests: an S3 mount asks once, for its capabilities."""
+        return sum(r["url"].endswith("?versioning") for r in self.requests)
+
     def summary(self) -> list[str]:
-        """``"METHOD kind"`` per request: kind is ``list``, ``object`` or ``bucket``."""
+        """``"METHOD kind"`` per request: kind is ``list``, ``object`` or ``bucket``.
+
+        The once-per-mount versioning probe is left out (see ``versioning_probes``).
+        """
         out = []
         for r in self.requests:
             url = r["url"].split("://", 1)[-1]
             path, _, query = url.partition("/")[2].partition("?")
+            if query == "versioning":
+                continue
             if "list-type" in query or ("/" not in path.strip("/") and r["method"] == "GET"):
                 kind = "list"
             elif "/" in path.strip("/"):

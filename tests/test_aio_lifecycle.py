@@ -66,7 +66,7 @@ def test_asyncio_run_closes_the_native_sessions_it_opened() -> None:
         fs.mkdir(bucket)
         storage = AsyncStorageManager()
         _mount(storage.storage, "s3", {"name": "s3", "type": "s3", "bucket": bucket,
-               "key": "testing", "secret": "testing", "endpoint_url": ENDPOINT}, fs, bucket)
+               "key": "testing", "secret": "testing", "endpoint_url": ENDPOINT})
 
         async def main():
             await storage.node("s3:a.txt").write("a")

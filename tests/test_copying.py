@@ -614,9 +614,11 @@ def test_s3_copy_is_one_put_per_file_and_skip_hash_rerun_only_lists(
         )
     assert copied == []
     assert rerun.summary() == ["GET list"]  # one page of listing, no HEAD, no download
+    assert rerun.versioning_probes <= 1  # the mount's capabilities, asked once
     with S3Requests(str(s3["endpoint"])) as by_size:
         storage.node("home:src").copy_to("s3:tree", skip="size")
     assert by_size.summary() == ["GET list"]
+    assert by_size.versioning_probes == 0
 
 
 @pytest.mark.services

@@ -163,7 +163,9 @@ def test_http_nginx():
     base = env["SVC_HTTP_URL"]
     fs = fsspec.filesystem("http", skip_instance_cache=True)
     assert fs.cat(f"{base}/a.txt") == b"hello http\n"
-    assert sorted(fs.ls(f"{base}/", detail=False)) == [f"{base}/a.txt", f"{base}/sub/"]
+    listed = fs.ls(f"{base}/", detail=False)
+    # the conformance suite builds its read fixture in conf-* folders of the same web root
+    assert sorted(u for u in listed if "/conf-" not in u) == [f"{base}/a.txt", f"{base}/sub/"]
     assert fs.info(f"{base}/sub/big.bin")["size"] == 1_000_000
     assert fs.cat_file(f"{base}/sub/big.bin", start=999_990, end=1_000_000) == b"h" * 10
     assert not fs.exists(f"{base}/nope.txt")

@@ -463,7 +463,8 @@ class FsspecBackend(StorageBackend):
 
     def _stored_md5(self, entry: EntryInfo) -> str | None:
         """The content MD5 the service stored, when this backend trusts it."""
-        return entry.md5 if self.capabilities.hash_on_metadata else None
+        # the declared flags: `capabilities` may ask the server (S3 bucket versioning)
+        return entry.md5 if self._capabilities.hash_on_metadata else None
 
     # ------------------------------------------------------------------ copy
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:

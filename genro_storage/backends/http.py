@@ -32,7 +32,6 @@ class HTTPBackend(FsspecBackend):
     # listings only where the server renders an index page
     default_capabilities = READ_ONLY.evolve(list_dir=False, public_urls=True)
     block_size = 1024 * 1024
-    native_async = False  # info() and listings differ from the generic fsspec ones
 
     def _full(self, path: str) -> str:
         # '#', '?' and '%' in names must not reach the URL parser raw
@@ -41,11 +40,11 @@ class HTTPBackend(FsspecBackend):
     def _name(self, info_name: str) -> str:
         return unquote(info_name).rstrip("/")
 
-    def _http_entry(self, info: dict[str, Any], path: str) -> EntryInfo:
+    def _entry(self, info: dict[str, Any], path: str | None = None) -> EntryInfo:
         # a directory answers with its index page, after a redirect to the URL with "/"
         is_dir = str(info.get("url") or info.get("name", "")).endswith("/")
         return EntryInfo(
-            path=path,
+            path=self._rel(info["name"]) if path is None else path,
             is_dir=is_dir,
             size=0 if is_dir else int(info.get("size") or 0),
             mtime=info_mtime(info),
@@ -53,7 +52,7 @@ class HTTPBackend(FsspecBackend):
         )
 
     def info(self, path: str) -> EntryInfo:
-        return self._http_entry(self.fs.info(self._full(path)), path)
+        return self._entry(self.fs.info(self._full(path)), path)
 
     def list_detail(self, path: str) -> list[EntryInfo]:
         full = self._full(path)

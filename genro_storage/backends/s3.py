@@ -8,6 +8,7 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 
 from __future__ import annotations
 
+import threading
 from typing import IO, Any, TypedDict
 
 from ..capabilities import BackendCapabilities
@@ -61,19 +62,43 @@ class S3Backend(FsspecBackend):
     #: parts of a local file uploaded at once (memory: ``upload_parts * block_size``)
     upload_parts = 2
 
-    def __init__(self, fs: Any, bucket: str, prefix: str = "", mount_name: str = "") -> None:
+    def __init__(
+        self,
+        fs: Any,
+        bucket: str,
+        prefix: str = "",
+        mount_name: str = "",
+        versions_fs: Any = None,
+    ) -> None:
         prefix = prefix.strip("/")
         super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "s3", mount_name)
         self.bucket = bucket
         self._versioning_status: str | None = None
+        self._versioning_lock = threading.Lock()
+        self._versions_factory = versions_fs
+        self._versions: Any = None
+
+    @property
+    def versions_fs(self) -> Any:
+        """A version-aware twin of :attr:`fs`, for version listing and reads.
+
+        The main filesystem lists with ListObjectsV2: a version-aware one would list every
+        version of every object (ListObjectVersions), slower as history grows.
+        """
+        if getattr(self.fs, "version_aware", False) or self._versions_factory is None:
+            return self.fs
+        if self._versions is None:
+            self._versions = self._versions_factory()
+        return self._versions
 
     # ------------------------------------------------------------------ capabilities
     def versioning_status(self) -> str:
         """The bucket's versioning status: ``'Enabled'``, ``'Suspended'`` or ``''`` (never on)."""
-        if self._versioning_status is None:
-            answer = self.fs.call_s3("get_bucket_versioning", Bucket=self.bucket)
-            self._versioning_status = str(answer.get("Status") or "")
-        return self._versioning_status
+        with self._versioning_lock:  # copy workers ask at once: one request is enough
+            if self._versioning_status is None:
+                answer = self.fs.call_s3("get_bucket_versioning", Bucket=self.bucket)
+                self._versioning_status = str(answer.get("Status") or "")
+            return self._versioning_status
 
     def refresh_capabilities(self) -> None:
         """Forget the cached versioning status (after turning bucket versioning on or off)."""
@@ -111,7 +136,7 @@ class S3Backend(FsspecBackend):
     # ------------------------------------------------------------------ versions
     def get_versions(self, path: str) -> list[dict[str, Any]]:
         key = self._key(path)
-        found = self.fs.object_version_info(self._full(path))
+        found = self.versions_fs.object_version_info(self._full(path))
         versions = [
             {
                 "version_id": str(v["VersionId"]),
@@ -127,7 +152,7 @@ class S3Backend(FsspecBackend):
         return versions
 
     def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
-        return self.fs.open(
+        return self.versions_fs.open(
             self._full(path), "rb", version_id=version_id, block_size=self.read_block_size
         )
 
@@ -183,7 +208,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
     options: dict[str, Any] = {
-        "version_aware": config.get("version_aware", True),
+        "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,
         "use_listings_cache": False,
     }
@@ -201,4 +226,13 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     def connect() -> Any:
         return s3fs.S3FileSystem(**options)
 
-    return S3Backend(connect, str(config["bucket"]), str(config.get("prefix") or ""), mount_name)
+    def connect_versioned() -> Any:
+        return s3fs.S3FileSystem(**{**options, "version_aware": True})
+
+    return S3Backend(
+        connect,
+        str(config["bucket"]),
+        str(config.get("prefix") or ""),
+        mount_name,
+        versions_fs=connect_versioned,
+    )
