@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.utils import formatdate
+from functools import lru_cache
 
 from .conditional import evaluate, if_range_holds, last_modified_seconds
 from .disposition import content_disposition
@@ -64,6 +65,7 @@ _DEFAULT_OPTIONS = ServeOptions()
 _TEXT_APPLICATION = frozenset({"application/json", "application/javascript", "application/xml"})
 
 
+@lru_cache(maxsize=512)
 def content_type(media_type: str, charset: str | None) -> str:
     """Return ``media_type`` with ``; charset=...`` for text types when it has none.
 
@@ -85,8 +87,11 @@ def content_type(media_type: str, charset: str | None) -> str:
 
 def _http_date(mtime: float | None) -> str | None:
     seconds = last_modified_seconds(mtime)
-    if seconds is None:
-        return None
+    return None if seconds is None else _imf_fixdate(seconds)
+
+
+@lru_cache(maxsize=1024)
+def _imf_fixdate(seconds: int) -> str | None:
     try:
         return formatdate(seconds, usegmt=True)  # IMF-fixdate, RFC 9110 §5.6.7
     except (OverflowError, ValueError, OSError):
@@ -127,10 +132,7 @@ _NOT_MODIFIED = ("ETag", "Cache-Control", "Last-Modified", "Vary")
 
 def _validators(resource: Resource, options: ServeOptions) -> dict[str, str | None]:
     """Header values shared by 200, 206 and 304 (None: header not sent)."""
-    cache_control = None
-    if options.cache_max_age is not None:
-        immutable = ", immutable" if options.immutable else ""
-        cache_control = f"max-age={options.cache_max_age}{immutable}"
+    cache_control = options.cache_control
     negotiated = resource.content_encoding is not None or resource.negotiated
     return {
         "ETag": None if resource.etag is None else f'"{resource.etag}"',

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._text import has_crlf_nul
 
-__all__ = ["headers_from_environ", "headers_from_scope", "normalize_headers"]
+__all__ = ["RequestHeaders", "headers_from_environ", "headers_from_scope", "normalize_headers"]
 
 # WSGI puts these two request headers in the environ without the HTTP_ prefix (PEP 3333).
 _UNPREFIXED = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
@@ -23,6 +23,15 @@ class _HeaderError(ValueError):
     """A request header field value cannot be processed safely (mapped to 400)."""
 
 
+class RequestHeaders(dict[str, str]):
+    """A ``dict`` of request headers whose names are lower-case already.
+
+    What :func:`headers_from_environ`, :func:`headers_from_scope` and
+    :func:`normalize_headers` return; :func:`normalize_headers` gives it back as it is
+    instead of building it again (the core normalises whatever mapping it is given).
+    """
+
+
 def _add(result: dict[str, str], name: str, value: str) -> None:
     # RFC 9110 §5.3: repeated field lines combine into one comma-separated list value.
     key = name.lower()
@@ -30,8 +39,13 @@ def _add(result: dict[str, str], name: str, value: str) -> None:
 
 
 def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` as a dict with lower-case names (duplicates are combined)."""
-    result: dict[str, str] = {}
+    """Return ``headers`` as a dict with lower-case names (duplicates are combined).
+
+    A :class:`RequestHeaders` (already normalised) is returned as it is.
+    """
+    if type(headers) is RequestHeaders:
+        return headers
+    result = RequestHeaders()
     for name, value in headers.items():
         _add(result, name, value)
     return result
@@ -43,13 +57,12 @@ def headers_from_environ(environ: Mapping[str, Any]) -> dict[str, str]:
     ``HTTP_IF_NONE_MATCH`` becomes ``if-none-match``; ``CONTENT_TYPE`` and
     ``CONTENT_LENGTH`` are included; other environ keys (CGI and ``wsgi.*``) are not.
     """
-    result: dict[str, str] = {}
+    result = RequestHeaders()
     for key, value in environ.items():
-        if not isinstance(value, str):
-            continue
-        if key.startswith("HTTP_"):
-            _add(result, key[5:].replace("_", "-"), value)
-        elif key in _UNPREFIXED:
+        if key[:5] == "HTTP_":
+            if isinstance(value, str):
+                _add(result, key[5:].replace("_", "-"), value)
+        elif key in _UNPREFIXED and isinstance(value, str):
             _add(result, _UNPREFIXED[key], value)
     return result
 
@@ -61,7 +74,7 @@ def headers_from_scope(scope: Mapping[str, Any]) -> dict[str, str]:
     which maps every byte to one character, so nothing is lost.
     """
     pairs: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
-    result: dict[str, str] = {}
+    result = RequestHeaders()
     for name, value in pairs:
         _add(result, name.decode("latin-1"), value.decode("latin-1"))
     return result

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from ..node import StorageNode
 
 _Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
-_Found = tuple[Optional["StorageNode"], EntryInfo, Optional[str]]  # node built lazily
+Representation = tuple[
+    Optional["StorageNode"], EntryInfo, Optional[str], Optional[os.stat_result]
+]  # a file or sibling: node (None: built when chosen), stat, local file, its os.stat
 
 __all__ = ["Prepared", "describe", "prepare"]
 
@@ -98,42 +100,75 @@ def _entry(path: str, st: os.stat_result) -> EntryInfo:
     return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
 
 
-def _locate(node: StorageNode) -> tuple[EntryInfo, str | None] | None:
-    """One stat of ``node`` and its local file (None if remote); None when it is missing.
+def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | None] | None:
+    """One stat of ``node``: its entry, its local file and that file's ``os.stat`` (both
+    None for a remote node); None when it is missing.
 
-    A local file is resolved once (``node.os_path``: symlinks followed, refused when they
-    leave the mount) and stat'ed there; everything else asks the backend.
+    A local file is resolved once (symlinks followed, refused when they leave the mount)
+    and stat'ed there, in one ``lstat`` when no symlink is on its way (the backend's
+    ``local_stat``); everything else asks the backend.
     """
     try:
-        os_path = node.os_path if node.version is None else None
-        if os_path is None:
-            return node.stat(), None
-        return _entry(node.path or "", os.stat(os_path)), os_path
+        if node.version is None:
+            local_stat = getattr(node._backend, "local_stat", None)
+            if local_stat is not None:
+                found = local_stat(node.path or "")
+                if found is not None:
+                    return _entry(node.path or "", found[1]), found[0], found[1]
+            else:
+                os_path = node.os_path
+                if os_path is not None:
+                    st = os.stat(os_path)
+                    return _entry(node.path or "", st), os_path, st
+        return node.stat(), None, None
     except _MISSING:
         return None
 
 
-def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Found | None:
+def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> Representation | None:
     """The precompressed sibling ``<name><suffix>`` when it is a file.
 
-    Next to a local file, one ``lstat``: a regular file there is inside the mount already
-    (its directory was resolved with the file). A symlink, a file reached through a symlink
-    of another name, or a remote mount, goes through the backend's own contained stat.
+    Next to a local file (``os_path``, whose name is the node's), one ``lstat``: a regular
+    file there is inside the mount already (its directory was resolved with the file). A
+    symlink, a file reached through a symlink of another name (``os_path`` None), or a
+    remote mount, goes through the backend's own contained stat.
     """
-    if os_path is not None and os.path.basename(os_path) == node.basename:
+    if os_path is not None:
         try:
             st = os.lstat(os_path + suffix)
         except OSError:
             return None
         if stat.S_ISREG(st.st_mode):
-            return None, _entry("", st), os_path + suffix
+            return None, _entry("", st), os_path + suffix, st
         if not stat.S_ISLNK(st.st_mode):
             return None
     sibling = node.parent.child(node.basename + suffix)
     located = _locate(sibling)
     if located is None or located[0].is_dir:
         return None
-    return sibling, located[0], located[1]
+    return sibling, *located
+
+
+def compressible(media: str) -> bool:
+    """True for the media types whose precompressed siblings are looked for."""
+    return media.startswith(_COMPRESSIBLE) or media.endswith(("+xml", "+json"))
+
+
+def siblings(node: StorageNode, os_path: str | None) -> dict[str, Representation]:
+    """The precompressed siblings of ``node`` that exist: coding -> representation."""
+    if os_path is not None and os.path.basename(os_path) != node.basename:
+        os_path = None  # reached through a symlink of another name: ask the backend
+    found = {}
+    for coding, suffix in ENCODING_SUFFIXES.items():
+        sibling = _sibling(node, os_path, suffix)
+        if sibling is not None:
+            found[coding] = sibling
+    return found
+
+
+def sibling_node(node: StorageNode, coding: str) -> StorageNode:
+    """The node of ``node``'s sibling precompressed with ``coding``."""
+    return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
 
 
 def _variant(
@@ -142,25 +177,20 @@ def _variant(
     """The representation to send: a precompressed sibling the client accepts, or the file."""
     node, entry, os_path = located
     media = node.mimetype
-    if not media.startswith(_COMPRESSIBLE) and not media.endswith(("+xml", "+json")):
+    if not compressible(media):
         return located, describe(node, entry, legacy, media_type=media)
-    found = {}
-    for coding, suffix in ENCODING_SUFFIXES.items():
-        sibling = _sibling(node, os_path, suffix)
-        if sibling is not None:
-            found[coding] = sibling
+    found = siblings(node, os_path)
     if not found:
         return located, describe(node, entry, legacy, media_type=media)
     chosen = choose_encoding(headers.get("accept-encoding"), list(found))
     if chosen is None:
         return located, describe(node, entry, legacy, negotiated=True, media_type=media)
-    sibling_node, sibling_entry, sibling_path = found[chosen]
-    if sibling_node is None:  # built only now: most requests never need it
-        sibling_node = node.parent.child(node.basename + ENCODING_SUFFIXES[chosen])
+    built, sibling_entry, sibling_path, _ = found[chosen]
     resource = describe(
         node, sibling_entry, legacy, content_encoding=chosen, negotiated=True, media_type=media
     )
-    return (sibling_node, sibling_entry, sibling_path), resource
+    # the sibling's node is built only now: most requests never need it
+    return (built or sibling_node(node, chosen), sibling_entry, sibling_path), resource
 
 
 def prepare(
@@ -183,7 +213,7 @@ def prepare(
     if found is None or found[0].is_dir:
         plan = plan_response(method, headers, None, options)
         return Prepared(plan, is_dir=found is not None)
-    entry, os_path = found
+    entry, os_path, _ = found
     if delivery.mode in OFFLOAD_MODES and os_path is not None:
         offloaded = offload_plan(node.path or "", os_path, describe(node, entry), options, delivery)
         if offloaded is not None:

@@ -52,6 +52,14 @@ def test_normalize_headers_lower_cases_and_combines() -> None:
     }
 
 
+def test_normalized_headers_are_not_normalized_again() -> None:
+    headers = headers_from_environ({"HTTP_RANGE": "bytes=0-1"})
+    assert normalize_headers(headers) is headers
+    assert normalize_headers(headers_from_scope({"headers": [(b"Range", b"x")]})) == {"range": "x"}
+    plain = {"range": "bytes=0-1"}
+    assert normalize_headers(plain) is not plain  # any other mapping is copied, lower-cased
+
+
 @pytest.mark.parametrize("value", ["a\rb", "a\nb", "a\x00b", "\r\n"])
 def test_field_refuses_cr_lf_nul(value: str) -> None:
     with pytest.raises(_HeaderError):
