@@ -29,10 +29,13 @@ from .backends.relative import RelativeMountBackend
 if TYPE_CHECKING:
     from .node import StorageNode
 
-__all__ = ["NativeFile", "close_native", "native_file"]
+__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
 
 #: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
 STREAM_BLOCK = 4 * 1024 * 1024
+#: Bigger writes go through a worker thread: some clients (gcsfs) build and send the
+#: request body in one piece, which would hold the loop for tens of milliseconds.
+NATIVE_WRITE_LIMIT = 1024 * 1024 - 1
 
 
 def native_file(node: StorageNode) -> NativeFile | None:
@@ -86,8 +89,8 @@ class NativeFile:
     async def read_bytes(self) -> bytes:
         afs = await self.fs()
         try:
-            return bytes(await afs._cat_file(self.full))
-        except FileNotFoundError:
+            return bytes(await afs._cat_file(self.full, **self.backend.cat_options))
+        except (FileNotFoundError, IsADirectoryError):
             if await afs._isdir(self.full):
                 raise IsADirectoryError(f"Is a directory: {self.node.fullpath}") from None
             raise
@@ -195,6 +198,9 @@ async def _loop_fs(fs: Any) -> Any:
 
 def _build_async_fs(fs: Any) -> Any:
     kwargs = {k: v for k, v in fs.storage_options.items() if k not in ("asynchronous", "loop")}
+    # The sync instance keeps serving the thread edge; two listing caches would disagree
+    # after a write through the other one, so the async twin keeps none.
+    kwargs["use_listings_cache"] = False
     if type(fs).__module__.startswith("s3fs") and kwargs.get("session") is None:
         kwargs["session"] = _warm_botocore_session()
     return type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)
@@ -247,6 +253,24 @@ async def _close_fs(afs: Any) -> None:
         result = service.close()
         if inspect.isawaitable(result):
             await result
+        _detach_finalizers(afs)
+
+
+def _detach_finalizers(afs: Any) -> None:
+    """Drop the ``weakref.finalize`` hooks adlfs registers to close its clients later.
+
+    On an ``asynchronous=True`` instance they call fsspec's ``sync(None, ...)`` when the
+    instance is collected or at exit, which raises "Loop is not running" and prints a
+    traceback. We have just closed those clients on their own loop, so the hooks are
+    moot. (Finding them needs CPython's ``finalize._registry``; ``detach()`` is public.)
+    """
+    registry = getattr(weakref.finalize, "_registry", None)
+    if not isinstance(registry, dict):
+        return
+    for hook, info in list(registry.items()):
+        with contextlib.suppress(Exception):
+            if info.weakref() is afs:
+                hook.detach()
 
 
 async def close_native() -> None:

@@ -26,9 +26,8 @@ import anyio
 import anyio.from_thread
 from asyncer import asyncify
 
-from ._aio_native import close_native, native_file
+from ._aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .backends.base import CHUNK_SIZE, EntryInfo, entry_mtime
-from .backends.fsspec import SPOOL_LIMIT
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -264,7 +263,7 @@ class AsyncStorageNode:
         """Write the whole content; returns False when skipped as unchanged."""
         payload = encode_payload(data, mode, encoding)
         native = native_file(self._node)
-        if native is None or skip_if_unchanged:
+        if native is None or skip_if_unchanged or len(payload) > NATIVE_WRITE_LIMIT:
             return await run_in_thread(self._node._write_payload, payload, skip_if_unchanged)
         await native.write_bytes(payload)
         return True
@@ -281,7 +280,8 @@ class AsyncStorageNode:
         """Write an async (or sync) iterable of byte chunks without buffering it all.
 
         Atomic like the sync ``write_stream``: if ``chunks`` raises, the destination keeps
-        its old content. Up to 8 MiB goes out natively as one PUT on object stores.
+        its old content. On object stores a stream of up to 1 MiB goes out natively as one
+        PUT; a longer one is uploaded from a worker thread as it arrives.
         """
         if not isinstance(chunks, AsyncIterable):
             await run_in_thread(self._node.write_stream, chunks)
@@ -295,7 +295,7 @@ class AsyncStorageNode:
             async for chunk in source:
                 head.append(bytes(chunk))
                 size += len(chunk)
-                if size > SPOOL_LIMIT:
+                if size > NATIVE_WRITE_LIMIT:
                     break
             else:
                 await native.write_bytes(b"".join(head))
@@ -429,8 +429,8 @@ class AsyncFile:
                 await self._chunks.aclose()  # type: ignore[attr-defined]
             return
         await self._send.aclose()
-        try:
-            await self._group.__aexit__(*(exc_info or (None, None, None)))
+        try:  # the writer finishes on its own: it commits, or discards when _failed is set
+            await self._group.__aexit__(None, None, None)
         except BaseException as group:  # surface the writer's own error, not a group
             inner = getattr(group, "exceptions", None)
             if inner:
@@ -450,11 +450,15 @@ class AsyncFile:
             await self.node.write_stream(chunks())
         except _Aborted:
             pass
+        finally:
+            receive.close()  # also when the upload failed before reading anything
 
     async def write(self, data: str | bytes) -> int:
         """Queue ``data`` for the upload (bytes in ``'wb'``, str in ``'w'``)."""
         if self._reading:
             raise ValueError("File not open for writing")
+        if not hasattr(self, "_send") or self._closed:
+            raise ValueError("Write outside the 'async with node.open(...)' block")
         payload = encode_payload(data, "w" if self._text else "wb", self.encoding)
         await self._send.send(payload)
         return len(data)

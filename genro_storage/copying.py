@@ -116,9 +116,11 @@ def copy_node(
     from .virtual import VirtualNode
 
     target = src._manager.node(dest) if isinstance(dest, str) else dest
-    if isinstance(src, VirtualNode):
-        target.write_bytes(src.read_bytes())
+    if isinstance(src, VirtualNode) or src.version is not None:
+        # virtual nodes and versioned snapshots copy what they read, not the current object
+        target.write_stream(src.iter_bytes())
         return target
+    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
     opts = _options(
         skip,
         skip_fn,
@@ -132,7 +134,6 @@ def copy_node(
         on_file=on_file,
         on_skip=on_skip,
     )
-    src_entry = _source_entry(src)
     target._require_backend().check_write_allowed()
     if not src_entry.is_dir:
         _copy_single(src, src_entry, target, opts)
@@ -328,7 +329,8 @@ def _copy_tree(
             _transfer(item.src, item.dest)
         return reason
 
-    for index, (item, outcome) in enumerate(_run(work, plan.kept, opts.max_workers), start=1):
+    workers = _workers(opts.max_workers, src, dest)
+    for index, (item, outcome) in enumerate(_run(work, plan.kept, workers), start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
                 raise outcome
@@ -350,6 +352,16 @@ def _copy_tree(
         if opts.progress_bytes:
             opts.progress_bytes(done_bytes, total_bytes)
     return report, plan
+
+
+def _workers(wanted: int, *nodes: StorageNode) -> int:
+    """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
+    members share one file and one read position)."""
+    for node in nodes:
+        cap = getattr(node._require_backend(), "max_concurrency", None)
+        if cap:
+            wanted = min(wanted, cap)
+    return wanted
 
 
 def _delete_extraneous(

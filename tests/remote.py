@@ -51,6 +51,30 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
         }
         _mount(manager, kind, config, fs, unique)
         return {"bucket": unique, "fs": fs, "endpoint": env["SVC_S3_ENDPOINT"]}
+    if kind == "gcs":
+        import gcsfs
+
+        opts = {"endpoint_url": env["SVC_GCS_ENDPOINT"], "token": "anon", "project": "test"}
+        fs = gcsfs.GCSFileSystem(**opts)
+        fs.mkdir(unique)
+        config = {"name": name, "type": "gcs", "bucket": unique, **opts}
+        _mount(manager, kind, config, fs, unique)
+        return {"bucket": unique, "fs": fs}
+    if kind == "azure":
+        import adlfs
+
+        conn = env["SVC_AZURE_CONNECTION_STRING"]
+        fs = adlfs.AzureBlobFileSystem(connection_string=conn)
+        fs.mkdir(unique)
+        config = {
+            "name": name,
+            "type": "azure",
+            "container": unique,
+            "account_name": "devstoreaccount1",
+            "connection_string": conn,
+        }
+        _mount(manager, kind, config, fs, unique)
+        return {"container": unique, "fs": fs}
     if kind == "http":
         import fsspec
 
@@ -103,6 +127,16 @@ class S3Requests:
         ).read()
         self.requests = _parse_recording(raw.decode())
         self._call("reset-recording")
+
+    async def __aenter__(self) -> S3Requests:  # for async tests: never block the loop
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.__enter__)
+
+    async def __aexit__(self, *exc: object) -> None:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.__exit__)
 
     def summary(self) -> list[str]:
         """``"METHOD kind"`` per request: kind is ``list``, ``object`` or ``bucket``."""

@@ -291,6 +291,22 @@ def test_max_workers_one_copies_serially(
     assert threads == {threading.current_thread().name}
 
 
+def test_a_backend_can_cap_the_concurrency(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "mem:src", 5)
+    monkeypatch.setattr(storage.get_backend("mem"), "max_concurrency", 1, raising=False)
+    threads: set[str] = set()
+    real = copying._transfer
+    monkeypatch.setattr(
+        copying,
+        "_transfer",
+        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
+    )
+    storage.node("mem:src").copy_to("home:dst", max_workers=8)
+    assert threads == {threading.current_thread().name}
+
+
 def test_progress_and_callbacks_stay_in_walk_order_under_concurrency(
     storage: StorageManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -670,3 +686,26 @@ def test_s3_interrupted_stream_leaves_no_object(
     assert fs.list_multipart_uploads(s3["bucket"]) == []  # type: ignore[attr-defined]
     storage.node("s3:up/part.bin").write_stream([b"a" * 70_000, b"b" * 70_000])
     assert storage.node("s3:up/part.bin").read_bytes() == b"a" * 70_000 + b"b" * 70_000
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+def test_object_store_skip_hash_rerun_reads_nothing_remote(
+    storage: StorageManager, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.remote import add_remote_mount
+
+    add_remote_mount(storage, kind, "os")
+    _local_tree(storage, 12)
+    storage.node("home:src").copy_to("os:tree")
+    remote = storage.get_backend("os")
+    for name in ("iter_bytes", "read_bytes", "open", "info"):  # listing only from here on
+        monkeypatch.setattr(remote, name, lambda *a, _n=name, **k: pytest.fail(f"{_n} called"))
+    report = storage.node("home:src").sync_to("os:tree")
+    assert report.copied == [] and len(report.skipped) == 12
+    assert {reason[:19] for _, reason in report.skipped} == {"same content (MD5: "}
+
+
+def test_missing_source_is_reported_before_bad_options(storage: StorageManager) -> None:
+    with pytest.raises(FileNotFoundError, match="Source not found"):
+        storage.node("home:ghost").copy_to("mem:x", skip="custom")

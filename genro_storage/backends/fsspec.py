@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
+import inspect
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -70,8 +72,9 @@ def info_md5(info: dict[str, Any]) -> str | None:
     if isinstance(md5_b64, str):
         with contextlib.suppress(binascii.Error, ValueError):
             return base64.b64decode(md5_b64).hex()
+    # azure: a dict from info(), the SDK's ContentSettings (dict-like) in listings
     settings = info.get("content_settings")
-    raw = settings.get("content_md5") if isinstance(settings, dict) else info.get("content_md5")
+    raw = getattr(settings, "get", lambda _key: None)("content_md5") or info.get("content_md5")
     if isinstance(raw, (bytes, bytearray)) and len(raw) == 16:
         return bytes(raw).hex()
     return None
@@ -212,9 +215,23 @@ class FsspecBackend(StorageBackend):
     # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:
         full = self._full(path)
-        if self.fs.isdir(full):
-            raise IsADirectoryError(f"Is a directory: {path!r}")
-        return bytes(self.fs.cat_file(full))
+        try:  # one GET; the directory check only when that fails
+            return bytes(self.fs.cat_file(full, **self.cat_options))
+        except (FileNotFoundError, IsADirectoryError):
+            if self.fs.isdir(full):
+                raise IsADirectoryError(f"Is a directory: {path!r}") from None
+            raise
+
+    @functools.cached_property
+    def cat_options(self) -> dict[str, Any]:
+        """Extra ``cat_file`` arguments: s3fs would otherwise HEAD every object before
+        reading it (to split big ones into parallel ranges), doubling the requests."""
+        method = getattr(self.fs, "_cat_file", None) or self.fs.cat_file
+        try:
+            params = inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            return {}
+        return {"max_concurrency": 1} if "max_concurrency" in params else {}
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         return bytes(self.fs.cat_file(self._full(path), start=start, end=end))

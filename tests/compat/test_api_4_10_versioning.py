@@ -200,3 +200,11 @@ def test_compact_versions_on_a_snapshot_is_refused(
     write_versions(storage, "A", "A")
     with pytest.raises(PermissionError, match=r"^ver backend does not support versioning"):
         storage.node("ver:doc.txt", version=0).compact_versions(dry_run=True)
+
+
+def test_copying_a_snapshot_copies_that_version(storage, versioned) -> None:
+    node = storage.node("ver:doc.txt")
+    node.write("first")
+    node.write("second")
+    storage.node("ver:doc.txt", version=0).copy_to("mem:restored.txt")
+    assert storage.node("mem:restored.txt").read() == "first"

@@ -1,0 +1,374 @@
+"""The async API on memory, local disk and the real S3/HTTP servers.
+
+Every test here runs on an asyncio loop in debug mode with a 50 ms slow-callback
+threshold, and fails if the loop logged any step that blocked it longer
+(``loop_must_not_block``): our code must never stall the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio.to_thread
+import pytest
+
+import genro_storage.aio as aio
+from genro_storage import AsyncStorageManager, AsyncStorageNode, StorageManager
+from genro_storage.backends import fsspec as fsspec_backend
+
+pytestmark = [
+    pytest.mark.anyio,
+    # gcsfs hands aiohttp request bodies as bytes; aiohttp warns about any body over 1 MiB
+    # (on gcsfs's own loop thread, never ours): not ours to fix, and harmless there.
+    pytest.mark.filterwarnings("ignore:Sending a large body directly:ResourceWarning"),
+]
+
+SLOW_CALLBACK = 0.05  # seconds a single loop step may take
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, Any]]:
+    return ("asyncio", {"debug": True})
+
+
+def blocking_reports(records: list[logging.LogRecord]) -> list[str]:
+    """asyncio debug mode's "Executing <...> took N seconds" warnings."""
+    return [
+        r.getMessage()
+        for r in records
+        if r.name == "asyncio" and r.getMessage().startswith("Executing ")
+    ]
+
+
+@pytest.fixture(autouse=True)
+async def loop_must_not_block(caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    assert loop.get_debug()
+    loop.slow_callback_duration = SLOW_CALLBACK
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    yield
+    blocked = blocking_reports(caplog.records)
+    assert not blocked, "the event loop was blocked:\n" + "\n".join(blocked)
+
+
+async def test_the_guard_catches_a_blocking_call(caplog: pytest.LogCaptureFixture) -> None:
+    time.sleep(SLOW_CALLBACK * 2)  # what our code must never do on the loop
+    await asyncio.sleep(0)
+    assert blocking_reports(caplog.records)
+    caplog.clear()  # seen: now let the guard pass
+
+
+MOUNTS = ["mem", "home", "s3", "gcs", "azure"]
+REMOTE = ("s3", "gcs", "azure")
+
+
+@pytest.fixture(params=MOUNTS)
+def mount(request: pytest.FixtureRequest, storage: StorageManager) -> str:
+    """A mount name; the remote ones are a fresh bucket/container on the test servers."""
+    if request.param in REMOTE:
+        from tests.remote import add_remote_mount
+
+        add_remote_mount(storage, request.param, request.param)
+    return str(request.param)
+
+
+@pytest.fixture
+def astorage(storage: StorageManager) -> Iterator[AsyncStorageManager]:
+    yield AsyncStorageManager(storage)
+
+
+async def test_write_read_and_state(astorage: AsyncStorageManager, mount: str) -> None:
+    node = astorage.node(f"{mount}:dir/hello.txt")
+    assert await node.write("héllo") is True
+    assert await node.read() == "héllo"
+    assert await node.read("rb") == "héllo".encode()
+    assert await node.read_text() == "héllo"
+    assert await node.read_bytes() == "héllo".encode()
+    assert await node.exists() and await node.isfile() and not await node.isdir()
+    assert await node.size() == 6
+    assert isinstance(await node.mtime(), float)
+    assert await node.md5hash() == hashlib.md5("héllo".encode()).hexdigest()
+    assert await node.write_bytes(b"\x00\x01") is True
+    assert await node.read_range(1, 2) == b"\x01"
+    assert await node.write_text("x", skip_if_unchanged=True) is True
+    assert await node.write_text("x", skip_if_unchanged=True) is False
+    assert await astorage.node(f"{mount}:dir").isdir()
+
+
+async def test_missing_file(astorage: AsyncStorageManager, mount: str) -> None:
+    node = astorage.node(f"{mount}:nope/ghost.txt")
+    assert not await node.exists() and not await node.isfile() and not await node.isdir()
+    with pytest.raises(FileNotFoundError):
+        await node.read()
+    with pytest.raises(FileNotFoundError):
+        await node.size()
+    with pytest.raises(FileNotFoundError):
+        await node.md5hash()
+
+
+async def test_write_mode_and_type_errors(astorage: AsyncStorageManager) -> None:
+    node = astorage.node("mem:t.txt")
+    with pytest.raises(TypeError):
+        await node.write(b"bytes in text mode")
+    with pytest.raises(ValueError, match="Invalid write mode"):
+        await node.write("x", mode="a")
+    with pytest.raises(ValueError, match="Invalid read mode"):
+        await node.read("rt")
+
+
+async def test_children_mkdir_delete(astorage: AsyncStorageManager, mount: str) -> None:
+    for name in ("b.txt", "a.txt"):
+        await astorage.node(f"{mount}:d/{name}").write(name)
+    await astorage.node(f"{mount}:d/sub/c.txt").write("c")
+    children = await astorage.node(f"{mount}:d").children()
+    assert all(isinstance(c, AsyncStorageNode) for c in children)
+    assert sorted(c.basename for c in children) == ["a.txt", "b.txt", "sub"]
+    assert sorted(c.fullpath for c in children)[0] == f"{mount}:d/a.txt"
+    with pytest.raises(ValueError, match="directory"):
+        await astorage.node(f"{mount}:d").size()
+    with pytest.raises(ValueError, match="directory"):
+        await astorage.node(f"{mount}:d").md5hash()
+    await astorage.node(f"{mount}:d/a.txt").delete()
+    assert not await astorage.node(f"{mount}:d/a.txt").exists()
+    await astorage.node(f"{mount}:d").delete()
+    assert not await astorage.node(f"{mount}:d/sub/c.txt").exists()
+    if mount not in REMOTE:  # object stores have no empty directories
+        await astorage.node(f"{mount}:made/deep").mkdir(parents=True)
+        assert await astorage.node(f"{mount}:made/deep").isdir()
+
+
+async def test_sync_path_properties(astorage: AsyncStorageManager) -> None:
+    node = astorage.node("mem:docs/report.final.PDF")
+    assert node.path == "docs/report.final.PDF" and node.fullpath == "mem:docs/report.final.PDF"
+    assert (node.basename, node.stem, node.suffix) == ("report.final.PDF", "report.final", ".PDF")
+    assert node.mimetype == "application/pdf"
+    assert isinstance(node.parent, AsyncStorageNode) and node.parent.fullpath == "mem:docs"
+    assert (node.parent / "x.txt").fullpath == "mem:docs/x.txt"
+    assert repr(node) == "AsyncStorageNode('mem:docs/report.final.PDF')"
+    assert str(node) == "mem:docs/report.final.PDF"
+    assert node.sync_node.fullpath == node.fullpath
+    assert astorage.has_mount("mem") and "home" in astorage.get_mount_names()
+
+
+async def test_streaming_read(astorage: AsyncStorageManager, mount: str) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB
+    node = astorage.node(f"{mount}:big.bin")
+    await node.write_bytes(data)
+    chunks = [chunk async for chunk in node.iter_bytes(64 * 1024)]
+    assert b"".join(chunks) == data
+    assert len(chunks) >= 16 and max(len(c) for c in chunks) <= 64 * 1024
+
+
+async def test_stream_read_can_stop_early(astorage: AsyncStorageManager, mount: str) -> None:
+    node = astorage.node(f"{mount}:big.bin")
+    await node.write_bytes(b"z" * 300_000)
+    async with node.open("rb") as fh:
+        assert await fh.read(10) == b"z" * 10
+    assert await node.size() == 300_000
+
+
+async def _agen(chunks: list[bytes], fail: bool = False) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        await asyncio.sleep(0)
+        yield chunk
+    if fail:
+        raise RuntimeError("client went away")
+
+
+@pytest.mark.parametrize("spool_limit", [None, 1000], ids=["spooled", "streamed"])
+async def test_write_stream_from_an_async_iterable(
+    astorage: AsyncStorageManager,
+    mount: str,
+    monkeypatch: pytest.MonkeyPatch,
+    spool_limit: int | None,
+) -> None:
+    if spool_limit:
+        monkeypatch.setattr(aio, "NATIVE_WRITE_LIMIT", spool_limit)
+        monkeypatch.setattr(fsspec_backend, "SPOOL_LIMIT", spool_limit)
+    node = astorage.node(f"{mount}:up/stream.bin")
+    parts = [bytes([i]) * 50_000 for i in range(6)]
+    await node.write_stream(_agen(parts))
+    assert await node.read_bytes() == b"".join(parts)
+    with pytest.raises(RuntimeError, match="went away"):
+        await node.write_stream(_agen([b"partial"] * 3, fail=True))
+    assert await node.read_bytes() == b"".join(parts)  # the old content, untouched
+    await node.write_stream([b"sync ", b"iterable"])
+    assert await node.read_bytes() == b"sync iterable"
+
+
+async def test_open_for_writing_and_reading(astorage: AsyncStorageManager, mount: str) -> None:
+    node = astorage.node(f"{mount}:f/opened.txt")
+    async with node.open("wb") as fh:
+        for i in range(5):
+            assert await fh.write(b"line %d\n" % i) == 7
+    async with node.open("rb") as fh:
+        assert await fh.read(7) == b"line 0\n"
+        assert await fh.read() == b"".join(b"line %d\n" % i for i in range(1, 5))
+    async with node.open("w") as fh:
+        await fh.write("ünïcode ")
+        await fh.write("text")
+    async with node.open("r") as fh:
+        assert "".join([part async for part in fh]) == "ünïcode text"
+    with pytest.raises(ZeroDivisionError):
+        async with node.open("wb") as fh:
+            await fh.write(b"never committed")
+            1 / 0  # noqa: B018
+    assert await node.read() == "ünïcode text"
+    with pytest.raises(ValueError, match="Invalid mode"):
+        node.open("ab")
+    with pytest.raises(ValueError, match="async with"):
+        await node.open("wb").write(b"no block")
+    async with node.open("rb") as fh:
+        with pytest.raises(ValueError, match="not open for writing"):
+            await fh.write(b"x")
+    async with node.open("wb") as fh:
+        with pytest.raises(ValueError, match="not open for reading"):
+            await fh.read()
+
+
+async def test_open_writer_reports_a_write_failure(astorage: AsyncStorageManager) -> None:
+    astorage.configure([{"name": "ro", "path": "mem:", "permissions": "readonly"}])
+    with pytest.raises(PermissionError):
+        async with astorage.node("ro:x.bin").open("wb") as fh:
+            await fh.write(b"x")
+
+
+async def test_copy_move_and_sync(astorage: AsyncStorageManager, mount: str) -> None:
+    for name in ("a", "b"):
+        await astorage.node(f"home:src/{name}.txt").write(name)
+    assert await astorage.node("home:src").copy_to(astorage.node(f"{mount}:dst")) is None
+    assert await astorage.node(f"{mount}:dst/b.txt").read() == "b"
+    report = await astorage.node("home:src").sync_to(f"{mount}:dst")
+    assert report.copied == [] and len(report.skipped) == 2
+    moving = astorage.node(f"{mount}:dst/a.txt")
+    assert await moving.move_to(f"{mount}:moved/a.txt") is None
+    assert moving.fullpath == f"{mount}:moved/a.txt" and await moving.read() == "a"
+    assert not await astorage.node(f"{mount}:dst/a.txt").exists()
+
+
+async def test_many_concurrent_reads(astorage: AsyncStorageManager, mount: str) -> None:
+    nodes = [astorage.node(f"{mount}:many/{i:03d}.bin") for i in range(100)]
+    await asyncio.gather(*(n.write_bytes(b"%03d" % i * 1000) for i, n in enumerate(nodes)))
+    datas = await asyncio.gather(*(n.read_bytes() for n in nodes))
+    assert datas == [b"%03d" % i * 1000 for i in range(100)]
+
+
+async def test_thread_edge_helpers(astorage: AsyncStorageManager) -> None:
+    node = astorage.node("mem:h.txt")
+    await node.write("hi")
+    assert await node.to_base64() == "data:text/plain;base64,aGk="
+    assert (await node.zip()).startswith(b"PK")
+    assert await node.get_metadata() == {}
+    assert await node.url() is None
+    stat = await node.stat()
+    assert stat.size == 2 and not stat.is_dir
+
+
+# ---------------------------------------------------------------------- native edge
+@pytest.fixture
+def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the functions the async API sent to a worker thread."""
+    calls: list[str] = []
+    real = aio.run_in_thread
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(aio, "run_in_thread", counting)
+    return calls
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", REMOTE)
+async def test_object_stores_run_natively_without_threads(
+    storage: StorageManager, thread_calls: list[str], kind: str
+) -> None:
+    from tests.remote import add_remote_mount
+
+    add_remote_mount(storage, kind, "os")
+    astorage = AsyncStorageManager(storage)
+    await astorage.node("os:warm.txt").write("w")  # opens this loop's session
+    thread_calls.clear()
+    node = astorage.node("os:n/native.txt")
+    await node.write("native")
+    assert await node.read() == "native" and await node.read_range(0, 3) == b"nat"
+    assert await node.exists() and await node.isfile() and await node.size() == 6
+    assert await node.md5hash() == hashlib.md5(b"native").hexdigest()
+    assert [c.basename for c in await astorage.node("os:n").children()] == ["native.txt"]
+    assert b"".join([c async for c in node.iter_bytes()]) == b"native"
+    await node.write_stream(_agen([b"a", b"b"]))
+    await asyncio.gather(*(astorage.node("os:n/native.txt").read() for _ in range(20)))
+    assert thread_calls == []
+
+
+@pytest.mark.services
+async def test_s3_read_is_a_single_get(storage: StorageManager) -> None:
+    from tests.remote import S3Requests, add_remote_mount
+
+    s3 = add_remote_mount(storage, "s3", "s3")
+    node = AsyncStorageManager(storage).node("s3:one.bin")
+    await node.write_bytes(b"1" * 100_000)
+    async with S3Requests(str(s3["endpoint"])) as rec:
+        assert await node.read_bytes() == b"1" * 100_000
+    assert rec.summary() == ["GET object"]  # no HEAD before it
+    sync_node = storage.node("s3:one.bin")
+    async with S3Requests(str(s3["endpoint"])) as rec:
+        assert await anyio.to_thread.run_sync(sync_node.read_bytes) == b"1" * 100_000
+    assert rec.summary() == ["GET object"]
+
+
+@pytest.mark.services
+async def test_s3_under_a_relative_mount_runs_natively(
+    storage: StorageManager, thread_calls: list[str]
+) -> None:
+    from tests.remote import add_remote_mount
+
+    add_remote_mount(storage, "s3", "s3")
+    storage.configure([{"name": "sub", "path": "s3:area", "permissions": "readonly"}])
+    await AsyncStorageManager(storage).node("s3:area/x/f.txt").write("deep")
+    thread_calls.clear()
+    sub = AsyncStorageManager(storage).node("sub:x")
+    assert [c.fullpath for c in await sub.children()] == ["sub:x/f.txt"]
+    assert await (sub / "f.txt").read() == "deep"
+    assert (await (sub / "f.txt").stat()).path == "x/f.txt"
+    with pytest.raises(PermissionError):
+        await (sub / "f.txt").write("no")
+    assert thread_calls == []
+
+
+@pytest.mark.services
+async def test_http_reads_natively(storage: StorageManager, thread_calls: list[str]) -> None:
+    from tests.remote import add_remote_mount
+
+    add_remote_mount(storage, "http", "web")
+    node = AsyncStorageManager(storage).node("web:a.txt")
+    assert await node.read() == "hello http\n"
+    thread_calls.clear()
+    assert await node.size() == 11
+    big = AsyncStorageManager(storage).node("web:sub/big.bin")
+    total = 0
+    async for chunk in big.iter_bytes(256 * 1024):
+        total += len(chunk)
+    assert total == 1_000_000
+    assert thread_calls == []
+
+
+async def test_memory_and_local_go_through_worker_threads(
+    astorage: AsyncStorageManager, thread_calls: list[str]
+) -> None:
+    await astorage.node("mem:x.txt").write("x")
+    await astorage.node("mem:x.txt").read_bytes()
+    assert thread_calls == ["_write_payload", "read_bytes"]
+
+
+async def test_manager_aclose_reopens_on_demand(storage: StorageManager) -> None:
+    async with AsyncStorageManager(storage) as astorage:
+        await astorage.node("mem:a").write("a")
+    assert await astorage.node("mem:a").read() == "a"
+    await astorage.aclose()
