@@ -1,14 +1,15 @@
 """Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
 
     .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
+                                          [--ports 19740-19799]
 
 One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
 (req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
 then the peak RSS of the serving process while 4 clients download a 200 MiB file, against
 its idle RSS. Servers run one process each (gunicorn: 1 gthread worker, 8 threads; uvicorn:
 1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1 when ``taskset`` exists.
-Ports come from 19740-19799. Needs wrk, nginx, gunicorn, uvicorn, whitenoise, starlette,
-servestatic (the ``dev`` extra and ``scripts/install.sh``).
+Ports come from 19740-19799 (``--ports`` to change). Needs wrk, nginx, gunicorn, uvicorn,
+whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PY = sys.executable
 TASKSET = shutil.which("taskset")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 HUGE = 200 * 1024 * 1024
+PORTS = (19740, 19799)  # --ports
 
 # (label, server kind, app spec)
 SERVERS = [
@@ -67,7 +69,8 @@ http {{
 """
 
 
-def free_port(start: int = 19740, end: int = 19799) -> int:
+def free_port() -> int:
+    start, end = PORTS
     for port in range(start, end + 1):
         with socket.socket() as probe:
             try:
@@ -75,7 +78,7 @@ def free_port(start: int = 19740, end: int = 19799) -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 19740-19799")
+    raise RuntimeError(f"no free port in {start}-{end}")
 
 
 def pinned(cpu: int, args: list[str]) -> list[str]:
@@ -257,7 +260,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
+    parser.add_argument("--ports", default="19740-19799", help="loopback port range FIRST-LAST")
     args = parser.parse_args()
+    global PORTS
+    first, _, last = args.ports.partition("-")
+    PORTS = (int(first), int(last or first))
     with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp:
         root = make_site(Path(tmp))
         run = Path(tmp) / "nginx"
