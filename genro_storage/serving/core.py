@@ -112,41 +112,53 @@ def _fixed(
     return ResponsePlan(status, headers, body=b"" if head else message)
 
 
-# Header order on 200/206: genro-storage 0.4.2's five first, then what this version adds.
-_ORDER = (
-    "ETag",
-    "Content-Type",
-    "Content-Length",
-    "Content-Range",
-    "Content-Disposition",
-    "Cache-Control",
-    "Last-Modified",
-    "Accept-Ranges",
-    "Content-Encoding",
-    "Vary",
-    "X-Content-Type-Options",
-)
-# §15.4.5: a 304 repeats these from the 200 (Last-Modified to help caches update).
-_NOT_MODIFIED = ("ETag", "Cache-Control", "Last-Modified", "Vary")
+def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, str]]:
+    """A 304's headers: §15.4.5 has it repeat the 200's ETag, Cache-Control and Vary (and
+    Last-Modified, to help caches update), in the 200's order, then the extra headers."""
+    headers = []
+    if resource.etag is not None:
+        headers.append(("ETag", f'"{resource.etag}"'))
+    if options.cache_max_age is not None:
+        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    last_modified = _http_date(resource.mtime)
+    if last_modified is not None:
+        headers.append(("Last-Modified", last_modified))
+    if resource.content_encoding is not None or resource.negotiated:
+        headers.append(("Vary", "Accept-Encoding"))
+    headers.extend(options.extra_headers)
+    return headers
 
 
-def _validators(resource: Resource, options: ServeOptions) -> dict[str, str | None]:
-    """Header values shared by 200, 206 and 304 (None: header not sent)."""
-    cache_control = options.cache_control
-    negotiated = resource.content_encoding is not None or resource.negotiated
-    return {
-        "ETag": None if resource.etag is None else f'"{resource.etag}"',
-        "Cache-Control": cache_control,
-        "Last-Modified": _http_date(resource.mtime),
-        "Vary": "Accept-Encoding" if negotiated else None,
-    }
-
-
-def _headers(
-    values: Mapping[str, str | None], names: tuple[str, ...], options: ServeOptions
+def _full_headers(
+    resource: Resource,
+    options: ServeOptions,
+    media_type: str,
+    length: int,
+    content_range: str | None,
 ) -> list[tuple[str, str]]:
-    sent = [(name, value) for name in names if (value := values.get(name)) is not None]
-    return sent + list(options.extra_headers)
+    """A 200's or 206's headers, genro-storage 0.4.2's five first, then this version's."""
+    headers = []
+    if resource.etag is not None:
+        headers.append(("ETag", f'"{resource.etag}"'))
+    headers.append(("Content-Type", media_type))
+    headers.append(("Content-Length", str(length)))
+    if content_range is not None:
+        headers.append(("Content-Range", content_range))
+    if options.download or options.download_name is not None:
+        headers.append(("Content-Disposition", _disposition(resource, options)))
+    if options.cache_max_age is not None:
+        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    last_modified = _http_date(resource.mtime)
+    if last_modified is not None:
+        headers.append(("Last-Modified", last_modified))
+    headers.append(("Accept-Ranges", "bytes"))
+    if resource.content_encoding is not None:
+        headers.append(("Content-Encoding", resource.content_encoding))
+    if resource.content_encoding is not None or resource.negotiated:
+        headers.append(("Vary", "Accept-Encoding"))
+    headers.append(("X-Content-Type-Options", "nosniff"))
+    headers.extend(options.extra_headers)
+    return headers
 
 
 def _requested_ranges(
@@ -209,42 +221,31 @@ def plan_response(
         return _fixed(400, b"Bad Request", head, options)
     if outcome == "precondition_failed":
         return _fixed(412, b"Precondition Failed", head, options)
-    values = _validators(resource, options)
     if outcome == "not_modified":
-        return ResponsePlan(304, _headers(values, _NOT_MODIFIED, options))
+        return ResponsePlan(304, _not_modified(resource, options))
     size = resource.size
     if ranges is UNSATISFIABLE:
         return _fixed(
             416, b"Range Not Satisfiable", head, options, ("Content-Range", f"bytes */{size}")
         )
     media_type = content_type(resource.content_type, None if options.legacy else options.charset)
-    values.update(
-        {
-            "Content-Type": media_type,
-            "Content-Disposition": _disposition(resource, options),
-            "Accept-Ranges": "bytes",
-            "Content-Encoding": resource.content_encoding,
-            "X-Content-Type-Options": "nosniff",
-        }
-    )
-    status, trailer = 200, b""
+    content_range = None
+    trailer = b""
     parts: tuple[Part, ...] = (Part(0, size),) if size else ()
-    if isinstance(ranges, list) and len(ranges) == 1:
+    if ranges is None:
+        status = 200
+    elif len(ranges) == 1:
         status, (first, last) = 206, ranges[0]
-        values["Content-Range"] = f"bytes {first}-{last}/{size}"
+        content_range = f"bytes {first}-{last}/{size}"
         parts = (Part(first, last + 1),)
-    elif isinstance(ranges, list):
+    else:
         status = 206
-        values["Content-Type"], parts, trailer = byteranges(
-            ranges, size, media_type, new_boundary()
-        )
-    values["Content-Length"] = str(sum(part.length for part in parts) + len(trailer))
-    sent = _headers(values, _ORDER, options)
+        media_type, parts, trailer = byteranges(ranges, size, media_type, new_boundary())
+    length = sum(part.length for part in parts) + len(trailer)
+    sent = _full_headers(resource, options, media_type, length, content_range)
     return ResponsePlan(status, sent) if head else ResponsePlan(status, sent, parts, trailer)
 
 
-def _disposition(resource: Resource, options: ServeOptions) -> str | None:
-    if not options.download and options.download_name is None:
-        return None
+def _disposition(resource: Resource, options: ServeOptions) -> str:
     name = resource.filename if options.download_name is None else options.download_name
     return content_disposition("attachment", name)
