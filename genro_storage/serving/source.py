@@ -13,19 +13,18 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from functools import lru_cache
+from typing import Optional
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
+from ..node import StorageNode, guess_mimetype
 from .core import plan_response
 from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
 from .encoding import ENCODING_SUFFIXES, choose_encoding
 from .options import ServeOptions
 from .plan import ResponsePlan
 from .resource import Resource, make_etag
-
-if TYPE_CHECKING:
-    from ..node import StorageNode
 
 _Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
 Representation = tuple[
@@ -77,19 +76,38 @@ def describe(
     (an S3 multipart ``...-N`` ETag is one, never taken for an MD5), else a stable
     mtime+size token; ``legacy`` keeps genro-storage 0.4.2's ``f"{mtime}-{size}"``.
     """
-    if legacy and entry.mtime is not None:
-        etag = f"{entry.mtime}-{entry.size}"
+    return _resource(
+        entry.size, entry.mtime, entry.md5, entry.etag, legacy, media_type or _mimetype(node),
+        node.basename, content_encoding, negotiated,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _resource(
+    size: int,
+    mtime: float | None,
+    md5: str | None,
+    backend_etag: str | None,
+    legacy: bool,
+    media_type: str,
+    filename: str,
+    content_encoding: str | None,
+    negotiated: bool,
+) -> Resource:
+    # Memoised: an unchanged file is described by the same (frozen) Resource every time.
+    if legacy and mtime is not None:
+        etag = f"{mtime}-{size}"
     else:
-        etag = make_etag(entry.size, entry.mtime, md5=entry.md5, backend_etag=entry.etag)
-    return Resource(
-        size=entry.size,
-        mtime=entry.mtime,
-        etag=etag,
-        content_type=media_type or node.mimetype,
-        filename=node.basename,
-        content_encoding=content_encoding,
-        negotiated=negotiated,
-    )
+        etag = make_etag(size, mtime, md5=md5, backend_etag=backend_etag)
+    return Resource(size, mtime, etag, media_type, filename, content_encoding, negotiated)
+
+
+_guess_mimetype = lru_cache(maxsize=1024)(guess_mimetype)
+
+
+def _mimetype(node: StorageNode) -> str:
+    """``node.mimetype``, memoised by name for plain nodes (``guess_type`` is slow)."""
+    return _guess_mimetype(node.basename) if type(node) is StorageNode else node.mimetype
 
 
 _MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
@@ -176,7 +194,7 @@ def _variant(
 ) -> tuple[_Located, Resource]:
     """The representation to send: a precompressed sibling the client accepts, or the file."""
     node, entry, os_path = located
-    media = node.mimetype
+    media = _mimetype(node)
     if not compressible(media):
         return located, describe(node, entry, legacy, media_type=media)
     found = siblings(node, os_path)
