@@ -153,7 +153,10 @@ class FileServer:
         if not self.check_access(route, request):
             return Prepared(simple_plan(403, "Forbidden", options, head))
         try:
-            prepared = prepare(node, request.method, request.headers, options, route.delivery)
+            prepared = prepare(
+                node, request.method, request.headers, options, route.delivery,
+                stat_cache=route.stat_cache,
+            )  # fmt: skip
         except PermissionError:
             return Prepared(simple_plan(403, "Forbidden", options, head))
         if prepared.is_dir and route.index:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Union, overload
 
-from ..backends.base import CHUNK_SIZE
+from ..backends.base import CHUNK_SIZE, EntryInfo
 
 if TYPE_CHECKING:
     from ..node import StorageNode
@@ -101,12 +101,17 @@ def iter_body(prepared: Prepared, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
         reader.close()
 
 
-def read_all(prepared: Prepared) -> bytes:
-    """The whole body in one bytes object: only for bodies known to be small."""
+def read_all(prepared: Prepared, expect: EntryInfo | None = None) -> bytes:
+    """The whole body in one bytes object: only for bodies known to be small.
+
+    ``expect``: the stat the plan was made from; a local file opened with another size or
+    modification time raises :class:`StaleStat` (an ``OSError``).
+    """
     plan = prepared.plan
     assert prepared.node is not None
     if prepared.os_path is not None and len(plan.parts) == 1 and not plan.trailer:
-        return _read_local(prepared.os_path, plan.parts[0].start, plan.parts[0].end)
+        part = plan.parts[0]
+        return _read_local(prepared.os_path, part.start, part.end, expect)
     reader = PartReader(prepared.node, prepared.os_path)
     try:
         pieces = []
@@ -119,11 +124,19 @@ def read_all(prepared: Prepared) -> bytes:
         reader.close()
 
 
-def _read_local(path: str, start: int, end: int) -> bytes:
+class StaleStat(OSError):
+    """The file changed since the stat its response was planned from."""
+
+
+def _read_local(path: str, start: int, end: int, expect: EntryInfo | None = None) -> bytes:
     """``[start, end)`` of a local file with raw descriptor calls (no buffered file object:
     this is the whole body of most small responses)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
+        if expect is not None:
+            st = os.fstat(fd)
+            if st.st_size != expect.size or st.st_mtime != expect.mtime:
+                raise StaleStat(f"{path} changed since it was stat'ed")
         if start:
             os.lseek(fd, start, os.SEEK_SET)
         pieces = []

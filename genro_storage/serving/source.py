@@ -25,11 +25,14 @@ from .encoding import ENCODING_SUFFIXES, choose_encoding
 from .options import ServeOptions
 from .plan import ResponsePlan
 from .resource import Resource, make_etag
+from .statcache import StatCache
 
-_Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
+_Located = tuple[StorageNode, EntryInfo, Optional[str]]  # node, its stat, its local file
 Representation = tuple[
-    Optional["StorageNode"], EntryInfo, Optional[str], Optional[os.stat_result]
+    Optional[StorageNode], EntryInfo, Optional[str], Optional[os.stat_result]
 ]  # a file or sibling: node (None: built when chosen), stat, local file, its os.stat
+_Found = tuple[EntryInfo, Optional[str], Optional[dict[str, Representation]]]
+# a file's stat, its local file, its precompressed siblings (None: not looked for)
 
 __all__ = ["Prepared", "describe", "prepare"]
 
@@ -189,21 +192,37 @@ def sibling_node(node: StorageNode, coding: str) -> StorageNode:
     return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
 
 
+def _find(node: StorageNode, delivery: Delivery) -> _Found | None:
+    """What the stats of a request find: the node's entry, its local file and, when the
+    delivery serves them, its precompressed siblings (None: not looked for)."""
+    found = _locate(node)
+    if found is None:
+        return None
+    entry, os_path, _ = found
+    variants = None
+    if (
+        not entry.is_dir
+        and delivery.precompressed
+        and delivery.mode == "stream"
+        and compressible(_mimetype(node))
+    ):
+        variants = siblings(node, os_path)
+    return entry, os_path, variants
+
+
 def _variant(
-    located: _Located, headers: Mapping[str, str], legacy: bool
+    node: StorageNode, found: _Found, headers: Mapping[str, str], legacy: bool
 ) -> tuple[_Located, Resource]:
     """The representation to send: a precompressed sibling the client accepts, or the file."""
-    node, entry, os_path = located
+    entry, os_path, variants = found
     media = _mimetype(node)
-    if not compressible(media):
-        return located, describe(node, entry, legacy, media_type=media)
-    found = siblings(node, os_path)
-    if not found:
-        return located, describe(node, entry, legacy, media_type=media)
-    chosen = choose_encoding(headers.get("accept-encoding"), list(found))
+    if not variants:
+        return (node, entry, os_path), describe(node, entry, legacy, media_type=media)
+    chosen = choose_encoding(headers.get("accept-encoding"), list(variants))
     if chosen is None:
-        return located, describe(node, entry, legacy, negotiated=True, media_type=media)
-    built, sibling_entry, sibling_path, _ = found[chosen]
+        resource = describe(node, entry, legacy, negotiated=True, media_type=media)
+        return (node, entry, os_path), resource
+    built, sibling_entry, sibling_path, _ = variants[chosen]
     resource = describe(
         node, sibling_entry, legacy, content_encoding=chosen, negotiated=True, media_type=media
     )
@@ -218,38 +237,54 @@ def prepare(
     options: ServeOptions,
     delivery: Delivery = Delivery(),
     preload: int = PRELOAD_LIMIT,
+    stat_cache: StatCache | None = None,
 ) -> Prepared:
     """Decide the response to ``method`` + ``headers`` (lower-case names) for ``node``.
 
     Blocking: one stat (plus one per precompressed sibling), and, for bodies up to
     ``preload`` bytes, the read. Missing files, directories and paths refused by the
     backend's containment (symlinks leaving a local mount) all give the core's 404.
+
+    With a ``stat_cache`` (a route's ``cache_stat``) the stats of an existing file are
+    kept for its TTL. A body read from a kept stat is checked against the file as opened
+    (local files) or for a short read; a mismatch drops the entry and decides again.
     """
     if method not in ("GET", "HEAD") and not options.legacy:
         return Prepared(plan_response(method, headers, None, options))
-    found = _locate(node)
-    if found is None or found[0].is_dir:
-        plan = plan_response(method, headers, None, options)
-        return Prepared(plan, is_dir=found is not None)
+    if node.version is not None:
+        stat_cache = None
+    key = node.path or ""
+    found = None if stat_cache is None else stat_cache.get(key)
+    kept = found is not None
+    if found is None:
+        found = _find(node, delivery)
+        if found is None or found[0].is_dir:
+            plan = plan_response(method, headers, None, options)
+            return Prepared(plan, is_dir=found is not None)
+        if stat_cache is not None:
+            stat_cache.put(key, found)
     entry, os_path, _ = found
     if delivery.mode in OFFLOAD_MODES and os_path is not None:
-        offloaded = offload_plan(node.path or "", os_path, describe(node, entry), options, delivery)
+        offloaded = offload_plan(key, os_path, describe(node, entry), options, delivery)
         if offloaded is not None:
             return Prepared(offloaded, node, os_path)
-    located: _Located = (node, entry, os_path)
-    if delivery.precompressed and delivery.mode == "stream":
-        located, resource = _variant(located, headers, options.legacy)
-    else:
-        resource = describe(node, entry, options.legacy)
+    located, resource = _variant(node, found, headers, options.legacy)
     plan = plan_response(method, headers, resource, options)
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)
         if url:
             return Prepared(redirect_plan(url, method == "HEAD", options))
-    chosen, _, os_path = located
+    chosen, chosen_entry, os_path = located
     prepared = Prepared(plan, chosen, os_path)
     if plan.parts and plan.content_length <= preload:
         from .body import read_all
 
-        return Prepared(plan, chosen, os_path, body=read_all(prepared))
+        try:
+            body = read_all(prepared, expect=chosen_entry if kept else None)
+        except OSError:
+            if stat_cache is None or not kept:
+                raise
+            stat_cache.forget(key)  # the file changed within the TTL: look again
+            return prepare(node, method, headers, options, delivery, preload, stat_cache)
+        return Prepared(plan, chosen, os_path, body=body)
     return prepared
