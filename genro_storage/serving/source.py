@@ -149,12 +149,17 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
 def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> Representation | None:
     """The precompressed sibling ``<name><suffix>`` when it is a file.
 
-    Next to a local file (``os_path``, whose name is the node's), one ``lstat``: a regular
-    file there is inside the mount already (its directory was resolved with the file). A
-    symlink, a file reached through a symlink of another name (``os_path`` None), or a
-    remote mount, goes through the backend's own contained stat.
+    Next to a local file (``os_path``, whose name is the node's), one ``access`` (and one
+    ``lstat`` when something is there): a regular file there is inside the mount already
+    (its directory was resolved with the file). A symlink, a file reached through a
+    symlink of another name (``os_path`` None), or a remote mount, goes through the
+    backend's own contained stat.
     """
     if os_path is not None:
+        # access() raises nothing and copies no stat: the cheap "no" of most requests. It
+        # follows symlinks, so it also says no for a dangling one, which is no sibling.
+        if not os.access(os_path + suffix, os.F_OK):
+            return None
         try:
             st = os.lstat(os_path + suffix)
         except OSError:

@@ -203,3 +203,11 @@ def test_stat_cache_holds_at_most_max_entries() -> None:
     assert len(cache) == 0
     with pytest.raises(ValueError):
         StatCache(0)
+
+
+def test_dangling_and_looping_symlink_siblings_are_no_variants(kind: str, root: Path) -> None:
+    (root / "a.css.gz").symlink_to(root / "missing.gz")
+    (root / "a.css.br").symlink_to(root / "a.css.br")  # a loop
+    response = Client(kind, root).get("/s/a.css", **{"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200 and response.content == b"a{}\n"
+    assert "vary" not in response.headers and "content-encoding" not in response.headers
