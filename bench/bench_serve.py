@@ -1,7 +1,7 @@
 """Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
 
     .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
-                                          [--ports 19740-19799]
+                                          [--ports 19740-19799] [--skip-rss]
 
 One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
 (req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
@@ -38,12 +38,26 @@ PORTS = (19740, 19799)  # --ports
 # (label, server kind, app spec)
 SERVERS = [
     ("genro WSGI", "gunicorn", "bench._apps:ours_wsgi()"),
+    ("genro WSGI cache_stat", "gunicorn", "bench._apps:ours_wsgi_cached()"),
     ("whitenoise", "gunicorn", "bench._apps:whitenoise()"),
     ("whitenoise autorefresh", "gunicorn", "bench._apps:whitenoise_autorefresh()"),
     ("genro ASGI", "uvicorn", "bench._apps:ours_asgi"),
+    ("genro ASGI cache_stat", "uvicorn", "bench._apps:ours_asgi_cached"),
     ("Starlette", "uvicorn", "bench._apps:starlette"),
     ("servestatic", "uvicorn", "bench._apps:servestatic"),
     ("nginx", "nginx", ""),
+]
+# The tables: (ours, theirs) pairs whose ratio is printed; the first of a table is its own.
+WSGI_RATIOS = [
+    ("genro WSGI", "whitenoise"),
+    ("genro WSGI", "whitenoise autorefresh"),
+    ("genro WSGI cache_stat", "whitenoise"),
+]
+ASGI_RATIOS = [
+    ("genro ASGI", "Starlette"),
+    ("genro ASGI", "servestatic"),
+    ("genro ASGI cache_stat", "Starlette"),
+    ("genro ASGI cache_stat", "servestatic"),
 ]
 # (label, path, extra header, expected status, unit)
 SCENARIOS = [
@@ -237,7 +251,7 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
                     results[label][name] = best if not figures["errors"] else "errors"
             print(f"  round {round_ + 1}: {results}", file=sys.stderr, flush=True)
         for label, kind, _ in SERVERS:
-            if kind != "nginx":
+            if kind != "nginx" and not args.skip_rss:
                 proc, port = procs[label]
                 idle, peak = rss_under_load(port, serving_pid(proc))
                 results[label]["rss"] = (idle / 2**20, peak / 2**20)
@@ -255,12 +269,24 @@ def ratio(a: object, b: object) -> str:
     return f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
 
 
+def table(r: dict[str, dict], labels: list[str], pairs: list[tuple[str, str]]) -> None:
+    """One markdown table: the figures of ``labels``, then the ratio of each pair."""
+    print("\n| scenario | " + " | ".join(labels) + " | "
+          + " | ".join(f"{a} / {b}" for a, b in pairs) + " |")  # fmt: skip
+    print("|---|" + "---:|" * (len(labels) + len(pairs)))
+    for name, *_, unit in SCENARIOS:
+        figures = [fmt(r[label].get(name)) for label in labels]
+        ratios = [ratio(r[a].get(name), r[b].get(name)) for a, b in pairs]
+        print(f"| {name} ({unit}) | " + " | ".join(figures + ratios) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--ports", default="19740-19799", help="loopback port range FIRST-LAST")
+    parser.add_argument("--skip-rss", action="store_true", help="no 200 MiB downloads")
     args = parser.parse_args()
     global PORTS
     first, _, last = args.ports.partition("-")
@@ -272,18 +298,14 @@ def main() -> int:
         r = run_all(root, run, args)
     print(
         f"\nwrk -t1 -c{args.connections} -d{args.duration:g}s, best of {args.rounds} interleaved"
-        " rounds, loopback, one server process each\n"
+        " rounds, loopback, one server process each"
     )
-    print("| scenario | genro WSGI | whitenoise | ratio | whitenoise autorefresh | ratio "
-          "| genro ASGI | Starlette | ratio | servestatic | ratio | nginx |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, *_, unit in SCENARIOS:
-        w, wn, wa, a, st, ss, ng = (r[s[0]].get(name) for s in SERVERS)
-        print(
-            f"| {name} ({unit}) | {fmt(w)} | {fmt(wn)} | {ratio(w, wn)} | {fmt(wa)} "
-            f"| {ratio(w, wa)} | {fmt(a)} | {fmt(st)} | {ratio(a, st)} | {fmt(ss)} "
-            f"| {ratio(a, ss)} | {fmt(ng)} |"
-        )
+    table(r, ["genro WSGI", "genro WSGI cache_stat", "whitenoise", "whitenoise autorefresh"],
+          WSGI_RATIOS)  # fmt: skip
+    table(r, ["genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic", "nginx"],
+          ASGI_RATIOS)  # fmt: skip
+    if args.skip_rss:
+        return 0
     print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
     for label, *_ in SERVERS[:-1]:
         idle, peak = r[label]["rss"]

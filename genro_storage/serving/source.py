@@ -19,6 +19,7 @@ from typing import Optional
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..node import StorageNode, guess_mimetype
+from .body import read_all
 from .core import plan_response
 from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
 from .encoding import ENCODING_SUFFIXES, choose_encoding
@@ -197,7 +198,7 @@ def sibling_node(node: StorageNode, coding: str) -> StorageNode:
     return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
 
 
-def _find(node: StorageNode, delivery: Delivery) -> _Found | None:
+def _find(node: StorageNode, delivery: Delivery, media: str) -> _Found | None:
     """What the stats of a request find: the node's entry, its local file and, when the
     delivery serves them, its precompressed siblings (None: not looked for)."""
     found = _locate(node)
@@ -209,18 +210,17 @@ def _find(node: StorageNode, delivery: Delivery) -> _Found | None:
         not entry.is_dir
         and delivery.precompressed
         and delivery.mode == "stream"
-        and compressible(_mimetype(node))
+        and compressible(media)
     ):
         variants = siblings(node, os_path)
     return entry, os_path, variants
 
 
 def _variant(
-    node: StorageNode, found: _Found, headers: Mapping[str, str], legacy: bool
+    node: StorageNode, found: _Found, media: str, headers: Mapping[str, str], legacy: bool
 ) -> tuple[_Located, Resource]:
     """The representation to send: a precompressed sibling the client accepts, or the file."""
     entry, os_path, variants = found
-    media = _mimetype(node)
     if not variants:
         return (node, entry, os_path), describe(node, entry, legacy, media_type=media)
     chosen = choose_encoding(headers.get("accept-encoding"), list(variants))
@@ -261,8 +261,9 @@ def prepare(
     key = node.path or ""
     found = None if stat_cache is None else stat_cache.get(key)
     kept = found is not None
+    media = _mimetype(node)
     if found is None:
-        found = _find(node, delivery)
+        found = _find(node, delivery, media)
         if found is None or found[0].is_dir:
             plan = plan_response(method, headers, None, options)
             return Prepared(plan, is_dir=found is not None)
@@ -273,7 +274,7 @@ def prepare(
         offloaded = offload_plan(key, os_path, describe(node, entry), options, delivery)
         if offloaded is not None:
             return Prepared(offloaded, node, os_path)
-    located, resource = _variant(node, found, headers, options.legacy)
+    located, resource = _variant(node, found, media, headers, options.legacy)
     plan = plan_response(method, headers, resource, options)
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)
@@ -282,8 +283,6 @@ def prepare(
     chosen, chosen_entry, os_path = located
     prepared = Prepared(plan, chosen, os_path)
     if plan.parts and plan.content_length <= preload:
-        from .body import read_all
-
         try:
             body = read_all(prepared, expect=chosen_entry if kept else None)
         except OSError:
