@@ -19,6 +19,7 @@ from ..backends.base import CHUNK_SIZE, EntryInfo
 
 if TYPE_CHECKING:
     from ..node import StorageNode
+    from .plan import ResponsePlan
     from .source import Prepared
 
 __all__ = ["CHUNK_SIZE", "ChunkSequence", "PartReader", "iter_body", "read_all"]
@@ -101,18 +102,19 @@ def iter_body(prepared: Prepared, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
         reader.close()
 
 
-def read_all(prepared: Prepared, expect: EntryInfo | None = None) -> bytes:
-    """The whole body in one bytes object: only for bodies known to be small.
+def read_all(
+    plan: ResponsePlan, node: StorageNode, os_path: str | None, expect: EntryInfo | None = None
+) -> bytes:
+    """The whole body of ``plan`` (read from ``node``, or its local file ``os_path``) in one
+    bytes object: only for bodies known to be small.
 
     ``expect``: the stat the plan was made from; a local file opened with another size or
     modification time raises :class:`StaleStat` (an ``OSError``).
     """
-    plan = prepared.plan
-    assert prepared.node is not None
-    if prepared.os_path is not None and len(plan.parts) == 1 and not plan.trailer:
+    if os_path is not None and len(plan.parts) == 1 and not plan.trailer:
         part = plan.parts[0]
-        return _read_local(prepared.os_path, part.start, part.end, expect)
-    reader = PartReader(prepared.node, prepared.os_path)
+        return _read_local(os_path, part.start, part.end, expect)
+    reader = PartReader(node, os_path)
     try:
         pieces = []
         for part in plan.parts:

@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from email.utils import formatdate
 from functools import lru_cache
 
+from ._text import has_crlf_nul
 from .conditional import evaluate, if_range_holds, last_modified_seconds
 from .disposition import content_disposition
 from .headers import _HeaderError, field, normalize_headers
@@ -161,6 +162,21 @@ def _full_headers(
     return headers
 
 
+_FIELDS = ("if-match", "if-unmodified-since", "if-none-match", "if-modified-since")
+
+
+def _preconditions(
+    request: Mapping[str, str],
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The four precondition fields (None when absent); raises :class:`_HeaderError`."""
+    get = request.get
+    values = (get(_FIELDS[0]), get(_FIELDS[1]), get(_FIELDS[2]), get(_FIELDS[3]))
+    for value in values:
+        if value is not None and has_crlf_nul(value):
+            raise _HeaderError("a precondition field value contains CR, LF or NUL")
+    return values
+
+
 def _requested_ranges(
     method: str, headers: Mapping[str, str], resource: Resource, options: ServeOptions
 ) -> RangeResult:
@@ -206,15 +222,9 @@ def plan_response(
         return _fixed(404, b"Not Found", head, options)
     request = normalize_headers(headers)
     try:
+        im, ius, inm, ims = _preconditions(request)
         outcome = evaluate(
-            method,
-            field(request, "if-match"),
-            field(request, "if-unmodified-since"),
-            field(request, "if-none-match"),
-            field(request, "if-modified-since"),
-            resource.etag,
-            resource.mtime,
-            lenient=options.legacy,
+            method, im, ius, inm, ims, resource.etag, resource.mtime, lenient=options.legacy
         )
         ranges = _requested_ranges(method, request, resource, options)
     except _HeaderError:

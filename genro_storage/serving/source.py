@@ -281,14 +281,13 @@ def prepare(
         if url:
             return Prepared(redirect_plan(url, method == "HEAD", options))
     chosen, chosen_entry, os_path = located
-    prepared = Prepared(plan, chosen, os_path)
     if plan.parts and plan.content_length <= preload:
         try:
-            body = read_all(prepared, expect=chosen_entry if kept else None)
+            body = read_all(plan, chosen, os_path, chosen_entry if kept else None)
         except OSError:
             if stat_cache is None or not kept:
                 raise
             stat_cache.forget(key)  # the file changed within the TTL: look again
             return prepare(node, method, headers, options, delivery, preload, stat_cache)
         return Prepared(plan, chosen, os_path, body=body)
-    return prepared
+    return Prepared(plan, chosen, os_path)
