@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..serving.app import FileServer, Request
-from ..serving.headers import headers_from_environ
+from ..serving.headers import EnvironHeaders
 from ..serving.wsgi import StartResponse, send_prepared
 
 __all__ = ["WSGIApp", "create_app"]
@@ -42,7 +42,7 @@ class WSGIApp(FileServer):
             environ.get("REQUEST_METHOD", "GET"),
             path,
             environ.get("QUERY_STRING", ""),
-            headers_from_environ(environ),
+            EnvironHeaders(environ),
             urlsplit(raw).path if raw else None,
             environ.get("SCRIPT_NAME", ""),
         )

@@ -8,12 +8,19 @@ dangerous" and lets a recipient reject the message, which the core answers with 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ._text import has_crlf_nul
 
-__all__ = ["RequestHeaders", "headers_from_environ", "headers_from_scope", "normalize_headers"]
+__all__ = [
+    "EnvironHeaders",
+    "RequestHeaders",
+    "headers_from_environ",
+    "headers_from_scope",
+    "normalize_headers",
+]
 
 # WSGI puts these two request headers in the environ without the HTTP_ prefix (PEP 3333).
 _UNPREFIXED = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
@@ -38,12 +45,13 @@ def _add(result: dict[str, str], name: str, value: str) -> None:
     result[key] = f"{result[key]}, {value}" if key in result else value
 
 
-def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def normalize_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
     """Return ``headers`` as a dict with lower-case names (duplicates are combined).
 
-    A :class:`RequestHeaders` (already normalised) is returned as it is.
+    A :class:`RequestHeaders` or :class:`EnvironHeaders` (already normalised) is returned
+    as it is.
     """
-    if type(headers) is RequestHeaders:
+    if type(headers) is RequestHeaders or type(headers) is EnvironHeaders:
         return headers
     result = RequestHeaders()
     for name, value in headers.items():
@@ -65,6 +73,54 @@ def headers_from_environ(environ: Mapping[str, Any]) -> dict[str, str]:
         elif key in _UNPREFIXED and isinstance(value, str):
             _add(result, _UNPREFIXED[key], value)
     return result
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """The request headers of a WSGI ``environ``, read from it only when asked for.
+
+    The same mapping as :func:`headers_from_environ` for an environ whose keys follow CGI
+    (``HTTP_`` + the upper-cased name, ``-`` as ``_``), which is what WSGI servers build:
+    ``get("if-none-match")`` is one environ lookup instead of a pass over every key.
+    Iterating, ``len()`` and ``[]`` build the whole mapping once.
+    """
+
+    __slots__ = ("_all", "_environ")
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._environ = environ
+        self._all: dict[str, str] | None = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        key = _environ_key(name)
+        if key is None:  # content-type/-length, or a name no header has: the full mapping
+            return self._mapping().get(name, default)
+        value = self._environ.get(key)
+        return value if isinstance(value, str) else default
+
+    def _mapping(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = headers_from_environ(self._environ)
+        return self._all
+
+    def __getitem__(self, name: str) -> str:
+        return self._mapping()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __repr__(self) -> str:
+        return f"EnvironHeaders({self._mapping()!r})"
+
+
+@lru_cache(maxsize=256)
+def _environ_key(name: str) -> str | None:
+    """``HTTP_IF_NONE_MATCH`` for ``if-none-match``; None where no such lookup is exact."""
+    if name in _UNPREFIXED.values() or not name.isascii() or name != name.lower() or "_" in name:
+        return None
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 def headers_from_scope(scope: Mapping[str, Any]) -> dict[str, str]:
