@@ -3,11 +3,13 @@
     .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
                                           [--ports 19740-19799] [--skip-rss]
 
-One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
-(req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
-then the peak RSS of the serving process while 4 clients download a 200 MiB file, against
-its idle RSS. Servers run one process each (gunicorn: 1 gthread worker, 8 threads; uvicorn:
-1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1 when ``taskset`` exists.
+One run, the same files, the same machine, loopback only. For each server (our apps twice:
+default route and ``cache_stat: 60``): a 1 KiB file (req/s), a 10 MiB file (MiB/s), a 304
+(req/s) and a 1 KiB Range (req/s) with ``wrk``, and the serving process's CPU time per
+request in those runs; then the peak RSS of the serving process while 4 clients download a
+200 MiB file, against its idle RSS. Servers run one process each (gunicorn: 1 gthread
+worker, 8 threads; uvicorn: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1
+when ``taskset`` exists.
 Ports come from 19740-19799 (``--ports`` to change). Needs wrk, nginx, gunicorn, uvicorn,
 whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
 """
@@ -172,11 +174,19 @@ def wrk(port: int, path: str, header: str | None, seconds: float, connections: i
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    count = re.search(r"(\d+) requests in", out.stdout)
     return {
+        "requests": int(count.group(1)) if count else 0,
         "req/s": float(rps.group(1)) if rps else 0.0,
         "MiB/s": float(transfer.group(1)) * _UNITS[transfer.group(2)] / 2**20 if transfer else 0.0,
         "errors": int(errors.group(1)) if errors else 0,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serving_pid(proc: subprocess.Popen[bytes]) -> int:
@@ -231,6 +241,7 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
         for label, kind, app in SERVERS:
             port = free_port()
             procs[label] = (start(kind, app, port, root, run), port)
+        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         headers: dict[tuple[str, str], str | None] = {}
         for label, (_, port) in procs.items():
             etag = request(port, "/static/small.css", None)[1].get("etag", '"none"')
@@ -246,9 +257,14 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
                 for label, (_, port) in procs.items():
                     if isinstance(results[label].get(name), str):
                         continue
+                    pid = pids[label]
+                    cpu = cpu_seconds(pid)
                     figures = wrk(port, path, headers[label, name], args.duration, args.connections)
+                    cpu = (cpu_seconds(pid) - cpu) / max(figures["requests"], 1) * 1e6
                     best = max(results[label].get(name, 0.0), figures[unit])
                     results[label][name] = best if not figures["errors"] else "errors"
+                    least = min(results[label].get(f"{name} cpu", float("inf")), cpu)
+                    results[label][f"{name} cpu"] = least
             print(f"  round {round_ + 1}: {results}", file=sys.stderr, flush=True)
         for label, kind, _ in SERVERS:
             if kind != "nginx" and not args.skip_rss:
@@ -269,15 +285,24 @@ def ratio(a: object, b: object) -> str:
     return f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
 
 
-def table(r: dict[str, dict], labels: list[str], pairs: list[tuple[str, str]]) -> None:
-    """One markdown table: the figures of ``labels``, then the ratio of each pair."""
+def table(
+    r: dict[str, dict], labels: list[str], pairs: list[tuple[str, str]], cpu: bool = False
+) -> None:
+    """One markdown table: the figures of ``labels``, then the ratio of each pair (ours /
+    theirs for throughput; theirs / ours for CPU per request, so above 1 is better)."""
     print("\n| scenario | " + " | ".join(labels) + " | "
           + " | ".join(f"{a} / {b}" for a, b in pairs) + " |")  # fmt: skip
     print("|---|" + "---:|" * (len(labels) + len(pairs)))
     for name, *_, unit in SCENARIOS:
-        figures = [fmt(r[label].get(name)) for label in labels]
-        ratios = [ratio(r[a].get(name), r[b].get(name)) for a, b in pairs]
-        print(f"| {name} ({unit}) | " + " | ".join(figures + ratios) + " |")
+        key = f"{name} cpu" if cpu else name
+        show = (lambda v: f"{v:.0f}" if isinstance(v, float) else str(v)) if cpu else fmt
+        figures = [show(r[label].get(key)) for label in labels]
+        ratios = [
+            ratio(r[b].get(key), r[a].get(key)) if cpu else ratio(r[a].get(key), r[b].get(key))
+            for a, b in pairs
+        ]
+        scenario = f"{name} (µs CPU/request)" if cpu else f"{name} ({unit})"
+        print(f"| {scenario} | " + " | ".join(figures + ratios) + " |")
 
 
 def main() -> int:
@@ -300,10 +325,15 @@ def main() -> int:
         f"\nwrk -t1 -c{args.connections} -d{args.duration:g}s, best of {args.rounds} interleaved"
         " rounds, loopback, one server process each"
     )
-    table(r, ["genro WSGI", "genro WSGI cache_stat", "whitenoise", "whitenoise autorefresh"],
-          WSGI_RATIOS)  # fmt: skip
-    table(r, ["genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic", "nginx"],
-          ASGI_RATIOS)  # fmt: skip
+    wsgi = ["genro WSGI", "genro WSGI cache_stat", "whitenoise", "whitenoise autorefresh"]
+    asgi = ["genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic", "nginx"]
+    print("\nThroughput (best round):")
+    table(r, wsgi, WSGI_RATIOS)
+    table(r, asgi, ASGI_RATIOS)
+    print("\nCPU time of the serving process per request (lowest round; less sensitive than")
+    print("throughput to load from other processes on the machine):")
+    table(r, wsgi, WSGI_RATIOS, cpu=True)
+    table(r, asgi, ASGI_RATIOS, cpu=True)
     if args.skip_rss:
         return 0
     print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
