@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from .plan import ResponsePlan
     from .source import Prepared
 
-__all__ = ["CHUNK_SIZE", "ChunkSequence", "PartReader", "iter_body", "read_all"]
+__all__ = [
+    "CHUNK_SIZE",
+    "ChunkSequence",
+    "PartReader",
+    "StaleStat",
+    "iter_body",
+    "read_all",
+    "read_body",
+]
 
 _FIRST_WINDOW = 256 * 1024
 _MAX_WINDOW = 4 * 1024 * 1024
@@ -102,11 +110,16 @@ def iter_body(prepared: Prepared, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
         reader.close()
 
 
-def read_all(
+def read_all(prepared: Prepared) -> bytes:
+    """The whole body in one bytes object: only for bodies known to be small."""
+    assert prepared.node is not None
+    return read_body(prepared.plan, prepared.node, prepared.os_path)
+
+
+def read_body(
     plan: ResponsePlan, node: StorageNode, os_path: str | None, expect: EntryInfo | None = None
 ) -> bytes:
-    """The whole body of ``plan`` (read from ``node``, or its local file ``os_path``) in one
-    bytes object: only for bodies known to be small.
+    """:func:`read_all` of ``plan``'s parts of ``node`` (or its local file ``os_path``).
 
     ``expect``: the stat the plan was made from; a local file opened with another size or
     modification time raises :class:`StaleStat` (an ``OSError``).

@@ -19,7 +19,7 @@ from typing import Optional
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..node import StorageNode, guess_mimetype
-from .body import read_all
+from .body import read_body
 from .core import plan_response
 from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
 from .encoding import ENCODING_SUFFIXES, choose_encoding
@@ -283,7 +283,7 @@ def prepare(
     chosen, chosen_entry, os_path = located
     if plan.parts and plan.content_length <= preload:
         try:
-            body = read_all(plan, chosen, os_path, chosen_entry if kept else None)
+            body = read_body(plan, chosen, os_path, chosen_entry if kept else None)
         except OSError:
             if stat_cache is None or not kept:
                 raise

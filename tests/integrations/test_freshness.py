@@ -18,6 +18,9 @@ import pytest
 from genro_storage.errors import StorageConfigError
 from genro_storage.integrations.asgi import ASGIApp
 from genro_storage.integrations.wsgi import WSGIApp
+from genro_storage.serving.app import Request
+from genro_storage.serving.body import read_all
+from genro_storage.serving.source import Prepared
 from genro_storage.serving.statcache import StatCache
 
 SERVE: dict[str, Any] = {"mount": "site", "cache_max_age": 60}
@@ -211,3 +214,10 @@ def test_dangling_and_looping_symlink_siblings_are_no_variants(kind: str, root: 
     response = Client(kind, root).get("/s/a.css", **{"Accept-Encoding": "br, gzip"})
     assert response.status_code == 200 and response.content == b"a{}\n"
     assert "vary" not in response.headers and "content-encoding" not in response.headers
+
+
+def test_read_all_still_reads_a_prepared_body(root: Path) -> None:
+    mounts = [{"name": "site", "type": "local", "path": str(root)}]
+    prepared = WSGIApp(mounts, {"/s": SERVE}).get_response(Request("GET", "/s/b.bin"))
+    assert prepared.body == b"0123456789"
+    assert read_all(Prepared(prepared.plan, prepared.node, prepared.os_path)) == prepared.body
