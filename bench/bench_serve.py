@@ -1,14 +1,17 @@
 """Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
 
     .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
+                                          [--ports 19740-19799] [--skip-rss]
 
-One run, the same files, the same machine, loopback only. For each server: a 1 KiB file
-(req/s), a 10 MiB file (MiB/s), a 304 (req/s) and a 1 KiB Range (req/s) with ``wrk``;
-then the peak RSS of the serving process while 4 clients download a 200 MiB file, against
-its idle RSS. Servers run one process each (gunicorn: 1 gthread worker, 8 threads; uvicorn:
-1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1 when ``taskset`` exists.
-Ports come from 19740-19799. Needs wrk, nginx, gunicorn, uvicorn, whitenoise, starlette,
-servestatic (the ``dev`` extra and ``scripts/install.sh``).
+One run, the same files, the same machine, loopback only. For each server (our apps twice:
+default route and ``cache_stat: 60``): a 1 KiB file (req/s), a 10 MiB file (MiB/s), a 304
+(req/s) and a 1 KiB Range (req/s) with ``wrk``, and the serving process's CPU time per
+request in those runs; then the peak RSS of the serving process while 4 clients download a
+200 MiB file, against its idle RSS. Servers run one process each (gunicorn: 1 gthread
+worker, 8 threads; uvicorn: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1
+when ``taskset`` exists.
+Ports come from 19740-19799 (``--ports`` to change). Needs wrk, nginx, gunicorn, uvicorn,
+whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
 """
 
 from __future__ import annotations
@@ -32,16 +35,31 @@ PY = sys.executable
 TASKSET = shutil.which("taskset")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 HUGE = 200 * 1024 * 1024
+PORTS = (19740, 19799)  # --ports
 
 # (label, server kind, app spec)
 SERVERS = [
     ("genro WSGI", "gunicorn", "bench._apps:ours_wsgi()"),
+    ("genro WSGI cache_stat", "gunicorn", "bench._apps:ours_wsgi_cached()"),
     ("whitenoise", "gunicorn", "bench._apps:whitenoise()"),
     ("whitenoise autorefresh", "gunicorn", "bench._apps:whitenoise_autorefresh()"),
     ("genro ASGI", "uvicorn", "bench._apps:ours_asgi"),
+    ("genro ASGI cache_stat", "uvicorn", "bench._apps:ours_asgi_cached"),
     ("Starlette", "uvicorn", "bench._apps:starlette"),
     ("servestatic", "uvicorn", "bench._apps:servestatic"),
     ("nginx", "nginx", ""),
+]
+# The tables: (ours, theirs) pairs whose ratio is printed; the first of a table is its own.
+WSGI_RATIOS = [
+    ("genro WSGI", "whitenoise"),
+    ("genro WSGI", "whitenoise autorefresh"),
+    ("genro WSGI cache_stat", "whitenoise"),
+]
+ASGI_RATIOS = [
+    ("genro ASGI", "Starlette"),
+    ("genro ASGI", "servestatic"),
+    ("genro ASGI cache_stat", "Starlette"),
+    ("genro ASGI cache_stat", "servestatic"),
 ]
 # (label, path, extra header, expected status, unit)
 SCENARIOS = [
@@ -67,7 +85,8 @@ http {{
 """
 
 
-def free_port(start: int = 19740, end: int = 19799) -> int:
+def free_port() -> int:
+    start, end = PORTS
     for port in range(start, end + 1):
         with socket.socket() as probe:
             try:
@@ -75,7 +94,7 @@ def free_port(start: int = 19740, end: int = 19799) -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 19740-19799")
+    raise RuntimeError(f"no free port in {start}-{end}")
 
 
 def pinned(cpu: int, args: list[str]) -> list[str]:
@@ -155,11 +174,19 @@ def wrk(port: int, path: str, header: str | None, seconds: float, connections: i
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    count = re.search(r"(\d+) requests in", out.stdout)
     return {
+        "requests": int(count.group(1)) if count else 0,
         "req/s": float(rps.group(1)) if rps else 0.0,
         "MiB/s": float(transfer.group(1)) * _UNITS[transfer.group(2)] / 2**20 if transfer else 0.0,
         "errors": int(errors.group(1)) if errors else 0,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serving_pid(proc: subprocess.Popen[bytes]) -> int:
@@ -214,6 +241,7 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
         for label, kind, app in SERVERS:
             port = free_port()
             procs[label] = (start(kind, app, port, root, run), port)
+        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         headers: dict[tuple[str, str], str | None] = {}
         for label, (_, port) in procs.items():
             etag = request(port, "/static/small.css", None)[1].get("etag", '"none"')
@@ -229,12 +257,17 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
                 for label, (_, port) in procs.items():
                     if isinstance(results[label].get(name), str):
                         continue
+                    pid = pids[label]
+                    cpu = cpu_seconds(pid)
                     figures = wrk(port, path, headers[label, name], args.duration, args.connections)
+                    cpu = (cpu_seconds(pid) - cpu) / max(figures["requests"], 1) * 1e6
                     best = max(results[label].get(name, 0.0), figures[unit])
                     results[label][name] = best if not figures["errors"] else "errors"
+                    least = min(results[label].get(f"{name} cpu", float("inf")), cpu)
+                    results[label][f"{name} cpu"] = least
             print(f"  round {round_ + 1}: {results}", file=sys.stderr, flush=True)
         for label, kind, _ in SERVERS:
-            if kind != "nginx":
+            if kind != "nginx" and not args.skip_rss:
                 proc, port = procs[label]
                 idle, peak = rss_under_load(port, serving_pid(proc))
                 results[label]["rss"] = (idle / 2**20, peak / 2**20)
@@ -252,12 +285,37 @@ def ratio(a: object, b: object) -> str:
     return f"{a / b:.2f}" if isinstance(a, float) and isinstance(b, float) and b else "n/a"
 
 
+def table(
+    r: dict[str, dict], labels: list[str], pairs: list[tuple[str, str]], cpu: bool = False
+) -> None:
+    """One markdown table: the figures of ``labels``, then the ratio of each pair (ours /
+    theirs for throughput; theirs / ours for CPU per request, so above 1 is better)."""
+    print("\n| scenario | " + " | ".join(labels) + " | "
+          + " | ".join(f"{a} / {b}" for a, b in pairs) + " |")  # fmt: skip
+    print("|---|" + "---:|" * (len(labels) + len(pairs)))
+    for name, *_, unit in SCENARIOS:
+        key = f"{name} cpu" if cpu else name
+        show = (lambda v: f"{v:.0f}" if isinstance(v, float) else str(v)) if cpu else fmt
+        figures = [show(r[label].get(key)) for label in labels]
+        ratios = [
+            ratio(r[b].get(key), r[a].get(key)) if cpu else ratio(r[a].get(key), r[b].get(key))
+            for a, b in pairs
+        ]
+        scenario = f"{name} (µs CPU/request)" if cpu else f"{name} ({unit})"
+        print(f"| {scenario} | " + " | ".join(figures + ratios) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
+    parser.add_argument("--ports", default="19740-19799", help="loopback port range FIRST-LAST")
+    parser.add_argument("--skip-rss", action="store_true", help="no 200 MiB downloads")
     args = parser.parse_args()
+    global PORTS
+    first, _, last = args.ports.partition("-")
+    PORTS = (int(first), int(last or first))
     with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp:
         root = make_site(Path(tmp))
         run = Path(tmp) / "nginx"
@@ -265,18 +323,19 @@ def main() -> int:
         r = run_all(root, run, args)
     print(
         f"\nwrk -t1 -c{args.connections} -d{args.duration:g}s, best of {args.rounds} interleaved"
-        " rounds, loopback, one server process each\n"
+        " rounds, loopback, one server process each"
     )
-    print("| scenario | genro WSGI | whitenoise | ratio | whitenoise autorefresh | ratio "
-          "| genro ASGI | Starlette | ratio | servestatic | ratio | nginx |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, *_, unit in SCENARIOS:
-        w, wn, wa, a, st, ss, ng = (r[s[0]].get(name) for s in SERVERS)
-        print(
-            f"| {name} ({unit}) | {fmt(w)} | {fmt(wn)} | {ratio(w, wn)} | {fmt(wa)} "
-            f"| {ratio(w, wa)} | {fmt(a)} | {fmt(st)} | {ratio(a, st)} | {fmt(ss)} "
-            f"| {ratio(a, ss)} | {fmt(ng)} |"
-        )
+    wsgi = ["genro WSGI", "genro WSGI cache_stat", "whitenoise", "whitenoise autorefresh"]
+    asgi = ["genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic", "nginx"]
+    print("\nThroughput (best round):")
+    table(r, wsgi, WSGI_RATIOS)
+    table(r, asgi, ASGI_RATIOS)
+    print("\nCPU time of the serving process per request (lowest round; less sensitive than")
+    print("throughput to load from other processes on the machine):")
+    table(r, wsgi, WSGI_RATIOS, cpu=True)
+    table(r, asgi, ASGI_RATIOS, cpu=True)
+    if args.skip_rss:
+        return 0
     print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
     for label, *_ in SERVERS[:-1]:
         idle, peak = r[label]["rss"]

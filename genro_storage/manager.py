@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from .backends.base import StorageBackend
 from .backends.registry import create_backend
 from .backends.relative import RelativeMountBackend
 from .config import MountConfig, load_source, validate_mount
 from .errors import StorageConfigError, StorageNotFoundError
+from .node import StorageNode
 from .paths import normalize, split_mount
-
-if TYPE_CHECKING:
-    from .node import StorageNode
 
 __all__ = ["StorageManager"]
 
@@ -144,8 +142,6 @@ class StorageManager:
         self, mount_or_path: str | None = None, *path_parts: str, version: int | str | None = None
     ) -> StorageNode:
         """A node for ``'mount:path'``, ``('mount', 'a', 'b')`` or ``('mount:a', 'b')``."""
-        from .node import StorageNode
-
         if mount_or_path is None and not path_parts:
             return StorageNode(self, None, None)
         if not isinstance(mount_or_path, str):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import PathTraversalError
 
-__all__ = ["contain", "from_url_path", "join", "normalize", "split_mount"]
+__all__ = ["contain", "from_url_path", "join", "normalize", "resolve_within", "split_mount"]
 
 TRAVERSAL_MESSAGE = "Parent directory traversal (..) is not supported"
 MAX_SEGMENT_BYTES = 255
@@ -33,6 +34,7 @@ MAX_PATH_BYTES = 4096
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_S_ISLNK = stat.S_ISLNK
 
 
 def split_mount(spec: str) -> tuple[str, str | None]:
@@ -112,6 +114,42 @@ def from_url_path(raw: str) -> str:
     return normalize(decoded)
 
 
+def resolve_within(root_resolved: str, relative: str) -> tuple[str, os.stat_result | None]:
+    """``root_resolved / relative`` with symlinks resolved, refused if it leaves the root.
+
+    ``root_resolved`` must already be a real path (no symlinks). Returns the real path and,
+    when it was found on the way, the ``lstat`` of the target (which is then not a
+    symlink, so it equals its ``stat``); None when the target was resolved otherwise.
+
+    The common case costs one ``lstat`` per segment of ``relative`` and nothing else: when
+    no segment is a symlink (and every one exists), the real path is the joined path. A
+    symlink, a missing or unreadable segment, or an unusual ``relative`` (``.``, ``..``,
+    empty segments, absolute) takes ``os.path.realpath`` and the prefix check, as before.
+    """
+    if os.name == "posix" and relative and relative[0] != "/":
+        base = "" if root_resolved == "/" else root_resolved
+        current = base
+        found: os.stat_result | None = None
+        for segment in relative.split("/"):
+            if segment in ("", ".", ".."):
+                break
+            current = f"{current}/{segment}"
+            try:
+                found = os.lstat(current)
+            except (OSError, ValueError):
+                break
+            if _S_ISLNK(found.st_mode):
+                break
+        else:
+            return current, found
+    if not relative:
+        return root_resolved, None
+    resolved = os.path.realpath(os.path.join(root_resolved, relative))
+    if resolved != root_resolved and not resolved.startswith(os.path.join(root_resolved, "")):
+        raise PathTraversalError(f"Path escapes base directory: {relative!r}")
+    return resolved, None
+
+
 def contain(root: Path, relative: str, root_is_resolved: bool = False) -> Path:
     """``root / relative`` with symlinks resolved, refused if it leaves ``root``.
 
@@ -120,9 +158,4 @@ def contain(root: Path, relative: str, root_is_resolved: bool = False) -> Path:
     # String operations, not pathlib: this runs on every local file access (a third of the
     # cost of serving a small file when it used Path.parents).
     root_resolved = os.fspath(root) if root_is_resolved else os.path.realpath(root)
-    if not relative:
-        return Path(root_resolved)
-    resolved = os.path.realpath(os.path.join(root_resolved, relative))
-    if resolved != root_resolved and not resolved.startswith(os.path.join(root_resolved, "")):
-        raise PathTraversalError(f"Path escapes base directory: {relative!r}")
-    return Path(resolved)
+    return Path(resolve_within(root_resolved, relative)[0])

@@ -64,6 +64,32 @@ def test_symlink_leaving_the_mount_is_refused(
     assert secret.read_text() == "top secret"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_a_symlinked_root_follows_a_swap_of_its_link(tmp_path: Path) -> None:
+    """A deploy's ``current -> releases/N`` root: the new release is served after a swap."""
+    for release in ("r1", "r2"):
+        (tmp_path / release).mkdir()
+        (tmp_path / release / "v.txt").write_text(release)
+    (tmp_path / "current").symlink_to(tmp_path / "r1")
+    backend = LocalStorage(str(tmp_path / "current"))
+    assert backend.read_bytes("v.txt") == b"r1"
+    (tmp_path / "next").symlink_to(tmp_path / "r2")
+    os.replace(tmp_path / "next", tmp_path / "current")
+    assert backend.read_bytes("v.txt") == b"r2"
+    assert backend.os_path("v.txt") == str(tmp_path.resolve() / "r2" / "v.txt")
+
+
+def test_local_stat_gives_the_real_path_and_its_stat(home: Path) -> None:
+    (home / "d").mkdir()
+    (home / "d" / "f.txt").write_text("abc")
+    backend = LocalStorage(str(home))
+    os_path, st = backend.local_stat("d/f.txt")
+    assert os_path == backend.os_path("d/f.txt") == os.path.realpath(home / "d" / "f.txt")
+    assert st.st_size == 3
+    with pytest.raises(FileNotFoundError):
+        backend.local_stat("d/missing.txt")
+
+
 def test_delete_directory_recursive_and_not_root(storage: StorageManager, home: Path) -> None:
     storage.node("home:d/e/f.txt").write("x")
     backend = storage._mounts["home"]

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genro_storage.errors import PathTraversalError
-from genro_storage.paths import contain, from_url_path, join, normalize, split_mount
+from genro_storage.paths import (
+    contain,
+    from_url_path,
+    join,
+    normalize,
+    resolve_within,
+    split_mount,
+)
 
 
 @pytest.mark.parametrize(
@@ -146,6 +153,54 @@ def test_contain_allows_symlink_within_the_root(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "alias").symlink_to(tmp_path / "real")
     assert contain(tmp_path, "alias/f").parent.name == "real"
+
+
+def _tree(tmp_path: Path) -> Path:
+    """root/{a/b/f.txt, alias -> a, inner.txt -> a/b/f.txt, out -> ../outside, gone -> x}."""
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "f.txt").write_text("f")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "s.txt").write_text("s")
+    (root / "alias").symlink_to(root / "a")
+    (root / "inner.txt").symlink_to(root / "a" / "b" / "f.txt")
+    (root / "out").symlink_to(tmp_path / "outside")
+    (root / "gone").symlink_to(root / "nothing")
+    return Path(os.path.realpath(root))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+@pytest.mark.parametrize(
+    "relative",
+    ["a", "a/b", "a/b/f.txt", "alias/b/f.txt", "inner.txt", "missing", "a/missing/x",
+     "a/b/f.txt/x", "gone", "gone/x", "a/./b", ".", "a//b", "alias"],
+)  # fmt: skip
+def test_resolve_within_gives_the_real_path_as_realpath_does(tmp_path: Path, relative: str) -> None:
+    root = _tree(tmp_path)
+    resolved, found = resolve_within(str(root), relative)
+    assert resolved == os.path.realpath(root / relative)
+    if found is not None:  # the lstat it took on the way is the target's own stat
+        assert not os.path.islink(resolved)
+        assert found.st_ino == os.stat(resolved).st_ino
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+@pytest.mark.parametrize("relative", ["out", "out/s.txt", "../outside/s.txt", "/etc/passwd"])
+def test_resolve_within_refuses_what_leaves_the_root(tmp_path: Path, relative: str) -> None:
+    with pytest.raises(PathTraversalError, match="escapes"):
+        resolve_within(str(_tree(tmp_path)), relative)
+
+
+def test_resolve_within_takes_one_lstat_per_segment_without_symlinks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    calls: list[str] = []
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: calls.append(p) or real_lstat(p, *a, **k))
+    _, found = resolve_within(str(root), "a/b/f.txt")
+    assert calls == [f"{root}/a", f"{root}/a/b", f"{root}/a/b/f.txt"]
+    assert found is not None and found.st_size == 1
 
 
 segment_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)

@@ -13,7 +13,7 @@ from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageConfigError
-from ..paths import contain
+from ..paths import resolve_within
 from ._atomic import AtomicWriter
 from .base import EntryInfo, StorageBackend
 
@@ -30,6 +30,7 @@ class LocalStorage(StorageBackend):
 
     def __init__(self, path: PathSource, mount_name: str = "") -> None:
         self.mount_name = mount_name
+        self._resolved: str | None = None
         if callable(path):
             self._source: PathSource = path
             return
@@ -41,31 +42,51 @@ class LocalStorage(StorageBackend):
         if not root.is_dir():
             raise ValueError(f"Local storage path is not a directory: {str(path)!r}")
         self._source = root
+        resolved = os.path.realpath(root)
+        # A root reached through no symlink is resolved once; a symlinked root (a deploy's
+        # ``current -> releases/N``) is resolved on every access, so a swap is followed.
+        self._resolved = resolved if resolved == os.path.abspath(root) else None
 
     @property
     def base_path(self) -> Path:
         """The mount root, resolved now (callable roots are called each time)."""
+        return Path(self._root())
+
+    def _root(self) -> str:
+        """The real path of the mount root (resolved once when no symlink leads to it)."""
+        if self._resolved is not None:
+            return self._resolved
         source = self._source
         value = source() if callable(source) else source
         if not isinstance(value, (str, os.PathLike)):
             raise StorageConfigError(
                 f"path callable of mount '{self.mount_name}' returned {type(value).__name__}"
             )
-        return Path(os.path.realpath(value))
+        return os.path.realpath(value)
 
     @property
     def capabilities(self) -> BackendCapabilities:
         return BackendCapabilities(symbolic_links=sys.platform != "win32", copy_optimization=True)
 
     def _full(self, path: str) -> Path:
-        return contain(self.base_path, path, root_is_resolved=True)  # base_path is resolved
+        return Path(resolve_within(self._root(), path)[0])
 
     def os_path(self, path: str) -> str:
-        return str(self._full(path))
+        return resolve_within(self._root(), path)[0]
+
+    def local_stat(self, path: str) -> tuple[str, os.stat_result]:
+        """``(os_path(path), its stat)`` with as few system calls as the path allows.
+
+        Under a root reached through no symlink, a file with no symlink on its way costs one
+        ``lstat`` per path segment and nothing else. Raises like ``os.stat`` (and
+        :class:`PathTraversalError` for a symlink leading out of the mount).
+        """
+        resolved, found = resolve_within(self._root(), path)
+        return resolved, found if found is not None else os.stat(resolved)
 
     # ------------------------------------------------------------------ primitives
     def info(self, path: str) -> EntryInfo:
-        st = self._full(path).stat()
+        st = self.local_stat(path)[1]
         is_dir = stat.S_ISDIR(st.st_mode)
         return EntryInfo(
             path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime

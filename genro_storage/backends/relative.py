@@ -8,6 +8,7 @@ ordinary mount wraps it in the same layer with an empty prefix.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import IO, Any, Literal
 
@@ -166,6 +167,14 @@ class RelativeMountBackend(StorageBackend):
 
     def os_path(self, path: str) -> str | None:
         return self.parent.os_path(self._p(path))
+
+    def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
+        """The parent's ``(os_path, stat)`` of the file, or None when it is not local."""
+        parent_stat = getattr(self.parent, "local_stat", None)
+        if parent_stat is not None:
+            return parent_stat(self._p(path))
+        os_path = self.os_path(path)
+        return None if os_path is None else (os_path, os.stat(os_path))
 
     # ------------------------------------------------------------------ writes
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:

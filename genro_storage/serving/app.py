@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from functools import lru_cache
+from typing import Any, Union
 from urllib.parse import quote
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..manager import StorageManager
+from ..node import StorageNode
 from ..paths import from_url_path
 from .delivery import simple_plan
 from .listing import listing_plan, wants_json
@@ -32,13 +34,29 @@ from .routes import Route, load_app_config, parse_routes
 from .signing import sign_path, verify
 from .source import Prepared, prepare
 
-if TYPE_CHECKING:
-    from ..node import StorageNode
-
 __all__ = ["FileServer", "Request"]
 
 StorageSource = Union[StorageManager, list, str, "os.PathLike[str]"]
 _PLAIN = ServeOptions()
+
+
+_MEMO_PATH_CHARS = 1024  # longer paths are checked every time: the memo stays small
+
+
+def _contained(path: str) -> str:
+    """``from_url_path(quote(path))``: the mount path of a decoded request path.
+
+    Pure, so memoised for the paths a site serves again and again; a refusal raises and
+    is not kept.
+    """
+    if len(path) > _MEMO_PATH_CHARS:
+        return from_url_path(quote(path, safe="/"))
+    return _contained_memo(path)
+
+
+@lru_cache(maxsize=1024)
+def _contained_memo(path: str) -> str:
+    return from_url_path(quote(path, safe="/"))
 
 
 def _inside(backend: Any, entry: EntryInfo) -> bool:
@@ -112,8 +130,11 @@ class FileServer:
         raw = request.raw_path
         if raw is not None and ("%" in raw or "\\" in raw):  # else it equals the decoded path
             from_url_path(raw)
-        relative = from_url_path(quote(rest, safe="/"))
-        return self.storage.node(f"{route.mount}:{relative}")
+        relative = _contained(rest)
+        try:  # ``relative`` is normalised already: node() would only do it again
+            return StorageNode(self.storage, route.mount, relative)
+        except KeyError:  # the mount was removed since: node() raises the proper error
+            return self.storage.node(f"{route.mount}:{relative}")
 
     def get_response(self, request: Request) -> Prepared:
         """The response to ``request`` (blocking: stats, listings, small reads)."""
@@ -132,7 +153,10 @@ class FileServer:
         if not self.check_access(route, request):
             return Prepared(simple_plan(403, "Forbidden", options, head))
         try:
-            prepared = prepare(node, request.method, request.headers, options, route.delivery)
+            prepared = prepare(
+                node, request.method, request.headers, options, route.delivery,
+                stat_cache=route.stat_cache,
+            )  # fmt: skip
         except PermissionError:
             return Prepared(simple_plan(403, "Forbidden", options, head))
         if prepared.is_dir and route.index:

@@ -15,13 +15,22 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Union, overload
 
-from ..backends.base import CHUNK_SIZE
+from ..backends.base import CHUNK_SIZE, EntryInfo
 
 if TYPE_CHECKING:
     from ..node import StorageNode
+    from .plan import ResponsePlan
     from .source import Prepared
 
-__all__ = ["CHUNK_SIZE", "ChunkSequence", "PartReader", "iter_body", "read_all"]
+__all__ = [
+    "CHUNK_SIZE",
+    "ChunkSequence",
+    "PartReader",
+    "StaleStat",
+    "iter_body",
+    "read_all",
+    "read_body",
+]
 
 _FIRST_WINDOW = 256 * 1024
 _MAX_WINDOW = 4 * 1024 * 1024
@@ -103,11 +112,22 @@ def iter_body(prepared: Prepared, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
 
 def read_all(prepared: Prepared) -> bytes:
     """The whole body in one bytes object: only for bodies known to be small."""
-    plan = prepared.plan
     assert prepared.node is not None
-    if prepared.os_path is not None and len(plan.parts) == 1 and not plan.trailer:
-        return _read_local(prepared.os_path, plan.parts[0].start, plan.parts[0].end)
-    reader = PartReader(prepared.node, prepared.os_path)
+    return read_body(prepared.plan, prepared.node, prepared.os_path)
+
+
+def read_body(
+    plan: ResponsePlan, node: StorageNode, os_path: str | None, expect: EntryInfo | None = None
+) -> bytes:
+    """:func:`read_all` of ``plan``'s parts of ``node`` (or its local file ``os_path``).
+
+    ``expect``: the stat the plan was made from; a local file opened with another size or
+    modification time raises :class:`StaleStat` (an ``OSError``).
+    """
+    if os_path is not None and len(plan.parts) == 1 and not plan.trailer:
+        part = plan.parts[0]
+        return _read_local(os_path, part.start, part.end, expect)
+    reader = PartReader(node, os_path)
     try:
         pieces = []
         for part in plan.parts:
@@ -119,11 +139,19 @@ def read_all(prepared: Prepared) -> bytes:
         reader.close()
 
 
-def _read_local(path: str, start: int, end: int) -> bytes:
+class StaleStat(OSError):
+    """The file changed since the stat its response was planned from."""
+
+
+def _read_local(path: str, start: int, end: int, expect: EntryInfo | None = None) -> bytes:
     """``[start, end)`` of a local file with raw descriptor calls (no buffered file object:
     this is the whole body of most small responses)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
+        if expect is not None:
+            st = os.fstat(fd)
+            if st.st_size != expect.size or st.st_mtime != expect.mtime:
+                raise StaleStat(f"{path} changed since it was stat'ed")
         if start:
             os.lseek(fd, start, os.SEEK_SET)
         pieces = []

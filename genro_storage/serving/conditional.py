@@ -157,6 +157,11 @@ def evaluate(
 
     ``lenient`` accepts unquoted tags in ``If-None-Match`` (legacy mode).
     """
+    if if_match is None and if_unmodified_since is None:
+        if if_none_match is None and if_modified_since is None:
+            return "proceed"
+        if if_none_match is not None and etag is not None and _is_tag_of(if_none_match, etag):
+            return "not_modified" if method in ("GET", "HEAD") else "precondition_failed"
     modified = last_modified_seconds(mtime)
     if if_match is not None:
         # A malformed If-Match cannot be shown to hold, so it fails (412), the safe way.
@@ -177,6 +182,16 @@ def evaluate(
         if date is not None and modified is not None and modified <= date:
             return "not_modified"
     return "proceed"
+
+
+def _is_tag_of(value: str, etag: str) -> bool:
+    """True when ``value`` is exactly ``"etag"`` or ``W/"etag"``: what a cache sends back, and
+    a one-tag list that matches ``etag`` weakly (the full parse would say the same)."""
+    if value[:2] == "W/":
+        value = value[2:]
+    return (
+        len(value) == len(etag) + 2 and value[0] == '"' and value[-1] == '"' and value[1:-1] == etag
+    )
 
 
 def if_range_holds(if_range: str | None, etag: str | None, mtime: float | None) -> bool:

@@ -48,7 +48,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.utils import formatdate
+from functools import lru_cache
 
+from ._text import has_crlf_nul
 from .conditional import evaluate, if_range_holds, last_modified_seconds
 from .disposition import content_disposition
 from .headers import _HeaderError, field, normalize_headers
@@ -64,6 +66,7 @@ _DEFAULT_OPTIONS = ServeOptions()
 _TEXT_APPLICATION = frozenset({"application/json", "application/javascript", "application/xml"})
 
 
+@lru_cache(maxsize=512)
 def content_type(media_type: str, charset: str | None) -> str:
     """Return ``media_type`` with ``; charset=...`` for text types when it has none.
 
@@ -85,8 +88,11 @@ def content_type(media_type: str, charset: str | None) -> str:
 
 def _http_date(mtime: float | None) -> str | None:
     seconds = last_modified_seconds(mtime)
-    if seconds is None:
-        return None
+    return None if seconds is None else _imf_fixdate(seconds)
+
+
+@lru_cache(maxsize=1024)
+def _imf_fixdate(seconds: int) -> str | None:
     try:
         return formatdate(seconds, usegmt=True)  # IMF-fixdate, RFC 9110 §5.6.7
     except (OverflowError, ValueError, OSError):
@@ -107,44 +113,68 @@ def _fixed(
     return ResponsePlan(status, headers, body=b"" if head else message)
 
 
-# Header order on 200/206: genro-storage 0.4.2's five first, then what this version adds.
-_ORDER = (
-    "ETag",
-    "Content-Type",
-    "Content-Length",
-    "Content-Range",
-    "Content-Disposition",
-    "Cache-Control",
-    "Last-Modified",
-    "Accept-Ranges",
-    "Content-Encoding",
-    "Vary",
-    "X-Content-Type-Options",
-)
-# §15.4.5: a 304 repeats these from the 200 (Last-Modified to help caches update).
-_NOT_MODIFIED = ("ETag", "Cache-Control", "Last-Modified", "Vary")
-
-
-def _validators(resource: Resource, options: ServeOptions) -> dict[str, str | None]:
-    """Header values shared by 200, 206 and 304 (None: header not sent)."""
-    cache_control = None
+def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, str]]:
+    """A 304's headers: §15.4.5 has it repeat the 200's ETag, Cache-Control and Vary (and
+    Last-Modified, to help caches update), in the 200's order, then the extra headers."""
+    headers = []
+    if resource.etag is not None:
+        headers.append(("ETag", f'"{resource.etag}"'))
     if options.cache_max_age is not None:
-        immutable = ", immutable" if options.immutable else ""
-        cache_control = f"max-age={options.cache_max_age}{immutable}"
-    negotiated = resource.content_encoding is not None or resource.negotiated
-    return {
-        "ETag": None if resource.etag is None else f'"{resource.etag}"',
-        "Cache-Control": cache_control,
-        "Last-Modified": _http_date(resource.mtime),
-        "Vary": "Accept-Encoding" if negotiated else None,
-    }
+        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    last_modified = _http_date(resource.mtime)
+    if last_modified is not None:
+        headers.append(("Last-Modified", last_modified))
+    if resource.content_encoding is not None or resource.negotiated:
+        headers.append(("Vary", "Accept-Encoding"))
+    headers.extend(options.extra_headers)
+    return headers
 
 
-def _headers(
-    values: Mapping[str, str | None], names: tuple[str, ...], options: ServeOptions
+def _full_headers(
+    resource: Resource,
+    options: ServeOptions,
+    media_type: str,
+    length: int,
+    content_range: str | None,
 ) -> list[tuple[str, str]]:
-    sent = [(name, value) for name in names if (value := values.get(name)) is not None]
-    return sent + list(options.extra_headers)
+    """A 200's or 206's headers, genro-storage 0.4.2's five first, then this version's."""
+    headers = []
+    if resource.etag is not None:
+        headers.append(("ETag", f'"{resource.etag}"'))
+    headers.append(("Content-Type", media_type))
+    headers.append(("Content-Length", str(length)))
+    if content_range is not None:
+        headers.append(("Content-Range", content_range))
+    if options.download or options.download_name is not None:
+        headers.append(("Content-Disposition", _disposition(resource, options)))
+    if options.cache_max_age is not None:
+        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    last_modified = _http_date(resource.mtime)
+    if last_modified is not None:
+        headers.append(("Last-Modified", last_modified))
+    headers.append(("Accept-Ranges", "bytes"))
+    if resource.content_encoding is not None:
+        headers.append(("Content-Encoding", resource.content_encoding))
+    if resource.content_encoding is not None or resource.negotiated:
+        headers.append(("Vary", "Accept-Encoding"))
+    headers.append(("X-Content-Type-Options", "nosniff"))
+    headers.extend(options.extra_headers)
+    return headers
+
+
+_FIELDS = ("if-match", "if-unmodified-since", "if-none-match", "if-modified-since")
+
+
+def _preconditions(
+    request: Mapping[str, str],
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The four precondition fields (None when absent); raises :class:`_HeaderError`."""
+    get = request.get
+    values = (get(_FIELDS[0]), get(_FIELDS[1]), get(_FIELDS[2]), get(_FIELDS[3]))
+    for value in values:
+        if value is not None and has_crlf_nul(value):
+            raise _HeaderError("a precondition field value contains CR, LF or NUL")
+    return values
 
 
 def _requested_ranges(
@@ -192,57 +222,40 @@ def plan_response(
         return _fixed(404, b"Not Found", head, options)
     request = normalize_headers(headers)
     try:
+        im, ius, inm, ims = _preconditions(request)
         outcome = evaluate(
-            method,
-            field(request, "if-match"),
-            field(request, "if-unmodified-since"),
-            field(request, "if-none-match"),
-            field(request, "if-modified-since"),
-            resource.etag,
-            resource.mtime,
-            lenient=options.legacy,
+            method, im, ius, inm, ims, resource.etag, resource.mtime, lenient=options.legacy
         )
         ranges = _requested_ranges(method, request, resource, options)
     except _HeaderError:
         return _fixed(400, b"Bad Request", head, options)
     if outcome == "precondition_failed":
         return _fixed(412, b"Precondition Failed", head, options)
-    values = _validators(resource, options)
     if outcome == "not_modified":
-        return ResponsePlan(304, _headers(values, _NOT_MODIFIED, options))
+        return ResponsePlan(304, _not_modified(resource, options))
     size = resource.size
     if ranges is UNSATISFIABLE:
         return _fixed(
             416, b"Range Not Satisfiable", head, options, ("Content-Range", f"bytes */{size}")
         )
     media_type = content_type(resource.content_type, None if options.legacy else options.charset)
-    values.update(
-        {
-            "Content-Type": media_type,
-            "Content-Disposition": _disposition(resource, options),
-            "Accept-Ranges": "bytes",
-            "Content-Encoding": resource.content_encoding,
-            "X-Content-Type-Options": "nosniff",
-        }
-    )
-    status, trailer = 200, b""
+    content_range = None
+    trailer = b""
     parts: tuple[Part, ...] = (Part(0, size),) if size else ()
-    if isinstance(ranges, list) and len(ranges) == 1:
+    if ranges is None:
+        status = 200
+    elif len(ranges) == 1:
         status, (first, last) = 206, ranges[0]
-        values["Content-Range"] = f"bytes {first}-{last}/{size}"
+        content_range = f"bytes {first}-{last}/{size}"
         parts = (Part(first, last + 1),)
-    elif isinstance(ranges, list):
+    else:
         status = 206
-        values["Content-Type"], parts, trailer = byteranges(
-            ranges, size, media_type, new_boundary()
-        )
-    values["Content-Length"] = str(sum(part.length for part in parts) + len(trailer))
-    sent = _headers(values, _ORDER, options)
+        media_type, parts, trailer = byteranges(ranges, size, media_type, new_boundary())
+    length = sum(part.length for part in parts) + len(trailer)
+    sent = _full_headers(resource, options, media_type, length, content_range)
     return ResponsePlan(status, sent) if head else ResponsePlan(status, sent, parts, trailer)
 
 
-def _disposition(resource: Resource, options: ServeOptions) -> str | None:
-    if not options.download and options.download_name is None:
-        return None
+def _disposition(resource: Resource, options: ServeOptions) -> str:
     name = resource.filename if options.download_name is None else options.download_name
     return content_disposition("attachment", name)

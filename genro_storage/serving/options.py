@@ -59,6 +59,14 @@ class ServeOptions:
         for name, value in self.extra_headers:
             _check_extra_header(name, value)
 
+    @property
+    def cache_control(self) -> str | None:
+        """The ``Cache-Control`` value these options send (None: the header is not sent)."""
+        if self.cache_max_age is None:
+            return None
+        immutable = ", immutable" if self.immutable else ""
+        return f"max-age={self.cache_max_age}{immutable}"
+
 
 def _check_extra_header(name: str, value: str) -> None:
     if not isinstance(name, str) or not is_token(name):

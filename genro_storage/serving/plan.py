@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from http import HTTPStatus
 
 __all__ = ["Part", "ResponsePlan", "status_line"]
@@ -21,6 +22,7 @@ _REASONS = {
 }
 
 
+@lru_cache(maxsize=64)
 def status_line(code: int) -> str:
     """Return the WSGI status string for ``code``, e.g. ``"206 Partial Content"``.
 

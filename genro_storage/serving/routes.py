@@ -17,6 +17,7 @@
         secret: "..."                  # or secrets: [new, old], or secret_env: NAME
         expires_in: 3600               # lifetime of presigned redirect URLs
         accel_prefix: /_protected/uploads/   # nginx internal location for this mount
+        cache_stat: 0                  # keep each file's stat N seconds (0: stat every request)
 
 Unknown keys, an unknown mount, a bad value or a private route without a secret raise
 :class:`~genro_storage.errors.StorageConfigError` naming the prefix and the key.
@@ -36,6 +37,7 @@ import yaml
 from ..errors import StorageConfigError
 from .delivery import Delivery
 from .options import ServeOptions
+from .statcache import StatCache
 
 __all__ = ["Route", "load_app_config", "parse_routes"]
 
@@ -43,7 +45,7 @@ _KEYS = frozenset(
     {
         *("mount", "delivery", "cache_max_age", "immutable", "download", "index"),
         *("precompressed", "headers", "private", "secret", "secrets", "secret_env"),
-        *("expires_in", "accel_prefix"),
+        *("expires_in", "accel_prefix", "cache_stat"),
     }
 )
 
@@ -58,6 +60,7 @@ class Route:
     delivery: Delivery
     index: bool = False
     secrets: tuple[str, ...] = ()
+    stat_cache: StatCache | None = None  # cache_stat: N
 
     @property
     def private(self) -> bool:
@@ -124,7 +127,17 @@ def _route(prefix: str, spec: Any, mounts: list[str]) -> Route:
     except ValueError as exc:
         raise StorageConfigError(f"serve '{prefix}': {exc}") from exc
     index = spec.get("index", False)
-    return Route(prefix, mount, options, delivery, bool(index), _secrets(prefix, spec))
+    secrets = _secrets(prefix, spec)
+    return Route(prefix, mount, options, delivery, bool(index), secrets, _stat_cache(prefix, spec))
+
+
+def _stat_cache(prefix: str, spec: Mapping[str, Any]) -> StatCache | None:
+    ttl = spec.get("cache_stat")
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl < float("inf"):
+        raise StorageConfigError(f"serve '{prefix}': cache_stat must be seconds >= 0, got {ttl!r}")
+    return StatCache(ttl) if ttl else None
 
 
 def parse_routes(serve: Mapping[str, Any] | None, mounts: list[str]) -> list[Route]:

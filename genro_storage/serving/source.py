@@ -13,22 +13,27 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from functools import lru_cache
+from typing import Optional
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
+from ..node import StorageNode, guess_mimetype
+from .body import read_body
 from .core import plan_response
 from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
 from .encoding import ENCODING_SUFFIXES, choose_encoding
 from .options import ServeOptions
 from .plan import ResponsePlan
 from .resource import Resource, make_etag
+from .statcache import StatCache
 
-if TYPE_CHECKING:
-    from ..node import StorageNode
-
-_Located = tuple["StorageNode", EntryInfo, Optional[str]]  # node, its stat, its local file
-_Found = tuple[Optional["StorageNode"], EntryInfo, Optional[str]]  # node built lazily
+_Located = tuple[StorageNode, EntryInfo, Optional[str]]  # node, its stat, its local file
+Representation = tuple[
+    Optional[StorageNode], EntryInfo, Optional[str], Optional[os.stat_result]
+]  # a file or sibling: node (None: built when chosen), stat, local file, its os.stat
+_Found = tuple[EntryInfo, Optional[str], Optional[dict[str, Representation]]]
+# a file's stat, its local file, its precompressed siblings (None: not looked for)
 
 __all__ = ["Prepared", "describe", "prepare"]
 
@@ -75,19 +80,38 @@ def describe(
     (an S3 multipart ``...-N`` ETag is one, never taken for an MD5), else a stable
     mtime+size token; ``legacy`` keeps genro-storage 0.4.2's ``f"{mtime}-{size}"``.
     """
-    if legacy and entry.mtime is not None:
-        etag = f"{entry.mtime}-{entry.size}"
+    return _resource(
+        entry.size, entry.mtime, entry.md5, entry.etag, legacy, media_type or _mimetype(node),
+        node.basename, content_encoding, negotiated,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _resource(
+    size: int,
+    mtime: float | None,
+    md5: str | None,
+    backend_etag: str | None,
+    legacy: bool,
+    media_type: str,
+    filename: str,
+    content_encoding: str | None,
+    negotiated: bool,
+) -> Resource:
+    # Memoised: an unchanged file is described by the same (frozen) Resource every time.
+    if legacy and mtime is not None:
+        etag = f"{mtime}-{size}"
     else:
-        etag = make_etag(entry.size, entry.mtime, md5=entry.md5, backend_etag=entry.etag)
-    return Resource(
-        size=entry.size,
-        mtime=entry.mtime,
-        etag=etag,
-        content_type=media_type or node.mimetype,
-        filename=node.basename,
-        content_encoding=content_encoding,
-        negotiated=negotiated,
-    )
+        etag = make_etag(size, mtime, md5=md5, backend_etag=backend_etag)
+    return Resource(size, mtime, etag, media_type, filename, content_encoding, negotiated)
+
+
+_guess_mimetype = lru_cache(maxsize=1024)(guess_mimetype)
+
+
+def _mimetype(node: StorageNode) -> str:
+    """``node.mimetype``, memoised by name for plain nodes (``guess_type`` is slow)."""
+    return _guess_mimetype(node.basename) if type(node) is StorageNode else node.mimetype
 
 
 _MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
@@ -98,69 +122,117 @@ def _entry(path: str, st: os.stat_result) -> EntryInfo:
     return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
 
 
-def _locate(node: StorageNode) -> tuple[EntryInfo, str | None] | None:
-    """One stat of ``node`` and its local file (None if remote); None when it is missing.
+def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | None] | None:
+    """One stat of ``node``: its entry, its local file and that file's ``os.stat`` (both
+    None for a remote node); None when it is missing.
 
-    A local file is resolved once (``node.os_path``: symlinks followed, refused when they
-    leave the mount) and stat'ed there; everything else asks the backend.
+    A local file is resolved once (symlinks followed, refused when they leave the mount)
+    and stat'ed there, in one ``lstat`` when no symlink is on its way (the backend's
+    ``local_stat``); everything else asks the backend.
     """
     try:
-        os_path = node.os_path if node.version is None else None
-        if os_path is None:
-            return node.stat(), None
-        return _entry(node.path or "", os.stat(os_path)), os_path
+        if node.version is None:
+            local_stat = getattr(node._backend, "local_stat", None)
+            if local_stat is not None:
+                found = local_stat(node.path or "")
+                if found is not None:
+                    return _entry(node.path or "", found[1]), found[0], found[1]
+            else:
+                os_path = node.os_path
+                if os_path is not None:
+                    st = os.stat(os_path)
+                    return _entry(node.path or "", st), os_path, st
+        return node.stat(), None, None
     except _MISSING:
         return None
 
 
-def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> _Found | None:
+def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> Representation | None:
     """The precompressed sibling ``<name><suffix>`` when it is a file.
 
-    Next to a local file, one ``lstat``: a regular file there is inside the mount already
-    (its directory was resolved with the file). A symlink, a file reached through a symlink
-    of another name, or a remote mount, goes through the backend's own contained stat.
+    Next to a local file (``os_path``, whose name is the node's), one ``access`` (and one
+    ``lstat`` when something is there): a regular file there is inside the mount already
+    (its directory was resolved with the file). A symlink, a file reached through a
+    symlink of another name (``os_path`` None), or a remote mount, goes through the
+    backend's own contained stat.
     """
-    if os_path is not None and os.path.basename(os_path) == node.basename:
+    if os_path is not None:
+        # access() raises nothing and copies no stat: the cheap "no" of most requests. It
+        # follows symlinks, so it also says no for a dangling one, which is no sibling.
+        if not os.access(os_path + suffix, os.F_OK):
+            return None
         try:
             st = os.lstat(os_path + suffix)
         except OSError:
             return None
         if stat.S_ISREG(st.st_mode):
-            return None, _entry("", st), os_path + suffix
+            return None, _entry("", st), os_path + suffix, st
         if not stat.S_ISLNK(st.st_mode):
             return None
     sibling = node.parent.child(node.basename + suffix)
     located = _locate(sibling)
     if located is None or located[0].is_dir:
         return None
-    return sibling, located[0], located[1]
+    return sibling, *located
 
 
-def _variant(
-    located: _Located, headers: Mapping[str, str], legacy: bool
-) -> tuple[_Located, Resource]:
-    """The representation to send: a precompressed sibling the client accepts, or the file."""
-    node, entry, os_path = located
-    media = node.mimetype
-    if not media.startswith(_COMPRESSIBLE) and not media.endswith(("+xml", "+json")):
-        return located, describe(node, entry, legacy, media_type=media)
+def compressible(media: str) -> bool:
+    """True for the media types whose precompressed siblings are looked for."""
+    return media.startswith(_COMPRESSIBLE) or media.endswith(("+xml", "+json"))
+
+
+def siblings(node: StorageNode, os_path: str | None) -> dict[str, Representation]:
+    """The precompressed siblings of ``node`` that exist: coding -> representation."""
+    if os_path is not None and os.path.basename(os_path) != node.basename:
+        os_path = None  # reached through a symlink of another name: ask the backend
     found = {}
     for coding, suffix in ENCODING_SUFFIXES.items():
         sibling = _sibling(node, os_path, suffix)
         if sibling is not None:
             found[coding] = sibling
-    if not found:
-        return located, describe(node, entry, legacy, media_type=media)
-    chosen = choose_encoding(headers.get("accept-encoding"), list(found))
+    return found
+
+
+def sibling_node(node: StorageNode, coding: str) -> StorageNode:
+    """The node of ``node``'s sibling precompressed with ``coding``."""
+    return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
+
+
+def _find(node: StorageNode, delivery: Delivery, media: str) -> _Found | None:
+    """What the stats of a request find: the node's entry, its local file and, when the
+    delivery serves them, its precompressed siblings (None: not looked for)."""
+    found = _locate(node)
+    if found is None:
+        return None
+    entry, os_path, _ = found
+    variants = None
+    if (
+        not entry.is_dir
+        and delivery.precompressed
+        and delivery.mode == "stream"
+        and compressible(media)
+    ):
+        variants = siblings(node, os_path)
+    return entry, os_path, variants
+
+
+def _variant(
+    node: StorageNode, found: _Found, media: str, headers: Mapping[str, str], legacy: bool
+) -> tuple[_Located, Resource]:
+    """The representation to send: a precompressed sibling the client accepts, or the file."""
+    entry, os_path, variants = found
+    if not variants:
+        return (node, entry, os_path), describe(node, entry, legacy, media_type=media)
+    chosen = choose_encoding(headers.get("accept-encoding"), list(variants))
     if chosen is None:
-        return located, describe(node, entry, legacy, negotiated=True, media_type=media)
-    sibling_node, sibling_entry, sibling_path = found[chosen]
-    if sibling_node is None:  # built only now: most requests never need it
-        sibling_node = node.parent.child(node.basename + ENCODING_SUFFIXES[chosen])
+        resource = describe(node, entry, legacy, negotiated=True, media_type=media)
+        return (node, entry, os_path), resource
+    built, sibling_entry, sibling_path, _ = variants[chosen]
     resource = describe(
         node, sibling_entry, legacy, content_encoding=chosen, negotiated=True, media_type=media
     )
-    return (sibling_node, sibling_entry, sibling_path), resource
+    # the sibling's node is built only now: most requests never need it
+    return (built or sibling_node(node, chosen), sibling_entry, sibling_path), resource
 
 
 def prepare(
@@ -170,38 +242,52 @@ def prepare(
     options: ServeOptions,
     delivery: Delivery = Delivery(),
     preload: int = PRELOAD_LIMIT,
+    stat_cache: StatCache | None = None,
 ) -> Prepared:
     """Decide the response to ``method`` + ``headers`` (lower-case names) for ``node``.
 
     Blocking: one stat (plus one per precompressed sibling), and, for bodies up to
     ``preload`` bytes, the read. Missing files, directories and paths refused by the
     backend's containment (symlinks leaving a local mount) all give the core's 404.
+
+    With a ``stat_cache`` (a route's ``cache_stat``) the stats of an existing file are
+    kept for its TTL. A body read from a kept stat is checked against the file as opened
+    (local files) or for a short read; a mismatch drops the entry and decides again.
     """
     if method not in ("GET", "HEAD") and not options.legacy:
         return Prepared(plan_response(method, headers, None, options))
-    found = _locate(node)
-    if found is None or found[0].is_dir:
-        plan = plan_response(method, headers, None, options)
-        return Prepared(plan, is_dir=found is not None)
-    entry, os_path = found
+    if node.version is not None:
+        stat_cache = None
+    key = node.path or ""
+    found = None if stat_cache is None else stat_cache.get(key)
+    kept = found is not None
+    media = _mimetype(node)
+    if found is None:
+        found = _find(node, delivery, media)
+        if found is None or found[0].is_dir:
+            plan = plan_response(method, headers, None, options)
+            return Prepared(plan, is_dir=found is not None)
+        if stat_cache is not None:
+            stat_cache.put(key, found)
+    entry, os_path, _ = found
     if delivery.mode in OFFLOAD_MODES and os_path is not None:
-        offloaded = offload_plan(node.path or "", os_path, describe(node, entry), options, delivery)
+        offloaded = offload_plan(key, os_path, describe(node, entry), options, delivery)
         if offloaded is not None:
             return Prepared(offloaded, node, os_path)
-    located: _Located = (node, entry, os_path)
-    if delivery.precompressed and delivery.mode == "stream":
-        located, resource = _variant(located, headers, options.legacy)
-    else:
-        resource = describe(node, entry, options.legacy)
+    located, resource = _variant(node, found, media, headers, options.legacy)
     plan = plan_response(method, headers, resource, options)
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)
         if url:
             return Prepared(redirect_plan(url, method == "HEAD", options))
-    chosen, _, os_path = located
-    prepared = Prepared(plan, chosen, os_path)
+    chosen, chosen_entry, os_path = located
     if plan.parts and plan.content_length <= preload:
-        from .body import read_all
-
-        return Prepared(plan, chosen, os_path, body=read_all(prepared))
-    return prepared
+        try:
+            body = read_body(plan, chosen, os_path, chosen_entry if kept else None)
+        except OSError:
+            if stat_cache is None or not kept:
+                raise
+            stat_cache.forget(key)  # the file changed within the TTL: look again
+            return prepare(node, method, headers, options, delivery, preload, stat_cache)
+        return Prepared(plan, chosen, os_path, body=body)
+    return Prepared(plan, chosen, os_path)

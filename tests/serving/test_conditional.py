@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from genro_storage.serving.conditional import (
     ANY,
@@ -206,3 +208,13 @@ def test_if_range(if_range: str | None, expected: bool) -> None:
 
 def test_if_range_date_without_mtime_fails() -> None:
     assert if_range_holds(IMF, "1", None) is False
+
+
+@given(st.text(alphabet='"W/ ,\t*1ab', max_size=10), st.sampled_from(["1", "ab", ""]))
+def test_evaluate_if_none_match_agrees_with_the_full_parse(inm: str, etag: str) -> None:
+    # evaluate() compares an exact '"tag"' / 'W/"tag"' without parsing: same outcome
+    tags = parse_etag_list(inm)
+    expected = NM if tags is not None and weak_match(tags, etag) else P
+    assert evaluate("GET", None, None, inm, None, etag, T) == expected
+    assert evaluate("GET", None, None, inm, IMF, etag, T) == expected  # IMS then ignored
+    assert evaluate("PUT", None, None, inm, None, etag, T) == (P if expected == P else PF)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from genro_storage.serving.headers import (
+    EnvironHeaders,
     _HeaderError,
     field,
     headers_from_environ,
@@ -52,6 +53,14 @@ def test_normalize_headers_lower_cases_and_combines() -> None:
     }
 
 
+def test_normalized_headers_are_not_normalized_again() -> None:
+    headers = headers_from_environ({"HTTP_RANGE": "bytes=0-1"})
+    assert normalize_headers(headers) is headers
+    assert normalize_headers(headers_from_scope({"headers": [(b"Range", b"x")]})) == {"range": "x"}
+    plain = {"range": "bytes=0-1"}
+    assert normalize_headers(plain) is not plain  # any other mapping is copied, lower-cased
+
+
 @pytest.mark.parametrize("value", ["a\rb", "a\nb", "a\x00b", "\r\n"])
 def test_field_refuses_cr_lf_nul(value: str) -> None:
     with pytest.raises(_HeaderError):
@@ -61,3 +70,36 @@ def test_field_refuses_cr_lf_nul(value: str) -> None:
 def test_field_returns_value_or_none() -> None:
     assert field({"range": "bytes=0-0"}, "range") == "bytes=0-0"
     assert field({}, "range") is None
+
+
+ENVIRON = {
+    "REQUEST_METHOD": "GET",
+    "HTTP_IF_NONE_MATCH": '"a"',
+    "HTTP_ACCEPT_ENCODING": "gzip",
+    "CONTENT_TYPE": "text/plain",
+    "wsgi.input": object(),
+    "HTTP_X_NOT_TEXT": 5,
+}
+
+
+def test_environ_headers_is_the_same_mapping_read_lazily() -> None:
+    lazy = EnvironHeaders(ENVIRON)
+    assert lazy.get("if-none-match") == '"a"' and lazy.get("accept-encoding") == "gzip"
+    assert lazy._all is None  # nothing built for single lookups
+    assert lazy.get("content-type") == "text/plain"  # the unprefixed ones: via the mapping
+    assert dict(lazy) == headers_from_environ(ENVIRON) and len(lazy) == 3
+    assert lazy == headers_from_environ(ENVIRON)
+
+
+@pytest.mark.parametrize("name", ["x-not-text", "range", "If-None-Match", "if_none_match", "ß"])
+def test_environ_headers_answers_like_the_mapping_for_any_name(name: str) -> None:
+    lazy = EnvironHeaders(ENVIRON)
+    assert lazy.get(name) is None and lazy.get(name, "d") == "d"
+    assert lazy.get(name) == headers_from_environ(ENVIRON).get(name)
+    assert name not in lazy
+
+
+def test_environ_headers_are_not_normalized_again() -> None:
+    lazy = EnvironHeaders(ENVIRON)
+    assert normalize_headers(lazy) is lazy
+    assert field(lazy, "if-none-match") == '"a"'
