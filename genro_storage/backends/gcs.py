@@ -2,8 +2,10 @@
 
 ``token`` is anything gcsfs accepts: ``'anon'``, ``'google_default'``, ``'cloud'``, a
 service-account JSON file path or its parsed dict. Signed URLs need credentials that can
-sign (a service account with a private key); anonymous mounts raise
-:class:`~genro_storage.errors.CapabilityError` from :meth:`GCSBackend.url`.
+sign (a service account with a private key): an anonymous mount reports
+``presigned_urls=False`` and :meth:`GCSBackend.url` raises
+:class:`~genro_storage.errors.CapabilityError`, as it does when other credentials
+turn out unable to sign.
 """
 
 from __future__ import annotations
@@ -50,9 +52,21 @@ class GCSBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
 
-    def __init__(self, fs: Any, bucket: str, prefix: str = "", mount_name: str = "") -> None:
+    def __init__(
+        self,
+        fs: Any,
+        bucket: str,
+        prefix: str = "",
+        mount_name: str = "",
+        anonymous: bool = False,
+    ) -> None:
         prefix = prefix.strip("/")
-        super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "gcs", mount_name)
+        caps = self.default_capabilities
+        if anonymous:  # no private key, nothing to sign with
+            caps = caps.evolve(presigned_urls=False)
+        super().__init__(
+            fs, f"{bucket}/{prefix}" if prefix else bucket, "gcs", mount_name, capabilities=caps
+        )
         self.bucket = bucket
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
@@ -77,6 +91,11 @@ class GCSBackend(FsspecBackend):
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A V4 signed GET URL valid ``expires_in`` seconds (needs signing credentials)."""
+        if not self.capabilities.presigned_urls:
+            raise CapabilityError(
+                f"{self.describe()}: signed URLs need service-account credentials with a "
+                f"private key in 'token' (this mount is anonymous)"
+            )
         kwargs.setdefault("version", "v4")
         try:
             return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
@@ -101,4 +120,10 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
     def connect() -> Any:
         return gcsfs.GCSFileSystem(**options)
 
-    return GCSBackend(connect, str(config["bucket"]), str(config.get("prefix") or ""), mount_name)
+    return GCSBackend(
+        connect,
+        str(config["bucket"]),
+        str(config.get("prefix") or ""),
+        mount_name,
+        anonymous=config.get("token") == "anon",
+    )
