@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StorageNotFoundError
+from ._errors import chain_text
 from .fsspec import FsspecBackend
 
 __all__ = ["AzureBackend", "AzureConfig", "create"]
@@ -62,13 +63,33 @@ class AzureBackend(FsspecBackend):
         root = f"{container}/{prefix}" if prefix else container
         super().__init__(fs, root, "az", mount_name, capabilities=caps)
         self.container = container
+        self._container_seen = False
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
-        if "ContainerNotFound" in str(exc) or "container does not exist" in str(exc):
+        text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
+        missing = "ContainerNotFound" in text or "container does not exist" in text
+        if not missing and isinstance(exc, FileNotFoundError) and path:
+            # a blob lookup (HEAD) carries no error body: ask once whether the container
+            # is there, so a misspelt container is not reported as a missing file
+            missing = self._container_missing()
+        if missing:
             return StorageNotFoundError(
                 f"{self.describe()}: container '{self.container}' does not exist"
             )
         return None
+
+    def _container_missing(self) -> bool:
+        """True only when the server says the container does not exist (cached once seen)."""
+        if self._container_seen:
+            return False
+        try:
+            self.fs.info(self.container, refresh=True)
+        except FileNotFoundError:
+            return True
+        except Exception:  # cannot tell: report the original error
+            return False
+        self._container_seen = True
+        return False
 
     def get_metadata(self, path: str) -> dict[str, str]:
         info = self.fs.info(self._full(path), refresh=True)
