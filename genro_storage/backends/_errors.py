@@ -40,7 +40,9 @@ _CONNECTION_CLASSES = {
     "RemoteProtocolError",
     "NoValidConnectionsError",  # paramiko
     "SSHException",
-    "ServiceRequestError",  # azure-core
+    "HTTPClientError",  # botocore: the HTTP layer failed (connection dropped, bad answer)
+    "ServiceRequestError",  # azure-core: sending failed
+    "ServiceResponseError",  # azure-core: the answer was cut or unreadable
     "TransportError",  # google-auth
 }
 _AUTH_CLASSES = {

@@ -14,7 +14,8 @@ from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StorageNotFoundError
-from ._errors import chain_text
+from ._errors import chain_text, classify
+from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
 __all__ = ["AzureBackend", "AzureConfig", "create"]
@@ -96,11 +97,29 @@ class AzureBackend(FsspecBackend):
         return {k: v for k, v in (info.get("metadata") or {}).items() if k not in _INTERNAL_KEYS}
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
-        """Merge ``metadata`` into the blob's (Azure replaces the whole set: read, merge, write)."""
+        """Merge ``metadata`` into the blob's (Azure replaces the whole set: read, merge, write).
+
+        Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
+        before any request); Azure compares keys case-insensitively.
+        """
         self._check_writable()
         self._check_metadata_args(path, metadata)
+        check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}
-        self.fs.setxattrs(self._full(path), **merged)
+        check_metadata_size(self.describe(), merged, 8 * 1024)
+        try:
+            self.fs.setxattrs(self._full(path), **merged)
+        except FileNotFoundError as exc:
+            # adlfs turns every failure of this call into FileNotFoundError: give the
+            # real one (refused credentials, server gone, a rejected value) its own type
+            cause = exc.__cause__
+            if cause is None or classify(cause) == "not_found":
+                raise
+            if classify(cause) is not None:
+                raise cause from None
+            raise ValueError(f"{self.describe()}: the server refused the metadata ({cause})") from (
+                cause
+            )
         self._invalidate(path)
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:

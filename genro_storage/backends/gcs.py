@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StorageNotFoundError
+from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
 __all__ = ["GCSBackend", "GCSConfig", "create"]
@@ -85,6 +86,8 @@ class GCSBackend(FsspecBackend):
         """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
         self._check_writable()
         self._check_metadata_args(path, metadata)
+        check_metadata(self.describe(), metadata)
+        check_metadata_size(self.describe(), {**self.get_metadata(path), **metadata}, 8 * 1024)
         full = self._full(path)
         self.fs.setxattrs(full, **metadata)
         self._invalidate(path)

@@ -121,6 +121,30 @@ def test_metadata_of_a_missing_file_and_bad_values(manager: StorageManager, area
         node.set_metadata({"n": 1})  # type: ignore[dict-item]
 
 
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"x-y": "1"}, "invalid metadata key 'x-y'"),
+        ({"1st": "1"}, "invalid metadata key '1st'"),
+        ({"k": "ünï"}, "printable ASCII"),
+        ({"": "v"}, "must not be empty"),
+        ({"big": "a" * 8200}, "too large"),
+    ],
+    ids=["dash-in-key", "leading-digit", "non-ascii-value", "empty-key", "over-8kib"],
+)
+def test_metadata_azure_cannot_store_is_refused_before_sending(
+    manager: StorageManager, area: str, metadata: dict[str, str], message: str
+) -> None:
+    # adlfs reports any failure of this call as "file not found": refuse it up front
+    node = manager.node(f"az:{area}/doc.txt")
+    node.write("x")
+    node.set_metadata({"keep": "me"})
+    with pytest.raises(ValueError, match=message) as refused:
+        node.set_metadata(metadata)
+    assert "'az'" in str(refused.value)
+    assert manager.node(f"az2:{area}/doc.txt").get_metadata() == {"keep": "me"}
+
+
 def test_sas_url_downloads_the_exact_bytes(manager: StorageManager, area: str) -> None:
     payload = bytes(range(256)) * 40 + os.urandom(999)
     node = manager.node(f"az:{area}/ü x #1.bin")

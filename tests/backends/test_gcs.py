@@ -118,6 +118,30 @@ def test_metadata_of_a_missing_file_and_bad_values(manager: StorageManager, area
         node.set_metadata({"n": 1})  # type: ignore[dict-item]
 
 
+def test_metadata_takes_any_text_in_keys_and_values(manager: StorageManager, area: str) -> None:
+    node = manager.node(f"gcs:{area}/doc.txt")
+    node.write("x")
+    metadata = {"Owner": "Ünï", "a b": "two\nlines"}  # JSON resource: no header rules
+    node.set_metadata(metadata)
+    assert manager.node(f"gcs2:{area}/doc.txt").get_metadata() == metadata
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [({"": "v"}, "must not be empty"), ({"big": "a" * 8200}, "too large")],
+    ids=["empty-key", "over-8kib"],
+)
+def test_metadata_gcs_cannot_store_is_refused_before_sending(
+    manager: StorageManager, area: str, metadata: dict[str, str], message: str
+) -> None:
+    node = manager.node(f"gcs:{area}/doc.txt")
+    node.write("x")
+    node.set_metadata({"keep": "me"})
+    with pytest.raises(ValueError, match=message):
+        node.set_metadata(metadata)
+    assert manager.node(f"gcs2:{area}/doc.txt").get_metadata() == {"keep": "me"}
+
+
 def test_md5hash_is_the_stored_md5_without_reading_the_content(
     manager: StorageManager, area: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

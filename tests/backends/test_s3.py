@@ -361,6 +361,40 @@ def test_metadata_of_a_missing_file_and_bad_values(vs3: S3Area) -> None:
     assert node.get_metadata() == {}
 
 
+def test_metadata_keys_are_stored_lowercased(vs3: S3Area) -> None:
+    node = vs3.node("doc.txt")
+    node.write("x")
+    node.set_metadata({"Owner": "Ana"})  # S3 sends keys as x-amz-meta-* headers
+    assert node.get_metadata() == {"owner": "Ana"}
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"k": "ünï"}, "printable ASCII"),
+        ({"k": "two\nlines"}, "printable ASCII"),
+        ({"a b": "1"}, "invalid metadata key 'a b'"),
+        ({"": "v"}, "must not be empty"),
+        ({"big": "a" * 2100}, "too large"),
+    ],
+    ids=["non-ascii-value", "newline", "space-in-key", "empty-key", "over-2kb"],
+)
+def test_metadata_s3_cannot_store_is_refused_before_sending(
+    vs3: S3Area, metadata: dict[str, str], message: str
+) -> None:
+    node = vs3.node("doc.txt")
+    node.write("x")
+    node.set_metadata({"keep": "me"})
+    versions = node.version_count
+
+    with pytest.raises(ValueError, match=message) as refused:
+        node.set_metadata(metadata)
+
+    assert "'s3'" in str(refused.value)
+    assert vs3.head("doc.txt")["Metadata"] == {"keep": "me"}
+    assert node.version_count == versions  # no copy was made
+
+
 # ---------------------------------------------------------------- presigned URLs
 def test_presigned_url_downloads_the_exact_bytes_with_plain_urllib(vs3: S3Area) -> None:
     payload = bytes(range(256)) * 64 + os.urandom(1000)
