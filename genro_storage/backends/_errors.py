@@ -23,7 +23,7 @@ from ..errors import (
     StorageNotFoundError,
 )
 
-__all__ = ["classify", "mapped", "wrap_methods"]
+__all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,7 +41,9 @@ _CONNECTION_CLASSES = {
     "gaierror",  # socket: a host name that does not resolve
     "NoValidConnectionsError",  # paramiko
     "SSHException",
-    "ServiceRequestError",  # azure-core
+    "HTTPClientError",  # botocore: the HTTP layer failed (connection dropped, bad answer)
+    "ServiceRequestError",  # azure-core: sending failed
+    "ServiceResponseError",  # azure-core: the answer was cut or unreadable
     "TransportError",  # google-auth
 }
 _AUTH_CLASSES = {
@@ -89,6 +91,21 @@ def _status(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None)
     value = getattr(response, "status_code", None)
     return value if isinstance(value, int) else None
+
+
+def chain_text(exc: BaseException, depth: int = 8) -> str:
+    """Class names and messages of ``exc`` and the errors it was raised from.
+
+    Drivers often re-raise a plain ``FileNotFoundError`` whose cause holds what actually
+    happened (azure-core's ``ContainerNotFound``, smbprotocol's ``BadNetworkName``).
+    """
+    parts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and depth > 0:
+        parts.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+        depth -= 1
+    return "\n".join(parts)
 
 
 def classify(exc: BaseException) -> str | None:

@@ -10,6 +10,7 @@ on ``close()`` or a clean ``__exit__``; ``discard`` runs when the ``with`` block
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable
 from typing import IO, Any
@@ -57,7 +58,16 @@ class PendingWrite(io.RawIOBase):
             return
         try:
             if not self._failed:
-                self._commit()
+                try:
+                    self._commit()
+                except BaseException:
+                    # A commit that failed (server refused the upload, connection lost)
+                    # leaves the driver's handle open; its finalizer would retry the upload
+                    # at garbage collection and fail again as "Exception ignored in ...".
+                    self._failed = True
+                    with contextlib.suppress(Exception):
+                        self._discard()
+                    raise
         finally:
             super().close()
 

@@ -2,15 +2,20 @@
 
 Credentials, in adlfs' order: ``connection_string``; else ``account_name`` with
 ``account_key`` or ``sas_token``. A container is the mount root; ``prefix`` (an addition
-to 0.4.2) roots the mount deeper. Presigned URLs are SAS tokens and need the account key.
+to 0.4.2) roots the mount deeper. Presigned URLs are SAS tokens signed with the account
+key: a mount without one (SAS-only credentials) reports ``presigned_urls=False`` and
+:meth:`AzureBackend.url` raises :class:`~genro_storage.errors.CapabilityError`.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
-from ..errors import StorageNotFoundError
+from ..errors import CapabilityError, StorageNotFoundError
+from ._errors import chain_text, classify
+from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
 __all__ = ["AzureBackend", "AzureConfig", "create"]
@@ -44,32 +49,86 @@ class AzureBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
 
-    def __init__(self, fs: Any, container: str, prefix: str = "", mount_name: str = "") -> None:
+    def __init__(
+        self,
+        fs: Any,
+        container: str,
+        prefix: str = "",
+        mount_name: str = "",
+        can_sign: bool = True,
+    ) -> None:
         prefix = prefix.strip("/")
-        super().__init__(fs, f"{container}/{prefix}" if prefix else container, "az", mount_name)
+        caps = self.default_capabilities
+        if not can_sign:  # no account key: nothing to sign a SAS with
+            caps = caps.evolve(presigned_urls=False)
+        root = f"{container}/{prefix}" if prefix else container
+        super().__init__(fs, root, "az", mount_name, capabilities=caps)
         self.container = container
+        self._container_seen = False
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
-        if "ContainerNotFound" in str(exc) or "container does not exist" in str(exc):
+        text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
+        missing = "ContainerNotFound" in text or "container does not exist" in text
+        if not missing and isinstance(exc, FileNotFoundError) and path:
+            # a blob lookup (HEAD) carries no error body: ask once whether the container
+            # is there, so a misspelt container is not reported as a missing file
+            missing = self._container_missing()
+        if missing:
             return StorageNotFoundError(
                 f"{self.describe()}: container '{self.container}' does not exist"
             )
         return None
+
+    def _container_missing(self) -> bool:
+        """True only when the server says the container does not exist (cached once seen)."""
+        if self._container_seen:
+            return False
+        try:
+            self.fs.info(self.container, refresh=True)
+        except FileNotFoundError:
+            return True
+        except Exception:  # cannot tell: report the original error
+            return False
+        self._container_seen = True
+        return False
 
     def get_metadata(self, path: str) -> dict[str, str]:
         info = self.fs.info(self._full(path), refresh=True)
         return {k: v for k, v in (info.get("metadata") or {}).items() if k not in _INTERNAL_KEYS}
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
-        """Merge ``metadata`` into the blob's (Azure replaces the whole set: read, merge, write)."""
+        """Merge ``metadata`` into the blob's (Azure replaces the whole set: read, merge, write).
+
+        Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
+        before any request); Azure compares keys case-insensitively.
+        """
         self._check_writable()
         self._check_metadata_args(path, metadata)
+        check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}
-        self.fs.setxattrs(self._full(path), **merged)
+        check_metadata_size(self.describe(), merged, 8 * 1024)
+        try:
+            self.fs.setxattrs(self._full(path), **merged)
+        except FileNotFoundError as exc:
+            # adlfs turns every failure of this call into FileNotFoundError: give the
+            # real one (refused credentials, server gone, a rejected value) its own type
+            cause = exc.__cause__
+            if cause is None or classify(cause) == "not_found":
+                raise
+            if classify(cause) is not None:
+                raise cause from None
+            raise ValueError(f"{self.describe()}: the server refused the metadata ({cause})") from (
+                cause
+            )
         self._invalidate(path)
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A read-only SAS URL valid ``expires_in`` seconds (needs the account key)."""
+        if not self.capabilities.presigned_urls:
+            raise CapabilityError(
+                f"{self.describe()}: SAS URLs are signed with the account key, and this "
+                f"mount has none (give 'account_key' or a connection string with AccountKey)"
+            )
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
 
 
@@ -85,5 +144,26 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
         return AzureBlobFileSystem(**options)
 
     return AzureBackend(
-        connect, str(config["container"]), str(config.get("prefix") or ""), mount_name
+        connect,
+        str(config["container"]),
+        str(config.get("prefix") or ""),
+        mount_name,
+        can_sign=_has_account_key(config),
     )
+
+
+def _has_account_key(config: dict[str, Any]) -> bool:
+    """Whether the credentials include the account key (what signs a blob SAS).
+
+    Mirrors adlfs: a connection string (from the config or the environment) wins, and
+    only its ``AccountKey`` signs; otherwise ``account_key`` or its environment variable.
+    """
+    connection_string = config.get("connection_string") or os.getenv(
+        "AZURE_STORAGE_CONNECTION_STRING"
+    )
+    if connection_string:
+        fields = dict(
+            item.split("=", 1) for item in str(connection_string).split(";") if "=" in item
+        )
+        return bool({k.lower(): v for k, v in fields.items()}.get("accountkey"))
+    return bool(config.get("account_key") or os.getenv("AZURE_STORAGE_ACCOUNT_KEY"))

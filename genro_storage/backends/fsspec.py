@@ -310,8 +310,8 @@ class FsspecBackend(StorageBackend):
             self._invalidate_full(full)
 
         def discard() -> None:
-            with contextlib.suppress(Exception):
-                raw.close()
+            with contextlib.suppress(Exception):  # not close(): it would upload (WebDAV)
+                discard_buffered(raw)
             with contextlib.suppress(Exception):
                 self.fs.rm_file(temp)
 

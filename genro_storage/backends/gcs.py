@@ -2,8 +2,10 @@
 
 ``token`` is anything gcsfs accepts: ``'anon'``, ``'google_default'``, ``'cloud'``, a
 service-account JSON file path or its parsed dict. Signed URLs need credentials that can
-sign (a service account with a private key); anonymous mounts raise
-:class:`~genro_storage.errors.CapabilityError` from :meth:`GCSBackend.url`.
+sign (a service account with a private key): an anonymous mount reports
+``presigned_urls=False`` and :meth:`GCSBackend.url` raises
+:class:`~genro_storage.errors.CapabilityError`, as it does when other credentials
+turn out unable to sign.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StorageNotFoundError
+from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
 __all__ = ["GCSBackend", "GCSConfig", "create"]
@@ -50,9 +53,21 @@ class GCSBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
 
-    def __init__(self, fs: Any, bucket: str, prefix: str = "", mount_name: str = "") -> None:
+    def __init__(
+        self,
+        fs: Any,
+        bucket: str,
+        prefix: str = "",
+        mount_name: str = "",
+        anonymous: bool = False,
+    ) -> None:
         prefix = prefix.strip("/")
-        super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "gcs", mount_name)
+        caps = self.default_capabilities
+        if anonymous:  # no private key, nothing to sign with
+            caps = caps.evolve(presigned_urls=False)
+        super().__init__(
+            fs, f"{bucket}/{prefix}" if prefix else bucket, "gcs", mount_name, capabilities=caps
+        )
         self.bucket = bucket
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
@@ -71,12 +86,19 @@ class GCSBackend(FsspecBackend):
         """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
         self._check_writable()
         self._check_metadata_args(path, metadata)
+        check_metadata(self.describe(), metadata)
+        check_metadata_size(self.describe(), {**self.get_metadata(path), **metadata}, 8 * 1024)
         full = self._full(path)
         self.fs.setxattrs(full, **metadata)
         self._invalidate(path)
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A V4 signed GET URL valid ``expires_in`` seconds (needs signing credentials)."""
+        if not self.capabilities.presigned_urls:
+            raise CapabilityError(
+                f"{self.describe()}: signed URLs need service-account credentials with a "
+                f"private key in 'token' (this mount is anonymous)"
+            )
         kwargs.setdefault("version", "v4")
         try:
             return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
@@ -101,4 +123,10 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
     def connect() -> Any:
         return gcsfs.GCSFileSystem(**options)
 
-    return GCSBackend(connect, str(config["bucket"]), str(config.get("prefix") or ""), mount_name)
+    return GCSBackend(
+        connect,
+        str(config["bucket"]),
+        str(config.get("prefix") or ""),
+        mount_name,
+        anonymous=config.get("token") == "anon",
+    )

@@ -13,11 +13,13 @@ from typing import IO, Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
+from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
 __all__ = ["S3Backend", "S3Config", "create"]
 
 MiB = 1024 * 1024
+METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
 _KEPT_HEADERS = (
     "ContentType",
     "ContentEncoding",
@@ -169,12 +171,18 @@ class S3Backend(FsspecBackend):
         return dict(head.get("Metadata") or {})
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
-        """Merge ``metadata`` into the object's (one server-side copy onto itself)."""
+        """Merge ``metadata`` into the object's (one server-side copy onto itself).
+
+        S3 stores keys lowercased; keys must be HTTP header tokens and values printable
+        ASCII (``ValueError`` otherwise, before any request).
+        """
         self._check_writable()
         self._check_metadata_args(path, metadata)
+        check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
         head = self.fs.call_s3("head_object", Bucket=self.bucket, Key=key)
-        merged = {**(head.get("Metadata") or {}), **metadata}
+        merged = {**(head.get("Metadata") or {}), **{k.lower(): v for k, v in metadata.items()}}
+        check_metadata_size(self.describe(), merged, METADATA_LIMIT)
         kept = {name: head[name] for name in _KEPT_HEADERS if head.get(name)}
         self.fs.call_s3(
             "copy_object",

@@ -11,6 +11,7 @@ from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageConnectionError, StorageNotFoundError
+from ._errors import chain_text
 from .fsspec import FsspecBackend
 
 __all__ = ["SMBBackend", "SMBConfig", "create"]
@@ -69,7 +70,8 @@ class SMBBackend(FsspecBackend):
         text = str(exc)
         if isinstance(exc, ValueError) and "Failed to connect" in text:
             return StorageConnectionError(f"{self.describe()}: cannot reach the server ({text})")
-        if "BAD_NETWORK_NAME" in text:
+        # the driver reports a plain "not found" whose cause is the tree connect's refusal
+        if "BAD_NETWORK_NAME" in chain_text(exc):
             return StorageNotFoundError(f"{self.describe()}: share '{self.share}' does not exist")
         return None
 

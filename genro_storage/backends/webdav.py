@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from ..capabilities import BackendCapabilities
+from ..errors import StorageNotFoundError
 from .fsspec import FsspecBackend
 
 __all__ = ["WebDAVBackend", "WebDAVConfig", "create"]
@@ -31,6 +32,18 @@ class WebDAVBackend(FsspecBackend):
 
     default_capabilities = BackendCapabilities(atomic_operations=False)
     block_size = 1024 * 1024
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        response = getattr(exc, "response", None)
+        if getattr(response, "status_code", None) == 409:
+            # RFC 4918 §9.7.1 (PUT) and §9.3.1 (MKCOL): 409 Conflict = the parent
+            # collection does not exist
+            parent = f"'{path.rsplit('/', 1)[0]}'" if "/" in path else "the mount root"
+            return StorageNotFoundError(
+                f"{self.describe()}: cannot write '{path}': its parent collection "
+                f"({parent}) does not exist on the server ({exc})"
+            )
+        return None
 
     def _replace(self, temp: str, full: str) -> None:
         # fsspec's mv() sends MOVE with "Overwrite: F": an existing target answers 412
