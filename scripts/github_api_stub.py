@@ -148,7 +148,9 @@ def contents(environ, repo, org, name, path, query):
             "size": obj.size,
             "content": base64.b64encode(obj.data).decode() if small else "",
             "encoding": "base64" if small else "none",
-            "download_url": f"{base}/raw/{org}/{name}/{urllib.parse.quote(ref)}/{urllib.parse.quote(path)}",
+            "download_url": "/".join(
+                (base, "raw", org, name, urllib.parse.quote(ref), urllib.parse.quote(path))
+            ),
         }
     if method not in ("PUT", "DELETE"):
         raise HTTPError("405 Method Not Allowed", "Method Not Allowed")

@@ -238,9 +238,15 @@ class FsspecBackend(StorageBackend):
 
     # ------------------------------------------------------------------ primitives
     def info(self, path: str) -> EntryInfo:
-        found = self._stat_or_none(self._full(path))
-        if found is None:
-            raise FileNotFoundError(f"Not found: {path or 'the mount root'!r}")
+        full = self._full(path)
+        try:
+            found = self.fs.info(full)
+        except OSError as exc:
+            if classify(exc) != "not_found":
+                raise
+            found = self._empty_root(full)  # the driver's error says more otherwise
+            if found is None:
+                raise
         return self._entry(found, path)
 
     def _stat_or_none(self, full: str) -> dict[str, Any] | None:
