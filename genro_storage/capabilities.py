@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["READ_ONLY", "BackendCapabilities"]
+__all__ = ["OBJECT_STORE", "READ_ONLY", "BackendCapabilities"]
 
 _LABELS = (
     ("versioning", "versioning"),
@@ -62,4 +62,14 @@ READ_ONLY = BackendCapabilities(
     atomic_operations=False,
     append_mode=False,
     readonly=True,
+)
+
+#: What the object stores (S3, GCS, Azure) share: user metadata, signed and public URLs,
+#: server-side copies and a stored content MD5.
+OBJECT_STORE = BackendCapabilities(
+    metadata=True,
+    presigned_urls=True,
+    public_urls=True,
+    copy_optimization=True,
+    hash_on_metadata=True,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, TypedDict
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
@@ -38,13 +38,7 @@ class AzureConfig(TypedDict, total=False):
 class AzureBackend(FsspecBackend):
     """A blob container, or a prefix inside one."""
 
-    default_capabilities = BackendCapabilities(
-        metadata=True,
-        presigned_urls=True,
-        public_urls=True,
-        copy_optimization=True,
-        hash_on_metadata=True,
-    )
+    default_capabilities = OBJECT_STORE
     block_size = 4 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True

@@ -18,7 +18,7 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 from typing import Any, TypedDict
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
@@ -41,14 +41,7 @@ class GCSConfig(TypedDict, total=False):
 class GCSBackend(FsspecBackend):
     """A bucket, or a prefix inside one."""
 
-    default_capabilities = BackendCapabilities(
-        metadata=True,
-        presigned_urls=True,
-        public_urls=True,
-        copy_optimization=True,
-        hash_on_metadata=True,
-        append_mode=False,
-    )
+    default_capabilities = OBJECT_STORE.evolve(append_mode=False)
     block_size = 4 * MiB  # a multiple of 256 KiB, as resumable uploads require
     read_block_size = 2 * MiB
     implicit_dirs = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import IO, Any, TypedDict
 
-from ..capabilities import BackendCapabilities
+from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
@@ -48,14 +48,7 @@ class S3Config(TypedDict, total=False):
 class S3Backend(FsspecBackend):
     """A bucket, or a prefix inside one."""
 
-    default_capabilities = BackendCapabilities(
-        metadata=True,
-        presigned_urls=True,
-        public_urls=True,
-        copy_optimization=True,
-        hash_on_metadata=True,
-        append_mode=False,
-    )
+    default_capabilities = OBJECT_STORE.evolve(append_mode=False)
     # writes buffer one 5 MiB part (S3's minimum; 10,000 parts: objects up to ~48 GiB
     # when streamed); reads fetch 2 MiB per request: memory stays flat either way
     block_size = 5 * MiB

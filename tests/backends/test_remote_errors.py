@@ -33,6 +33,7 @@ from genro_storage.errors import (
     StorageNotFoundError,
 )
 from tests.backends.conftest import closed_port, unique
+from tests.conformance.targets import sftp_options, smb_options, webdav_options
 from tests.services import require_services
 
 REMOTE = ["s3", "gcs", "azure", "sftp", "smb", "webdav", "http"]
@@ -165,30 +166,9 @@ def test_unreachable_endpoint_raises_connection_error_naming_the_mount(
 
 # ---------------------------------------------------------------- credentials refused
 def bad_credentials_config(kind: str, env: dict[str, str]) -> dict[str, Any]:
-    if kind == "sftp":
-        return {
-            "type": "sftp",
-            "host": env["SVC_SFTP_HOST"],
-            "port": int(env["SVC_SFTP_PORT"]),
-            "username": env["SVC_SFTP_USER"],
-            "password": "not-the-password",
-        }
-    if kind == "smb":
-        return {
-            "type": "smb",
-            "host": env["SVC_SMB_HOST"],
-            "port": int(env["SVC_SMB_PORT"]),
-            "share": env["SVC_SMB_SHARE"],
-            "username": env["SVC_SMB_USER"],
-            "password": "not-the-password",
-        }
-    if kind == "webdav":
-        return {
-            "type": "webdav",
-            "url": env["SVC_WEBDAV_URL"],
-            "username": env["SVC_WEBDAV_USER"],
-            "password": "not-the-password",
-        }
+    options = {"sftp": sftp_options, "smb": smb_options, "webdav": webdav_options}
+    if kind in options:
+        return {**options[kind](env), "password": "not-the-password"}
     if kind == "azure":
         endpoint = env["SVC_AZURE_CONNECTION_STRING"].split("BlobEndpoint=", 1)[1]
         endpoint = endpoint.split(";", 1)[0].rsplit("/", 1)[0]
