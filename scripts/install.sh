@@ -11,6 +11,8 @@
 #   venv   .venv in the repo root: pip install -e ".[all,dev]" with the pins in
 #          scripts/constraints.txt (moto, WsgiDAV, fake-gcs-server and the
 #          fsspec clients come from there).
+#   django42  Django 4.2 LTS under .cache/django42 (pip --target), for the test of
+#          the legacy DEFAULT_FILE_STORAGE setting (gone from Django 5.1).
 #   npm    Azurite and playwright-core under .cache/node (npm --prefix).
 #   user   the test user svcuser / svcpass (SFTP password auth, the SMB share).
 #
@@ -113,6 +115,19 @@ else
     -e ".[all,dev]" -c scripts/constraints.txt)
   echo "$want_stamp" > "$STAMP"
   say "venv   $(since "$T")s (installed into $VENV)"
+fi
+
+# ---------------------------------------------------------------- django 4.2
+# Only Django itself: its dependencies (asgiref, sqlparse) come from the venv.
+T=$(now)
+DJANGO42="$ROOT/.cache/django42"
+if [ "$FORCE" != 1 ] && [ -f "$DJANGO42/django/__init__.py" ]; then
+  say "django42 $(since "$T")s (present: $DJANGO42)"
+else
+  rm -rf "$DJANGO42"
+  run django42 "$VENV/bin/python" -m pip install -q --no-deps --target "$DJANGO42" \
+    "Django>=4.2,<4.3"
+  say "django42 $(since "$T")s (installed under $DJANGO42)"
 fi
 
 # ---------------------------------------------------------------- npm
