@@ -239,13 +239,12 @@ class StorageNode:
     def md5hash(self) -> str:
         """MD5 hex of the content: the backend's stored MD5 when it has one, else streamed."""
         backend = self._require_backend()
-        entry = backend.info(self._p)
-        if entry.is_dir:
-            raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
-        if self._version is None:
+        if self._version is None:  # first: on object stores one stat gives the answer
             stored = backend.get_hash(self._p)
             if stored:
                 return stored.lower()
+        if backend.info(self._p).is_dir:
+            raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
         digest = hashlib.md5()
         for chunk in self.iter_bytes():
             digest.update(chunk)
