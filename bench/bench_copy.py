@@ -121,7 +121,9 @@ class Moto:
                 continue
             entry = json.loads(line)
             path, _, query = entry["url"].split("://", 1)[-1].partition("/")[2].partition("?")
-            if "list-type" in query or (entry["method"] == "GET" and "/" not in path):
+            if query == "versioning":  # an S3 mount asks once, for its capabilities
+                kind = "versioning"
+            elif "list-type" in query or (entry["method"] == "GET" and "/" not in path):
                 kind = "LIST"
             elif "/" in path:
                 kind = "object"
