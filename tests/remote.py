@@ -72,6 +72,26 @@ def add_remote_mount(manager: StorageManager, kind: str, name: str) -> dict[str,
     raise ValueError(f"no remote mount recipe for {kind!r}")
 
 
+def s3_client(env: dict[str, str]) -> Any:
+    """A boto3 client on the test S3 server (for what the API does not do: buckets...)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["SVC_S3_ENDPOINT"],
+        aws_access_key_id=env["SVC_S3_KEY"],
+        aws_secret_access_key=env["SVC_S3_SECRET"],
+        region_name="us-east-1",
+    )
+
+
+def make_bucket(env: dict[str, str], prefix: str = "t") -> str:
+    """A fresh, empty bucket on the test S3 server; returns its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    s3_client(env).create_bucket(Bucket=name)
+    return name
+
+
 def _mount(manager: StorageManager, kind: str, config: dict[str, Any]) -> None:
     manager.configure([config])
 

@@ -649,22 +649,11 @@ def test_serve_port_in_use(cli: CLI) -> None:
 # ---------------------------------------------------------------------- S3 (moto)
 @pytest.fixture
 def s3(cli: CLI):
+    from tests.remote import make_bucket
     from tests.services import require_services
 
     env = require_services("s3")
-    import uuid
-
-    import boto3
-
-    bucket = f"cli-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["SVC_S3_ENDPOINT"],
-        aws_access_key_id=env["SVC_S3_KEY"],
-        aws_secret_access_key=env["SVC_S3_SECRET"],
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=bucket)
+    bucket = make_bucket(env, "cli")
     cli.write_config(
         cli.config.read_text() + f"- name: s3\n  type: s3\n  bucket: {bucket}\n"
         f"  endpoint_url: {env['SVC_S3_ENDPOINT']}\n"

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import IO, Any, TypedDict
 
 from ..capabilities import READ_ONLY, BackendCapabilities
-from .base import EntryInfo
+from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
 __all__ = ["ArchiveBackend", "LockedReader", "TarConfig", "ZipConfig", "create"]
@@ -113,13 +113,10 @@ class ArchiveBackend(FsspecBackend):
     def read_bytes(self, path: str) -> bytes:
         if self.is_dir(path):
             raise IsADirectoryError(f"Is a directory: {path!r}")
-        with self.open(path, "rb") as fh:
-            return bytes(fh.read())
+        return StorageBackend.read_bytes(self, path)
 
-    def read_range(self, path: str, start: int, end: int) -> bytes:
-        with self.open(path, "rb") as fh:
-            fh.seek(start)
-            return bytes(fh.read(end - start))
+    # through open(): the archive driver reads members via the locked file object
+    read_range = StorageBackend.read_range
 
     def close(self) -> None:
         """Finalise a ZIP opened for writing (central directory); release the file."""

@@ -142,7 +142,7 @@ class StorageBackend(ABC):
     # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:
         with self.open(path, "rb") as fh:
-            return fh.read()
+            return bytes(fh.read())
 
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
         return self.read_bytes(path).decode(encoding)
@@ -151,7 +151,7 @@ class StorageBackend(ABC):
         """Bytes ``[start, end)`` without reading the rest of the file."""
         with self.open(path, "rb") as fh:
             fh.seek(start)
-            return fh.read(end - start)
+            return bytes(fh.read(end - start))
 
     def write_bytes(self, path: str, data: bytes) -> str | None:
         parent = path.rsplit("/", 1)[0] if "/" in path else ""

@@ -21,7 +21,7 @@ from typing import IO, Any, TypedDict
 from urllib.parse import quote
 
 from ..capabilities import READ_ONLY
-from .base import CHUNK_SIZE, EntryInfo
+from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
 __all__ = ["GitHubBackend", "GitHubConfig", "create", "filesystem_class"]
@@ -125,14 +125,9 @@ class GitHubBackend(FsspecBackend):
 
         return io.TextIOWrapper(raw, encoding="utf-8")
 
-    def read_bytes(self, path: str) -> bytes:
-        with self.open(path, "rb") as fh:
-            return bytes(fh.read())
-
-    def read_range(self, path: str, start: int, end: int) -> bytes:
-        with self.open(path, "rb") as fh:
-            fh.seek(start)
-            return bytes(fh.read(end - start))
+    # through open(): it quotes the path for the contents API
+    read_bytes = StorageBackend.read_bytes
+    read_range = StorageBackend.read_range
 
     def _contents(self, path: str) -> Any:
         """The contents API's answer for ``path`` (a dict for a file, a list for a folder)."""

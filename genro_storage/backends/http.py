@@ -8,12 +8,11 @@ public URL of the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, TypedDict
 from urllib.parse import quote, unquote
 
 from ..capabilities import READ_ONLY
-from .base import EntryInfo
+from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend, info_mtime
 
 __all__ = ["HTTPBackend", "HTTPConfig", "create"]
@@ -67,11 +66,8 @@ class HTTPBackend(FsspecBackend):
                 out.append(self.info(child))
         return out
 
-    def walk_files(self, path: str) -> Iterator[EntryInfo]:
-        for entry in self.list_detail(path):
-            yield entry
-            if entry.is_dir:
-                yield from self.walk_files(entry.path)
+    # index pages, one folder at a time (fsspec's find() would crawl the whole site)
+    walk_files = StorageBackend.walk_files
 
     def read_bytes(self, path: str) -> bytes:
         return bytes(self.fs.cat_file(self._full(path)))

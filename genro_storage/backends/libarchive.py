@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO, Any, TypedDict
 
 from ..capabilities import READ_ONLY
@@ -47,7 +47,7 @@ class LibArchiveBackend(FsspecBackend):
         with source as handle, custom_reader(handle) as archive:
             yield archive
 
-    def _blocks(self, path: str) -> Iterator[bytes]:
+    def _blocks(self, path: str) -> Generator[bytes, None, None]:
         if self.is_dir(path):
             raise IsADirectoryError(f"Is a directory: {path!r}")
         with self._entries() as archive:
@@ -72,7 +72,17 @@ class LibArchiveBackend(FsspecBackend):
         return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
-        return self.read_bytes(path)[start:end]
+        # decompression is sequential: read up to `end`, keep only [start, end)
+        out = bytearray()
+        offset = 0
+        with contextlib.closing(self._blocks(path)) as blocks:
+            for block in blocks:
+                if offset + len(block) > start:
+                    out += block[max(0, start - offset) : end - offset]
+                offset += len(block)
+                if offset >= end:
+                    break
+        return bytes(out)
 
 
 def create(config: dict[str, Any], mount_name: str) -> LibArchiveBackend:

@@ -70,6 +70,7 @@ class S3Backend(FsspecBackend):
         self.bucket = bucket
         self._versioning_status: str | None = None
         self._versioning_lock = threading.Lock()
+        self._known_capabilities = self._capabilities
         self._versions_factory = versions_fs
         self._versions: Any = None
 
@@ -89,10 +90,19 @@ class S3Backend(FsspecBackend):
     # ------------------------------------------------------------------ capabilities
     def versioning_status(self) -> str:
         """The bucket's versioning status: ``'Enabled'``, ``'Suspended'`` or ``''`` (never on)."""
+        status = self._versioning_status
+        if status is not None:
+            return status
         with self._versioning_lock:  # copy workers ask at once: one request is enough
             if self._versioning_status is None:
                 answer = self.fs.call_s3("get_bucket_versioning", Bucket=self.bucket)
-                self._versioning_status = str(answer.get("Status") or "")
+                status = str(answer.get("Status") or "")
+                self._known_capabilities = self._capabilities.evolve(
+                    versioning=status == "Enabled",
+                    version_listing=bool(status),
+                    version_access=bool(status),
+                )
+                self._versioning_status = status  # last: readers without the lock
             return self._versioning_status
 
     def refresh_capabilities(self) -> None:
@@ -102,14 +112,10 @@ class S3Backend(FsspecBackend):
     @property
     def capabilities(self) -> BackendCapabilities:
         try:
-            status = self.versioning_status()
+            self.versioning_status()
         except Exception:  # unreachable: report what is sure; ask again next time
             return self._capabilities
-        return self._capabilities.evolve(
-            versioning=status == "Enabled",
-            version_listing=bool(status),
-            version_access=bool(status),
-        )
+        return self._known_capabilities
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = str(exc)

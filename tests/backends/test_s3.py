@@ -17,7 +17,7 @@ import pytest
 from genro_storage import StorageManager
 from genro_storage.errors import StorageNotFoundError
 from tests.backends.conftest import unique
-from tests.remote import S3Requests
+from tests.remote import S3Requests, s3_client
 from tests.services import require_services
 
 pytestmark = pytest.mark.services
@@ -36,15 +36,7 @@ def env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(env: dict[str, str]) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=env["SVC_S3_ENDPOINT"],
-        aws_access_key_id=env["SVC_S3_KEY"],
-        aws_secret_access_key=env["SVC_S3_SECRET"],
-        region_name="us-east-1",
-    )
+    return s3_client(env)
 
 
 def _bucket(client: Any, status: str | None) -> str:

@@ -6,30 +6,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.remote import make_bucket
 from tests.services import require_services
 
 KINDS = ("local", "memory", "s3")
-
-
-def require_s3() -> dict[str, str]:
-    """The services.env of a running moto server."""
-    return require_services("s3")
-
-
-def make_bucket(env: dict[str, str]) -> str:
-    """A fresh bucket on the test S3 server."""
-    import boto3
-
-    name = f"genro-dj-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["SVC_S3_ENDPOINT"],
-        aws_access_key_id=env["SVC_S3_KEY"],
-        aws_secret_access_key=env["SVC_S3_SECRET"],
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=name)
-    return name
 
 
 def mount_config(kind: str, name: str, tmp_path: Path) -> dict[str, Any]:
@@ -41,11 +21,11 @@ def mount_config(kind: str, name: str, tmp_path: Path) -> dict[str, Any]:
     if kind == "memory":
         return {"name": name, "type": "memory", "base_path": f"dj-{uuid.uuid4().hex}"}
     if kind == "s3":
-        env = require_s3()
+        env = require_services("s3")
         return {
             "name": name,
             "type": "s3",
-            "bucket": make_bucket(env),
+            "bucket": make_bucket(env, "genro-dj"),
             "endpoint_url": env["SVC_S3_ENDPOINT"],
             "key": env["SVC_S3_KEY"],
             "secret": env["SVC_S3_SECRET"],

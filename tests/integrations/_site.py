@@ -62,17 +62,10 @@ def make_local(base: Path) -> tuple[Path, Path]:
 
 def upload_s3(env: dict[str, str]) -> str:
     """A fresh bucket holding the site (and a multipart object); returns its name."""
-    import boto3
+    from tests.remote import make_bucket, s3_client
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["SVC_S3_ENDPOINT"],
-        aws_access_key_id=env["SVC_S3_KEY"],
-        aws_secret_access_key=env["SVC_S3_SECRET"],
-        region_name="us-east-1",
-    )
-    bucket = f"genro-serve-{uuid.uuid4().hex[:10]}"
-    client.create_bucket(Bucket=bucket)
+    client = s3_client(env)
+    bucket = make_bucket(env, "genro-serve")
     for name, data in FILES.items():
         client.put_object(Bucket=bucket, Key=name, Body=data)
     upload = client.create_multipart_upload(Bucket=bucket, Key="multi.bin")

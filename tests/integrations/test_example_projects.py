@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from tests.integrations import servers
-from tests.integrations._django_helpers import make_bucket, require_s3
-from tests.services import in_ci
+from tests.remote import make_bucket
+from tests.services import in_ci, require_services
 
 EXAMPLES = servers.REPO / "example_projects"
 CONTENT = b"genro-storage example \x00\x01\xff " * 3000  # ~70 KB, binary
@@ -62,11 +62,11 @@ def started(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     )
     env: dict[str, str] = {}
     if storage == "s3":
-        svc = require_s3()
+        svc = require_services("s3")
         config = tmp_path / "s3.yaml"
         config.write_text(
             "- name: files\n  type: s3\n"
-            f"  bucket: {make_bucket(svc)}\n  prefix: example\n"
+            f"  bucket: {make_bucket(svc, 'genro-ex')}\n  prefix: example\n"
             f"  endpoint_url: {svc['SVC_S3_ENDPOINT']}\n"
             f"  key: {svc['SVC_S3_KEY']}\n  secret: {svc['SVC_S3_SECRET']}\n",
             encoding="utf-8",
