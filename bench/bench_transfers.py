@@ -478,9 +478,7 @@ def main() -> None:
                 bench.fs.mkdir(BUCKET)
             bench.prepare(rows)
             print(f"S3 server: {args.server} {server.endpoint}; best of {args.rounds} rounds")
-            print(
-                "| row | RTT | ours s (RSS MiB) | best anchor s (RSS MiB) | best/ours | others |"
-            )
+            print("| row | RTT | ours s (RSS MiB) | best anchor s (RSS MiB) | best/ours | others |")
             print("|---|---|---|---|---|---|")
             for row in rows:
                 for rtt in rtts if row not in ("local-small", "startup") else [0.0]:
