@@ -145,6 +145,12 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
         return node.stat(), None, None
     except _MISSING:
         return None
+    except (PermissionError, ConnectionError, TimeoutError):
+        raise  # 403; an unreachable remote store is the server's error, not a missing file
+    except OSError:
+        # ENAMETOOLONG, ELOOP, EINVAL...: nothing can be served under such a name, and a
+        # lookup error must not become a 500 that tells the path apart from a missing one
+        return None
 
 
 def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> Representation | None:
