@@ -564,3 +564,8 @@ def register() -> None:
     import fsspec
 
     fsspec.register_implementation(PROTOCOL, GenroFileSystem, clobber=True)
+    try:
+        from upath.registry import register_implementation
+    except ImportError:
+        return
+    register_implementation(PROTOCOL, "genro_storage.integrations.upath.GenroPath", clobber=True)
