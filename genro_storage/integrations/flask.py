@@ -52,8 +52,8 @@ from werkzeug.utils import secure_filename
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_environ
 from genro_storage.serving import wsgi as wsgi_adapter
-from genro_storage.serving.headers import headers_from_environ
 
 from ._bridge import run_wsgi
 from ._server import (
@@ -100,7 +100,7 @@ class GenroStorage:
                 raise StorageConfigError(
                     "GENRO_STORAGE_MOUNTS is not set: a list of mount dicts or a YAML/JSON path"
                 )
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(list(mounts) if isinstance(mounts, tuple) else mounts)
         server = make_server(
             manager,

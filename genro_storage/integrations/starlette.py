@@ -46,8 +46,8 @@ from starlette.types import Receive, Scope, Send
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
-from genro_storage.serving.headers import headers_from_scope
 
 from ._server import is_served, make_server, mount_request, raw_path_of, sign_query
 
@@ -81,7 +81,7 @@ class StarletteStorage:
         if isinstance(mounts, StorageManager):
             manager = mounts
         else:
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(os.fspath(mounts) if isinstance(mounts, os.PathLike) else mounts)
         secrets = [signing_secret] if isinstance(signing_secret, str) else signing_secret
         self.manager = manager
