@@ -1,0 +1,14 @@
+"""The web console: browse, preview and manage every configured mount from a browser.
+
+``genro-storage console [--config FILE] [--host H] [--port P] [--token T]`` serves
+:class:`~genro_storage.console.app.ConsoleApp` (pure ASGI) under uvicorn; the page is
+plain HTML, CSS and ES modules shipped in the package (``static/``), over a JSON API
+(:mod:`genro_storage.console.api`). Needs the ``console`` extra (uvicorn, anyio).
+"""
+
+from __future__ import annotations
+
+from .app import ConsoleApp
+from .auth import Auth
+
+__all__ = ["Auth", "ConsoleApp"]
