@@ -107,7 +107,7 @@ class Actions:
             raise HTTPError(403, f"mount {mount!r} does not allow deleting")
 
     # ------------------------------------------------------------------ reading
-    def list(self, mount: str, path: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    def list_folder(self, mount: str, path: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """One page of a folder: ``{entries, next_cursor}`` (one listing request on S3)."""
         backend = self.backend(mount)
         folder = clean_path(path)
@@ -168,11 +168,12 @@ class Actions:
         target = self.node(to_mount, to_path)
         if not node.path or not target.path:
             raise HTTPError(400, "a mount root cannot be moved or replaced")
+        here, there = node.path, target.path
         if not node.exists:
             raise HTTPError(404, f"{node.fullpath} does not exist")
         if target.exists:
             raise HTTPError(409, f"{target.fullpath} already exists")
-        if mount == to_mount and (target.path + "/").startswith(node.path + "/"):
+        if mount == to_mount and (there + "/").startswith(here + "/"):
             raise HTTPError(400, "cannot move a folder inside itself")
         node.move_to(target)
         return {"mount": to_mount, "path": target.path}
@@ -185,7 +186,7 @@ class Actions:
         if version_id not in known:
             raise HTTPError(404, f"{node.fullpath} has no version {version_id!r}")
         backend = self.backend(mount)
-        with backend.open_version(node.path, version_id, "rb") as old:
+        with backend.open_version(node.path or "", version_id, "rb") as old:
             node.write_stream(iter(lambda: old.read(1024 * 1024), b""))
         return {"restored": version_id}
 
@@ -198,7 +199,7 @@ class Actions:
         if not node.isfile:
             raise HTTPError(400, f"{node.fullpath} is not a file")
         expires = int(time.time()) + expires_in
-        link = f"/share/{quote(mount)}/{quote(node.path)}"
+        link = f"/share/{quote(mount)}/{quote(node.path or '')}"
         presigned = None
         if self.mount_info(mount)["presigned"]:
             presigned = node.url(expires_in)

@@ -71,15 +71,16 @@ async def handle(app: ConsoleApp, request: Request, route: str) -> None:
         elif route == "list":
             limit = int(request.arg("limit") or DEFAULT_PAGE)
             page = await run_sync(
-                actions.list, request.need("mount"), request.arg("path", ""),
+                actions.list_folder, request.need("mount"), request.arg("path", ""),
                 request.arg("cursor"), limit,
             )  # fmt: skip
             await send_json(send, page)
         elif route == "stat":
-            await send_json(send, await run_sync(actions.stat, request.need("mount"), request.need("path")))
+            found = await run_sync(actions.stat, request.need("mount"), request.need("path"))
+            await send_json(send, found)
         elif route == "versions":
-            found = await run_sync(actions.versions, request.need("mount"), request.need("path"))
-            await send_json(send, {"versions": found})
+            versions = await run_sync(actions.versions, request.need("mount"), request.need("path"))
+            await send_json(send, {"versions": versions})
         elif route.startswith("jobs/"):
             await job(app, request, route[len("jobs/") :])
         else:
@@ -127,7 +128,7 @@ def start_copy(app: ConsoleApp, data: dict[str, Any]) -> dict[str, Any]:
     dest = actions.node(to_mount, _str(data, "to_path"))
     if not src.exists:
         raise HTTPError(404, f"{src.fullpath} does not exist")
-    if src.mount_name == dest.mount_name and (dest.path + "/").startswith(src.path + "/"):
+    if src.mount_name == dest.mount_name and f"{dest.path}/".startswith(f"{src.path or ''}/"):
         raise HTTPError(400, "cannot copy a folder into itself")
     return app.jobs.start(src, dest, mode, delete=bool(data.get("delete"))).as_dict()
 
@@ -180,11 +181,14 @@ async def upload(app: ConsoleApp, request: Request) -> None:
         raise HTTPError(409, f"{node.fullpath} already exists (overwrite=1 replaces it)")
     receive = request.receive
 
+    async def next_message() -> dict[str, Any]:
+        return dict(await receive())
+
     def write() -> int:
         written = 0
         with node.open("wb") as out:
             while True:
-                message = anyio.from_thread.run(receive)
+                message = anyio.from_thread.run(next_message)
                 if message["type"] == "http.disconnect":
                     raise ClientGone(node.fullpath)
                 body = message.get("body", b"")
@@ -206,12 +210,12 @@ async def send_version(
     app: ConsoleApp, request: Request, mount: str, node: StorageNode, version_id: str
 ) -> None:
     """Stream one version of a file as an attachment (sizes come from the version list)."""
-    versions = await run_sync(app.actions.versions, mount, node.path)
+    versions = await run_sync(app.actions.versions, mount, node.path or "")
     match = [v for v in versions if v["version_id"] == version_id]
     if not match:
         raise HTTPError(404, f"{node.fullpath} has no version {version_id!r}")
     backend = app.actions.backend(mount)
-    handle = await run_sync(backend.open_version, node.path, version_id, "rb")
+    handle = await run_sync(backend.open_version, node.path or "", version_id, "rb")
     send = request.send
     try:
         headers = [

@@ -91,7 +91,9 @@ class Auth:
     def bearer(self, headers: Mapping[str, str]) -> bool:
         """True when the request carries the right ``Authorization: Bearer`` token."""
         scheme, _, value = headers.get("authorization", "").partition(" ")
-        return bool(self.token) and scheme.lower() == "bearer" and _same(value.strip(), self.token)
+        if not self.token or scheme.lower() != "bearer":
+            return False
+        return _same(value.strip(), self.token)
 
     def allows(self, headers: Mapping[str, str], query_token: str | None = None) -> bool:
         """True when the request is authenticated (or no authentication is configured)."""

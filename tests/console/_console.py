@@ -104,3 +104,15 @@ def running_console(
     ) as url:
         yield Console(url, mounts, storage, "main", services)
     storage.close()
+
+
+@contextlib.contextmanager
+def running_default(tmp_path: Path) -> Iterator[str]:
+    """The console as the README's first command starts it: no configuration at all."""
+    root = tmp_path / "default"
+    root.mkdir()
+    port = servers.free_port()
+    argv = [sys.executable, "-m", "genro_storage.console", "--port", str(port), "--root", str(root)]
+    log = tmp_path / "default.log"
+    with servers.running(argv, port, env={"GENRO_CONSOLE_SECRET": SECRET}, log=log) as url:
+        yield url

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,10 +117,8 @@ def test_mkdir_move_delete_and_refusals(console: Console) -> None:
         assert moved.status_code == 200, moved.text
         assert not console.storage.node("main:notes.txt").exists
         assert console.storage.node("main:kept.txt").read_text().startswith("first line")
-        clash = client.post(
-            "/api/move",
-            json={"mount": "main", "path": "kept.txt", "to_mount": "main", "to_path": "code/app.py"},
-        )
+        move = {"mount": "main", "path": "kept.txt", "to_mount": "main", "to_path": "code/app.py"}
+        clash = client.post("/api/move", json=move)
         assert clash.status_code == 409
         gone = client.post("/api/delete", json={"mount": "main", "path": "kept.txt"})
         assert gone.status_code == 200 and not console.storage.node("main:kept.txt").exists
@@ -129,7 +128,10 @@ def test_mkdir_move_delete_and_refusals(console: Console) -> None:
         for endpoint, body in [
             ("mkdir", {"mount": "library", "path": "x"}),
             ("delete", {"mount": "library", "path": "readme.md"}),
-            ("move", {"mount": "library", "path": "readme.md", "to_mount": "library", "to_path": "y"}),
+            (
+                "move",
+                {"mount": "library", "path": "readme.md", "to_mount": "library", "to_path": "x"},
+            ),
         ]:
             refused = client.post(f"/api/{endpoint}", json=body)
             assert refused.status_code == 403 and "read-only" in refused.json()["error"]
@@ -193,15 +195,13 @@ def test_copy_and_sync_jobs_report_progress_over_sse(console: Console) -> None:
         assert client.get(f"/api/jobs/{job['id']}").json()["state"] == "done"
         copied = client.get("/files/scratch/copy/hello.pdf")  # memory: the console's process
         assert copied.content == console.storage.node("main:media/hello.pdf").read_bytes()
-        sync = client.post(
-            "/api/copy",
-            json={"mount": "main", "path": "code", "to_mount": "scratch", "to_path": "mirror",
-                  "mode": "sync"},  # fmt: skip
-        ).json()
-        for _ in range(100):
+        mirror = {"mount": "main", "path": "code", "to_mount": "scratch", "to_path": "mirror"}
+        sync = client.post("/api/copy", json={**mirror, "mode": "sync"}).json()
+        for _ in range(200):  # polling, the other way to follow a job
             state = client.get(f"/api/jobs/{sync['id']}").json()
             if state["state"] != "running":
                 break
+            time.sleep(0.05)
         assert state["state"] == "done" and "copied 1" in state["summary"]
         refused = client.post(
             "/api/copy",
@@ -215,9 +215,12 @@ def test_share_links_signed_and_presigned(console: Console) -> None:
         links = client.post(
             "/api/share", json={"mount": "main", "path": "media/hello.pdf", "expires_in": 600}
         ).json()
-        assert client.post(
-            "/api/share", json={"mount": "main", "path": "media/hello.pdf", "expires_in": 1}
-        ).status_code == 400
+        assert (
+            client.post(
+                "/api/share", json={"mount": "main", "path": "media/hello.pdf", "expires_in": 1}
+            ).status_code
+            == 400
+        )
     pdf = console.storage.node("main:media/hello.pdf").read_bytes()
     with httpx.Client(base_url=console.url, timeout=10) as stranger:  # no cookie, no token
         shared = stranger.get(links["signed"])
