@@ -8,7 +8,19 @@ plain HTML, CSS and ES modules shipped in the package (``static/``), over a JSON
 
 from __future__ import annotations
 
-from .app import ConsoleApp
-from .auth import Auth
+from typing import Any
 
 __all__ = ["Auth", "ConsoleApp"]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: the command-line parser imports console.options without anyio/uvicorn
+    if name == "ConsoleApp":
+        from .app import ConsoleApp
+
+        return ConsoleApp
+    if name == "Auth":
+        from .auth import Auth
+
+        return Auth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

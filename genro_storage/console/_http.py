@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..http.headers import headers_from_scope
 from ..serving.asgi import Receive, Scope, Send
-from ..serving.headers import headers_from_scope
 
 __all__ = ["HTTPError", "Request", "read_json", "send_bytes", "send_json"]
 

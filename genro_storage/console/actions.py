@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from ..backends.base import EntryInfo, StorageBackend
 from ..errors import PathTraversalError
+from ..http.signing import sign_path
 from ..manager import StorageManager
 from ..node import StorageNode, guess_mimetype
 from ..paths import from_url_path
-from ..serving.signing import sign_path
 from ._http import HTTPError
 
 __all__ = ["Actions", "clean_path", "entry_dict"]

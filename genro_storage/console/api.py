@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.from_thread
 
+from ..http.disposition import content_disposition
 from ..node import StorageNode
 from ..serving.asgi import run_sync
-from ..serving.disposition import content_disposition
 from ._http import HTTPError, Request, read_json, send_json
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CapabilityError, PathTraversalError
+from ..http.options import ServeOptions
+from ..http.signing import verify
 from ..manager import StorageManager
 from ..serving.asgi import Receive, Scope, Send, run_sync, serve_node
-from ..serving.options import ServeOptions
-from ..serving.signing import verify
 from . import api
 from ._http import HTTPError, Request, send_bytes, send_json
 from .actions import Actions, clean_path

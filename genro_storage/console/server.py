@@ -20,9 +20,19 @@ from .app import ConsoleApp
 from .auth import Auth, check_bind
 from .seed import default_storage
 
-__all__ = ["SECRET_ENV", "build_app", "run"]
+__all__ = ["SECRET_ENV", "build_app", "load_storage", "run"]
 
 SECRET_ENV = "GENRO_CONSOLE_SECRET"
+
+
+def load_storage(path: str) -> StorageManager:
+    """The mounts of a config file: a mounts list, or ``{mounts: [...], serve: {...}}``."""
+    from ..serving.routes import load_app_config
+
+    mounts, _ = load_app_config(path)
+    storage = StorageManager()
+    storage.configure(mounts)
+    return storage
 
 
 def build_app(storage: StorageManager | None, args: argparse.Namespace) -> ConsoleApp:

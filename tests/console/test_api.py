@@ -286,9 +286,11 @@ def test_token_auth_bearer_cookie_and_basic(tmp_path: Path) -> None:
         assert httpx.get(console.url + "/api/session", auth=("ada", "x")).status_code == 401
 
 
-def test_refuses_a_public_address_without_auth() -> None:
+@pytest.mark.parametrize("module", ["genro_storage.console", "genro_storage"])
+def test_refuses_a_public_address_without_auth(module: str) -> None:
+    command = ["console"] if module == "genro_storage" else []
     run = subprocess.run(
-        [sys.executable, "-m", "genro_storage.console", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", module, *command, "--host", "0.0.0.0", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=60,
