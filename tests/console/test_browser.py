@@ -88,6 +88,7 @@ def test_every_action_in_headless_chromium(case: tuple[str, str, dict], tmp_path
     assert result["sizesAsc"] == sorted(result["sizesAsc"])
     assert result["sizesDesc"] == sorted(result["sizesDesc"], reverse=True)
     assert result["slashFocusesFilter"] and result["firstRowFocused"] and result["keyboard"]
+    assert result["emptyShown"]  # the new folder, before its first file
     assert result["renamed"] and result["downloadSame"]
     assert result["downloadName"] == "renamed.bin"
     first_line = "Hello from genro-storage!" if kind == "local" else "first line"

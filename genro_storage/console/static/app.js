@@ -11,7 +11,7 @@ const state = {
   path: "",
   entries: [],
   cursor: null, // next page, null when complete
-  loading: false,
+  loading: 0, // the generation whose page is loading, 0 when none
   sort: { key: "name", dir: 1 },
   filter: "",
   generation: 0, // bumps on navigation: late pages of an old folder are dropped
@@ -153,8 +153,8 @@ async function navigate(mountName, path, { push = true } = {}) {
 }
 
 async function loadPage(generation) {
-  if (state.loading) return;
-  state.loading = true;
+  if (state.loading === generation) return; // this folder's next page is on its way already
+  state.loading = generation;
   $("#dropzone").setAttribute("aria-busy", "true");
   try {
     const page = await get("list", {
@@ -173,14 +173,19 @@ async function loadPage(generation) {
       renderRows();
     }
   } finally {
-    state.loading = false;
-    $("#dropzone").removeAttribute("aria-busy");
+    if (state.loading === generation) {
+      state.loading = 0;
+      $("#dropzone").removeAttribute("aria-busy");
+    }
   }
 }
 
 async function loadAll() {
   const generation = state.generation;
-  while (state.cursor && generation === state.generation) await loadPage(generation);
+  while (state.cursor && generation === state.generation) {
+    if (state.loading === generation) await new Promise((resolve) => setTimeout(resolve, 50));
+    else await loadPage(generation);
+  }
 }
 
 async function refresh() {
@@ -304,7 +309,7 @@ function renderRows() {
     fragment.append(tr);
   }
   body.replaceChildren(fragment);
-  $("#empty").hidden = state.entries.length > 0 || state.loading;
+  $("#empty").hidden = state.entries.length > 0 || state.cursor != null;
   const more = Boolean(state.cursor);
   $("#btn-more").hidden = !more;
   $("#btn-all").hidden = !more;
