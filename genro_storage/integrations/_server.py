@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from genro_storage import StorageManager
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.signing import sign_path
 from genro_storage.serving.app import FileServer, Request
-from genro_storage.serving.signing import sign_path
 
 __all__ = [
     "FileServer",

@@ -52,8 +52,8 @@ from werkzeug.utils import secure_filename
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_environ
 from genro_storage.serving import wsgi as wsgi_adapter
-from genro_storage.serving.headers import headers_from_environ
 
 from ._bridge import run_wsgi
 from ._server import (

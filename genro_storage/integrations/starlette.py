@@ -46,8 +46,8 @@ from starlette.types import Receive, Scope, Send
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
-from genro_storage.serving.headers import headers_from_scope
 
 from ._server import is_served, make_server, mount_request, raw_path_of, sign_query
 

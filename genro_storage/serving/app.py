@@ -2,7 +2,7 @@
 
 :class:`FileServer` turns a :class:`Request` into a
 :class:`~genro_storage.serving.source.Prepared` response with blocking calls only;
-``genro_storage.integrations.wsgi.WSGIApp`` and ``genro_storage.integrations.asgi.ASGIApp``
+``genro_storage.serving.wsgi_app.WSGIApp`` and ``genro_storage.serving.asgi_app.ASGIApp``
 add the I/O edge (a WSGI callable, an ASGI callable running :meth:`get_response` in a
 worker thread). Override the small methods (:meth:`lookup`, :meth:`get_node`,
 :meth:`check_access`, :meth:`get_response`) to change one decision.
@@ -24,14 +24,14 @@ from urllib.parse import quote
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
+from ..http.delivery import simple_plan
+from ..http.options import ServeOptions
+from ..http.signing import sign_path, verify
 from ..manager import StorageManager
 from ..node import StorageNode
 from ..paths import from_url_path
-from .delivery import simple_plan
 from .listing import listing_plan, wants_json
-from .options import ServeOptions
 from .routes import Route, load_app_config, parse_routes
-from .signing import sign_path, verify
 from .source import Prepared, prepare
 
 __all__ = ["FileServer", "Request"]

@@ -97,13 +97,13 @@ def _base(base: Path | None) -> Path:
 
 
 def wsgi_app(base: Path | None = None) -> Any:
-    from genro_storage.integrations.wsgi import WSGIApp
+    from genro_storage.serving.wsgi_app import WSGIApp
 
     return WSGIApp(mounts(_base(base)), APP_SERVE)
 
 
 def asgi_app(base: Path | None = None) -> Any:
-    from genro_storage.integrations.asgi import ASGIApp
+    from genro_storage.serving.asgi_app import ASGIApp
 
     return ASGIApp(mounts(_base(base)), APP_SERVE)
 

@@ -18,12 +18,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from ._skipping import SKIPS, skip_reason
-from .backends.base import EntryInfo
-from .errors import CopyError
+from ..backends.base import EntryInfo
+from ..errors import CopyError
+from .skipping import SKIPS, skip_reason
 
 if TYPE_CHECKING:
-    from .node import StorageNode
+    from ..node import StorageNode
 
 __all__ = ["DEFAULT_MAX_WORKERS", "CopyReport", "copy_node", "sync_node"]
 
@@ -113,7 +113,7 @@ def copy_node(
     on_error: OnError = "continue",
 ) -> StorageNode:
     """``StorageNode.copy_to``: copy a file or tree, return the destination node."""
-    from .virtual import VirtualNode
+    from ..virtual import VirtualNode
 
     target = src._manager.node(dest) if isinstance(dest, str) else dest
     if isinstance(src, VirtualNode) or src.version is not None:
