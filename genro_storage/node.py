@@ -413,7 +413,10 @@ class StorageNode:
         Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
         ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
         copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each
-        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``).
+        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
+        ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
+        file's copy becomes a task carrying the mount configuration, for mounts every
+        worker can reach).
         """
         from .engine.copying import copy_node
 

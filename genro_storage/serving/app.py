@@ -119,7 +119,7 @@ class FileServer:
             storage = mounts
             serve = file_serve if serve is None else serve
         if isinstance(storage, list):
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(storage)
             storage = manager
         if not isinstance(storage, StorageManager):
