@@ -206,6 +206,20 @@ def test_overlong_path_is_404_or_414(running: dict[str, Running], name: str, kin
     assert run.check(f"{run.surface.public}/{LONG[kind]}") in (404, 414)
 
 
+@pytest.mark.parametrize("suffix", ["loop", "loop/x.txt", "loop/", "up/loop"])
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_symlink_loop_is_404(running: dict[str, Running], name: str, suffix: str) -> None:
+    run = running[name]
+    assert run.check(f"{run.surface.public}/{suffix}") == 404
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_listing_skips_a_symlink_loop(running: dict[str, Running], name: str) -> None:
+    run = running[name]
+    status, data = run.get(f"{run.surface.public}/dir/?format=json")
+    assert status == 200 and b"nested.txt" in data and b'"loop"' not in data
+
+
 # ---------------------------------------------------------------- 3. encoded separators
 ENCODED = [
     "privdir%2fdoc.txt",

@@ -7,6 +7,7 @@
     site/public/hello.txt           the one public file
     site/public/privdir/doc.txt     canary of the apps' private route /files/privdir
     site/public/up -> ..            a symlink leading out of the mount
+    site/public/loop -> loop        a symlink loop (ELOOP)
     site/private/doc.txt            canary of the private mount (every surface)
 
 and, for the HTTP correctness tests, ``public/`` also holds :data:`EXTRA` (a ``.gz`` file,
@@ -64,6 +65,10 @@ def make_site(base: Path) -> dict[str, bytes]:
     (base / "site/public/zero.txt").write_bytes(b"version-1\n")
     os.utime(base / "site/public/zero.txt", (0, 0))
     (base / "site/public/up").symlink_to("..", target_is_directory=True)
+    (base / "site/public/loop").symlink_to("loop")  # ELOOP on every lookup
+    (base / "site/public/dir").mkdir()
+    (base / "site/public/dir/nested.txt").write_bytes(HELLO)
+    (base / "site/public/dir/loop").symlink_to("loop")  # listed with it: skipped
     found = canaries(base)
     for name, data in found.items():
         (base / name).write_bytes(data)
