@@ -64,6 +64,7 @@ MAPPED_METHODS = (
     "open",
     "list_dir",
     "list_detail",
+    "list_page",
     "walk_files",
     "delete",
     "mkdir",
