@@ -287,3 +287,13 @@ def test_a_node_is_taken_for_its_mount_path(fs: GenroFileSystem) -> None:
     node = fs.manager.node("data:shared/parts.csv")
     assert fs.cat_file(node) == CSV
     assert fs.info(node)["name"] == "data/shared/parts.csv"
+
+
+def test_created_where_the_mount_keeps_it(fs: GenroFileSystem) -> None:
+    if not fs.direct:  # the backend API keeps no creation time
+        with pytest.raises(NotImplementedError, match="mount 'data'"):
+            fs.created("data/notes.txt")
+        return
+    when = fs.created("data/notes.txt")
+    assert isinstance(when, dt.datetime)
+    assert abs(when.timestamp() - fs.modified("data/notes.txt").timestamp()) < 120
