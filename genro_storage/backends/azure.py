@@ -16,6 +16,7 @@ from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -34,6 +35,7 @@ class AzureConfig(TypedDict, total=False):
     sas_token: str
     connection_string: str
     prefix: str
+    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -60,6 +62,23 @@ class AzureBackend(FsspecBackend):
         super().__init__(fs, root, "az", mount_name, capabilities=caps)
         self.container = container
         self._container_seen = False
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {"content_settings": params.for_object(full, content_type)}
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        if "metadata" not in kwargs:
+            super()._pipe(full, data, kwargs)
+            return
+        # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
+        kwargs = dict(kwargs)
+        mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        with self.fs.open(full, mode, **kwargs) as fh:
+            fh.write(data)
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
@@ -187,13 +206,15 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
     def connect() -> Any:
         return AzureBlobFileSystem(**options)
 
-    return AzureBackend(
+    backend = AzureBackend(
         connect,
         str(config["container"]),
         str(config.get("prefix") or ""),
         mount_name,
         can_sign=_has_account_key(config),
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend
 
 
 def _has_account_key(config: dict[str, Any]) -> bool:
