@@ -132,13 +132,19 @@ class _DjangoStoragesStorage(GenroStorage):
         config = {k: v for k, v in self.mount_config(values).items() if v is not None}
         digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode())
         name = f"{config['type']}-{digest.hexdigest()[:12]}"
-        conf.register_mount({"name": name, **config})
+        self._mount_config = {"name": name, **config}
+        conf.register_mount(self._mount_config)
         resolved = {**_DEFAULTS, **self.storage_options(values), "mount": name}
         try:
             resolved["location"] = normalize(str(resolved["location"] or "").strip("/"))
         except PathTraversalError as exc:
             raise ImproperlyConfigured(f"{self.label} location: {exc}") from exc
         return resolved
+
+    def node(self, name: Any) -> Any:
+        _ = self._options  # resolves the settings (and the mount config) once
+        conf.register_mount(self._mount_config)  # again after a settings reset
+        return super().node(name)
 
     def _on_setting_changed(self, *, setting: str, **_: Any) -> None:
         if setting.startswith(_PREFIXES):

@@ -148,6 +148,7 @@ def reset() -> None:
     with _lock:
         _manager = None
         _server = None
+        _registered.clear()  # the drop-in storages register theirs again on next use
 
 
 @receiver(setting_changed)
