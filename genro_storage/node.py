@@ -357,8 +357,8 @@ class StorageNode:
                     raise FileNotFoundError(f"No version of {self.fullpath} at or before {as_of}")
                 return self._open_version(version_id, mode)
             return self._open_version(version, mode)  # type: ignore[arg-type]
-        if backend.protocol == "base64" and set(mode) & set("wax+"):
-            return backend.open(self._p, mode, on_write=self._adopt)  # type: ignore[call-arg]
+        if set(mode) & set("wax+"):
+            return backend.open_write(self._p, mode, self._adopt)
         return backend.open(self._p, mode)
 
     def _open_version(self, version: int | str, mode: str) -> IO[Any]:

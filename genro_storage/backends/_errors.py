@@ -144,11 +144,9 @@ def translate(backend: Any, exc: BaseException, path: str) -> BaseException | No
     """The genro-storage exception for ``exc`` raised by ``backend`` on ``path``, or None."""
     if isinstance(exc, StorageError):
         return None
-    hook = getattr(backend, "translate_error", None)
-    if hook is not None:
-        custom = hook(exc, path)
-        if custom is not None:
-            return custom
+    custom = backend.translate_error(exc, path)
+    if custom is not None:
+        return custom
     kind = classify(exc)
     where = backend.describe()
     shown = f"'{path}'" if path else "the mount root"

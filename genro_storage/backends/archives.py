@@ -12,35 +12,17 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY, BackendCapabilities
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
-__all__ = ["ArchiveBackend", "LockedReader", "TarConfig", "ZipConfig", "create"]
+__all__ = ["ArchiveBackend", "LockedReader", "create"]
 
 ZIP_WRITABLE = BackendCapabilities(
     delete=False, mkdir=False, atomic_operations=False, append_mode=False
 )
-
-
-class ZipConfig(TypedDict, total=False):
-    """Options of a ``zip`` mount (``file`` is required)."""
-
-    file: str
-    mode: str
-    target_protocol: str
-    target_options: dict[str, Any]
-
-
-class TarConfig(TypedDict, total=False):
-    """Options of a ``tar`` mount (``file`` is required)."""
-
-    file: str
-    compression: str
-    target_protocol: str
-    target_options: dict[str, Any]
 
 
 class LockedReader(io.RawIOBase):

@@ -10,7 +10,7 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 from __future__ import annotations
 
 import os
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -18,21 +18,10 @@ from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
-__all__ = ["AzureBackend", "AzureConfig", "create"]
+__all__ = ["AzureBackend", "create"]
 
 MiB = 1024 * 1024
 _INTERNAL_KEYS = {"is_directory", "hdi_isfolder"}  # adlfs' directory markers
-
-
-class AzureConfig(TypedDict, total=False):
-    """Options of an ``azure`` mount (``container`` and ``account_name`` are required)."""
-
-    container: str
-    account_name: str
-    account_key: str
-    sas_token: str
-    connection_string: str
-    prefix: str
 
 
 class AzureBackend(FsspecBackend):

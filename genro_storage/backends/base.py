@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -62,6 +62,15 @@ class StorageBackend(ABC):
     #: True when directories exist only as prefixes of file paths (object stores): a
     #: write needs no ``mkdir`` of its parents, and an empty directory cannot be kept.
     implicit_dirs: bool = False
+    #: True when the path *is* the content (``base64``): the manager never normalises
+    #: it, and a write gives the file a new path (see :meth:`open_write`).
+    path_is_content: bool = False
+    #: The most transfers the copy engine may run at once on this backend; None = no
+    #: limit of its own (an archive read through one file handle says 1).
+    max_concurrency: int | None = None
+    #: True when the async API may run this backend's fsspec coroutines on the event
+    #: loop instead of a worker thread (see ``engine/aio_native.py``).
+    native_async: bool = False
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -247,6 +256,26 @@ class StorageBackend(ABC):
 
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""
+        return None
+
+    def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
+        """``(os_path, os.stat)`` of a file on local disk, or ``None`` when not local.
+
+        The serve path calls this once per request; a local backend overrides it to
+        resolve and stat in one step.
+        """
+        os_path = self.os_path(path)
+        return None if os_path is None else (os_path, os.stat(os_path))
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        """Open ``path`` for writing. A backend whose path is its content
+        (:attr:`path_is_content`) calls ``on_new_path(new_path)`` when the file is closed;
+        every other backend is :meth:`open`."""
+        return self.open(path, mode)
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        """A genro-storage exception for a driver error on ``path``, or ``None`` to let
+        the generic classification decide (``backends/_errors.py``)."""
         return None
 
     @contextlib.contextmanager

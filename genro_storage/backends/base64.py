@@ -14,7 +14,7 @@ import io
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
@@ -56,6 +56,7 @@ class Base64Backend(StorageBackend):
     """The base64 backend. Takes no arguments."""
 
     protocol = "base64"
+    path_is_content = True
 
     def __init__(self, mount_name: str = "") -> None:
         self.mount_name = mount_name
@@ -99,6 +100,9 @@ class Base64Backend(StorageBackend):
             return buffer if "b" in mode else io.TextIOWrapper(buffer, encoding="utf-8")
         data = decode_payload(path)
         return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode("utf-8"))
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        return self.open(path, mode, on_write=on_new_path)
 
     def write_bytes(self, path: str, data: bytes) -> str:
         return encode_payload(data)

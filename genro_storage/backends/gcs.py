@@ -16,26 +16,16 @@ import os
 # stalls a minute against emulators and private endpoints. Must be set before the import.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
-__all__ = ["GCSBackend", "GCSConfig", "create"]
+__all__ = ["GCSBackend", "create"]
 
 MiB = 1024 * 1024
-
-
-class GCSConfig(TypedDict, total=False):
-    """Options of a ``gcs`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    token: Any
-    project: str
-    endpoint_url: str
 
 
 class GCSBackend(FsspecBackend):

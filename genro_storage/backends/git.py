@@ -13,22 +13,14 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY
 from ..errors import StorageNotFoundError
 from .base import CHUNK_SIZE, EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["GitBackend", "GitConfig", "create"]
-
-
-class GitConfig(TypedDict, total=False):
-    """Options of a ``git`` mount (``path`` is required)."""
-
-    path: str
-    ref: str
-    fo: str
+__all__ = ["GitBackend", "create"]
 
 
 class GitBackend(FsspecBackend):

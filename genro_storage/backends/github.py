@@ -17,28 +17,16 @@ import base64
 import functools
 import time
 from collections.abc import Iterator
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 from urllib.parse import quote
 
 from ..capabilities import READ_ONLY
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
-__all__ = ["GitHubBackend", "GitHubConfig", "create", "filesystem_class"]
+__all__ = ["GitHubBackend", "create", "filesystem_class"]
 
 DEFAULT_API = "https://api.github.com"
-
-
-class GitHubConfig(TypedDict, total=False):
-    """Options of a ``github`` mount (``org`` and ``repo`` are required)."""
-
-    org: str
-    repo: str
-    sha: str
-    ref: str
-    username: str
-    token: str
-    api_url: str
 
 
 @functools.cache

@@ -11,21 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Generator, Iterator
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY
 from .base import CHUNK_SIZE
 from .fsspec import FsspecBackend
 
-__all__ = ["LibArchiveBackend", "LibArchiveConfig", "create"]
-
-
-class LibArchiveConfig(TypedDict, total=False):
-    """Options of a ``libarchive`` mount (``file`` is required)."""
-
-    file: str
-    target_protocol: str
-    target_options: dict[str, Any]
+__all__ = ["LibArchiveBackend", "create"]
 
 
 class LibArchiveBackend(FsspecBackend):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, Literal
 
 from ..capabilities import BackendCapabilities
@@ -38,6 +38,8 @@ class RelativeMountBackend(StorageBackend):
         self.permissions = permissions
         self.mount_name = mount_name
         self.protocol = parent.protocol
+        self.path_is_content = parent.path_is_content
+        self.max_concurrency = parent.max_concurrency
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -170,17 +172,17 @@ class RelativeMountBackend(StorageBackend):
 
     def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
         """The parent's ``(os_path, stat)`` of the file, or None when it is not local."""
-        parent_stat = getattr(self.parent, "local_stat", None)
-        if parent_stat is not None:
-            return parent_stat(self._p(path))
-        os_path = self.os_path(path)
-        return None if os_path is None else (os_path, os.stat(os_path))
+        return self.parent.local_stat(self._p(path))
 
     # ------------------------------------------------------------------ writes
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:
         if _WRITE_CHARS & set(mode):
             self.require_write()
         return self.parent.open(self._p(path), mode, **kwargs)
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        self.require_write()
+        return self.parent.open_write(self._p(path), mode, on_new_path)
 
     def write_bytes(self, path: str, data: bytes) -> str | None:
         self.require_write()

@@ -9,14 +9,14 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from .fsspec import FsspecBackend
 
-__all__ = ["S3Backend", "S3Config", "create"]
+__all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
@@ -27,22 +27,6 @@ _KEPT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
 )
-
-
-class S3Config(TypedDict, total=False):
-    """Options of an ``s3`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    region: str
-    anon: bool
-    key: str
-    secret: str
-    token: str
-    endpoint_url: str
-    client_kwargs: dict[str, Any]
-    config_kwargs: dict[str, Any]
-    version_aware: bool
 
 
 class S3Backend(FsspecBackend):
