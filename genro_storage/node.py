@@ -12,10 +12,11 @@ from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
+from .backends.base import EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
 from .engine import versioning
 from .errors import StorageError
+from .fileio import CHUNK_SIZE, is_write_mode, md5_hex
 from .paths import join
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
-
-_WRITE_MODES = ("w", "wb", "a", "ab")
 
 
 class SkipStrategy(str, Enum):
@@ -245,10 +244,7 @@ class StorageNode:
                 return stored.lower()
         if backend.info(self._p).is_dir:
             raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
-        digest = hashlib.md5()
-        for chunk in self.iter_bytes():
-            digest.update(chunk)
-        return digest.hexdigest()
+        return md5_hex(self.iter_bytes())
 
     # ------------------------------------------------------------------ reading
     def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
@@ -338,7 +334,7 @@ class StorageNode:
         if self._version is not None:
             if version is not None or as_of is not None:
                 raise ValueError("This node is a versioned snapshot: do not pass version/as_of")
-            if mode in _WRITE_MODES or set(mode) & set("wax+"):
+            if is_write_mode(mode):
                 self._check_not_snapshot()
             return self._open_version(self._version, mode)
         if version is not None and as_of is not None:
@@ -349,7 +345,7 @@ class StorageNode:
                     f"Mount '{self._mount_name}' does not support versioning "
                     f"(capabilities: {backend.capabilities})"
                 )
-            if set(mode) & set("wax+"):
+            if is_write_mode(mode):
                 raise ValueError("Cannot write to historical versions (read-only)")
             if as_of is not None:
                 version_id = versioning.resolve_at_date(self.versions, as_of)
@@ -357,7 +353,7 @@ class StorageNode:
                     raise FileNotFoundError(f"No version of {self.fullpath} at or before {as_of}")
                 return self._open_version(version_id, mode)
             return self._open_version(version, mode)  # type: ignore[arg-type]
-        if set(mode) & set("wax+"):
+        if is_write_mode(mode):
             return backend.open_write(self._p, mode, self._adopt)
         return backend.open(self._p, mode)
 

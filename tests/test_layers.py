@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "genro_storage"
 # longest prefix that names it; other top-level modules are facade (the top-level
 # namespace holds only the foundation and the facade).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("errors", "exceptions", "paths", "capabilities")),
+    ("foundation", ("errors", "exceptions", "paths", "capabilities", "fileio")),
     ("http", ("http",)),  # sans-I/O: depends on the foundation only
     ("backends", ("backends",)),
     ("engine", ("engine",)),

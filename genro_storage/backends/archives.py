@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from ..capabilities import READ_ONLY, BackendCapabilities
+from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
@@ -85,7 +86,7 @@ class ArchiveBackend(FsspecBackend):
         return entry
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
+        if is_write_mode(mode):
             return super().open(path, mode)
         with self._read_lock:
             raw = self.fs.open(self._full(path), "rb")

@@ -85,7 +85,7 @@ class AzureBackend(FsspecBackend):
         Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
         before any request); Azure compares keys case-insensitively.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}

@@ -8,7 +8,6 @@ manager or the node.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import shutil
@@ -21,10 +20,10 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
+from ..fileio import CHUNK_SIZE, md5_hex
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
-CHUNK_SIZE = 64 * 1024
 UPLOAD_CHUNK = 1024 * 1024  # read size when a local file feeds a remote write
 
 
@@ -193,11 +192,13 @@ class StorageBackend(ABC):
         """A stored content MD5 (no download), or ``None``."""
         return None
 
+    def stored_md5(self, entry: EntryInfo) -> str | None:
+        """The content MD5 the storage keeps for ``entry`` (from :meth:`info`), when this
+        backend trusts it; ``None`` means: stream the content to hash it."""
+        return entry.md5
+
     def compute_md5(self, path: str) -> str:
-        digest = hashlib.md5()
-        for chunk in self.iter_bytes(path):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return md5_hex(self.iter_bytes(path))
 
     # ------------------------------------------------------------------ copy
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
+from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["Base64Backend", "decode_payload", "encode_payload"]
@@ -95,7 +96,7 @@ class Base64Backend(StorageBackend):
 
     def open(self, path: str, mode: str = "rb", on_write: Any = None) -> IO[Any]:
         """Read modes decode the payload; write modes buffer and call ``on_write(new_path)``."""
-        if set(mode) & set("wax+"):
+        if is_write_mode(mode):
             buffer = _WriteBack(on_write)
             return buffer if "b" in mode else io.TextIOWrapper(buffer, encoding="utf-8")
         data = decode_payload(path)

@@ -67,7 +67,7 @@ class GCSBackend(FsspecBackend):
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata)
         check_metadata_size(self.describe(), {**self.get_metadata(path), **metadata}, 8 * 1024)

@@ -13,6 +13,7 @@ from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageConfigError
+from ..fileio import is_write_mode
 from ..paths import resolve_within
 from ._atomic import AtomicWriter
 from .base import EntryInfo, StorageBackend
@@ -20,7 +21,6 @@ from .base import EntryInfo, StorageBackend
 __all__ = ["LocalStorage"]
 
 PathSource = Union[str, os.PathLike, Callable[[], Any]]
-_WRITE_CHARS = set("wax+")
 
 
 class LocalStorage(StorageBackend):
@@ -103,7 +103,7 @@ class LocalStorage(StorageBackend):
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         full = self._full(path)
-        if _WRITE_CHARS & set(mode):
+        if is_write_mode(mode):
             full.parent.mkdir(parents=True, exist_ok=True)
             if mode.replace("t", "") in ("w", "wb"):
                 return AtomicWriter(full, mode)  # type: ignore[return-value]

@@ -142,7 +142,7 @@ class S3Backend(FsspecBackend):
         )
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.call_s3(
             "delete_object", Bucket=self.bucket, Key=self._key(path), VersionId=version_id
         )
@@ -159,7 +159,7 @@ class S3Backend(FsspecBackend):
         S3 stores keys lowercased; keys must be HTTP header tokens and values printable
         ASCII (``ValueError`` otherwise, before any request).
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
@@ -180,7 +180,7 @@ class S3Backend(FsspecBackend):
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or parts sent a few at a time."""
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
