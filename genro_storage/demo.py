@@ -26,7 +26,7 @@ SERVE = {
 
 def build_storage(root: str) -> StorageManager:
     """A manager with a local mount on ``root`` and a memory mount, seeded with samples."""
-    storage = StorageManager()
+    storage = StorageManager(env=False)
     storage.configure(
         [
             {"name": "files", "type": "local", "path": root},

@@ -24,8 +24,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("facade", ("node", "manager", "config", "virtual", "aio", "asyncer_wrapper", "")),
     ("serving", ("serving",)),
     ("integrations", ("integrations",)),
-    ("console", ("console",)),
-    ("cli", ("cli", "demo", "__main__")),
+    ("console", ("console", "demo")),  # the console seeds the demo mounts
+    ("cli", ("cli", "__main__")),
 ]
 
 # (importing module, imported module): known upward imports, each with its reason.

@@ -10,9 +10,12 @@ exception's MRO, so no client library is imported here.
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import functools
 import inspect
+import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -26,6 +29,40 @@ from ..errors import (
 __all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: One DEBUG line per backend request (the outermost mapped call: a method built on
+#: others logs once), with its duration or its error.
+log = logging.getLogger("genro_storage")
+_in_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "genro_in_request", default=False
+)
+
+
+def _logged(self: Any, name: str, args: tuple[Any, ...], call: Callable[[], Any]) -> Any:
+    """Run ``call`` and log it at DEBUG (only the outermost backend call is logged)."""
+    if _in_request.get() or not log.isEnabledFor(logging.DEBUG):
+        return call()
+    token = _in_request.set(True)
+    started = time.perf_counter()
+    try:
+        result = call()
+    except Exception as exc:
+        elapsed = (time.perf_counter() - started) * 1000
+        log.debug(
+            "%s: %s %r failed after %.1f ms: %s",
+            self.describe(),
+            name,
+            _path_arg(args),
+            elapsed,
+            type(exc).__name__,
+        )
+        raise
+    finally:
+        _in_request.reset(token)
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug("%s: %s %r %.1f ms", self.describe(), name, _path_arg(args), elapsed)
+    return result
+
 
 _CONNECTION_CLASSES = {
     "EndpointConnectionError",  # botocore
@@ -177,10 +214,12 @@ def mapped(
 
     Works on plain methods, generators, coroutines and async generators. ``locate(self,
     args)`` names the backend and the path for the message: by default ``self`` and the
-    first string argument (a backend method); the async edge passes its own.
+    first string argument (a backend method); the async edge passes its own. A plain
+    backend method is also logged at DEBUG (see :func:`_logged`).
     """
     if method is None:
         return functools.partial(mapped, locate=locate)
+    name = method.__name__
 
     def converted(self: Any, args: tuple[Any, ...], exc: Exception) -> BaseException | None:
         backend, path = locate(self, args)
@@ -225,7 +264,7 @@ def mapped(
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                return method(self, *args, **kwargs)
+                return _logged(self, name, args, lambda: method(self, *args, **kwargs))
             except Exception as exc:
                 new = converted(self, args, exc)
                 if new is None:

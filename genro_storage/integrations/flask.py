@@ -100,7 +100,7 @@ class GenroStorage:
                 raise StorageConfigError(
                     "GENRO_STORAGE_MOUNTS is not set: a list of mount dicts or a YAML/JSON path"
                 )
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(list(mounts) if isinstance(mounts, tuple) else mounts)
         server = make_server(
             manager,

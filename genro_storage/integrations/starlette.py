@@ -81,7 +81,7 @@ class StarletteStorage:
         if isinstance(mounts, StorageManager):
             manager = mounts
         else:
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(os.fspath(mounts) if isinstance(mounts, os.PathLike) else mounts)
         secrets = [signing_secret] if isinstance(signing_secret, str) else signing_secret
         self.manager = manager
