@@ -14,6 +14,7 @@ from typing import IO, Any
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -28,6 +29,15 @@ _KEPT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
 )
+
+
+_S3_HEADERS = {
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_encoding": "ContentEncoding",
+    "content_language": "ContentLanguage",
+    "content_type": "ContentType",
+}
 
 
 class S3Backend(FsspecBackend):
@@ -232,9 +242,19 @@ class S3Backend(FsspecBackend):
             self._full(path),
             chunksize=self.block_size,
             max_concurrency=self.upload_parts,
+            **self._put_kwargs(self._full(path)),
         )
         self._invalidate(path)
         return None
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {
+            _S3_HEADERS[k]: v for k, v in params.for_object(full, content_type).items()
+        }
+        if params.metadata:
+            kwargs["Metadata"] = dict(params.metadata)
+        return kwargs
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A presigned GET URL valid ``expires_in`` seconds."""
@@ -266,10 +286,12 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     def connect_versioned() -> Any:
         return s3fs.S3FileSystem(**{**options, "version_aware": True})
 
-    return S3Backend(
+    backend = S3Backend(
         connect,
         str(config["bucket"]),
         str(config.get("prefix") or ""),
         mount_name,
         versions_fs=connect_versioned,
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend
