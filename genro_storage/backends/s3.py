@@ -15,6 +15,7 @@ from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
+from ._requestlog import logging_session
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -281,10 +282,11 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
 
     def connect() -> Any:
-        return s3fs.S3FileSystem(**options)
+        return s3fs.S3FileSystem(**options, session=logging_session(mount_name))
 
     def connect_versioned() -> Any:
-        return s3fs.S3FileSystem(**{**options, "version_aware": True})
+        versioned = {**options, "version_aware": True}
+        return s3fs.S3FileSystem(**versioned, session=logging_session(mount_name))
 
     backend = S3Backend(
         connect,
