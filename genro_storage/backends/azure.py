@@ -16,6 +16,8 @@ from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["AzureBackend", "AzureConfig", "create"]
@@ -33,6 +35,7 @@ class AzureConfig(TypedDict, total=False):
     sas_token: str
     connection_string: str
     prefix: str
+    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -60,6 +63,23 @@ class AzureBackend(FsspecBackend):
         self.container = container
         self._container_seen = False
 
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {"content_settings": params.for_object(full, content_type)}
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        if "metadata" not in kwargs:
+            super()._pipe(full, data, kwargs)
+            return
+        # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
+        kwargs = dict(kwargs)
+        mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        with self.fs.open(full, mode, **kwargs) as fh:
+            fh.write(data)
+
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
         missing = "ContainerNotFound" in text or "container does not exist" in text
@@ -85,6 +105,55 @@ class AzureBackend(FsspecBackend):
             return False
         self._container_seen = True
         return False
+
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One List Blobs request (``delimiter='/'``) per page; the cursor is Azure's
+        continuation marker."""
+        from fsspec.asyn import sync
+
+        full = self._full(path)
+        key = full.split("/", 1)[1] if "/" in full else ""
+        prefix = f"{key}/" if key else ""
+        size = max(1, min(limit, 1000))
+
+        async def one_page() -> tuple[list[Any], str | None]:
+            client = self.fs.service_client.get_container_client(self.container)
+            walk = client.walk_blobs(name_starts_with=prefix, delimiter="/", results_per_page=size)
+            pages = walk.by_page(continuation_token=cursor)
+            async for page in pages:
+                return [item async for item in page], pages.continuation_token
+            return [], None
+
+        items, following = sync(self.fs.loop, one_page)
+        base = f"{path}/" if path else ""
+        entries = []
+        for item in items:
+            name = item.name[len(prefix) :]
+            if type(item).__name__ == "BlobPrefix":
+                if name.strip("/"):
+                    entries.append(EntryInfo(base + name.rstrip("/"), True, 0))
+                continue
+            if not name or name.endswith("/"):
+                continue
+            settings = getattr(item, "content_settings", None)
+            raw_md5 = getattr(settings, "content_md5", None)
+            modified = getattr(item, "last_modified", None)
+            entries.append(
+                EntryInfo(
+                    base + name,
+                    False,
+                    int(item.size or 0),
+                    modified.timestamp() if modified is not None else None,
+                    str(item.etag or "").strip('"') or None,
+                    bytes(raw_md5).hex() if raw_md5 and len(raw_md5) == 16 else None,
+                )
+            )
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path:
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        return entries, following or None
 
     def get_metadata(self, path: str) -> dict[str, str]:
         info = self.fs.info(self._full(path), refresh=True)
@@ -137,13 +206,15 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
     def connect() -> Any:
         return AzureBlobFileSystem(**options)
 
-    return AzureBackend(
+    backend = AzureBackend(
         connect,
         str(config["container"]),
         str(config.get("prefix") or ""),
         mount_name,
         can_sign=_has_account_key(config),
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend
 
 
 def _has_account_key(config: dict[str, Any]) -> bool:

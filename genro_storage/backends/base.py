@@ -132,6 +132,22 @@ class StorageBackend(ABC):
         prefix = f"{path}/" if path else ""
         return [self.info(prefix + name) for name in self.list_dir(path)]
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One page of a directory, by name: ``(entries, next cursor or None)``.
+
+        ``cursor`` is opaque: pass back the one a page returned to get the next. This
+        default lists the whole directory and slices it (the cursor is the last name);
+        object stores override it with one listing request per page.
+        """
+        entries = sorted(self.list_detail(path), key=lambda e: e.name)
+        if cursor:
+            entries = [e for e in entries if e.name > cursor]
+        page = entries[: max(1, limit)]
+        more = len(entries) > len(page)
+        return page, (page[-1].name if more and page else None)
+
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         """Every file below ``path``, depth-first, directories included as entries."""
         for entry in self.list_detail(path):
@@ -173,6 +189,20 @@ class StorageBackend(ABC):
             for chunk in chunks:
                 fh.write(chunk)
         return None
+
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> str | None:
+        """:meth:`write_stream`, refusing an existing ``path`` with ``exclusive``.
+
+        ``content_type`` is recorded where the backend stores one (object stores). With
+        ``exclusive`` an existing file raises ``FileExistsError``; backends that can decide
+        it atomically (local disk, memory, S3, GCS, Azure, SFTP) override this check-then-
+        write fallback, whose short window can let two writers both see the name free.
+        """
+        if exclusive and self.exists(path):
+            raise FileExistsError(f"{self.describe()}: {path!r} already exists")
+        return self.write_stream(path, chunks)
 
     def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         with self.open(path, "rb") as fh:

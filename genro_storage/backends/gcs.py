@@ -16,11 +16,14 @@ import os
 # stalls a minute against emulators and private endpoints. Must be set before the import.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
+import json
 from typing import Any, TypedDict
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["GCSBackend", "GCSConfig", "create"]
@@ -36,6 +39,7 @@ class GCSConfig(TypedDict, total=False):
     token: Any
     project: str
     endpoint_url: str
+    object_parameters: dict[str, Any]
 
 
 class GCSBackend(FsspecBackend):
@@ -70,6 +74,44 @@ class GCSBackend(FsspecBackend):
             )
         return None
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One ``objects.list`` request (``delimiter='/'``) per page.
+
+        The cursor carries GCS's page token and the last sub-folder already returned:
+        emulators repeat the folders on every page, GCS itself does not.
+        """
+        full = self._full(path)
+        key = full.split("/", 1)[1] if "/" in full else ""
+        prefix = f"{key}/" if key else ""
+        token, last = json.loads(cursor) if cursor else (None, "")
+        seen = str(last)
+        params: dict[str, Any] = {
+            "prefix": prefix, "delimiter": "/", "maxResults": max(1, min(limit, 1000)),
+        }  # fmt: skip
+        if token:
+            params["pageToken"] = token
+        answer = self.fs.call("GET", "b/{}/o", self.bucket, json_out=True, **params)
+        base = f"{path}/" if path else ""
+        entries = []
+        for folder in answer.get("prefixes") or ():
+            name = folder[len(prefix) :].rstrip("/")
+            if name and name > seen:
+                entries.append(EntryInfo(base + name, True, 0))
+        for item in answer.get("items") or ():
+            name = item["name"][len(prefix) :]
+            if name and not name.endswith("/"):
+                info = {**item, "type": "file", "size": int(item.get("size") or 0)}
+                entries.append(self._entry(info, base + name))
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path and not answer.get("items"):
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        folders = [e.name for e in entries if e.is_dir]
+        following = answer.get("nextPageToken")
+        after = json.dumps([following, max([seen, *folders])]) if following else None
+        return entries, after
+
     def get_metadata(self, path: str) -> dict[str, str]:
         self._invalidate(path)
         info = self.fs.info(self._full(path))
@@ -84,6 +126,16 @@ class GCSBackend(FsspecBackend):
         full = self._full(path)
         self.fs.setxattrs(full, **metadata)
         self._invalidate(path)
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        headers = params.for_object(full, content_type)
+        kwargs: dict[str, Any] = {"content_type": headers.pop("content_type")}
+        if headers:
+            kwargs["fixed_key_metadata"] = headers
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A V4 signed GET URL valid ``expires_in`` seconds (needs signing credentials)."""
@@ -116,10 +168,12 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
     def connect() -> Any:
         return gcsfs.GCSFileSystem(**options)
 
-    return GCSBackend(
+    backend = GCSBackend(
         connect,
         str(config["bucket"]),
         str(config.get("prefix") or ""),
         mount_name,
         anonymous=config.get("token") == "anon",
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend

@@ -14,6 +14,9 @@ from typing import IO, Any, TypedDict
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
+from ._requestlog import logging_session
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["S3Backend", "S3Config", "create"]
@@ -43,6 +46,16 @@ class S3Config(TypedDict, total=False):
     client_kwargs: dict[str, Any]
     config_kwargs: dict[str, Any]
     version_aware: bool
+    object_parameters: dict[str, Any]
+
+
+_S3_HEADERS = {
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_encoding": "ContentEncoding",
+    "content_language": "ContentLanguage",
+    "content_type": "ContentType",
+}
 
 
 class S3Backend(FsspecBackend):
@@ -134,6 +147,51 @@ class S3Backend(FsspecBackend):
     def _key(self, path: str) -> str:
         return self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
 
+    # ------------------------------------------------------------------ listing
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One ListObjectsV2 request (``Delimiter='/'``) per page; the cursor is S3's
+        continuation token. Sub-prefixes come back as directories, in S3's key order."""
+        key = self._key(path)
+        prefix = f"{key}/" if key else ""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            "MaxKeys": max(1, min(limit, 1000)),
+        }
+        if cursor:
+            params["ContinuationToken"] = cursor
+        answer = self.fs.call_s3("list_objects_v2", **params)
+        base = f"{path}/" if path else ""
+        entries = [
+            EntryInfo(base + item["Prefix"][len(prefix) :].rstrip("/"), True, 0)
+            for item in answer.get("CommonPrefixes") or ()
+        ]
+        for item in answer.get("Contents") or ():
+            name = item["Key"][len(prefix) :]
+            if not name or name.endswith("/"):  # the folder's own marker object
+                continue
+            etag = str(item.get("ETag") or "").strip('"') or None
+            md5 = etag if etag and len(etag) == 32 and "-" not in etag else None
+            modified = item.get("LastModified")
+            entries.append(
+                EntryInfo(
+                    base + name,
+                    False,
+                    int(item.get("Size") or 0),
+                    modified.timestamp() if modified is not None else None,
+                    etag,
+                    md5,
+                )
+            )
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path and not answer.get("KeyCount"):
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        following = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
+        return entries, following
+
     # ------------------------------------------------------------------ versions
     def get_versions(self, path: str) -> list[dict[str, Any]]:
         key = self._key(path)
@@ -202,9 +260,19 @@ class S3Backend(FsspecBackend):
             self._full(path),
             chunksize=self.block_size,
             max_concurrency=self.upload_parts,
+            **self._put_kwargs(self._full(path)),
         )
         self._invalidate(path)
         return None
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {
+            _S3_HEADERS[k]: v for k, v in params.for_object(full, content_type).items()
+        }
+        if params.metadata:
+            kwargs["Metadata"] = dict(params.metadata)
+        return kwargs
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A presigned GET URL valid ``expires_in`` seconds."""
@@ -231,15 +299,18 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
 
     def connect() -> Any:
-        return s3fs.S3FileSystem(**options)
+        return s3fs.S3FileSystem(**options, session=logging_session(mount_name))
 
     def connect_versioned() -> Any:
-        return s3fs.S3FileSystem(**{**options, "version_aware": True})
+        versioned = {**options, "version_aware": True}
+        return s3fs.S3FileSystem(**versioned, session=logging_session(mount_name))
 
-    return S3Backend(
+    backend = S3Backend(
         connect,
         str(config["bucket"]),
         str(config.get("prefix") or ""),
         mount_name,
         versions_fs=connect_versioned,
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend

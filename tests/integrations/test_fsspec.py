@@ -261,3 +261,55 @@ def test_s3_mount_signs_urls_and_keys_on_the_etag() -> None:
         assert fh.read() == CSV
     assert isinstance(fs.modified("bucket/report.csv"), dt.datetime)
     manager.close()
+
+
+def test_genro_storage_logger_debug_per_request_info_per_copy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "logmem", "type": "memory", "base_path": "/log-test"}])
+    node = manager.node("logmem:a/x.txt")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        node.write_text("x")
+        node.read_text()
+        node.copy_to("logmem:b/x.txt")
+    debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    info = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert any("mount 'logmem' (memory): write_bytes 'a/x.txt'" in m for m in debug)
+    assert any("read_bytes 'a/x.txt'" in m for m in debug)
+    assert info == ["copied logmem:a/x.txt -> logmem:b/x.txt"]
+    with caplog.at_level("DEBUG", logger="genro_storage"), pytest.raises(FileNotFoundError):
+        manager.node("logmem:missing.txt").read_bytes()
+    assert "failed after" in caplog.records[-1].getMessage()
+
+
+def test_a_node_is_taken_for_its_mount_path(fs: GenroFileSystem) -> None:
+    node = fs.manager.node("data:shared/parts.csv")
+    assert fs.cat_file(node) == CSV
+    assert fs.info(node)["name"] == "data/shared/parts.csv"
+
+
+def test_created_where_the_mount_keeps_it(fs: GenroFileSystem) -> None:
+    if not fs.direct:  # the backend API keeps no creation time
+        with pytest.raises(NotImplementedError, match="mount 'data'"):
+            fs.created("data/notes.txt")
+        return
+    when = fs.created("data/notes.txt")
+    assert isinstance(when, dt.datetime)
+    assert abs(when.timestamp() - fs.modified("data/notes.txt").timestamp()) < 120
+
+
+@pytest.mark.services
+def test_s3_mount_logs_each_http_request(caplog: pytest.LogCaptureFixture) -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "logged")
+    node = manager.node("logged:x.txt")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        node.write_text("x")
+        assert node.read_text() == "x"
+    requests = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("mount 'logged' (s3): ")
+    ]
+    assert any(" PutObject PUT http" in m for m in requests)
+    assert any(" GetObject GET http" in m for m in requests)
+    manager.close()
