@@ -10,7 +10,7 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 from __future__ import annotations
 
 import os
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -20,22 +20,10 @@ from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["AzureBackend", "AzureConfig", "create"]
+__all__ = ["AzureBackend", "create"]
 
 MiB = 1024 * 1024
 _INTERNAL_KEYS = {"is_directory", "hdi_isfolder"}  # adlfs' directory markers
-
-
-class AzureConfig(TypedDict, total=False):
-    """Options of an ``azure`` mount (``container`` and ``account_name`` are required)."""
-
-    container: str
-    account_name: str
-    account_key: str
-    sas_token: str
-    connection_string: str
-    prefix: str
-    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -165,7 +153,7 @@ class AzureBackend(FsspecBackend):
         Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
         before any request); Azure compares keys case-insensitively.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}

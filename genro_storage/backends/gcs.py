@@ -17,7 +17,7 @@ import os
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 import json
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -26,20 +26,9 @@ from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["GCSBackend", "GCSConfig", "create"]
+__all__ = ["GCSBackend", "create"]
 
 MiB = 1024 * 1024
-
-
-class GCSConfig(TypedDict, total=False):
-    """Options of a ``gcs`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    token: Any
-    project: str
-    endpoint_url: str
-    object_parameters: dict[str, Any]
 
 
 class GCSBackend(FsspecBackend):
@@ -119,7 +108,7 @@ class GCSBackend(FsspecBackend):
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata)
         check_metadata_size(self.describe(), {**self.get_metadata(path), **metadata}, 8 * 1024)

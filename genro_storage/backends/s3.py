@@ -9,7 +9,7 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
@@ -19,7 +19,7 @@ from ._requestlog import logging_session
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["S3Backend", "S3Config", "create"]
+__all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
@@ -30,23 +30,6 @@ _KEPT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
 )
-
-
-class S3Config(TypedDict, total=False):
-    """Options of an ``s3`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    region: str
-    anon: bool
-    key: str
-    secret: str
-    token: str
-    endpoint_url: str
-    client_kwargs: dict[str, Any]
-    config_kwargs: dict[str, Any]
-    version_aware: bool
-    object_parameters: dict[str, Any]
 
 
 _S3_HEADERS = {
@@ -216,7 +199,7 @@ class S3Backend(FsspecBackend):
         )
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.call_s3(
             "delete_object", Bucket=self.bucket, Key=self._key(path), VersionId=version_id
         )
@@ -233,7 +216,7 @@ class S3Backend(FsspecBackend):
         S3 stores keys lowercased; keys must be HTTP header tokens and values printable
         ASCII (``ValueError`` otherwise, before any request).
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
@@ -254,7 +237,7 @@ class S3Backend(FsspecBackend):
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or parts sent a few at a time."""
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
