@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MissingDependencyError, StorageConfigError, UnknownBackendError
+from ._transfer import NETWORK_OPTIONS
 from .base import StorageBackend
 
 __all__ = ["BACKENDS", "BackendSpec", "create_backend", "spec_for"]
@@ -53,6 +54,7 @@ _SPECS = [
             "client_kwargs",
             "config_kwargs",
             "version_aware",
+            *NETWORK_OPTIONS,
         ),
         "s3",
         ("s3fs",),
@@ -62,7 +64,7 @@ _SPECS = [
         "gcs",
         "GCS",
         ("bucket",),
-        ("prefix", "token", "project", "endpoint_url"),
+        ("prefix", "token", "project", "endpoint_url", *NETWORK_OPTIONS),
         "gcs",
         ("gcsfs",),
         "gcs",
@@ -71,7 +73,7 @@ _SPECS = [
         "azure",
         "Azure",
         ("container", "account_name"),
-        ("account_key", "sas_token", "connection_string", "prefix"),
+        ("account_key", "sas_token", "connection_string", "prefix", *NETWORK_OPTIONS),
         "azure",
         ("adlfs",),
         "azure",

@@ -14,6 +14,7 @@ from typing import IO, Any, TypedDict
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._transfer import NetworkSettings
 from .fsspec import FsspecBackend
 
 __all__ = ["S3Backend", "S3Config", "create"]
@@ -43,6 +44,12 @@ class S3Config(TypedDict, total=False):
     client_kwargs: dict[str, Any]
     config_kwargs: dict[str, Any]
     version_aware: bool
+    retries: int
+    timeout: float
+    connect_timeout: float
+    part_size: int
+    part_concurrency: int
+    download_concurrency: int
 
 
 class S3Backend(FsspecBackend):
@@ -54,8 +61,10 @@ class S3Backend(FsspecBackend):
     block_size = 5 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True
-    #: parts of a local file uploaded at once (memory: ``upload_parts * block_size``)
-    upload_parts = 2
+    native_download = True
+    #: S3 refuses parts below 5 MiB (except the last)
+    min_part_size = 5 * MiB
+    network: NetworkSettings
 
     def __init__(
         self,
@@ -64,7 +73,9 @@ class S3Backend(FsspecBackend):
         prefix: str = "",
         mount_name: str = "",
         versions_fs: Any = None,
+        network: NetworkSettings | None = None,
     ) -> None:
+        self.network = network or NetworkSettings()
         prefix = prefix.strip("/")
         super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "s3", mount_name)
         self.bucket = bucket
@@ -195,25 +206,41 @@ class S3Backend(FsspecBackend):
         self._invalidate(path)
 
     def upload_file(self, os_path: str, path: str) -> str | None:
-        """A local file goes up natively: one PUT, or parts sent a few at a time."""
+        """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
+        ``part_size`` in flight (memory: their product)."""
         self._check_writable_file(path)
         self.fs.put_file(
             os_path,
             self._full(path),
-            chunksize=self.block_size,
-            max_concurrency=self.upload_parts,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
         )
         self._invalidate(path)
         return None
+
+    def download_options(self) -> dict[str, Any]:
+        """One streaming GET (flat memory); with ``download_concurrency`` > 1, objects
+        over ``part_size`` come as that many ranged GETs at a time, written in place
+        (memory: their product)."""
+        return {
+            "chunksize": self.network.part_size,
+            "max_concurrency": self.network.download_concurrency,
+        }
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A presigned GET URL valid ``expires_in`` seconds."""
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
 
 
+def _pool_size(network: NetworkSettings) -> int:
+    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
+    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+
+
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
+    network = NetworkSettings.from_config(config, mount_name, S3Backend.min_part_size)
     options: dict[str, Any] = {
         "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,
@@ -228,13 +255,27 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
     # presigned URLs use Signature V4 (AWS stopped accepting V2 in new regions)
-    options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
+    # botocore retries failed requests (connection errors, 429/5xx, SlowDown) with
+    # exponential backoff and jitter; its pool holds a connection per copy worker and part
+    options["config_kwargs"] = {
+        "signature_version": "s3v4",
+        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        "connect_timeout": network.connect_timeout,
+        "read_timeout": network.timeout,
+        "max_pool_connections": 16
+        + 2 * max(network.part_concurrency, network.download_concurrency),
+        **(config.get("config_kwargs") or {}),
+    }
+
+    def tuned(fs: Any) -> Any:
+        fs.retries = network.retries + 1  # s3fs' own attempts: body reads, SlowDown
+        return fs
 
     def connect() -> Any:
-        return s3fs.S3FileSystem(**options)
+        return tuned(s3fs.S3FileSystem(**options))
 
     def connect_versioned() -> Any:
-        return s3fs.S3FileSystem(**{**options, "version_aware": True})
+        return tuned(s3fs.S3FileSystem(**{**options, "version_aware": True}))
 
     return S3Backend(
         connect,
@@ -242,4 +283,5 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         str(config.get("prefix") or ""),
         mount_name,
         versions_fs=connect_versioned,
+        network=network,
     )
