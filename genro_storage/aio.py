@@ -5,7 +5,7 @@ one of two edges:
 
 - **native**: a mount over an async fsspec filesystem (S3, GCS, Azure, HTTP) runs the
   filesystem's own coroutines on the running asyncio loop, with no thread
-  (``_aio_native.py``);
+  (``engine/aio_native.py``);
 - **thread**: everything else runs the sync node's method in a worker thread
   (``asyncer.asyncify``), so the event loop never waits on disk or network.
 
@@ -26,8 +26,8 @@ import anyio
 import anyio.from_thread
 from asyncer import asyncify
 
-from ._aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .backends.base import CHUNK_SIZE, EntryInfo, entry_mtime
+from .engine.aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -40,7 +40,7 @@ from .node import (
 
 if TYPE_CHECKING:
     from .capabilities import BackendCapabilities
-    from .copying import CopyReport
+    from .engine.copying import CopyReport
 
 __all__ = ["AsyncFile", "AsyncStorageManager", "AsyncStorageNode", "run_in_thread"]
 
@@ -316,6 +316,27 @@ class AsyncStorageNode:
 
     async def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         await run_in_thread(self._node.mkdir, parents=parents, exist_ok=exist_ok)
+
+    @property
+    def uri(self) -> str:
+        """``genro://mount/path`` (see :attr:`StorageNode.uri`)."""
+        return self._node.uri
+
+    async def is_file(self) -> bool:
+        """pathlib's spelling of :meth:`isfile`."""
+        return await self.isfile()
+
+    async def is_dir(self) -> bool:
+        """pathlib's spelling of :meth:`isdir`."""
+        return await self.isdir()
+
+    async def glob(self, pattern: str) -> list[AsyncStorageNode]:
+        """Nodes below this directory matching ``pattern`` (see :meth:`StorageNode.glob`)."""
+        found = await run_in_thread(lambda: list(self._node.glob(pattern)))
+        return [AsyncStorageNode(n) for n in found]
+
+    async def rglob(self, pattern: str) -> list[AsyncStorageNode]:
+        return await self.glob(f"**/{pattern}")
 
     async def children(self) -> list[AsyncStorageNode]:
         """One node per directory entry."""

@@ -12,14 +12,15 @@ from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from . import versioning
 from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
+from .engine import versioning
 from .errors import StorageError
+from .node_pathlib import PathlibMixin, wrap_text
 from .paths import join
 
 if TYPE_CHECKING:
-    from .copying import CopyReport
+    from .engine.copying import CopyReport
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
@@ -72,7 +73,7 @@ def entry_size(entry: EntryInfo, fullpath: str) -> int:
     return entry.size
 
 
-class StorageNode:
+class StorageNode(PathlibMixin):
     """A file or directory at ``mount:path``. Get one from :meth:`StorageManager.node`."""
 
     def __init__(
@@ -266,8 +267,8 @@ class StorageNode:
     def read_bytes(self) -> bytes:
         return self._read_all()
 
-    def read_text(self, encoding: str = "utf-8") -> str:
-        return self._read_all().decode(encoding)
+    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._read_all().decode(encoding or "utf-8", errors)
 
     def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """Stream the content in chunks, never holding the whole file."""
@@ -331,9 +332,29 @@ class StorageNode:
         self._adopt(self._require_backend().write_stream(self._p, chunks))
 
     def open(
-        self, mode: str = "r", version: int | str | None = None, as_of: datetime | None = None
+        self,
+        mode: str = "r",
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        buffering: int = -1,
     ) -> IO[Any]:
-        """Open the file (text mode by default), optionally at a version or date."""
+        """Open the file (text mode by default), optionally at a version or date.
+
+        ``encoding``, ``errors``, ``newline`` and ``buffering`` work as in
+        ``builtins.open`` (text defaults to UTF-8 whatever the locale says).
+        """
+        text = "b" not in mode
+        if encoding is not None or errors is not None or newline is not None or buffering != -1:
+            if not text:
+                if encoding is not None or errors is not None or newline is not None:
+                    raise ValueError("binary mode doesn't take an encoding, errors or newline")
+                return self.open(mode, version, as_of)  # buffer sizes are the driver's
+            raw = self.open(mode.replace("t", "") + "b", version, as_of)
+            return wrap_text(raw, encoding, errors, newline, buffering)
         backend = self._require_backend()
         if self._version is not None:
             if version is not None or as_of is not None:
@@ -413,9 +434,12 @@ class StorageNode:
         Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
         ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
         copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each
-        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``).
+        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
+        ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
+        file's copy becomes a task carrying the mount configuration, for mounts every
+        worker can reach).
         """
-        from .copying import copy_node
+        from .engine.copying import copy_node
 
         return copy_node(
             self,
@@ -445,7 +469,7 @@ class StorageNode:
         every copy succeeded); ``dry_run=True`` reports what would happen without writing.
         Takes ``copy_to``'s filters, callbacks and engine options, plus ``on_delete(node)``.
         """
-        from .copying import sync_node
+        from .engine.copying import sync_node
 
         return sync_node(self, dest, delete=delete, dry_run=dry_run, skip=skip, **options)
 
@@ -475,7 +499,7 @@ class StorageNode:
 
     def fill_from_url(self, url: str, timeout: int = 30) -> None:
         """Download ``url`` (http/https) into this node, streaming."""
-        from .tools import fill_from_url
+        from .engine.tools import fill_from_url
 
         fill_from_url(self, url, timeout)
 
@@ -548,7 +572,7 @@ class StorageNode:
         if mode != "r":
             self._check_not_snapshot()
         if self._version is not None:
-            from .tools import snapshot_local_path
+            from .engine.tools import snapshot_local_path
 
             with snapshot_local_path(self) as local:
                 yield local
@@ -565,7 +589,7 @@ class StorageNode:
         **subprocess_kwargs: Any,
     ) -> str | None:
         """Run an external command; node arguments become local paths (uploaded after)."""
-        from .tools import call
+        from .engine.tools import call
 
         return call(
             args,

@@ -85,7 +85,12 @@ def test_documented_signatures() -> None:
         "cache_max_age",
     ]
     assert list(inspect.signature(StorageNode.to_base64).parameters)[1:] == ["mime", "include_uri"]
-    assert list(inspect.signature(StorageNode.open).parameters)[1:] == ["mode", "version", "as_of"]
+    open_params = inspect.signature(StorageNode.open).parameters
+    assert list(open_params)[1:4] == ["mode", "version", "as_of"]  # 0.4.2, positional
+    # builtins.open's text options, added keyword-only (issue 14)
+    extra = list(open_params)[4:]
+    assert extra == ["encoding", "errors", "newline", "buffering"]
+    assert all(open_params[p].kind is inspect.Parameter.KEYWORD_ONLY for p in extra)
 
 
 def test_skip_strategy_is_a_str_enum() -> None:
@@ -109,3 +114,21 @@ def test_package_is_typed() -> None:
     from importlib.resources import files
 
     assert files("genro_storage").joinpath("py.typed").is_file()
+
+
+def test_moved_modules_keep_their_documented_import_paths() -> None:
+    """The 0.5 layout moved these; the paths the docs showed before import the same objects."""
+    from genro_storage.http.options import ServeOptions
+    from genro_storage.http.signing import sign_path
+    from genro_storage.integrations.asgi import ASGIApp as OldASGIApp
+    from genro_storage.integrations.wsgi import WSGIApp as OldWSGIApp
+    from genro_storage.integrations.wsgi import create_app
+    from genro_storage.serving import options as old_options
+    from genro_storage.serving import signing as old_signing
+    from genro_storage.serving.asgi_app import ASGIApp
+    from genro_storage.serving.wsgi_app import WSGIApp
+    from genro_storage.serving.wsgi_app import create_app as new_create_app
+
+    assert (OldWSGIApp, OldASGIApp, create_app) == (WSGIApp, ASGIApp, new_create_app)
+    assert old_options.ServeOptions is ServeOptions
+    assert old_signing.sign_path is sign_path

@@ -1,0 +1,335 @@
+"""The native async edge: fsspec's own coroutines on the caller's event loop.
+
+Backends over an async fsspec filesystem (``async_impl``: s3fs, gcsfs, adlfs, http) can run
+their I/O on the running asyncio loop with no worker thread. fsspec binds an async
+filesystem's sessions to the loop that opened them, so each loop gets its own instance
+(``asynchronous=True``), built once and closed when the loop shuts down (or by
+``AsyncStorageManager.aclose()``).
+
+:class:`NativeFile` mirrors the handful of :class:`FsspecBackend` primitives the async
+node calls often (stat, read, ranged read, write, listing, streaming); it reuses the
+backend's path mapping and entry parsing, so only the I/O call differs from the sync path.
+Anything else goes through a worker thread (``aio.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import weakref
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..backends._errors import classify, translate
+from ..backends.base import CHUNK_SIZE, EntryInfo
+from ..backends.fsspec import FsspecBackend
+from ..backends.relative import RelativeMountBackend
+
+if TYPE_CHECKING:
+    from ..node import StorageNode
+
+__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
+
+#: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
+STREAM_BLOCK = 4 * 1024 * 1024
+#: Bigger writes go through a worker thread: some clients (gcsfs) build and send the
+#: request body in one piece, which would hold the loop for tens of milliseconds.
+NATIVE_WRITE_LIMIT = 1024 * 1024 - 1
+
+
+def native_file(node: StorageNode) -> NativeFile | None:
+    """A native-async handle on ``node``, or None when it must go through a thread."""
+    if node._version is not None or node._backend is None:
+        return None
+    backend, path = node._backend, node._path or ""
+    while isinstance(backend, RelativeMountBackend):
+        path = backend._p(path)
+        backend = backend.parent
+    if not isinstance(backend, FsspecBackend) or not backend.native_async or not path:
+        return None  # the mount root goes through the thread edge (see _empty_root)
+    if not getattr(backend.fs, "async_impl", False) or not _on_asyncio():
+        return None
+    return NativeFile(node, backend, path)
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio, or no loop: the thread edge works everywhere
+        return False
+    try:
+        import sniffio
+
+        return sniffio.current_async_library() == "asyncio"
+    except Exception:
+        return True
+
+
+def _mapped(method: Callable[..., Any]) -> Any:
+    """Client-library errors leave as genro-storage errors, as on the sync path."""
+
+    def reraise(self: NativeFile, exc: Exception) -> None:
+        new = translate(self.backend, exc, self.node._path or "")
+        if new is not None:
+            raise new from exc
+
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
+            try:
+                async for item in method(self, *args, **kwargs):
+                    yield item
+            except Exception as exc:
+                reraise(self, exc)
+                raise
+
+        return stream
+
+    @functools.wraps(method)
+    async def call(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except Exception as exc:
+            reraise(self, exc)
+            raise
+
+    return call
+
+
+class NativeFile:
+    """One file of an async-capable fsspec backend, driven on the running loop."""
+
+    def __init__(self, node: StorageNode, backend: FsspecBackend, path: str) -> None:
+        self.node = node
+        self.backend = backend
+        self.path = path
+        self.full = backend._full(path)
+
+    async def fs(self) -> Any:
+        return await _loop_fs(self.backend.fs)
+
+    @_mapped
+    async def info(self) -> EntryInfo:
+        afs = await self.fs()
+        return self.backend._entry(await afs._info(self.full), self.node._path or "")
+
+    @_mapped
+    async def exists(self) -> bool:
+        afs = await self.fs()
+        try:  # not _exists(): it answers False when the server cannot be reached
+            await afs._info(self.full)
+        except OSError as exc:
+            if classify(exc) == "not_found":
+                return False
+            raise
+        return True
+
+    @_mapped
+    async def read_bytes(self) -> bytes:
+        afs = await self.fs()
+        try:
+            return bytes(await afs._cat_file(self.full, **self.backend.cat_options))
+        except (FileNotFoundError, IsADirectoryError):
+            if await afs._isdir(self.full):
+                raise IsADirectoryError(f"Is a directory: {self.node.fullpath}") from None
+            raise
+
+    @_mapped
+    async def read_range(self, start: int, end: int) -> bytes:
+        afs = await self.fs()
+        return bytes(await afs._cat_file(self.full, start=start, end=end))
+
+    def check_writable(self) -> None:
+        self.node._check_not_snapshot()
+        self.node._require_backend().check_write_allowed()
+        self.backend._check_writable()
+
+    @_mapped
+    async def write_bytes(self, data: bytes) -> None:
+        self.check_writable()
+        afs = await self.fs()
+        await afs._pipe_file(self.full, data)
+        self.backend._invalidate(self.path)
+
+    @_mapped
+    async def list_detail(self) -> list[EntryInfo]:
+        if type(self.backend).list_detail is not FsspecBackend.list_detail:
+            from ..aio import run_in_thread  # a backend with its own listing (HTTP)
+
+            entries = await run_in_thread(self.backend.list_detail, self.path)
+        else:
+            afs = await self.fs()
+            entries = self.backend._detail_entries(self.path, await afs._ls(self.full, detail=True))
+        base = self.node._path or ""
+        if base == self.path:
+            return entries
+        # under a relative mount: paths as the node's own mount names them
+        return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
+
+    @_mapped
+    async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Stream the content: one streamed GET where the fs can, else ranged blocks."""
+        afs = await self.fs()
+        try:
+            fh = await afs.open_async(self.full, "rb")
+        except (NotImplementedError, ValueError):
+            fh = None
+        if fh is not None:
+            try:
+                while chunk := await fh.read(chunk_size):
+                    yield bytes(chunk)
+            finally:
+                await fh.close()
+            return
+        size = (await afs._info(self.full))["size"]
+        block = max(chunk_size, STREAM_BLOCK)
+        for start in range(0, size, block):
+            data = await afs._cat_file(self.full, start=start, end=min(start + block, size))
+            for offset in range(0, len(data), chunk_size):
+                yield bytes(data[offset : offset + chunk_size])
+
+
+# ---------------------------------------------------------------------- per-loop instances
+_LOOPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _LoopState:
+    """The async filesystems opened on one loop, and the task that closes them with it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.instances: dict[int, tuple[Any, asyncio.Future[Any]]] = {}
+        self.keeper = loop.create_task(self._keep(), name="genro-storage: close async fs")
+
+    async def _keep(self) -> None:
+        # asyncio.run() (and uvicorn, anyio...) cancel leftover tasks before closing the
+        # loop: that is our cue to close the sessions while the loop still runs.
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        instances, self.instances = self.instances, {}
+        for _, future in instances.values():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                with contextlib.suppress(Exception):
+                    await _close_fs(future.result())
+
+
+async def _loop_fs(fs: Any) -> Any:
+    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once)."""
+    loop = asyncio.get_running_loop()
+    state = _LOOPS.get(loop)
+    if state is None:
+        state = _LOOPS[loop] = _LoopState(loop)
+    found = state.instances.get(id(fs))
+    if found is not None and found[0] is fs:
+        return await asyncio.shield(found[1])
+    future: asyncio.Future[Any] = loop.create_future()
+    state.instances[id(fs)] = (fs, future)
+    try:
+        from ..aio import run_in_thread
+
+        afs = await run_in_thread(_build_async_fs, fs)  # constructors may read credentials
+        await _open_session(afs)
+    except BaseException as exc:
+        state.instances.pop(id(fs), None)
+        future.set_exception(exc)
+        future.exception()  # retrieved: waiters get it, nobody else is warned
+        raise
+    future.set_result(afs)
+    return afs
+
+
+def _build_async_fs(fs: Any) -> Any:
+    kwargs = {k: v for k, v in fs.storage_options.items() if k not in ("asynchronous", "loop")}
+    # The sync instance keeps serving the thread edge; two listing caches would disagree
+    # after a write through the other one, so the async twin keeps none.
+    kwargs["use_listings_cache"] = False
+    if type(fs).__module__.startswith("s3fs") and kwargs.get("session") is None:
+        kwargs["session"] = _warm_botocore_session()
+    return type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)
+
+
+def _warm_botocore_session() -> Any:
+    """An aiobotocore session with S3's service data already parsed.
+
+    Creating the S3 client parses several large JSON files synchronously; done on the
+    loop it would block it for ~100 ms. Here it runs in the worker thread instead.
+    """
+    from aiobotocore.session import AioSession
+
+    session = AioSession()
+    loader = session.get_component("data_loader")
+    for type_name in ("service-2", "endpoint-rule-set-1"):
+        with contextlib.suppress(Exception):
+            loader.load_service_model("s3", type_name)
+    with contextlib.suppress(Exception):
+        loader.list_available_services("service-2")
+    for name in ("endpoints", "partitions", "_retry", "sdk-default-configuration"):
+        with contextlib.suppress(Exception):
+            loader.load_data(name)
+    with contextlib.suppress(Exception):
+        session._get_internal_component("endpoint_resolver")
+    return session
+
+
+async def _open_session(afs: Any) -> None:
+    opener = getattr(afs, "set_session", None) or getattr(afs, "_set_session", None)
+    if opener is not None:
+        result = opener()
+        if inspect.isawaitable(result):
+            await result
+
+
+async def _close_fs(afs: Any) -> None:
+    """Close the network sessions of an async filesystem (s3fs, http, gcsfs, adlfs)."""
+    client = getattr(afs, "_s3", None)
+    if client is not None:
+        await client.close()
+        afs._s3 = None
+    session = getattr(afs, "_session", None)
+    if session is not None and hasattr(session, "close"):
+        result = session.close()
+        if inspect.isawaitable(result):
+            await result
+    service = getattr(afs, "service_client", None)
+    if service is not None and hasattr(service, "close"):
+        result = service.close()
+        if inspect.isawaitable(result):
+            await result
+        _detach_finalizers(afs)
+
+
+def _detach_finalizers(afs: Any) -> None:
+    """Drop the ``weakref.finalize`` hooks adlfs registers to close its clients later.
+
+    On an ``asynchronous=True`` instance they call fsspec's ``sync(None, ...)`` when the
+    instance is collected or at exit, which raises "Loop is not running" and prints a
+    traceback. We have just closed those clients on their own loop, so the hooks are
+    moot. (Finding them needs CPython's ``finalize._registry``; ``detach()`` is public.)
+    """
+    registry = getattr(weakref.finalize, "_registry", None)
+    if not isinstance(registry, dict):
+        return
+    for hook, info in list(registry.items()):
+        with contextlib.suppress(Exception):
+            if info.weakref() is afs:
+                hook.detach()
+
+
+async def close_native() -> None:
+    """Close every async filesystem opened on the running loop (they reopen on demand)."""
+    loop = asyncio.get_running_loop()
+    state = _LOOPS.pop(loop, None)
+    if state is None:
+        return
+    state.keeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await state.keeper

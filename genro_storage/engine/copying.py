@@ -1,0 +1,558 @@
+"""The copy and sync engine behind ``copy_to`` and ``sync_to``.
+
+A tree copy lists each side once (``walk_files``: one paginated LIST on object stores),
+filters, then decides and copies the kept files on a bounded thread pool. Per file the
+cheapest route wins: a server-side copy inside one account (S3 CopyObject), a native
+upload of local files (parallel multipart when large), else a stream; every route is
+atomic, so an interrupted run leaves no partial file and a re-run with ``skip`` copies
+only what is missing or changed. Callbacks run on the calling thread, in walk order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+from ..backends._retry import is_transient, retrying
+from ..backends.base import EntryInfo
+from ..errors import CopyError, StorageConnectionError, StorageError
+from .skipping import SKIPS, skip_reason
+
+if TYPE_CHECKING:
+    from ..node import StorageNode
+
+__all__ = ["DEFAULT_MAX_WORKERS", "CopyReport", "copy_between_mounts", "copy_node", "sync_node"]
+
+log = logging.getLogger("genro_storage")
+
+#: Files in flight at once. Small-file copies to object stores are bound by round trips,
+#: so this is well above the core count; 1 copies serially.
+DEFAULT_MAX_WORKERS = 16
+
+OnError = Union[str, Callable[["StorageNode", BaseException], None]]
+_ON_ERROR = ("continue", "collect", "raise")
+
+
+@dataclass
+class CopyReport:
+    """What a tree copy or sync did (or, with ``dry_run``, would do). Paths are relative."""
+
+    copied: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    deleted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, BaseException]] = field(default_factory=list)
+    bytes_copied: int = 0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def __str__(self) -> str:
+        verb = "would copy" if self.dry_run else "copied"
+        gone = "would delete" if self.dry_run else "deleted"
+        return (
+            f"{verb} {len(self.copied)} ({self.bytes_copied} bytes), skipped "
+            f"{len(self.skipped)}, {gone} {len(self.deleted)}, failed {len(self.failed)}"
+        )
+
+
+@dataclass
+class _Options:
+    include: list[str]
+    exclude: list[str]
+    filter: Callable[..., bool] | None
+    skip: str
+    skip_fn: Callable[..., bool] | None
+    progress: Callable[[int, int], None] | None
+    progress_bytes: Callable[[int, int], None] | None
+    on_file: Callable[[StorageNode], None] | None
+    on_skip: Callable[[StorageNode, str], None] | None
+    max_workers: int
+    on_error: OnError
+    dry_run: bool = False
+    executor: Any = None
+
+
+def _patterns(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _options(skip: Any, skip_fn: Any, on_error: Any, max_workers: int, **rest: Any) -> _Options:
+    skip = getattr(skip, "value", skip)
+    if skip not in SKIPS:
+        raise ValueError(f"Unknown skip strategy {skip!r}: use one of {', '.join(SKIPS)}")
+    if skip == "custom" and skip_fn is None:
+        raise ValueError("skip='custom' requires skip_fn (a callable(src, dest) -> bool)")
+    if not callable(on_error) and on_error not in _ON_ERROR:
+        raise ValueError(f"on_error must be 'continue', 'raise' or a callable, not {on_error!r}")
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be at least 1, not {max_workers}")
+    rest["include"] = _patterns(rest["include"])
+    rest["exclude"] = _patterns(rest["exclude"])
+    return _Options(skip=skip, skip_fn=skip_fn, on_error=on_error, max_workers=max_workers, **rest)
+
+
+def copy_node(
+    src: StorageNode,
+    dest: StorageNode | str,
+    *,
+    include: Any = None,
+    exclude: Any = None,
+    filter: Callable[..., bool] | None = None,
+    skip: Any = "never",
+    skip_fn: Callable[..., bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    progress_bytes: Callable[[int, int], None] | None = None,
+    on_file: Callable[[StorageNode], None] | None = None,
+    on_skip: Callable[[StorageNode, str], None] | None = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    on_error: OnError = "continue",
+    executor: Any = None,
+) -> StorageNode:
+    """``StorageNode.copy_to``: copy a file or tree, return the destination node."""
+    from ..virtual import VirtualNode
+
+    target = src._manager.node(dest) if isinstance(dest, str) else dest
+    if isinstance(src, VirtualNode) or src.version is not None:
+        # virtual nodes and versioned snapshots copy what they read, not the current object
+        target.write_stream(src.iter_bytes())
+        return target
+    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
+    opts = _options(
+        skip,
+        skip_fn,
+        on_error,
+        max_workers,
+        include=include,
+        exclude=exclude,
+        filter=filter,
+        progress=progress,
+        progress_bytes=progress_bytes,
+        on_file=on_file,
+        on_skip=on_skip,
+        executor=executor,
+    )
+    target._require_backend().check_write_allowed()
+    if not src_entry.is_dir:
+        _copy_single(src, src_entry, target, opts)
+        return target
+    report, _ = _copy_tree(src, target, opts)
+    if report.failed and not callable(opts.on_error):  # a callable took care of each
+        raise CopyError([(src.child(rel).fullpath, exc) for rel, exc in report.failed])
+    return target
+
+
+def sync_node(
+    src: StorageNode,
+    dest: StorageNode | str,
+    *,
+    delete: bool = False,
+    dry_run: bool = False,
+    include: Any = None,
+    exclude: Any = None,
+    filter: Callable[..., bool] | None = None,
+    skip: Any = "hash",
+    skip_fn: Callable[..., bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    progress_bytes: Callable[[int, int], None] | None = None,
+    on_file: Callable[[StorageNode], None] | None = None,
+    on_skip: Callable[[StorageNode, str], None] | None = None,
+    on_delete: Callable[[StorageNode], None] | None = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    on_error: OnError = "continue",
+    executor: Any = None,
+) -> CopyReport:
+    """``StorageNode.sync_to``: make the ``dest`` tree mirror ``src``; returns a report.
+
+    Copies what is missing or changed (``skip='hash'`` by default), then, with
+    ``delete=True`` and only if nothing failed, removes destination files that the
+    source does not have (files excluded by ``include``/``exclude`` are left alone).
+    ``dry_run`` lists what would happen and changes nothing. Failures are in the
+    report (``on_error='raise'`` aborts at the first one instead).
+    """
+    target = src._manager.node(dest) if isinstance(dest, str) else dest
+    opts = _options(
+        skip,
+        skip_fn,
+        on_error,
+        max_workers,
+        include=include,
+        exclude=exclude,
+        filter=filter,
+        progress=progress,
+        progress_bytes=progress_bytes,
+        on_file=on_file,
+        on_skip=on_skip,
+        dry_run=dry_run,
+        executor=executor,
+    )
+    src_entry = _source_entry(src)
+    if not dry_run:
+        target._require_backend().check_write_allowed()
+    if not src_entry.is_dir:
+        return _copy_single(src, src_entry, target, opts)
+    report, plan = _copy_tree(src, target, opts, list_all=delete)
+    if delete and not report.failed:
+        _delete_extraneous(target, plan, report, opts, on_delete)
+    return report
+
+
+def _source_entry(src: StorageNode) -> EntryInfo:
+    try:
+        return src.stat()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Source not found: {src.fullpath}") from None
+
+
+def _tracked(opts: _Options) -> bool:
+    return (
+        opts.skip != "never"
+        or any(
+            x is not None
+            for x in (opts.filter, opts.progress, opts.progress_bytes, opts.on_file, opts.on_skip)
+        )
+        or bool(opts.include or opts.exclude)
+    )
+
+
+def _copy_single(
+    src: StorageNode, src_entry: EntryInfo, target: StorageNode, opts: _Options
+) -> CopyReport:
+    """One file: filters and progress do not apply (0.4.2); skip, on_file, on_skip do."""
+    report = CopyReport(dry_run=opts.dry_run)
+    if _tracked(opts):
+        dest_entry = _stat_or_none(target)
+        reason = skip_reason(src, src_entry, target, dest_entry, opts.skip, opts.skip_fn)
+        if reason:
+            report.skipped.append((src.basename, reason))
+            if opts.on_skip:
+                opts.on_skip(src, reason)
+            return report
+    if not opts.dry_run:
+        if not target._require_backend().implicit_dirs and target.isdir:
+            _transfer(src, target.child(src.basename))  # a file onto a directory lands inside
+        else:
+            _transfer(src, target)
+    report.copied.append(src.basename)
+    report.bytes_copied += src_entry.size
+    if opts.on_file:
+        opts.on_file(src)
+    return report
+
+
+def _stat_or_none(node: StorageNode) -> EntryInfo | None:
+    try:
+        return node.stat()
+    except FileNotFoundError:
+        return None
+
+
+def _transfer(src: StorageNode, dest: StorageNode) -> None:
+    """Copy one file by the backends' cheapest route (server-side, upload, stream).
+
+    Every route is atomic, so a transient failure (reset, timeout, 5xx, SlowDown...)
+    is retried from the start, with backoff, up to the mounts' ``retries``; the final
+    error names both ends, the side that failed and the attempts made.
+    """
+    src_backend, dest_backend = src._require_backend(), dest._require_backend()
+    attempts = max(_attempts(src_backend), _attempts(dest_backend))
+    made = 0
+    try:
+        for attempt in retrying(attempts):
+            with attempt:
+                made += 1
+                new_path = src_backend.copy_file(src._p, dest_backend, dest._p)
+    except Exception as exc:
+        raise _transfer_error(src, dest, exc, made) from exc
+    dest._adopt(new_path)
+    log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+
+
+def _run_on_executor(
+    executor: Any, items: list[_Item], decide: Callable[[_Item], str | None], dry_run: bool
+) -> Iterator[tuple[Any, Any]]:
+    """Skip decisions here, each file's copy submitted to ``executor`` (a
+    ``distributed.Client`` or any ``concurrent.futures.Executor``).
+
+    A task carries the mount configuration and two ``mount:path`` names, never a live
+    connection: the worker (another process, another machine) builds its own mounts
+    once. Mounts every worker can reach (object stores, shared disks) make sense here.
+    """
+    manager = items[0].src._manager if items else None
+    config = manager.mount_configs() if manager is not None else []
+    submitted: list[tuple[_Item, Any, Any]] = []
+    for item in items:
+        try:
+            reason = decide(item)
+        except Exception as exc:
+            submitted.append((item, exc, None))
+            continue
+        future = None
+        if reason is None and not dry_run:
+            src, dest = item.src.fullpath, item.dest.fullpath
+            future = executor.submit(copy_between_mounts, type(manager), config, src, dest)
+        submitted.append((item, reason, future))
+    for item, reason, future in submitted:
+        if future is None:
+            yield item, reason
+            continue
+        try:
+            future.result()
+        except Exception as exc:
+            yield item, exc
+        else:
+            yield item, None
+
+
+_worker_managers: dict[str, Any] = {}
+
+
+def copy_between_mounts(
+    manager_cls: Any, config: list[dict[str, Any]], src: str, dest: str
+) -> None:
+    """Copy ``src`` to ``dest`` (``mount:path`` names) with mounts built from ``config``.
+
+    What an executor's worker runs for ``copy_to(..., executor=client)``; the mounts are
+    built once per worker process and configuration.
+    """
+    key = repr(config)
+    manager = _worker_managers.get(key)
+    if manager is None:
+        manager = manager_cls(env=False)
+        manager.configure(config)
+        _worker_managers[key] = manager
+    _transfer(manager.node(src), manager.node(dest))
+
+
+def _attempts(backend: Any) -> int:
+    """Attempts at one file: the mount's ``retries`` + 1 (1 for local and memory)."""
+    while backend is not None:
+        network = getattr(backend, "network", None)
+        if network is not None:
+            return int(network.retries) + 1
+        backend = getattr(backend, "parent", None)  # a relative mount: its parent's
+    return 1
+
+
+def _transfer_error(src: StorageNode, dest: StorageNode, exc: Exception, made: int) -> Exception:
+    """``exc`` again, or when it was retried or came from the network, the same kind of
+    error saying which side failed, in which operation, after how many attempts."""
+    if made <= 1 and not is_transient(exc):
+        return exc
+    text = str(exc)
+    dest_where = dest._require_backend().describe()
+    src_where = src._require_backend().describe()
+    side = "destination" if dest_where in text else "source" if src_where in text else "transfer"
+    if src._require_backend().os_path(src._p) is not None:
+        operation = "upload"
+    elif dest._require_backend().os_path(dest._p) is not None:
+        operation = "download"
+    else:
+        operation = "copy"
+    attempts = "1 attempt" if made == 1 else f"{made} attempts"
+    message = (
+        f"{operation} of {src.fullpath} to {dest.fullpath} failed on the {side} side "
+        f"after {attempts}: {text or type(exc).__name__}"
+    )
+    if isinstance(exc, StorageError):
+        try:
+            return type(exc)(message)
+        except Exception:
+            return StorageError(message)
+    return StorageConnectionError(message)
+
+
+def _keep(rel: str, node: StorageNode | None, opts: _Options) -> str | None:
+    """None to keep the file, else the reason it is filtered out."""
+    if opts.include and not any(fnmatch.fnmatch(rel, p) for p in opts.include):
+        return "not matching include patterns"
+    for pattern in opts.exclude:
+        if fnmatch.fnmatch(rel, pattern):
+            return f"matching exclude pattern '{pattern}'"
+    if opts.filter is not None and node is not None:
+        try:
+            if not opts.filter(node, rel):
+                return "filtered by custom function"
+        except Exception as exc:
+            return f"filter error: {exc}"
+    return None
+
+
+def _relative(entry_path: str, base: str) -> str:
+    return entry_path[len(base) :].lstrip("/") if base else entry_path
+
+
+@dataclass
+class _Item:
+    rel: str
+    src: StorageNode
+    entry: EntryInfo
+    dest: StorageNode
+
+
+@dataclass
+class _Plan:
+    kept: list[_Item]
+    source_files: set[str]  # every source file (relative), filtered or not
+    listing: dict[str, EntryInfo]  # destination files by mount path, when listed
+
+
+def _plan(src: StorageNode, dest: StorageNode, opts: _Options, list_dest: bool) -> _Plan:
+    """Walk the source once, mirror its directories, filter, and list the destination once."""
+    make_dirs = not opts.dry_run and not dest._require_backend().implicit_dirs
+    if make_dirs:
+        dest.mkdir(parents=True, exist_ok=True)
+    listing = _listing(dest) if list_dest else {}
+    plan = _Plan([], set(), listing)
+    base = src._p
+    for node, entry in src.walk():
+        rel = _relative(entry.path, base)
+        target = dest.child(rel)
+        if entry.is_dir:
+            if make_dirs:
+                target.mkdir(parents=True, exist_ok=True)
+            continue
+        plan.source_files.add(rel)
+        reason = _keep(rel, node, opts)
+        if reason:
+            if opts.on_skip:
+                opts.on_skip(node, reason)
+            continue
+        plan.kept.append(_Item(rel, node, entry, target))
+    return plan
+
+
+def _copy_tree(
+    src: StorageNode, dest: StorageNode, opts: _Options, list_all: bool = False
+) -> tuple[CopyReport, _Plan]:
+    plan = _plan(src, dest, opts, list_all or opts.skip not in ("never", "custom"))
+    report = CopyReport(dry_run=opts.dry_run)
+    total, total_bytes = len(plan.kept), sum(item.entry.size for item in plan.kept)
+    done_bytes = 0
+    custom = opts.skip == "custom"
+
+    def decide(item: _Item) -> str | None:
+        dest_entry = _stat_or_none(item.dest) if custom else plan.listing.get(item.dest._p)
+        return skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, opts.skip_fn)
+
+    def work(item: _Item) -> str | None:
+        reason = decide(item)
+        if reason is None and not opts.dry_run:
+            _transfer(item.src, item.dest)
+        return reason
+
+    if opts.executor is not None:
+        outcomes = _run_on_executor(opts.executor, plan.kept, decide, opts.dry_run)
+    else:
+        outcomes = _run(work, plan.kept, _workers(opts.max_workers, src, dest))
+    for index, (item, outcome) in enumerate(outcomes, start=1):
+        if isinstance(outcome, BaseException):
+            if opts.on_error == "raise":
+                raise outcome
+            report.failed.append((item.rel, outcome))
+            if callable(opts.on_error):
+                opts.on_error(item.src, outcome)
+        elif outcome is None:
+            report.copied.append(item.rel)
+            report.bytes_copied += item.entry.size
+            if opts.on_file:
+                opts.on_file(item.src)
+        else:
+            report.skipped.append((item.rel, outcome))
+            if opts.on_skip:
+                opts.on_skip(item.src, outcome)
+        done_bytes += item.entry.size
+        if opts.progress:
+            opts.progress(index, total)
+        if opts.progress_bytes:
+            opts.progress_bytes(done_bytes, total_bytes)
+    return report, plan
+
+
+def _workers(wanted: int, *nodes: StorageNode) -> int:
+    """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
+    members share one file and one read position)."""
+    for node in nodes:
+        cap = getattr(node._require_backend(), "max_concurrency", None)
+        if cap:
+            wanted = min(wanted, cap)
+    return wanted
+
+
+def _delete_extraneous(
+    dest: StorageNode,
+    plan: _Plan,
+    report: CopyReport,
+    opts: _Options,
+    on_delete: Callable[[StorageNode], None] | None,
+) -> None:
+    """Remove destination files the source lacks; excluded ones are not ours to delete."""
+    base = dest._p
+    doomed = []
+    for path in sorted(plan.listing):
+        rel = _relative(path, base)
+        if rel not in plan.source_files and _keep(rel, None, opts) is None:
+            doomed.append(rel)
+
+    def work(rel: str) -> None:
+        if not opts.dry_run:
+            dest.child(rel).delete()
+
+    for rel, outcome in _run(work, doomed, opts.max_workers):
+        if isinstance(outcome, BaseException):
+            if opts.on_error == "raise":
+                raise outcome
+            report.failed.append((rel, outcome))
+            continue
+        report.deleted.append(rel)
+        if on_delete:
+            on_delete(dest.child(rel))
+
+
+def _listing(dest: StorageNode) -> dict[str, EntryInfo]:
+    """Every file below ``dest`` by path: one recursive listing."""
+    try:
+        return {e.path: e for e in dest._require_backend().walk_files(dest._p) if not e.is_dir}
+    except (FileNotFoundError, NotImplementedError, ValueError):
+        return {}
+
+
+def _run(
+    work: Callable[[Any], Any], items: list[Any], max_workers: int
+) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
+
+    Only a few items per worker are queued ahead, so memory stays flat on huge trees
+    and an abort (``on_error='raise'``, Ctrl-C) cancels everything not yet started.
+    """
+    if max_workers <= 1 or len(items) <= 1:
+        for item in items:
+            try:
+                yield item, work(item)
+            except Exception as exc:
+                yield item, exc
+        return
+    workers = min(max_workers, len(items))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genro-copy")
+    source: Iterator[Any] = iter(items)
+    pending: deque[tuple[Any, Future[Any]]] = deque(
+        (item, pool.submit(work, item)) for item in itertools.islice(source, workers * 4)
+    )
+    try:
+        while pending:
+            item, future = pending.popleft()
+            error = future.exception()
+            for nxt in itertools.islice(source, 1):
+                pending.append((nxt, pool.submit(work, nxt)))
+            yield item, error if error is not None else future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
