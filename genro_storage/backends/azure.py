@@ -16,6 +16,7 @@ from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
 from ._transfer import NetworkSettings
 from .fsspec import FsspecBackend
 
@@ -40,6 +41,7 @@ class AzureConfig(TypedDict, total=False):
     part_concurrency: int
     part_size: int
     download_concurrency: int
+    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -71,6 +73,23 @@ class AzureBackend(FsspecBackend):
     def download_options(self) -> dict[str, Any]:
         """Blocks of ``part_size``, ``download_concurrency`` of them at once."""
         return {"max_concurrency": self.network.download_concurrency if self.network else 1}
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {"content_settings": params.for_object(full, content_type)}
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        if "metadata" not in kwargs:
+            super()._pipe(full, data, kwargs)
+            return
+        # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
+        kwargs = dict(kwargs)
+        mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        with self.fs.open(full, mode, **kwargs) as fh:
+            fh.write(data)
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
@@ -165,6 +184,7 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
         can_sign=_has_account_key(config),
     )
     backend.network = network  # the engine reads the retries
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend
 
 

@@ -190,6 +190,20 @@ class StorageBackend(ABC):
                 fh.write(chunk)
         return None
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> str | None:
+        """:meth:`write_stream`, refusing an existing ``path`` with ``exclusive``.
+
+        ``content_type`` is recorded where the backend stores one (object stores). With
+        ``exclusive`` an existing file raises ``FileExistsError``; backends that can decide
+        it atomically (local disk, memory, S3, GCS, Azure, SFTP) override this check-then-
+        write fallback, whose short window can let two writers both see the name free.
+        """
+        if exclusive and self.exists(path):
+            raise FileExistsError(f"{self.describe()}: {path!r} already exists")
+        return self.write_stream(path, chunks)
+
     def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         with self.open(path, "rb") as fh:
             while chunk := fh.read(chunk_size):

@@ -33,6 +33,7 @@ from typing import IO, Any
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
 from ._errors import classify, wrap_methods
+from ._objectparams import ObjectParameters
 from ._pending import PendingText, PendingWrite, discard_buffered
 from ._transfer import NetworkSettings
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
@@ -73,6 +74,7 @@ MAPPED_METHODS = (
     "read_range",
     "write_bytes",
     "write_stream",
+    "save_stream",
     "upload_file",
     "download_file",
     "iter_bytes",
@@ -153,6 +155,9 @@ class FsspecBackend(StorageBackend):
     #: ``pipe_file`` stores the whole content in one step (object stores, memory): a
     #: failure leaves nothing behind, so ``write_bytes`` needs no temporary file
     atomic_pipe = False
+    #: header defaults and metadata of every object written (object stores; see
+    #: :mod:`._objectparams`)
+    object_parameters = ObjectParameters()
 
     def __init__(
         self,
@@ -287,13 +292,23 @@ class FsspecBackend(StorageBackend):
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         full = self._full(path)
         if not set(mode) & set("wax+"):
-            return self.fs.open(full, mode, **self._open_kwargs(write=False))
+            return self._open_read(path, full, mode)
         self._check_writable_file(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
             pending = self._open_pending(full)
             return pending if mode == "wb" else PendingText(pending)  # type: ignore[return-value]
         return self.fs.open(full, mode)
+
+    def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
+        """A read handle; an object-store prefix (a "directory") is refused, not read as
+        an empty file."""
+        handle = self.fs.open(full, mode, **self._open_kwargs(write=False))
+        details = getattr(getattr(handle, "buffer", handle), "details", None)
+        if isinstance(details, dict) and details.get("type") == "directory":
+            handle.close()
+            raise IsADirectoryError(f"{self.describe()}: {path!r} is a directory")
+        return handle
 
     def _ensure_parent(self, path: str) -> None:
         if "/" in path and not self.implicit_dirs:
@@ -304,7 +319,9 @@ class FsspecBackend(StorageBackend):
         """A write handle on ``full`` that publishes on commit only (see module docstring)."""
         if self.implicit_dirs or self.write_strategy == "buffered":
             # object stores: the driver's upload becomes visible only when completed
-            raw = self._tune_write_handle(self.fs.open(full, "wb", **self._open_kwargs()))
+            raw = self._tune_write_handle(
+                self.fs.open(full, "wb", **self._open_kwargs(), **self._put_kwargs(full))
+            )
 
             def commit_buffered() -> None:
                 raw.close()
@@ -357,11 +374,19 @@ class FsspecBackend(StorageBackend):
         for info in infos:
             name = self._name(info["name"])
             if name == own:
-                if info.get("type") != "directory":
+                if info.get("type") != "directory" and not self._is_folder_marker(info):
                     raise ValueError(f"Not a directory: {path!r}")
                 continue
             out.append(self._entry(info, prefix + name.rsplit("/", 1)[-1]))
         return out
+
+    def _is_folder_marker(self, info: dict[str, Any]) -> bool:
+        """An empty ``dir/`` object: how consoles and tools make a folder in a bucket."""
+        return bool(
+            self.implicit_dirs
+            and str(info.get("name", "")).endswith("/")
+            and not int(info.get("size") or 0)
+        )
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         found = self.fs.find(self._full(path), withdirs=True, detail=True)
@@ -430,7 +455,7 @@ class FsspecBackend(StorageBackend):
         self._ensure_parent(path)
         full = self._full(path)
         if self.implicit_dirs or self.atomic_pipe:
-            self.fs.pipe_file(full, data)
+            self._pipe(full, data, self._put_kwargs(full))
             self._invalidate_full(full)
             return
         with self._open_pending(full) as fh:
@@ -461,6 +486,95 @@ class FsspecBackend(StorageBackend):
                 fh.write(head.pop())
             for chunk in iterator:
                 fh.write(chunk)
+
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> None:
+        """:meth:`write_stream` with a Content-Type and, with ``exclusive``, no overwrite.
+
+        ``exclusive`` raises ``FileExistsError`` when ``path`` exists, decided by the
+        service at the moment the file is published: object stores send a conditional
+        create (S3 ``If-None-Match: *``, GCS ``ifGenerationMatch=0``, Azure
+        ``If-None-Match: *``); services with real files publish the temporary file with
+        :meth:`_publish_new`.
+        """
+        if not exclusive and content_type is None:
+            self.write_stream(path, chunks)
+            return
+        self._check_writable_file(path)
+        self._ensure_parent(path)
+        full = self._full(path)
+        if not self.implicit_dirs and not self.atomic_pipe:
+            self._create_by_rename(path, full, chunks, exclusive)
+            return
+        kwargs = self._put_kwargs(full, content_type)
+        iterator = iter(chunks)
+        head, complete = _spool(iterator)
+        try:
+            if complete:
+                self._pipe_new(full, b"".join(head), exclusive, kwargs)
+                return
+            mode = "xb" if exclusive else "wb"
+            raw = self.fs.open(full, mode, **self._open_kwargs(), **kwargs)
+            try:
+                for chunk in head:
+                    raw.write(chunk)
+                for chunk in iterator:
+                    raw.write(chunk)
+            except BaseException:
+                discard_buffered(raw)
+                raise
+            raw.close()
+        except OSError as exc:
+            if exclusive and _is_precondition_failure(exc):
+                raise FileExistsError(f"{self.describe()}: {path!r} already exists") from exc
+            raise
+        finally:
+            self._invalidate_full(full)
+
+    def _pipe_new(self, full: str, data: bytes, exclusive: bool, kwargs: dict[str, Any]) -> None:
+        """Store ``data`` in one request (conditionally when ``exclusive``)."""
+        self._pipe(full, data, {**kwargs, "mode": "create"} if exclusive else kwargs)
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        """``pipe_file`` with the driver arguments of :meth:`_put_kwargs` (and ``mode``)."""
+        self.fs.pipe_file(full, data, **kwargs)
+
+    def _create_by_rename(self, path: str, full: str, chunks: Any, exclusive: bool) -> None:
+        if not exclusive:
+            self.write_stream(path, chunks)
+            return
+        head = full.rpartition("/")[0]
+        temp = f".{uuid.uuid4().hex[:16]}.new"  # short: any target name stays writable
+        temp = f"{head}/{temp}" if head else temp
+        raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
+        try:
+            for chunk in chunks:
+                raw.write(chunk)
+            raw.close()
+            self._publish_new(temp, full)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                discard_buffered(raw)
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(temp)
+            raise
+        finally:
+            self._invalidate_full(full)
+
+    def _publish_new(self, temp: str, full: str) -> None:
+        """Move the written ``temp`` to ``full``, refusing to replace an existing file.
+
+        The generic check-then-rename leaves a short window where two writers both see the
+        name free; a service with an atomic no-replace rename overrides this (SFTP).
+        """
+        if self._stat_or_none(full) is not None:
+            raise FileExistsError(f"{self.describe()}: {full!r} already exists")
+        self._replace(temp, full)
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        """Driver arguments that set an object's headers and metadata (object stores)."""
+        return {}
 
     def _invalidate(self, path: str) -> None:
         self._invalidate_full(self._full(path))
@@ -533,6 +647,38 @@ class FsspecBackend(StorageBackend):
         if self._fs is not None:
             with contextlib.suppress(Exception):
                 self._fs.invalidate_cache()
+
+
+def _spool(iterator: Iterator[bytes]) -> tuple[list[bytes], bool]:
+    """Up to :data:`SPOOL_LIMIT` bytes of ``iterator``, and whether that was all of it."""
+    head: list[bytes] = []
+    size = 0
+    for chunk in iterator:
+        chunk = bytes(chunk)
+        head.append(chunk)
+        size += len(chunk)
+        if size > SPOOL_LIMIT:
+            return head, False
+    return head, True
+
+
+_EXISTS_MARKS = ("PreconditionFailed", "412", "ResourceExists", "BlobAlreadyExists", "409")
+
+
+def _is_precondition_failure(exc: BaseException) -> bool:
+    """A conditional create refused because the object exists (HTTP 409/412)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, FileExistsError):
+            return True
+        text = f"{type(seen).__name__} {seen}"
+        if any(
+            mark in text
+            for mark in ("PreconditionFailed", "412", "ResourceExists", "BlobAlreadyExists", "409")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _protocol_name(fs: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageConnectionError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
@@ -42,6 +43,7 @@ class GCSConfig(TypedDict, total=False):
     retries: int
     timeout: float
     connect_timeout: float
+    object_parameters: dict[str, Any]
 
 
 class GCSBackend(FsspecBackend):
@@ -136,6 +138,16 @@ class GCSBackend(FsspecBackend):
         self.fs.setxattrs(full, **metadata)
         self._invalidate(path)
 
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        headers = params.for_object(full, content_type)
+        kwargs: dict[str, Any] = {"content_type": headers.pop("content_type")}
+        if headers:
+            kwargs["fixed_key_metadata"] = headers
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
+
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A V4 signed GET URL valid ``expires_in`` seconds (needs signing credentials)."""
         if not self.capabilities.presigned_urls:
@@ -185,6 +197,7 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
         anonymous=config.get("token") == "anon",
     )
     backend.network = network  # the engine reads the retries
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend
 
 

@@ -15,6 +15,7 @@ from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageConfigError
 from ..paths import resolve_within
 from ._atomic import AtomicWriter
+from ._create import create_new
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
@@ -174,6 +175,14 @@ class LocalStorage(StorageBackend):
         with AtomicWriter(full, "wb") as fh:
             for chunk in chunks:
                 fh.write(chunk)
+
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> None:
+        if exclusive:
+            create_new(self._full(path), chunks)
+        else:
+            self.write_stream(path, chunks)
 
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():

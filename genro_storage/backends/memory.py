@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import IO, Any
 
 import fsspec
@@ -12,6 +13,8 @@ from ._pending import PendingWrite
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
+
+_CREATE_LOCK = threading.Lock()
 
 
 class MemoryDirectoryError(IsADirectoryError, FileNotFoundError):
@@ -47,6 +50,18 @@ class MemoryBackend(FsspecBackend):
         # step means a stream that fails part-way (a dropped download) leaves the previous
         # content, where the driver's write-mode file would already have replaced it.
         self.write_bytes(path, b"".join(chunks))
+
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> None:
+        data = b"".join(bytes(chunk) for chunk in chunks)
+        if not exclusive:
+            self.write_bytes(path, data)
+            return
+        with _CREATE_LOCK:  # one store per process: the check and the store are one step
+            if self.exists(path):
+                raise FileExistsError(f"{self.describe()}: {path!r} already exists")
+            self.write_bytes(path, data)
 
     def _empty_root(self, full: str) -> dict[str, Any] | None:
         # a mount's base_path is a directory before anything is written under it

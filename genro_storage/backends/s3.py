@@ -14,6 +14,7 @@ from typing import IO, Any, TypedDict
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
@@ -51,6 +52,16 @@ class S3Config(TypedDict, total=False):
     part_size: int
     part_concurrency: int
     download_concurrency: int
+    object_parameters: dict[str, Any]
+
+
+_S3_HEADERS = {
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_encoding": "ContentEncoding",
+    "content_language": "ContentLanguage",
+    "content_type": "ContentType",
+}
 
 
 class S3Backend(FsspecBackend):
@@ -260,6 +271,7 @@ class S3Backend(FsspecBackend):
             self._full(path),
             chunksize=self.network.part_size,
             max_concurrency=self.network.part_concurrency,
+            **self._put_kwargs(self._full(path)),
         )
         self._invalidate(path)
         return None
@@ -272,6 +284,15 @@ class S3Backend(FsspecBackend):
             "chunksize": self.network.part_size,
             "max_concurrency": self.network.download_concurrency,
         }
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {
+            _S3_HEADERS[k]: v for k, v in params.for_object(full, content_type).items()
+        }
+        if params.metadata:
+            kwargs["Metadata"] = dict(params.metadata)
+        return kwargs
 
     def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
         """A presigned GET URL valid ``expires_in`` seconds."""
@@ -323,7 +344,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     def connect_versioned() -> Any:
         return tuned(s3fs.S3FileSystem(**{**options, "version_aware": True}))
 
-    return S3Backend(
+    backend = S3Backend(
         connect,
         str(config["bucket"]),
         str(config.get("prefix") or ""),
@@ -331,3 +352,5 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         versions_fs=connect_versioned,
         network=network,
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend

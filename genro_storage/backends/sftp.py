@@ -59,6 +59,16 @@ class SFTPBackend(FsspecBackend):
     def _replace(self, temp: str, full: str) -> None:
         self.fs.ftp.posix_rename(temp, full)
 
+    def _publish_new(self, temp: str, full: str) -> None:
+        # SFTP's own RENAME never replaces: OpenSSH links the new name (fails when it
+        # exists) and unlinks the old one, so two writers cannot both win
+        try:
+            self.fs.ftp.rename(temp, full)
+        except OSError as exc:
+            if self._stat_or_none(full) is not None:
+                raise FileExistsError(f"{self.describe()}: {full!r} already exists") from exc
+            raise
+
 
 def serialize(client: Any) -> None:
     """Make one paramiko ``SFTPClient`` safe to share between threads.

@@ -2,7 +2,7 @@
 
 Settings (see :mod:`.conf`)::
 
-    GENRO_STORAGE = [
+    GENRO_STORAGE_MOUNTS = [
         {"name": "media", "type": "local", "path": BASE_DIR / "media"},
         {"name": "static", "type": "local", "path": BASE_DIR / "static-collected"},
     ]

@@ -3,8 +3,12 @@
 ==================================  =========================================================
 Setting                             Meaning
 ==================================  =========================================================
-``GENRO_STORAGE``                   the mounts: a list of mount dicts, or the path of a YAML
-                                    or JSON file holding that list (required)
+``GENRO_STORAGE_MOUNTS``            the mounts: a list of mount dicts, or the path of a YAML
+                                    or JSON file holding that list (the same setting name as
+                                    in Flask and Starlette; the old name ``GENRO_STORAGE`` is
+                                    still read, with a ``DeprecationWarning``). Without it,
+                                    the django-storages settings make one mount (see
+                                    :mod:`.compat`)
 ``GENRO_STORAGE_SERVE``             ``{mount: options}`` (or a list of mount names): the
                                     mounts the serve view answers for; any other mount is a
                                     404. Options as in :mod:`genro_storage.serving.routes`:
@@ -22,6 +26,7 @@ Setting                             Meaning
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 from django.conf import settings
@@ -43,7 +48,7 @@ _server: FileServer | None = None
 
 
 def get_manager() -> StorageManager:
-    """The project's :class:`StorageManager`, built from ``settings.GENRO_STORAGE``."""
+    """The project's :class:`StorageManager`, built from ``settings.GENRO_STORAGE_MOUNTS``."""
     global _manager
     manager = _manager
     if manager is not None:
@@ -54,11 +59,25 @@ def get_manager() -> StorageManager:
         return _manager
 
 
+def mounts_setting() -> Any:
+    """The mounts: ``GENRO_STORAGE_MOUNTS``, else the deprecated ``GENRO_STORAGE``, else None."""
+    source = getattr(settings, "GENRO_STORAGE_MOUNTS", None)
+    if source is None and getattr(settings, "GENRO_STORAGE", None) is not None:
+        warnings.warn(
+            "the GENRO_STORAGE setting is renamed GENRO_STORAGE_MOUNTS (the name Flask and "
+            "Starlette use too); GENRO_STORAGE will stop working in a future release",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        source = settings.GENRO_STORAGE
+    return source
+
+
 def _build_manager() -> StorageManager:
-    source = getattr(settings, "GENRO_STORAGE", None)
+    source = mounts_setting()
     if source is None:
         raise ImproperlyConfigured(
-            "GENRO_STORAGE is not set: give it a list of mount dicts or a YAML/JSON path"
+            "GENRO_STORAGE_MOUNTS is not set: give it a list of mount dicts or a YAML/JSON path"
         )
     if isinstance(source, tuple):
         source = list(source)
@@ -66,7 +85,7 @@ def _build_manager() -> StorageManager:
     try:
         manager.configure(source)
     except (StorageConfigError, TypeError, FileNotFoundError) as exc:
-        raise ImproperlyConfigured(f"GENRO_STORAGE: {exc}") from exc
+        raise ImproperlyConfigured(f"GENRO_STORAGE_MOUNTS: {exc}") from exc
     return manager
 
 

@@ -15,7 +15,7 @@ Options (each falls back to ``settings.GENRO_STORAGE_<OPTION>``, then to the def
 =======================  ===============  ==================================================
 option                   default          meaning
 =======================  ===============  ==================================================
-``mount``                (required)       the mount of ``GENRO_STORAGE`` to store files in
+``mount``                (required)       the mount of ``GENRO_STORAGE_MOUNTS`` to store files in
 ``location``             ``""``           folder inside the mount that names are relative to
 ``file_overwrite``       ``False``        save over an existing name instead of picking a
                                           free one (``exists()`` stays truthful either way)
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
@@ -82,7 +83,10 @@ class GenroFile(File):
 
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> GenroFile:
         if not self.closed:
-            self.seek(0)
+            # Django rewinds an open file; an object-store upload cannot rewind, so an
+            # unfinished "wb" file is left where it is (closing it stores what was written)
+            if self.file.seekable():
+                self.seek(0)
         else:  # File.open would look for ``name`` relative to the working directory
             self.mode = mode or self.mode
             self.file = self.node.open(self.mode)
@@ -91,6 +95,13 @@ class GenroFile(File):
     @cached_property
     def size(self) -> int:
         return self.node.size
+
+
+def _utf8_chunks(content: File) -> Iterator[bytes]:
+    """``content``'s chunks as bytes: text (``ContentFile("...")``, ``StringIO``, a
+    text-mode file) is encoded as UTF-8, as FileSystemStorage stores it."""
+    for chunk in content.chunks():
+        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
 
 
 @deconstructible(path="genro_storage.integrations.django.GenroStorage")
@@ -148,19 +159,24 @@ class GenroStorage(Storage):
         return base
 
     # ------------------------------------------------------------------ names -> nodes
-    def node(self, name: str) -> StorageNode:
-        """The genro-storage node behind ``name`` (traversal raises SuspiciousFileOperation)."""
+    def node(self, name: str | os.PathLike[str]) -> StorageNode:
+        """The genro-storage node behind ``name`` (traversal raises SuspiciousFileOperation).
+
+        ``.`` and empty segments name the same file as without them (``./a//b`` is
+        ``a/b``), as on a local disk.
+        """
         name = str(name)
-        if pathlib.PurePosixPath(name.replace("\\", "/")).is_absolute():
+        posix = pathlib.PurePosixPath(name.replace("\\", "/"))
+        if posix.is_absolute():
             raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'")
         try:
-            relative = normalize(self.location, name)
+            relative = normalize(self.location, "/".join(p for p in posix.parts if p != "."))
         except PathTraversalError as exc:
             raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'") from exc
         manager = conf.get_manager()
         if not manager.has_mount(self.mount):
             raise ImproperlyConfigured(
-                f"GenroStorage mount {self.mount!r} is not in GENRO_STORAGE "
+                f"GenroStorage mount {self.mount!r} is not in GENRO_STORAGE_MOUNTS "
                 f"(configured: {', '.join(manager.get_mount_names()) or 'none'})"
             )
         return manager.node(self.mount, relative) if relative else manager.node(f"{self.mount}:")
@@ -170,8 +186,26 @@ class GenroStorage(Storage):
         return GenroFile(self.node(name), name, mode)
 
     def _save(self, name: str, content: Any) -> str:
-        self.node(name).write_stream(content.chunks())
-        return str(name).replace("\\", "/")
+        """Store ``content`` under ``name``, or under a free alternative when another
+        writer took ``name`` meanwhile: without ``file_overwrite`` every name is created
+        with the backend's exclusive create (see :meth:`StorageBackend.save_stream`), as
+        FileSystemStorage reserves names with ``O_EXCL``. Text is stored as UTF-8."""
+        content_type = getattr(content, "content_type", None)
+        manager = conf.get_manager()
+        while True:
+            node = self.node(name)
+            backend = manager.get_backend(self.mount)
+            try:
+                backend.save_stream(
+                    node.path,
+                    _utf8_chunks(content),
+                    exclusive=not self.file_overwrite,
+                    content_type=content_type if isinstance(content_type, str) else None,
+                )
+            except FileExistsError:
+                name = self.get_available_name(name)
+                continue
+            return str(name).replace("\\", "/")
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         if not self.file_overwrite:
@@ -201,7 +235,7 @@ class GenroStorage(Storage):
     def exists(self, name: str) -> bool:
         return self.node(name).exists
 
-    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+    def listdir(self, path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
         node = self.node(path)
         backend = conf.get_manager().get_backend(self.mount)
         directories: list[str] = []
