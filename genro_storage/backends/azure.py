@@ -10,7 +10,8 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 from __future__ import annotations
 
 import os
-from typing import Any, TypedDict
+from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -18,30 +19,13 @@ from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._transfer import NetworkSettings
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["AzureBackend", "AzureConfig", "create"]
+__all__ = ["AzureBackend", "create"]
 
 MiB = 1024 * 1024
 _INTERNAL_KEYS = {"is_directory", "hdi_isfolder"}  # adlfs' directory markers
-
-
-class AzureConfig(TypedDict, total=False):
-    """Options of an ``azure`` mount (``container`` and ``account_name`` are required)."""
-
-    container: str
-    account_name: str
-    account_key: str
-    sas_token: str
-    connection_string: str
-    prefix: str
-    retries: int
-    timeout: float
-    connect_timeout: float
-    part_concurrency: int
-    part_size: int
-    download_concurrency: int
-    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -117,6 +101,55 @@ class AzureBackend(FsspecBackend):
         self._container_seen = True
         return False
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One List Blobs request (``delimiter='/'``) per page; the cursor is Azure's
+        continuation marker."""
+        from fsspec.asyn import sync
+
+        full = self._full(path)
+        key = full.split("/", 1)[1] if "/" in full else ""
+        prefix = f"{key}/" if key else ""
+        size = max(1, min(limit, 1000))
+
+        async def one_page() -> tuple[list[Any], str | None]:
+            client = self.fs.service_client.get_container_client(self.container)
+            walk = client.walk_blobs(name_starts_with=prefix, delimiter="/", results_per_page=size)
+            pages = walk.by_page(continuation_token=cursor)
+            async for page in pages:
+                return [item async for item in page], pages.continuation_token
+            return [], None
+
+        items, following = sync(self.fs.loop, one_page)
+        base = f"{path}/" if path else ""
+        entries = []
+        for item in items:
+            name = item.name[len(prefix) :]
+            if type(item).__name__ == "BlobPrefix":
+                if name.strip("/"):
+                    entries.append(EntryInfo(base + name.rstrip("/"), True, 0))
+                continue
+            if not name or name.endswith("/"):
+                continue
+            settings = getattr(item, "content_settings", None)
+            raw_md5 = getattr(settings, "content_md5", None)
+            modified = getattr(item, "last_modified", None)
+            entries.append(
+                EntryInfo(
+                    base + name,
+                    False,
+                    int(item.size or 0),
+                    modified.timestamp() if modified is not None else None,
+                    str(item.etag or "").strip('"') or None,
+                    bytes(raw_md5).hex() if raw_md5 and len(raw_md5) == 16 else None,
+                )
+            )
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path:
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        return entries, following or None
+
     def get_metadata(self, path: str) -> dict[str, str]:
         info = self.fs.info(self._full(path), refresh=True)
         return {k: v for k, v in (info.get("metadata") or {}).items() if k not in _INTERNAL_KEYS}
@@ -127,7 +160,7 @@ class AzureBackend(FsspecBackend):
         Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
         before any request); Azure compares keys case-insensitively.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}
@@ -155,6 +188,13 @@ class AzureBackend(FsspecBackend):
                 f"mount has none (give 'account_key' or a connection string with AccountKey)"
             )
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+
+    def public_url(self, path: str) -> str:
+        """The blob's unsigned URL (readable when the container allows public access)."""
+        account = getattr(self.fs, "account_url", None) or self.fs.service_client.url
+        account = str(account).split("?", 1)[0].rstrip("/")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{account}/{self.container}/{quote(key)}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> AzureBackend:

@@ -9,17 +9,19 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, TypedDict
+from typing import IO, Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
+from ._requestlog import logging_session
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["S3Backend", "S3Config", "create"]
+__all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
@@ -30,29 +32,6 @@ _KEPT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
 )
-
-
-class S3Config(TypedDict, total=False):
-    """Options of an ``s3`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    region: str
-    anon: bool
-    key: str
-    secret: str
-    token: str
-    endpoint_url: str
-    client_kwargs: dict[str, Any]
-    config_kwargs: dict[str, Any]
-    version_aware: bool
-    retries: int
-    timeout: float
-    connect_timeout: float
-    part_size: int
-    part_concurrency: int
-    download_concurrency: int
-    object_parameters: dict[str, Any]
 
 
 _S3_HEADERS = {
@@ -226,7 +205,7 @@ class S3Backend(FsspecBackend):
         )
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.call_s3(
             "delete_object", Bucket=self.bucket, Key=self._key(path), VersionId=version_id
         )
@@ -243,7 +222,7 @@ class S3Backend(FsspecBackend):
         S3 stores keys lowercased; keys must be HTTP header tokens and values printable
         ASCII (``ValueError`` otherwise, before any request).
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
@@ -265,7 +244,7 @@ class S3Backend(FsspecBackend):
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
         ``part_size`` in flight (memory: their product)."""
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
@@ -294,9 +273,41 @@ class S3Backend(FsspecBackend):
             kwargs["Metadata"] = dict(params.metadata)
         return kwargs
 
-    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
-        """A presigned GET URL valid ``expires_in`` seconds."""
-        return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+    def url(
+        self, path: str, expires_in: int = 3600, http_method: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """A presigned GET URL valid ``expires_in`` seconds.
+
+        ``kwargs`` are GetObject parameters (``ResponseContentDisposition``...);
+        ``http_method`` signs the URL for another method (as boto3's ``HttpMethod``).
+        """
+        if not http_method:
+            return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+        from fsspec.asyn import sync
+
+        async def presign() -> str:
+            await self.fs.set_session()
+            client = await self.fs.get_s3(self.bucket)
+            return str(
+                await client.generate_presigned_url(
+                    ClientMethod="get_object",
+                    Params={"Bucket": self.bucket, "Key": self._key(path), **kwargs},
+                    ExpiresIn=expires_in,
+                    HttpMethod=http_method.upper(),
+                )
+            )
+
+        return str(sync(self.fs.loop, presign))
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        key = quote(self._key(path))
+        if endpoint:
+            return f"{str(endpoint).rstrip('/')}/{self.bucket}/{key}"
+        return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
 def _pool_size(network: NetworkSettings) -> int:
@@ -339,10 +350,11 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         return fs
 
     def connect() -> Any:
-        return tuned(s3fs.S3FileSystem(**options))
+        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
 
     def connect_versioned() -> Any:
-        return tuned(s3fs.S3FileSystem(**{**options, "version_aware": True}))
+        versioned = {**options, "version_aware": True}
+        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
 
     backend = S3Backend(
         connect,

@@ -38,12 +38,12 @@ from ..backends.fsspec import FsspecBackend
 from ..backends.local import LocalStorage
 from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
+from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
 
 __all__ = ["GenroFileSystem"]
 
 PROTOCOL = "genro"
-_WRITE_CHARS = frozenset("wax+")
 
 
 class _ManagerAwareCache(type(AbstractFileSystem)):  # type: ignore[misc]
@@ -206,6 +206,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     # ------------------------------------------------------------------ stat and listing
     def info(self, path: Any, **kwargs: Any) -> dict[str, Any]:
+        """The mount filesystem's info dict (ETag, mtime...) with ``name`` as a genro path."""
         target = self._target(path)
         if target is None:
             return _directory("")
@@ -247,6 +248,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         return target.backend.exists(target.rel)
 
     def ls(self, path: Any, detail: bool = True, **kwargs: Any) -> list[Any]:
+        """Entries of a directory (the mounts at the root); a file lists itself."""
         target = self._target(path)
         if target is None:
             entries = [_directory(name) for name in self.manager.get_mount_names()]
@@ -294,6 +296,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         detail: bool = False,
         **kwargs: Any,
     ) -> Any:
+        """Every file below ``path`` (directories too with ``withdirs``), sorted."""
         target = self._target(path)
         if target is None or target.fs is None:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
@@ -331,6 +334,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     def cat_file(
         self, path: Any, start: int | None = None, end: int | None = None, **kw: Any
     ) -> bytes:
+        """Bytes ``[start, end)`` (negative values count from the end), one ranged read."""
         target = self._file_target(path)
         if target.fs is not None:
             return bytes(target.fs.cat_file(target.full, start=start, end=end))
@@ -352,7 +356,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         **kwargs: Any,
     ) -> Any:
         target = self._file_target(path)
-        if not _WRITE_CHARS & set(mode):
+        if not is_write_mode(mode):
             if target.fs is not None:
                 options = dict(kwargs)
                 if block_size is not None:

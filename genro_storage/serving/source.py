@@ -174,17 +174,10 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
     ``local_stat``); everything else asks the backend.
     """
     try:
-        if node.version is None:
-            local_stat = getattr(node._backend, "local_stat", None)
-            if local_stat is not None:
-                found = local_stat(node.path or "")
-                if found is not None:
-                    return _entry(node.path or "", found[1]), found[0], found[1]
-            else:
-                os_path = node.os_path
-                if os_path is not None:
-                    st = os.stat(os_path)
-                    return _entry(node.path or "", st), os_path, st
+        if node.version is None and node._backend is not None:
+            found = node._backend.local_stat(node.path or "")
+            if found is not None:
+                return _entry(node.path or "", found[1]), found[0], found[1]
         return node.stat(), None, None
     except _MISSING:
         return None

@@ -287,3 +287,29 @@ def test_a_node_is_taken_for_its_mount_path(fs: GenroFileSystem) -> None:
     node = fs.manager.node("data:shared/parts.csv")
     assert fs.cat_file(node) == CSV
     assert fs.info(node)["name"] == "data/shared/parts.csv"
+
+
+def test_created_where_the_mount_keeps_it(fs: GenroFileSystem) -> None:
+    if not fs.direct:  # the backend API keeps no creation time
+        with pytest.raises(NotImplementedError, match="mount 'data'"):
+            fs.created("data/notes.txt")
+        return
+    when = fs.created("data/notes.txt")
+    assert isinstance(when, dt.datetime)
+    assert abs(when.timestamp() - fs.modified("data/notes.txt").timestamp()) < 120
+
+
+@pytest.mark.services
+def test_s3_mount_logs_each_http_request(caplog: pytest.LogCaptureFixture) -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "logged")
+    node = manager.node("logged:x.txt")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        node.write_text("x")
+        assert node.read_text() == "x"
+    requests = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("mount 'logged' (s3): ")
+    ]
+    assert any(" PutObject PUT http" in m for m in requests)
+    assert any(" GetObject GET http" in m for m in requests)
+    manager.close()
