@@ -313,3 +313,25 @@ def test_s3_mount_logs_each_http_request(caplog: pytest.LogCaptureFixture) -> No
     assert any(" PutObject PUT http" in m for m in requests)
     assert any(" GetObject GET http" in m for m in requests)
     manager.close()
+
+
+@pytest.mark.services
+def test_pickled_s3_filesystem_carries_configuration_not_connections() -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "lake")
+    fs = manager.fs
+    fs.pipe("lake/a.txt", b"a")  # the mount's s3fs client now exists
+    payload = pickle.dumps(fs)
+    assert b"S3FileSystem" not in payload and b"aiobotocore" not in payload
+    assert b"lake" in payload and len(payload) < 4096
+    clone = pickle.loads(payload)
+    assert clone.cat("lake/a.txt") == b"a"
+    manager.close()
+
+
+def test_async_manager_exposes_the_same_filesystem() -> None:
+    from genro_storage import AsyncStorageManager
+
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "am", "type": "memory", "base_path": "/async-fs"}])
+    assert AsyncStorageManager(manager).fs is manager.fs
