@@ -335,3 +335,9 @@ def test_async_manager_exposes_the_same_filesystem() -> None:
     manager = StorageManager(env=False)
     manager.configure([{"name": "am", "type": "memory", "base_path": "/async-fs"}])
     assert AsyncStorageManager(manager).fs is manager.fs
+
+
+def test_no_mounts_at_all_says_how_to_configure_them() -> None:
+    empty = GenroFileSystem(manager=StorageManager(env=False))
+    with pytest.raises(FileNotFoundError, match=r"GENRO_STORAGE_CONFIG.*storage_options"):
+        empty.cat("genro://data/x.csv")
