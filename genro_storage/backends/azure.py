@@ -10,7 +10,8 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 from __future__ import annotations
 
 import os
-from typing import Any, TypedDict
+from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -20,22 +21,10 @@ from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["AzureBackend", "AzureConfig", "create"]
+__all__ = ["AzureBackend", "create"]
 
 MiB = 1024 * 1024
 _INTERNAL_KEYS = {"is_directory", "hdi_isfolder"}  # adlfs' directory markers
-
-
-class AzureConfig(TypedDict, total=False):
-    """Options of an ``azure`` mount (``container`` and ``account_name`` are required)."""
-
-    container: str
-    account_name: str
-    account_key: str
-    sas_token: str
-    connection_string: str
-    prefix: str
-    object_parameters: dict[str, Any]
 
 
 class AzureBackend(FsspecBackend):
@@ -165,7 +154,7 @@ class AzureBackend(FsspecBackend):
         Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
         before any request); Azure compares keys case-insensitively.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}
@@ -193,6 +182,13 @@ class AzureBackend(FsspecBackend):
                 f"mount has none (give 'account_key' or a connection string with AccountKey)"
             )
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+
+    def public_url(self, path: str) -> str:
+        """The blob's unsigned URL (readable when the container allows public access)."""
+        account = getattr(self.fs, "account_url", None) or self.fs.service_client.url
+        account = str(account).split("?", 1)[0].rstrip("/")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{account}/{self.container}/{quote(key)}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> AzureBackend:

@@ -8,23 +8,22 @@ manager or the node.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
+from ..fileio import CHUNK_SIZE, md5_hex
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
-CHUNK_SIZE = 64 * 1024
 UPLOAD_CHUNK = 1024 * 1024  # read size when a local file feeds a remote write
 
 
@@ -62,6 +61,15 @@ class StorageBackend(ABC):
     #: True when directories exist only as prefixes of file paths (object stores): a
     #: write needs no ``mkdir`` of its parents, and an empty directory cannot be kept.
     implicit_dirs: bool = False
+    #: True when the path *is* the content (``base64``): the manager never normalises
+    #: it, and a write gives the file a new path (see :meth:`open_write`).
+    path_is_content: bool = False
+    #: The most transfers the copy engine may run at once on this backend; None = no
+    #: limit of its own (an archive read through one file handle says 1).
+    max_concurrency: int | None = None
+    #: True when the async API may run this backend's fsspec coroutines on the event
+    #: loop instead of a worker thread (see ``engine/aio_native.py``).
+    native_async: bool = False
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -214,11 +222,13 @@ class StorageBackend(ABC):
         """A stored content MD5 (no download), or ``None``."""
         return None
 
+    def stored_md5(self, entry: EntryInfo) -> str | None:
+        """The content MD5 the storage keeps for ``entry`` (from :meth:`info`), when this
+        backend trusts it; ``None`` means: stream the content to hash it."""
+        return entry.md5
+
     def compute_md5(self, path: str) -> str:
-        digest = hashlib.md5()
-        for chunk in self.iter_bytes(path):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return md5_hex(self.iter_bytes(path))
 
     # ------------------------------------------------------------------ copy
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
@@ -277,6 +287,26 @@ class StorageBackend(ABC):
 
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""
+        return None
+
+    def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
+        """``(os_path, os.stat)`` of a file on local disk, or ``None`` when not local.
+
+        The serve path calls this once per request; a local backend overrides it to
+        resolve and stat in one step.
+        """
+        os_path = self.os_path(path)
+        return None if os_path is None else (os_path, os.stat(os_path))
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        """Open ``path`` for writing. A backend whose path is its content
+        (:attr:`path_is_content`) calls ``on_new_path(new_path)`` when the file is closed;
+        every other backend is :meth:`open`."""
+        return self.open(path, mode)
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        """A genro-storage exception for a driver error on ``path``, or ``None`` to let
+        the generic classification decide (``backends/_errors.py``)."""
         return None
 
     @contextlib.contextmanager

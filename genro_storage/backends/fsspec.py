@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
+from ..fileio import is_write_mode
 from ._errors import classify, wrap_methods
 from ._objectparams import ObjectParameters
 from ._pending import PendingText, PendingWrite, discard_buffered
@@ -233,8 +234,8 @@ class FsspecBackend(StorageBackend):
             md5=None if is_dir else info_md5(info),
         )
 
-    def _check_writable(self) -> None:
-        caps = self._capabilities
+    def check_write_allowed(self) -> None:
+        caps = self._capabilities  # the declared flags: `capabilities` may ask the server
         if caps.readonly or not caps.write:
             raise StoragePermissionError(f"{self.describe()} is read-only")
 
@@ -276,8 +277,8 @@ class FsspecBackend(StorageBackend):
         self.fs.info(root.split("/", 1)[0])  # the bucket: missing raises not-found
         return {"name": self.root, "type": "directory", "size": 0}
 
-    def _check_writable_file(self, path: str) -> None:
-        self._check_writable()
+    def _check_file_write(self, path: str) -> None:
+        self.check_write_allowed()
         if not path:
             raise IsADirectoryError(f"{self.describe()}: the mount root is a directory")
 
@@ -287,9 +288,9 @@ class FsspecBackend(StorageBackend):
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         full = self._full(path)
-        if not set(mode) & set("wax+"):
+        if not is_write_mode(mode):
             return self._open_read(path, full, mode)
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
             pending = self._open_pending(full)
@@ -394,7 +395,7 @@ class FsspecBackend(StorageBackend):
             yield self._entry(found[name], rel)
 
     def delete(self, path: str, recursive: bool = False) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         full = self._full(path)
         entry = self._stat_or_none(full)
         if entry is None:
@@ -404,7 +405,7 @@ class FsspecBackend(StorageBackend):
             self.fs.invalidate_cache()
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         full = self._full(path)
         found = self._stat_or_none(full)
         if found is not None:
@@ -447,7 +448,7 @@ class FsspecBackend(StorageBackend):
                 yield chunk
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self._ensure_parent(path)
         full = self._full(path)
         if self.implicit_dirs or self.atomic_pipe:
@@ -463,7 +464,7 @@ class FsspecBackend(StorageBackend):
         Up to :data:`SPOOL_LIMIT` bytes go out through :meth:`write_bytes` (one PUT on
         object stores); longer streams through a handle that publishes only on success.
         """
-        self._check_writable_file(path)
+        self._check_file_write(path)
         iterator = iter(chunks)
         head: list[bytes] = []
         size = 0
@@ -497,7 +498,7 @@ class FsspecBackend(StorageBackend):
         if not exclusive and content_type is None:
             self.write_stream(path, chunks)
             return
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self._ensure_parent(path)
         full = self._full(path)
         if not self.implicit_dirs and not self.atomic_pipe:
@@ -580,9 +581,9 @@ class FsspecBackend(StorageBackend):
             self.fs.invalidate_cache(full)
 
     def get_hash(self, path: str) -> str | None:
-        return self._stored_md5(self.info(path))
+        return self.stored_md5(self.info(path))
 
-    def _stored_md5(self, entry: EntryInfo) -> str | None:
+    def stored_md5(self, entry: EntryInfo) -> str | None:
         """The content MD5 the service stored, when this backend trusts it."""
         # the declared flags: `capabilities` may ask the server (S3 bucket versioning)
         return entry.md5 if self._capabilities.hash_on_metadata else None
@@ -591,7 +592,7 @@ class FsspecBackend(StorageBackend):
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         if not self.capabilities.copy_optimization:
             return False
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.copy(self._full(src_path), self._full(dest_path))
         self._invalidate(dest_path)
         return True
@@ -603,7 +604,7 @@ class FsspecBackend(StorageBackend):
             and self.capabilities.copy_optimization
             and _same_account(self.fs, dest_backend.fs)
         ):
-            dest_backend._check_writable()
+            dest_backend.check_write_allowed()
             dest_backend._ensure_parent(dest_path)
             self.fs.copy(self._full(src_path), dest_backend._full(dest_path))
             dest_backend._invalidate(dest_path)

@@ -17,7 +17,8 @@ import os
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 import json
-from typing import Any, TypedDict
+from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -26,20 +27,9 @@ from ._objectparams import parse_object_parameters
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["GCSBackend", "GCSConfig", "create"]
+__all__ = ["GCSBackend", "create"]
 
 MiB = 1024 * 1024
-
-
-class GCSConfig(TypedDict, total=False):
-    """Options of a ``gcs`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    token: Any
-    project: str
-    endpoint_url: str
-    object_parameters: dict[str, Any]
 
 
 class GCSBackend(FsspecBackend):
@@ -119,7 +109,7 @@ class GCSBackend(FsspecBackend):
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
         """Merge ``metadata`` into the object's custom metadata (one PATCH)."""
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata)
         check_metadata_size(self.describe(), {**self.get_metadata(path), **metadata}, 8 * 1024)
@@ -155,6 +145,12 @@ class GCSBackend(FsspecBackend):
                 f"{self.describe()}: signed URLs need service-account credentials with a "
                 f"private key in 'token' ({exc})"
             ) from exc
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        base = str(getattr(self.fs, "_location", None) or "https://storage.googleapis.com")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{base.rstrip('/')}/{self._full('').split('/', 1)[0]}/{quote(key)}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> GCSBackend:

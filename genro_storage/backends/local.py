@@ -13,6 +13,7 @@ from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageConfigError
+from ..fileio import is_write_mode
 from ..paths import resolve_within
 from ._atomic import AtomicWriter
 from ._create import create_new
@@ -21,7 +22,6 @@ from .base import EntryInfo, StorageBackend
 __all__ = ["LocalStorage"]
 
 PathSource = Union[str, os.PathLike, Callable[[], Any]]
-_WRITE_CHARS = set("wax+")
 
 
 class LocalStorage(StorageBackend):
@@ -104,7 +104,7 @@ class LocalStorage(StorageBackend):
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         full = self._full(path)
-        if _WRITE_CHARS & set(mode):
+        if is_write_mode(mode):
             full.parent.mkdir(parents=True, exist_ok=True)
             if mode.replace("t", "") in ("w", "wb"):
                 return AtomicWriter(full, mode)  # type: ignore[return-value]

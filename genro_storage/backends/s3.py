@@ -9,7 +9,8 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, TypedDict
+from typing import IO, Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
@@ -19,7 +20,7 @@ from ._requestlog import logging_session
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["S3Backend", "S3Config", "create"]
+__all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
@@ -30,23 +31,6 @@ _KEPT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
 )
-
-
-class S3Config(TypedDict, total=False):
-    """Options of an ``s3`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    region: str
-    anon: bool
-    key: str
-    secret: str
-    token: str
-    endpoint_url: str
-    client_kwargs: dict[str, Any]
-    config_kwargs: dict[str, Any]
-    version_aware: bool
-    object_parameters: dict[str, Any]
 
 
 _S3_HEADERS = {
@@ -216,7 +200,7 @@ class S3Backend(FsspecBackend):
         )
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.call_s3(
             "delete_object", Bucket=self.bucket, Key=self._key(path), VersionId=version_id
         )
@@ -233,7 +217,7 @@ class S3Backend(FsspecBackend):
         S3 stores keys lowercased; keys must be HTTP header tokens and values printable
         ASCII (``ValueError`` otherwise, before any request).
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
@@ -254,7 +238,7 @@ class S3Backend(FsspecBackend):
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or parts sent a few at a time."""
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
@@ -274,9 +258,41 @@ class S3Backend(FsspecBackend):
             kwargs["Metadata"] = dict(params.metadata)
         return kwargs
 
-    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
-        """A presigned GET URL valid ``expires_in`` seconds."""
-        return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+    def url(
+        self, path: str, expires_in: int = 3600, http_method: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """A presigned GET URL valid ``expires_in`` seconds.
+
+        ``kwargs`` are GetObject parameters (``ResponseContentDisposition``...);
+        ``http_method`` signs the URL for another method (as boto3's ``HttpMethod``).
+        """
+        if not http_method:
+            return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+        from fsspec.asyn import sync
+
+        async def presign() -> str:
+            await self.fs.set_session()
+            client = await self.fs.get_s3(self.bucket)
+            return str(
+                await client.generate_presigned_url(
+                    ClientMethod="get_object",
+                    Params={"Bucket": self.bucket, "Key": self._key(path), **kwargs},
+                    ExpiresIn=expires_in,
+                    HttpMethod=http_method.upper(),
+                )
+            )
+
+        return str(sync(self.fs.loop, presign))
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        key = quote(self._key(path))
+        if endpoint:
+            return f"{str(endpoint).rstrip('/')}/{self.bucket}/{key}"
+        return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:

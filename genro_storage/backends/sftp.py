@@ -12,25 +12,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import BackendCapabilities
 from .fsspec import FsspecBackend
 
-__all__ = ["SFTPBackend", "SFTPConfig", "create"]
-
-
-class SFTPConfig(TypedDict, total=False):
-    """Options of an ``sftp`` mount (``host`` and ``username`` are required)."""
-
-    host: str
-    username: str
-    path: str
-    password: str
-    port: int
-    key_filename: str
-    passphrase: str
-    timeout: float
+__all__ = ["SFTPBackend", "create"]
 
 
 class SFTPBackend(FsspecBackend):

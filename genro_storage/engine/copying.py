@@ -429,7 +429,7 @@ def _workers(wanted: int, *nodes: StorageNode) -> int:
     """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
     members share one file and one read position)."""
     for node in nodes:
-        cap = getattr(node._require_backend(), "max_concurrency", None)
+        cap = node._require_backend().max_concurrency
         if cap:
             wanted = min(wanted, cap)
     return wanted

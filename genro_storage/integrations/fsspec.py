@@ -38,12 +38,12 @@ from ..backends.fsspec import FsspecBackend
 from ..backends.local import LocalStorage
 from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
+from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
 
 __all__ = ["GenroFileSystem"]
 
 PROTOCOL = "genro"
-_WRITE_CHARS = frozenset("wax+")
 
 
 class _ManagerAwareCache(type(AbstractFileSystem)):  # type: ignore[misc]
@@ -362,7 +362,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         **kwargs: Any,
     ) -> Any:
         target = self._file_target(path)
-        if not _WRITE_CHARS & set(mode):
+        if not is_write_mode(mode):
             if target.fs is not None:
                 options = dict(kwargs)
                 if block_size is not None:
