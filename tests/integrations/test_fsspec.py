@@ -341,3 +341,18 @@ def test_no_mounts_at_all_says_how_to_configure_them() -> None:
     empty = GenroFileSystem(manager=StorageManager(env=False))
     with pytest.raises(FileNotFoundError, match=r"GENRO_STORAGE_CONFIG.*storage_options"):
         empty.cat("genro://data/x.csv")
+
+
+def test_genro_storage_logger_debug_per_retry(caplog: pytest.LogCaptureFixture) -> None:
+    from genro_storage.backends._retry import retrying
+
+    calls = []
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        for attempt in retrying(3):
+            with attempt:
+                calls.append(1)
+                if len(calls) < 3:
+                    raise ConnectionResetError("peer reset")
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(calls) == 3 and len(retries) == 2
+    assert retries[0].startswith("retry 1 after ConnectionResetError: peer reset")
