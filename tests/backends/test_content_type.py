@@ -211,3 +211,28 @@ def test_a_relative_mount_passes_the_type_on(remote: Remote) -> None:
     remote.manager.configure([{"name": "rel", "path": "m:sub", "permissions": "readwrite"}])
     remote.manager.node("rel:x.bin").write_stream(iter([b"x"]), content_type="font/woff2")
     assert content_type(remote.fetch("sub/x.bin")) == "font/woff2"
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_the_command_line_sets_the_type(remote: Remote, tmp_path: Path, source: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "cli.yaml"
+    config.write_text(yaml.safe_dump([{"name": "m", **remote.config}]))
+    local = tmp_path / "page.svg"
+    local.write_bytes(b"<svg/>")
+    args = [str(local) if source == "file" else "-", "m:cli/page.svg"]
+    run = subprocess.run(
+        [sys.executable, "-m", "genro_storage", "--config", str(config), "put", *args],
+        input=b"<svg/>" if source == "stdin" else None,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert content_type(remote.fetch("cli/page.svg")) == "image/svg+xml"
