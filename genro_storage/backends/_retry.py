@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -145,6 +146,25 @@ def _wait() -> Any:
     return wait_random_exponential(multiplier=0.1, max=5)
 
 
+log = logging.getLogger("genro_storage")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    outcome = state.outcome
+    exc = outcome.exception() if outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.debug(
+        "retry %d after %s: %s (waiting %.2f s)",
+        state.attempt_number,
+        type(exc).__name__ if exc is not None else "failure",
+        exc,
+        wait,
+    )
+
+
 def retrying(
     attempts: int,
     on_retry: Callable[[RetryCallState], None] | None = None,
@@ -157,7 +177,7 @@ def retrying(
         wait=_wait(),
         retry=retry_if_exception(transient),
         reraise=True,
-        before_sleep=on_retry,
+        before_sleep=on_retry or _log_retry,
     )
 
 
@@ -170,4 +190,5 @@ def async_retrying(
         wait=_wait(),
         retry=retry_if_exception(transient),
         reraise=True,
+        before_sleep=_log_retry,
     )

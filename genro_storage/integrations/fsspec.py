@@ -184,7 +184,13 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         try:
             backend = self.manager.get_backend(mount)
         except StorageNotFoundError as exc:
-            raise FileNotFoundError(f"genro://{stripped}: {exc}") from exc
+            hint = ""
+            if not self.manager.get_mount_names():
+                hint = (
+                    " (no mounts configured: set $GENRO_STORAGE_CONFIG, or pass "
+                    "storage_options={'config': 'mounts.yaml'} or a manager)"
+                )
+            raise FileNotFoundError(f"genro://{stripped}: {exc}{hint}") from exc
         rel = posixpath.normpath(rel) if rel else ""
         if rel in (".", "") or rel.startswith("../") or rel == "..":
             if rel not in (".", ""):
