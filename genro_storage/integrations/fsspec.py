@@ -25,7 +25,6 @@ import contextlib
 import datetime as _dt
 import io
 import os
-import posixpath
 from glob import has_magic
 from typing import Any
 
@@ -40,6 +39,7 @@ from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
 from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
+from ..paths import normalize
 
 __all__ = ["GenroFileSystem"]
 
@@ -191,11 +191,8 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
                     "storage_options={'config': 'mounts.yaml'} or a manager)"
                 )
             raise FileNotFoundError(f"genro://{stripped}: {exc}{hint}") from exc
-        rel = posixpath.normpath(rel) if rel else ""
-        if rel in (".", "") or rel.startswith("../") or rel == "..":
-            if rel not in (".", ""):
-                raise ValueError(f"genro://{stripped}: '..' leads out of mount '{mount}'")
-            rel = ""
+        # the library's one audited normaliser: '..' in any spelling, NUL... refused
+        rel = normalize(rel) if rel else ""
         return _Target(mount, rel, backend, self.direct)
 
     def _file_target(self, path: Any) -> _Target:

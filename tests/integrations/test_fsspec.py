@@ -356,3 +356,9 @@ def test_genro_storage_logger_debug_per_retry(caplog: pytest.LogCaptureFixture) 
     retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
     assert len(calls) == 3 and len(retries) == 2
     assert retries[0].startswith("retry 1 after ConnectionResetError: peer reset")
+
+
+@pytest.mark.parametrize("bad", ["data/../etc/passwd", "data/a/../../x", "data/a\x00b", "ro/.."])
+def test_paths_leaving_a_mount_are_refused(fs: GenroFileSystem, bad: str) -> None:
+    with pytest.raises(ValueError):
+        fs.cat_file(bad)
