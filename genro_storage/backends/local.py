@@ -7,13 +7,15 @@ import os
 import shutil
 import stat
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageConfigError
-from ..fileio import is_write_mode
+from ..fileio import is_write_mode, md5_hex
 from ..paths import resolve_within
 from ._atomic import AtomicWriter
 from ._create import create_new
@@ -22,6 +24,12 @@ from .base import EntryInfo, StorageBackend
 __all__ = ["LocalStorage"]
 
 PathSource = Union[str, os.PathLike, Callable[[], Any]]
+
+
+#: MD5s of local files by (path, size, mtime_ns, inode, device), least recently used first
+_HASHES: OrderedDict[tuple[str, int, int, int, int], str] = OrderedDict()
+_HASHES_KEPT = 100_000
+_HASH_LOCK = threading.Lock()
 
 
 class LocalStorage(StorageBackend):
@@ -92,6 +100,26 @@ class LocalStorage(StorageBackend):
         return EntryInfo(
             path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime
         )
+
+    def get_hash(self, path: str) -> str | None:
+        """The file's MD5, computed once per (file, size, mtime, inode): a re-run of
+        ``skip='hash'`` or ``md5hash`` on an unchanged file does not read it again."""
+        os_path, st = self.local_stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        key = (os_path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        with _HASH_LOCK:
+            found = _HASHES.get(key)
+            if found is not None:
+                _HASHES.move_to_end(key)
+                return found
+        with open(os_path, "rb") as fh:
+            digest = md5_hex(iter(lambda: fh.read(1024 * 1024), b""))
+        with _HASH_LOCK:
+            _HASHES[key] = digest
+            while len(_HASHES) > _HASHES_KEPT:
+                _HASHES.popitem(last=False)
+        return digest
 
     def exists(self, path: str) -> bool:
         return self._full(path).exists()
