@@ -245,6 +245,8 @@ class StorageNode(PathlibMixin):
                 return stored.lower()
         if backend.info(self._p).is_dir:
             raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
+        if self._version is None:  # the backend's own hashing (local mounts cache it)
+            return backend.compute_md5(self._p)
         return md5_hex(self.iter_bytes())
 
     # ------------------------------------------------------------------ reading

@@ -101,12 +101,12 @@ class LocalStorage(StorageBackend):
             path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime
         )
 
-    def get_hash(self, path: str) -> str | None:
+    def compute_md5(self, path: str) -> str:
         """The file's MD5, computed once per (file, size, mtime, inode): a re-run of
         ``skip='hash'`` or ``md5hash`` on an unchanged file does not read it again."""
         os_path, st = self.local_stat(path)
         if stat.S_ISDIR(st.st_mode):
-            return None
+            raise IsADirectoryError(f"Is a directory: {path!r}")
         key = (os_path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
         with _HASH_LOCK:
             found = _HASHES.get(key)
