@@ -43,7 +43,7 @@ def filesystem_class(api_url: str) -> type:
         answer.raise_for_status()
         return answer.json()
 
-    class ApiGithubFileSystem(GithubFileSystem):
+    class ApiGithubFileSystem(GithubFileSystem):  # type: ignore[misc]  # fsspec has no hints
         url = api + "/repos/{org}/{repo}/git/trees/{sha}"
         content_url = api + "/repos/{org}/{repo}/contents/{path}?ref={sha}"
 
@@ -107,7 +107,7 @@ class GitHubBackend(FsspecBackend):
         if self.is_dir(path):
             raise IsADirectoryError(f"Is a directory: {path!r}")
         # the driver puts the path into the contents URL as it is: quote '#', '?', '%'
-        raw = self.fs.open(quote(path), "rb")
+        raw: IO[bytes] = self.fs.open(quote(path), "rb")
         if "b" in mode:
             return raw
         import io

@@ -110,7 +110,7 @@ def _directory(name: str) -> dict[str, Any]:
     return {"name": name, "size": 0, "type": "directory"}
 
 
-class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
+class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):  # type: ignore[misc]
     """The mounts of a :class:`~genro_storage.StorageManager` as one fsspec filesystem.
 
     Paths are ``MOUNT/path/inside`` (``genro://`` in front optional); the root lists the
@@ -321,7 +321,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
                 rel_name = target.name
             elif stripped.startswith(own + "/") or not own:
                 inner = stripped[len(own) :].strip("/")
-                if whole and inner.count("/") >= maxdepth:  # type: ignore[operator]
+                if whole and inner.count("/") >= maxdepth:
                     continue
                 rel_name = f"{target.name}/{inner}"
             else:

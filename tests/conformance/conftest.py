@@ -9,6 +9,7 @@ copies. ``tree_mount`` (every backend) gives a mount holding the read fixture un
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,14 +100,33 @@ def _tree_config(target: Target, tmp_factory: pytest.TempPathFactory) -> dict[st
     return config
 
 
+_tree_managers: dict[str, tuple[StorageManager, Path]] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_tree_managers() -> Iterator[None]:
+    yield
+    for manager, _ in _tree_managers.values():
+        manager.close()
+    _tree_managers.clear()
+
+
 @pytest.fixture(params=[_mark(t) for t in ALL])
 def tree_mount(
-    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Mount]:
+    """The read fixture's mount, opened once per backend (the read contract only reads
+    it: an archive backend indexes its file once, not once per test), with an empty
+    ``local`` mount for each test."""
     target: Target = request.param
-    manager = _manager(_tree_config(target, tmp_path_factory), tmp_path)
+    if target.name not in _tree_managers:
+        tmp = tmp_path_factory.mktemp(f"tree-mount-{target.name}")
+        config = _tree_config(target, tmp_path_factory)
+        _tree_managers[target.name] = (_manager(config, tmp), tmp / "local")
+    manager, local = _tree_managers[target.name]
+    shutil.rmtree(local)
+    local.mkdir()
     yield Mount(manager, target)
-    manager.close()
 
 
 @contextlib.contextmanager

@@ -76,6 +76,8 @@ class GenroFile(File):
     """A stored file: streams from the node (a local file or a block-buffered remote
     reader, never a spooled copy of the whole object) and reopens through it."""
 
+    file: Any  # the node's file object (Django's File has no type hints)
+
     def __init__(self, node: StorageNode, name: str, mode: str = "rb") -> None:
         self.node = node
         self.mode = mode
@@ -156,7 +158,7 @@ class GenroStorage(Storage):
         base = self._options["base_url"]
         if base and not str(base).endswith("/"):
             base = f"{base}/"
-        return base
+        return None if base is None else str(base)
 
     # ------------------------------------------------------------------ names -> nodes
     def node(self, name: str | os.PathLike[str]) -> StorageNode:
@@ -197,7 +199,7 @@ class GenroStorage(Storage):
             backend = manager.get_backend(self.mount)
             try:
                 backend.save_stream(
-                    node.path,
+                    node.path or "",
                     _utf8_chunks(content),
                     exclusive=not self.file_overwrite,
                     content_type=content_type if isinstance(content_type, str) else None,
@@ -209,7 +211,7 @@ class GenroStorage(Storage):
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         if not self.file_overwrite:
-            return super().get_available_name(name, max_length=max_length)
+            return str(super().get_available_name(name, max_length=max_length))
         name = str(name).replace("\\", "/")
         validate_file_name(name, allow_relative_path=True)
         if max_length is None or len(name) <= max_length:
@@ -257,7 +259,7 @@ class GenroStorage(Storage):
     def url(self, name: str | None) -> str:
         relative = filepath_to_uri(name or "").lstrip("/")
         if self.base_url is not None:
-            return urljoin(self.base_url, relative)
+            return str(urljoin(self.base_url, relative))
         node = self.node(name or "")
         expires = int(self._options["querystring_expire"])
         if self._options["querystring_auth"] and node.capabilities.presigned_urls:
