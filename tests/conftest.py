@@ -49,6 +49,9 @@ _SERVER_MODULES = {
     "tests/integrations/test_nginx_offload.py",
     "tests/integrations/test_example_projects.py",
     "tests/test_demo.py",
+    "tests/console/test_api.py",
+    "tests/console/test_browser.py",
+    "tests/integrations/test_pydata.py",  # a Dask cluster of worker processes
 }
 
 
