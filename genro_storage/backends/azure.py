@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -181,6 +182,13 @@ class AzureBackend(FsspecBackend):
                 f"mount has none (give 'account_key' or a connection string with AccountKey)"
             )
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+
+    def public_url(self, path: str) -> str:
+        """The blob's unsigned URL (readable when the container allows public access)."""
+        account = getattr(self.fs, "account_url", None) or self.fs.service_client.url
+        account = str(account).split("?", 1)[0].rstrip("/")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{account}/{self.container}/{quote(key)}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> AzureBackend:

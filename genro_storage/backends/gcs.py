@@ -18,6 +18,7 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
@@ -144,6 +145,12 @@ class GCSBackend(FsspecBackend):
                 f"{self.describe()}: signed URLs need service-account credentials with a "
                 f"private key in 'token' ({exc})"
             ) from exc
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        base = str(getattr(self.fs, "_location", None) or "https://storage.googleapis.com")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{base.rstrip('/')}/{self._full('').split('/', 1)[0]}/{quote(key)}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> GCSBackend:

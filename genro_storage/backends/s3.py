@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from typing import IO, Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
@@ -258,9 +259,41 @@ class S3Backend(FsspecBackend):
             kwargs["Metadata"] = dict(params.metadata)
         return kwargs
 
-    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
-        """A presigned GET URL valid ``expires_in`` seconds."""
-        return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+    def url(
+        self, path: str, expires_in: int = 3600, http_method: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """A presigned GET URL valid ``expires_in`` seconds.
+
+        ``kwargs`` are GetObject parameters (``ResponseContentDisposition``...);
+        ``http_method`` signs the URL for another method (as boto3's ``HttpMethod``).
+        """
+        if not http_method:
+            return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+        from fsspec.asyn import sync
+
+        async def presign() -> str:
+            await self.fs.set_session()
+            client = await self.fs.get_s3(self.bucket)
+            return str(
+                await client.generate_presigned_url(
+                    ClientMethod="get_object",
+                    Params={"Bucket": self.bucket, "Key": self._key(path), **kwargs},
+                    ExpiresIn=expires_in,
+                    HttpMethod=http_method.upper(),
+                )
+            )
+
+        return str(sync(self.fs.loop, presign))
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        key = quote(self._key(path))
+        if endpoint:
+            return f"{str(endpoint).rstrip('/')}/{self.bucket}/{key}"
+        return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:

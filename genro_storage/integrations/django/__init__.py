@@ -21,7 +21,16 @@ Settings (see :mod:`.conf`)::
 and in ``urls.py``: ``path("files/", include("genro_storage.integrations.django.urls"))``.
 """
 
+from .compat import AzureStorage, GoogleCloudStorage, S3Storage
 from .conf import get_manager
+from .static import GenroStaticStorage
 from .storage import GenroStorage
 
-__all__ = ["GenroStorage", "get_manager"]
+__all__ = [
+    "AzureStorage",
+    "GenroStaticStorage",
+    "GenroStorage",
+    "GoogleCloudStorage",
+    "S3Storage",
+    "get_manager",
+]

@@ -44,6 +44,8 @@ __all__ = ["get_manager", "get_server", "reset", "signing_secrets"]
 
 _lock = threading.Lock()
 _manager: StorageManager | None = None
+#: mounts the django-storages drop-ins build from their settings (see :mod:`.compat`)
+_registered: dict[str, dict[str, Any]] = {}
 _server: FileServer | None = None
 
 
@@ -75,6 +77,8 @@ def mounts_setting() -> Any:
 
 def _build_manager() -> StorageManager:
     source = mounts_setting()
+    if source is None and _registered:
+        source = []
     if source is None:
         raise ImproperlyConfigured(
             "GENRO_STORAGE_MOUNTS is not set: give it a list of mount dicts or a YAML/JSON path"
@@ -84,9 +88,26 @@ def _build_manager() -> StorageManager:
     manager = StorageManager(env=False)
     try:
         manager.configure(source)
+        if _registered:
+            manager.configure(list(_registered.values()))
     except (StorageConfigError, TypeError, FileNotFoundError) as exc:
         raise ImproperlyConfigured(f"GENRO_STORAGE_MOUNTS: {exc}") from exc
     return manager
+
+
+def register_mount(config: dict[str, Any]) -> None:
+    """Add a mount built from other settings (a django-storages drop-in) to the manager."""
+    name = str(config["name"])
+    with _lock:
+        if name in _registered:
+            return
+        _registered[name] = dict(config)
+        if _manager is not None and not _manager.has_mount(name):
+            try:
+                _manager.configure([config])
+            except (StorageConfigError, TypeError) as exc:
+                del _registered[name]
+                raise ImproperlyConfigured(f"{name}: {exc}") from exc
 
 
 def get_server() -> FileServer:
@@ -127,6 +148,7 @@ def reset() -> None:
     with _lock:
         _manager = None
         _server = None
+        _registered.clear()  # the drop-in storages register theirs again on next use
 
 
 @receiver(setting_changed)

@@ -25,6 +25,11 @@ option                   default          meaning
                                           GCS, Azure) when the mount has one
 ``querystring_expire``   ``3600``         seconds presigned and signed links stay valid
 ``url_name``             ``"genro_storage:serve"``  the serve view ``url()`` reverses
+``custom_domain``        ``None``         ``url()`` is ``<url_protocol>//<domain>/<location>/
+                                          <name>`` (a CDN), as django-storages'
+``url_protocol``         ``"https:"``     the custom domain's scheme
+``public_urls``          ``False``        ``url()`` is the object's unsigned URL (a public
+                                          bucket) when not presigned
 =======================  ===============  ==================================================
 
 Without ``base_url`` and presigned URLs, ``url()`` points at the serve view when the mount
@@ -39,7 +44,7 @@ import pathlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -69,6 +74,9 @@ _DEFAULTS: dict[str, Any] = {
     "querystring_auth": False,
     "querystring_expire": 3600,
     "url_name": "genro_storage:serve",
+    "custom_domain": None,
+    "url_protocol": "https:",
+    "public_urls": False,
 }
 
 
@@ -256,16 +264,42 @@ class GenroStorage(Storage):
     def size(self, name: str) -> int:
         return self.node(name).size
 
-    def url(self, name: str | None) -> str:
+    def url(
+        self,
+        name: str | None,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """The file's URL, as django-storages builds it (same keywords).
+
+        In order: ``custom_domain`` (``<url_protocol>//<domain>/<location>/<name>``),
+        ``base_url``, the backend's presigned URL with ``querystring_auth`` (``expire``
+        seconds, default ``querystring_expire``; ``parameters`` are the service's GET
+        parameters, ``http_method`` signs another method: S3), the object's unsigned URL
+        with ``public_urls`` (a public bucket), else the serve view.
+        """
         relative = filepath_to_uri(name or "").lstrip("/")
+        query = f"?{urlencode(parameters)}" if parameters else ""
+        domain = self._options["custom_domain"]
+        if domain:
+            key = "/".join(p for p in (filepath_to_uri(self.location), relative) if p)
+            return f"{self._options['url_protocol']}//{domain}/{key}{query}"
         if self.base_url is not None:
-            return str(urljoin(self.base_url, relative))
+            return str(urljoin(self.base_url, relative)) + query
         node = self.node(name or "")
-        expires = int(self._options["querystring_expire"])
+        expires = int(expire if expire is not None else self._options["querystring_expire"])
+        backend = conf.get_manager().get_backend(self.mount)
         if self._options["querystring_auth"] and node.capabilities.presigned_urls:
-            presigned = node.url(expires_in=expires)
+            extra: dict[str, Any] = dict(parameters or {})
+            if http_method:
+                extra["http_method"] = http_method
+            presigned = backend.url(node.path or "", expires_in=expires, **extra)
             if presigned:
-                return presigned
+                return str(presigned)
+        public = getattr(backend, "public_url", None)
+        if self._options["public_urls"] and public is not None:
+            return str(public(node.path)) + query
         server = conf.get_server()
         if not is_served(server, self.mount):
             raise ValueError(
@@ -273,8 +307,8 @@ class GenroStorage(Storage):
                 "base_url and is not in GENRO_STORAGE_SERVE."
             )
         url = reverse(self._options["url_name"], kwargs={"mount": self.mount, "path": node.path})
-        query = sign_query(server, self.mount, node.path or "", expires)
-        return f"{url}?{query}" if query else url
+        signed = sign_query(server, self.mount, node.path or "", expires)
+        return f"{url}?{signed}" if signed else url
 
     def path(self, name: str) -> str:
         local = self.node(name).os_path
