@@ -49,8 +49,15 @@ class Mount:
         return self.target.deviation(key)
 
 
+# Opening the bz2 archive decompresses its 50 MiB member to index it (~10 s): not in the
+# fast tier (the other tar compressions run there, through the same code).
+_SLOW_TARGETS = {"tar.bz2"}
+
+
 def _mark(target: Target) -> Any:
     marks = [pytest.mark.services] if target.service else []
+    if target.name in _SLOW_TARGETS:
+        marks.append(pytest.mark.slow)
     return pytest.param(target, id=target.name, marks=marks)
 
 
