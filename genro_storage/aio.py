@@ -85,6 +85,11 @@ class AsyncStorageManager:
     def get_mount_names(self) -> list[str]:
         return self._storage.get_mount_names()
 
+    @property
+    def fs(self) -> Any:
+        """The mounts as an fsspec filesystem (``genro://``), see :attr:`StorageManager.fs`."""
+        return self._storage.fs
+
     def node(self, mount_or_path: str | None = None, *path_parts: str) -> AsyncStorageNode:
         """An async node for ``'mount:path'`` (same forms as ``StorageManager.node``)."""
         return AsyncStorageNode(self._storage.node(mount_or_path, *path_parts))

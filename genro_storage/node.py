@@ -322,10 +322,18 @@ class StorageNode(PathlibMixin):
     ) -> bool:
         return self.write(text, "w", encoding=encoding, skip_if_unchanged=skip_if_unchanged)
 
-    def write_stream(self, chunks: Any) -> None:
-        """Write an iterable of byte chunks (uploads, downloads) without buffering it all."""
+    def write_stream(self, chunks: Any, *, content_type: str | None = None) -> None:
+        """Write an iterable of byte chunks (uploads, downloads) without buffering it all.
+
+        ``content_type`` (an upload's declared type) is what S3, GCS and Azure record for
+        the object; without it they record the type the name implies.
+        """
         self._check_not_snapshot()
-        self._adopt(self._require_backend().write_stream(self._p, chunks))
+        backend = self._require_backend()
+        if content_type is None:
+            self._adopt(backend.write_stream(self._p, chunks))
+        else:
+            self._adopt(backend.save_stream(self._p, chunks, content_type=content_type))
 
     def open(
         self,

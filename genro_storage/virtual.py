@@ -44,7 +44,7 @@ class VirtualNode(StorageNode):
     ) -> bool:
         raise ValueError("Cannot write to virtual node (no path): copy it to a real node instead")
 
-    def write_stream(self, chunks: Any) -> None:
+    def write_stream(self, chunks: Any, *, content_type: str | None = None) -> None:
         self.write(b"")
 
 

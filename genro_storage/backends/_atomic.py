@@ -26,6 +26,11 @@ class AtomicWriter:
             self._fh = os.fdopen(fd, "w", encoding=encoding or "utf-8", newline=None)
         self._done = False
 
+    @property
+    def temp_path(self) -> str:
+        """The temporary file renamed over the target by :meth:`close`."""
+        return self._tmp
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._fh, name)
 

@@ -25,6 +25,7 @@ from ..errors import (
     StorageError,
     StorageNotFoundError,
 )
+from ._retry import is_transient
 
 __all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
 
@@ -197,6 +198,8 @@ def translate(backend: StorageBackend, exc: BaseException, path: str) -> BaseExc
         return StorageAuthError(f"{where}: the server refused the credentials ({detail})")
     if kind == "not_found":
         return StorageNotFoundError(f"{where}: {shown} not found ({detail})")
+    if is_transient(exc):  # a 5xx / SlowDown the client's own retries did not get past
+        return StorageConnectionError(f"{where}: the storage server failed ({detail})")
     return None
 
 

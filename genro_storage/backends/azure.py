@@ -18,6 +18,7 @@ from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
+from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -34,6 +35,7 @@ class AzureBackend(FsspecBackend):
     block_size = 4 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True
+    native_download = True  # adlfs get_file: download_blob, parallel above its threshold
 
     def __init__(
         self,
@@ -51,6 +53,10 @@ class AzureBackend(FsspecBackend):
         super().__init__(fs, root, "az", mount_name, capabilities=caps)
         self.container = container
         self._container_seen = False
+
+    def download_options(self) -> dict[str, Any]:
+        """Blocks of ``part_size``, ``download_concurrency`` of them at once."""
+        return {"max_concurrency": self.network.download_concurrency if self.network else 1}
 
     def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
         params = self.object_parameters
@@ -192,15 +198,23 @@ class AzureBackend(FsspecBackend):
 
 
 def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
-    from adlfs import AzureBlobFileSystem
-
-    options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
+    network = NetworkSettings.from_config(config, mount_name)
+    options: dict[str, Any] = {
+        "skip_instance_cache": True,
+        "use_listings_cache": False,
+        "connection_timeout": network.connect_timeout,
+        "read_timeout": network.timeout,
+        "max_concurrency": max(network.part_concurrency, network.download_concurrency),
+        "genro_attempts": network.retries + 1,
+        "genro_part_size": network.part_size,
+    }
     for name in ("account_name", "account_key", "sas_token", "connection_string"):
         if config.get(name) is not None:
             options[name] = config[name]
+    filesystem = _filesystem_class()
 
     def connect() -> Any:
-        return AzureBlobFileSystem(**options)
+        return filesystem(**options)
 
     backend = AzureBackend(
         connect,
@@ -209,8 +223,53 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
         mount_name,
         can_sign=_has_account_key(config),
     )
+    backend.network = network  # the engine reads the retries
     backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend
+
+
+_FS_CLASS: Any = None
+
+
+def _filesystem_class() -> Any:
+    """adlfs' filesystem whose blob client retries as the mount says (azure-core's
+    default: 10 retries, backoff up to 2 minutes; ~86 s on an unreachable endpoint)."""
+    global _FS_CLASS
+    if _FS_CLASS is not None:
+        return _FS_CLASS
+    from adlfs import AzureBlobFileSystem
+    from azure.storage.blob.aio import ExponentialRetry
+
+    class GenroAzureBlobFileSystem(AzureBlobFileSystem):
+        def __init__(
+            self, *args: Any, genro_attempts: int = 5, genro_part_size: int = MiB, **kwargs: Any
+        ) -> None:
+            self.genro_attempts = genro_attempts
+            self.genro_part_size = genro_part_size
+            super().__init__(*args, **kwargs)
+
+        def do_connect(self) -> None:
+            super().do_connect()
+            client: Any = getattr(self, "service_client")  # noqa: B009 - set by adlfs
+            self.service_client = type(client)(
+                account_url=client.url,
+                credential=client.credential,
+                # azure-storage's own policy (it ignores azure-core's retry_backoff_*):
+                # waits 0.1 s, then 0.1 + 1.5**n s, +-0.1 s of jitter
+                retry_policy=ExponentialRetry(
+                    initial_backoff=0.1,  # type: ignore[arg-type]
+                    increment_base=1.5,  # type: ignore[arg-type]
+                    retry_total=self.genro_attempts - 1,
+                    random_jitter_range=0.1,  # type: ignore[arg-type]
+                ),
+                # download in part_size pieces (azure's first GET is 32 MiB by default)
+                max_single_get_size=self.genro_part_size,
+                max_chunk_get_size=self.genro_part_size,
+                **self._timeout_kwargs,
+            )
+
+    _FS_CLASS = GenroAzureBlobFileSystem
+    return _FS_CLASS
 
 
 def _has_account_key(config: dict[str, Any]) -> bool:

@@ -252,12 +252,42 @@ class StorageBackend(ABC):
         os_path = self.os_path(src_path)
         if os_path is not None:
             return dest_backend.upload_file(os_path, dest_path)
+        if self.native_download and dest_backend.os_path(dest_path) is not None:
+            return dest_backend.receive_file(
+                dest_path, lambda tmp: self.download_file(src_path, tmp)
+            )
         return dest_backend.write_stream(dest_path, self.iter_bytes(src_path))
+
+    #: whether :meth:`download_file` beats streaming (one GET, or parallel ranged GETs)
+    native_download = False
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """Write the content of the local file ``os_path`` to ``path`` (atomically)."""
         with open(os_path, "rb") as fh:
             return self.write_stream(path, iter(lambda: fh.read(UPLOAD_CHUNK), b""))
+
+    def download_file(self, path: str, os_path: str) -> None:
+        """Write the content of ``path`` into the local file ``os_path`` (created or
+        truncated; the caller makes it atomic). Object stores override this with their
+        client's native download."""
+        with open(os_path, "wb") as fh:
+            for chunk in self.iter_bytes(path, UPLOAD_CHUNK):
+                fh.write(chunk)
+
+    def receive_file(self, path: str, fill: Callable[[str], None]) -> str | None:
+        """Write ``path`` from a local temporary file that ``fill(tmp_path)`` writes.
+
+        Local backends fill a temp file beside the target and rename it into place;
+        this default uploads the temp file.
+        """
+        fd, tmp = tempfile.mkstemp(prefix="genro-recv-")
+        os.close(fd)
+        try:
+            fill(tmp)
+            return self.upload_file(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         """Copy inside this backend without moving bytes through us; False if unsupported."""

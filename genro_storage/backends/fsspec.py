@@ -36,6 +36,7 @@ from ..fileio import is_write_mode
 from ._errors import classify, wrap_methods
 from ._objectparams import ObjectParameters
 from ._pending import PendingText, PendingWrite, discard_buffered
+from ._transfer import NetworkSettings
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 
 __all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_md5", "info_mtime"]
@@ -76,6 +77,7 @@ MAPPED_METHODS = (
     "write_stream",
     "save_stream",
     "upload_file",
+    "download_file",
     "iter_bytes",
     "get_hash",
     "copy",
@@ -145,6 +147,8 @@ class FsspecBackend(StorageBackend):
     block_size: int | None = None
     #: bytes fetched per read request (read-ahead); None = same as ``block_size``
     read_block_size: int | None = None
+    #: retries, timeouts and part sizes of an object-store mount (``_transfer``)
+    network: NetworkSettings | None = None
     #: how a file of a service with real directories is published: "rename" (a temp
     #: sibling renamed over the target on success) or "buffered" (the driver's own file,
     #: discarded on error: right where the driver uploads only on close)
@@ -611,6 +615,18 @@ class FsspecBackend(StorageBackend):
             dest_backend._invalidate(dest_path)
             return None
         return super().copy_file(src_path, dest_backend, dest_path)
+
+    def download_file(self, path: str, os_path: str) -> None:
+        """The client's own download (``native_download`` backends): one streaming GET,
+        or parallel ranged GETs when :meth:`download_options` allow them."""
+        if not self.native_download:
+            super().download_file(path, os_path)
+            return
+        self.fs.get_file(self._full(path), os_path, **self.download_options())
+
+    def download_options(self) -> dict[str, Any]:
+        """Extra ``get_file`` arguments (part size, parts in flight)."""
+        return {}
 
     # ------------------------------------------------------------------ metadata / urls
     def _check_metadata_args(self, path: str, metadata: Any) -> None:

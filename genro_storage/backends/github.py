@@ -43,7 +43,7 @@ def filesystem_class(api_url: str) -> type:
         answer.raise_for_status()
         return answer.json()
 
-    class ApiGithubFileSystem(GithubFileSystem):  # type: ignore[misc]  # fsspec has no hints
+    class ApiGithubFileSystem(GithubFileSystem):
         url = api + "/repos/{org}/{repo}/git/trees/{sha}"
         content_url = api + "/repos/{org}/{repo}/contents/{path}?ref={sha}"
 

@@ -204,6 +204,19 @@ class LocalStorage(StorageBackend):
         writer.close()
         shutil.copystat(os_path, dest)
 
+    def receive_file(self, path: str, fill: Callable[[str], None]) -> None:
+        """``fill`` writes a temp file beside the target, renamed into place on success."""
+        dest = self._full(path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        writer = AtomicWriter(dest, "wb")
+        try:
+            writer.flush()
+            fill(writer.temp_path)
+        except BaseException:
+            writer.discard()
+            raise
+        writer.close()
+
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
         full = self._full(path)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ..errors import MissingDependencyError, StorageConfigError, UnknownBackendError
+from ._transfer import NETWORK_OPTIONS
 from .base import StorageBackend
 
 __all__ = [
@@ -80,6 +81,7 @@ _SPECS = [
             "client_kwargs",
             "config_kwargs",
             "version_aware",
+            *NETWORK_OPTIONS,
             "object_parameters",
         ),
         "s3",
@@ -90,7 +92,7 @@ _SPECS = [
         "gcs",
         "GCS",
         ("bucket",),
-        ("prefix", "token", "project", "endpoint_url", "object_parameters"),
+        ("prefix", "token", "project", "endpoint_url", "object_parameters", *NETWORK_OPTIONS),
         "gcs",
         ("gcsfs",),
         "gcs",
@@ -99,7 +101,14 @@ _SPECS = [
         "azure",
         "Azure",
         ("container", "account_name"),
-        ("account_key", "sas_token", "connection_string", "prefix", "object_parameters"),
+        (
+            "account_key",
+            "sas_token",
+            "connection_string",
+            "prefix",
+            "object_parameters",
+            *NETWORK_OPTIONS,
+        ),
         "azure",
         ("adlfs",),
         "azure",

@@ -202,6 +202,14 @@ class RelativeMountBackend(StorageBackend):
         self.check_write_allowed()
         return self.parent.write_stream(self._p(path), chunks)
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> str | None:
+        self.check_write_allowed()
+        return self.parent.save_stream(
+            self._p(path), chunks, exclusive=exclusive, content_type=content_type
+        )
+
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         self.check_write_allowed()
         self.parent.mkdir(self._p(path), parents, exist_ok)

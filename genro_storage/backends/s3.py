@@ -17,6 +17,7 @@ from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
+from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -51,8 +52,10 @@ class S3Backend(FsspecBackend):
     block_size = 5 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True
-    #: parts of a local file uploaded at once (memory: ``upload_parts * block_size``)
-    upload_parts = 2
+    native_download = True
+    #: S3 refuses parts below 5 MiB (except the last)
+    min_part_size = 5 * MiB
+    network: NetworkSettings
 
     def __init__(
         self,
@@ -61,7 +64,9 @@ class S3Backend(FsspecBackend):
         prefix: str = "",
         mount_name: str = "",
         versions_fs: Any = None,
+        network: NetworkSettings | None = None,
     ) -> None:
+        self.network = network or NetworkSettings()
         prefix = prefix.strip("/")
         super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "s3", mount_name)
         self.bucket = bucket
@@ -238,17 +243,27 @@ class S3Backend(FsspecBackend):
         self._invalidate(path)
 
     def upload_file(self, os_path: str, path: str) -> str | None:
-        """A local file goes up natively: one PUT, or parts sent a few at a time."""
+        """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
+        ``part_size`` in flight (memory: their product)."""
         self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
-            chunksize=self.block_size,
-            max_concurrency=self.upload_parts,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
             **self._put_kwargs(self._full(path)),
         )
         self._invalidate(path)
         return None
+
+    def download_options(self) -> dict[str, Any]:
+        """One streaming GET (flat memory); with ``download_concurrency`` > 1, objects
+        over ``part_size`` come as that many ranged GETs at a time, written in place
+        (memory: their product)."""
+        return {
+            "chunksize": self.network.part_size,
+            "max_concurrency": self.network.download_concurrency,
+        }
 
     def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
         params = self.object_parameters
@@ -296,9 +311,15 @@ class S3Backend(FsspecBackend):
         return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
+def _pool_size(network: NetworkSettings) -> int:
+    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
+    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+
+
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
+    network = NetworkSettings.from_config(config, mount_name, S3Backend.min_part_size)
     options: dict[str, Any] = {
         "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,
@@ -313,14 +334,28 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
     # presigned URLs use Signature V4 (AWS stopped accepting V2 in new regions)
-    options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
+    # botocore retries failed requests (connection errors, 429/5xx, SlowDown) with
+    # exponential backoff and jitter; its pool holds a connection per copy worker and part
+    options["config_kwargs"] = {
+        "signature_version": "s3v4",
+        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        "connect_timeout": network.connect_timeout,
+        "read_timeout": network.timeout,
+        "max_pool_connections": 16
+        + 2 * max(network.part_concurrency, network.download_concurrency),
+        **(config.get("config_kwargs") or {}),
+    }
+
+    def tuned(fs: Any) -> Any:
+        fs.retries = network.retries + 1  # s3fs' own attempts: body reads, SlowDown
+        return fs
 
     def connect() -> Any:
-        return s3fs.S3FileSystem(**options, session=logging_session(mount_name))
+        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
 
     def connect_versioned() -> Any:
         versioned = {**options, "version_aware": True}
-        return s3fs.S3FileSystem(**versioned, session=logging_session(mount_name))
+        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
 
     backend = S3Backend(
         connect,
@@ -328,6 +363,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         str(config.get("prefix") or ""),
         mount_name,
         versions_fs=connect_versioned,
+        network=network,
     )
     backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend

@@ -216,7 +216,7 @@ def save_upload(
         if not name:
             raise ValueError(f"upload has no usable file name: {upload.filename!r}")
         node = node.child(name)
-    node.write_stream(_chunks(upload.stream, chunk_size))
+    node.write_stream(_chunks(upload.stream, chunk_size), content_type=upload.mimetype or None)
     return node
 
 

@@ -25,7 +25,6 @@ import contextlib
 import datetime as _dt
 import io
 import os
-import posixpath
 from glob import has_magic
 from typing import Any
 
@@ -40,6 +39,7 @@ from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
 from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
+from ..paths import normalize
 
 __all__ = ["GenroFileSystem"]
 
@@ -110,7 +110,7 @@ def _directory(name: str) -> dict[str, Any]:
     return {"name": name, "size": 0, "type": "directory"}
 
 
-class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):  # type: ignore[misc]
+class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     """The mounts of a :class:`~genro_storage.StorageManager` as one fsspec filesystem.
 
     Paths are ``MOUNT/path/inside`` (``genro://`` in front optional); the root lists the
@@ -184,12 +184,15 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):  # type
         try:
             backend = self.manager.get_backend(mount)
         except StorageNotFoundError as exc:
-            raise FileNotFoundError(f"genro://{stripped}: {exc}") from exc
-        rel = posixpath.normpath(rel) if rel else ""
-        if rel in (".", "") or rel.startswith("../") or rel == "..":
-            if rel not in (".", ""):
-                raise ValueError(f"genro://{stripped}: '..' leads out of mount '{mount}'")
-            rel = ""
+            hint = ""
+            if not self.manager.get_mount_names():
+                hint = (
+                    " (no mounts configured: set $GENRO_STORAGE_CONFIG, or pass "
+                    "storage_options={'config': 'mounts.yaml'} or a manager)"
+                )
+            raise FileNotFoundError(f"genro://{stripped}: {exc}{hint}") from exc
+        # the library's one audited normaliser: '..' in any spelling, NUL... refused
+        rel = normalize(rel) if rel else ""
         return _Target(mount, rel, backend, self.direct)
 
     def _file_target(self, path: Any) -> _Target:

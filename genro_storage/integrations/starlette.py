@@ -215,7 +215,10 @@ async def save_upload(upload: UploadFile, node: Any, chunk_size: int = CHUNK_SIZ
             if name in ("", ".", ".."):
                 raise ValueError(f"upload has no usable file name: {upload.filename!r}")
             target = node.child(name)
-        target.write_stream(iter(lambda: upload.file.read(chunk_size), b""))
+        target.write_stream(
+            iter(lambda: upload.file.read(chunk_size), b""),
+            content_type=upload.content_type or None,
+        )
         return target
 
     result: StorageNode = await asgi_adapter.run_sync(write)

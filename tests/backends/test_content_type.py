@@ -190,3 +190,49 @@ def test_s3_spelling_of_object_parameters_is_accepted(tmp_path: Path) -> None:
     assert params.headers == {"cache_control": "max-age=5", "content_disposition": "inline"}
     assert params.metadata == {"a": "b"}
     assert params.for_object("x/y.css")["content_type"] == "text/css"
+
+
+def test_flask_upload_keeps_its_declared_type(remote: Remote) -> None:
+    pytest.importorskip("flask")
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from genro_storage.integrations.flask import save_upload
+
+    upload = FileStorage(
+        io.BytesIO(b"RIFF....WEBP"), filename="photo.bin", content_type="image/webp"
+    )
+    save_upload(upload, remote.manager.node("m:photo.bin"))
+    assert content_type(remote.fetch("photo.bin")) == "image/webp"
+
+
+def test_a_relative_mount_passes_the_type_on(remote: Remote) -> None:
+    remote.manager.configure([{"name": "rel", "path": "m:sub", "permissions": "readwrite"}])
+    remote.manager.node("rel:x.bin").write_stream(iter([b"x"]), content_type="font/woff2")
+    assert content_type(remote.fetch("sub/x.bin")) == "font/woff2"
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_the_command_line_sets_the_type(remote: Remote, tmp_path: Path, source: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "cli.yaml"
+    config.write_text(yaml.safe_dump([{"name": "m", **remote.config}]))
+    local = tmp_path / "page.svg"
+    local.write_bytes(b"<svg/>")
+    args = [str(local) if source == "file" else "-", "m:cli/page.svg"]
+    run = subprocess.run(
+        [sys.executable, "-m", "genro_storage", "--config", str(config), "put", *args],
+        input=b"<svg/>" if source == "stdin" else None,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert content_type(remote.fetch("cli/page.svg")) == "image/svg+xml"
