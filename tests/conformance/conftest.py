@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from genro_storage import StorageManager
-from tests.conformance.data import BIG_NAME, TREE, big_chunks
+from tests.conformance.data import BIG_NAME, TREE, big_chunks, big_chunks_ready
 from tests.conformance.targets import ALL, WRITABLE, Target, read_only_config, writable_config
 
 #: streaming 50 MiB may hold at most this much Python memory at its peak
@@ -140,6 +140,7 @@ def tree_mount(
 def peak_memory() -> Iterator[dict[str, int]]:
     """Measure the peak of Python allocations (all threads) inside the block."""
     result: dict[str, int] = {}
+    big_chunks_ready()  # the test data is built before the measure, not inside it
     tracemalloc.start()
     try:
         yield result
