@@ -7,11 +7,13 @@
     app = ASGIApp("storage.yaml")
     routes = [Mount("/files", app=ASGIApp(storage, serve={"/": "uploads"}))]   # Starlette
 
-A route on local disk (a ``local`` mount, or a relative mount over one) is answered in
-the event loop: its work is one ``lstat`` and, for a small file, one read of at most
-64 KiB, cheaper than the hop to a worker thread. Everything else (remote mounts,
-directory listings) runs in one worker thread per request. Large bodies stream chunk by
-chunk (or through ``http.response.pathsend`` when the server offers it).
+A route on local disk (a ``local`` mount, or a relative mount over one, without
+``index``) is answered in the event loop, unless a subclass overrides ``lookup``,
+``check_access``, ``get_node`` or ``get_response`` (its code may block): the work is one
+``lstat`` and, for a small file, one read of at most 64 KiB, cheaper than the hop to a
+worker thread. Everything else (remote mounts, directory listings) runs in one worker
+thread per request. Large bodies stream chunk by chunk (or through
+``http.response.pathsend`` when the server offers it).
 ``uvicorn --factory genro_storage.serving.asgi_app:create_app`` reads
 ``GENRO_STORAGE_CONFIG``.
 """
@@ -29,6 +31,8 @@ from .asgi import Receive, Scope, Send, run_sync, send_prepared
 
 __all__ = ["ASGIApp", "create_app"]
 
+_HOOKS = ("lookup", "check_access", "get_node", "get_response")
+
 
 class ASGIApp(FileServer):
     """The file server as an ASGI application (see :class:`.FileServer`)."""
@@ -37,11 +41,17 @@ class ASGIApp(FileServer):
         super().__init__(*args, **kwargs)
         # backend -> on local disk (weak: a remounted backend is asked again)
         self._inline: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        # a subclass's own lookup/check_access/get_node/get_response may block: thread
+        self._hooks_overridden = any(
+            getattr(type(self), name) is not getattr(ASGIApp, name) for name in _HOOKS
+        )
 
     def answers_inline(self, request: Request) -> bool:
         """True when ``request``'s answer needs only local disk (a stat, a small read) and
         is computed in the event loop; False sends it to a worker thread (remote mounts,
         listings, anything unknown)."""
+        if self._hooks_overridden:
+            return False
         path = canonical_path(request.path)
         match = None if path is None else self.lookup(path)
         if match is None:
