@@ -374,8 +374,15 @@ class StorageNode:
 
     # ------------------------------------------------------------------ tree operations
     def delete(self) -> None:
-        """Remove the file or the whole directory tree; a missing path is a no-op."""
-        self._require_backend().delete(self._p, recursive=True)
+        """Remove the file or the whole directory tree; a missing path is a no-op.
+
+        A symlink is removed itself (never what it points to). The mount root, in any
+        spelling, is refused with :class:`~genro_storage.errors.MountRootError` (a
+        ``StoragePermissionError``): a mount root, bucket or share is never deleted.
+        """
+        backend = self._require_backend()
+        backend.refuse_root_delete(self._p)
+        backend.delete(self._p, recursive=True)
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         self._require_backend().mkdir(self._p, parents=parents, exist_ok=exist_ok)
@@ -452,7 +459,9 @@ class StorageNode:
     def move_to(self, dest: StorageNode | str) -> StorageNode:
         """Copy to ``dest``, delete the source, and point this node at ``dest``."""
         target = self._manager.node(dest) if isinstance(dest, str) else dest
-        self._require_backend().check_delete_allowed()
+        backend = self._require_backend()
+        backend.check_delete_allowed()
+        backend.refuse_root_delete(self._p)  # before copying: nothing half-done
         self.copy_to(target)
         self.delete()
         self._mount_name, self._path, self._backend = (

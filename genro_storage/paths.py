@@ -24,7 +24,16 @@ from urllib.parse import unquote
 
 from .errors import PathTraversalError
 
-__all__ = ["contain", "from_url_path", "join", "normalize", "resolve_within", "split_mount"]
+__all__ = [
+    "canonical",
+    "contain",
+    "from_url_path",
+    "is_root",
+    "join",
+    "normalize",
+    "resolve_within",
+    "split_mount",
+]
 
 TRAVERSAL_MESSAGE = "Parent directory traversal (..) is not supported"
 MAX_SEGMENT_BYTES = 255
@@ -66,6 +75,20 @@ def normalize(*parts: str) -> str:
     for segment in segments:
         _check_segment(segment, joined)
     return "/".join(segments)
+
+
+def canonical(path: str) -> str:
+    """``path`` without empty and ``.`` segments: the spelling every backend agrees on.
+
+    ``normalize`` keeps ``.`` segments (0.4.2 compatible); anything that decides whether a
+    path is the mount root, or compares two paths, uses this form.
+    """
+    return "/".join(s for s in path.split("/") if s not in ("", "."))
+
+
+def is_root(path: str | None) -> bool:
+    """Whether ``path`` names the mount root in any spelling (``''``, ``.``, ``./``, ``./.``)."""
+    return not canonical(path or "")
 
 
 def join(base: str, *parts: str) -> str:

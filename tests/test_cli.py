@@ -488,8 +488,16 @@ def test_rm_missing_and_force(cli: CLI) -> None:
 
 
 def test_rm_refuses_a_mount_root(cli: CLI) -> None:
-    assert "root of a mount" in cli.fails(5, "rm", "-r", "home:")
-    assert cli.home.exists()
+    (cli.home / "kept.txt").write_text("kept")
+    for spelling in ("home:", "home:.", "home:./", "home:./.", "ro:", "ro:."):
+        assert "root of a mount" in cli.fails(5, "rm", "-r", spelling)
+    assert (cli.home / "kept.txt").exists() and (cli.home / "pub").exists()
+
+
+def test_mv_refuses_a_mount_root(cli: CLI) -> None:
+    (cli.home / "kept.txt").write_text("kept")
+    assert "root of a mount" in cli.fails(5, "mv", "home:.", "home:pub/x")
+    assert (cli.home / "kept.txt").exists()
 
 
 def test_rm_on_readonly_mount_is_denied(cli: CLI) -> None:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
-from ..errors import CapabilityError
+from ..errors import CapabilityError, MountRootError, StorageIsADirectoryError
+from ..paths import is_root
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
@@ -91,6 +92,35 @@ class StorageBackend(ABC):
     @abstractmethod
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         """Create a directory."""
+
+    def scoped(self, prefix: str) -> StorageBackend | None:
+        """This backend rooted at ``prefix``, where containment needs its own root.
+
+        Local disks return a backend whose symlink containment is checked against
+        ``prefix`` (relative mounts use it); others return None (paths are joined).
+        """
+        return None
+
+    def refuse_root_delete(self, path: str) -> None:
+        """Raise :class:`MountRootError` when ``path`` is the mount root in any spelling.
+
+        Every ``delete`` calls this first: a mount root (and so a bucket, container or
+        share) is never deleted by the library, whatever path reaches it.
+        """
+        if is_root(path):
+            raise MountRootError(
+                f"Refusing to delete the root of {self.describe()} (path {path!r}): "
+                f"a mount root, bucket, container or share is never deleted; "
+                f"delete its entries instead"
+            )
+
+    def refuse_root_write(self, path: str) -> None:
+        """Raise :class:`StorageIsADirectoryError` when a file write targets the mount root."""
+        if is_root(path):
+            raise StorageIsADirectoryError(
+                f"{self.describe()}: the mount root is a directory, a file cannot be written "
+                f"onto it (path {path!r})"
+            )
 
     def check_write_allowed(self) -> None:
         """Raise ``StoragePermissionError`` when this mount refuses writes (permission layer)."""

@@ -24,7 +24,6 @@ import contextlib
 import functools
 import inspect
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -32,8 +31,9 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
+from ..paths import canonical
 from ._errors import classify, wrap_methods
-from ._pending import PendingText, PendingWrite, discard_buffered
+from ._publish import REMOTE_TEMP_SUFFIX, PublishOnClose, PublishText, discard_buffered, temp_name
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 
 __all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_md5", "info_mtime"]
@@ -196,6 +196,7 @@ class FsspecBackend(StorageBackend):
 
     # ------------------------------------------------------------------ path mapping
     def _full(self, path: str) -> str:
+        path = canonical(path) if "." in path else path
         if not path:
             return self.root or ""
         if not self.root:
@@ -272,8 +273,7 @@ class FsspecBackend(StorageBackend):
 
     def _check_writable_file(self, path: str) -> None:
         self._check_writable()
-        if not path:
-            raise IsADirectoryError(f"{self.describe()}: the mount root is a directory")
+        self.refuse_root_write(path)
 
     def exists(self, path: str) -> bool:
         # not fs.exists(): it answers False when the server cannot be reached
@@ -286,8 +286,11 @@ class FsspecBackend(StorageBackend):
         self._check_writable_file(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
-            pending = self._open_pending(full)
-            return pending if mode == "wb" else PendingText(pending)  # type: ignore[return-value]
+            # never bound to a local: a frame kept alive by an exception caught below
+            # (``_ensure_parent``) must not keep an unclosed handle from its finalizer
+            if mode == "wb":
+                return self._open_pending(full)
+            return PublishText(self._open_pending(full))  # type: ignore[return-value]
         return self.fs.open(full, mode)
 
     def _ensure_parent(self, path: str) -> None:
@@ -295,7 +298,7 @@ class FsspecBackend(StorageBackend):
             with contextlib.suppress(FileExistsError):
                 self.fs.makedirs(self._full(path.rsplit("/", 1)[0]), exist_ok=True)
 
-    def _open_pending(self, full: str) -> PendingWrite:
+    def _open_pending(self, full: str) -> PublishOnClose:
         """A write handle on ``full`` that publishes on commit only (see module docstring)."""
         if self.implicit_dirs or self.write_strategy == "buffered":
             # object stores: the driver's upload becomes visible only when completed
@@ -305,9 +308,13 @@ class FsspecBackend(StorageBackend):
                 raw.close()
                 self._invalidate_full(full)
 
-            return PendingWrite(raw, commit_buffered, lambda: discard_buffered(raw))
+            return PublishOnClose(raw, commit_buffered, lambda: discard_buffered(raw), full)
         head, _, name = full.rpartition("/")
-        temp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}.part" if head else f".{name}.part"
+        temp = (
+            f"{head}/{temp_name(name, REMOTE_TEMP_SUFFIX)}"
+            if head
+            else temp_name(name, REMOTE_TEMP_SUFFIX)
+        )
         raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
 
         def commit() -> None:
@@ -321,7 +328,7 @@ class FsspecBackend(StorageBackend):
             with contextlib.suppress(Exception):
                 self.fs.rm_file(temp)
 
-        return PendingWrite(raw, commit, discard)
+        return PublishOnClose(raw, commit, discard, full)
 
     def _tune_write_handle(self, raw: Any) -> Any:
         """Adjust a driver's fresh write handle (SFTP turns on pipelining)."""
@@ -369,7 +376,11 @@ class FsspecBackend(StorageBackend):
 
     def delete(self, path: str, recursive: bool = False) -> None:
         self._check_writable()
+        self.refuse_root_delete(path)
         full = self._full(path)
+        if full.strip("/") == self.root.strip("/") or not full.strip("/"):
+            # belt and braces: a root reached by another spelling is never removed
+            self.refuse_root_delete("")
         entry = self._stat_or_none(full)
         if entry is None:
             return

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..backends.base import EntryInfo
-from ..errors import StorageNotFoundError
+from ..errors import MountRootError, StorageNotFoundError
 from ..node import StorageNode
+from ..paths import is_root
 from ._resolve import Session, Target
 
 __all__ = ["register"]
@@ -232,8 +233,8 @@ def cmd_mkdir(session: Session, args: argparse.Namespace) -> int:
 def cmd_rm(session: Session, args: argparse.Namespace) -> int:
     for arg in args.targets:
         target = session.target(arg)
-        if not target.node.path:
-            raise PermissionError(f"{target.shown}: refusing to remove the root of a mount")
+        if is_root(target.node.path):
+            raise MountRootError(f"{target.shown}: refusing to remove the root of a mount")
         try:
             entry = target.node.stat()
         except FileNotFoundError:
@@ -256,8 +257,8 @@ def into_directory(target: Target, source: StorageNode) -> StorageNode:
 def cmd_mv(session: Session, args: argparse.Namespace) -> int:
     source = session.target(args.source)
     stat_or_fail(session, source)
-    if not source.node.path:
-        raise PermissionError(f"{source.shown}: refusing to move the root of a mount")
+    if is_root(source.node.path):
+        raise MountRootError(f"{source.shown}: refusing to move the root of a mount")
     dest = into_directory(session.target(args.dest), source.node)
     if dest.fullpath == source.node.fullpath:
         raise ValueError(f"{source.shown}: source and destination are the same")
