@@ -28,25 +28,25 @@ CACHED = {"/static": {**SERVE["/static"], "cache_stat": 60}}
 
 
 def ours_wsgi():  # type: ignore[no-untyped-def]
-    from genro_storage.integrations.wsgi import WSGIApp
+    from genro_storage.serving.wsgi_app import WSGIApp
 
     return WSGIApp(_mounts(), SERVE)
 
 
 def ours_wsgi_cached():  # type: ignore[no-untyped-def]
-    from genro_storage.integrations.wsgi import WSGIApp
+    from genro_storage.serving.wsgi_app import WSGIApp
 
     return WSGIApp(_mounts(), CACHED)
 
 
 def ours_asgi():  # type: ignore[no-untyped-def]
-    from genro_storage.integrations.asgi import ASGIApp
+    from genro_storage.serving.asgi_app import ASGIApp
 
     return ASGIApp(_mounts(), SERVE)
 
 
 def ours_asgi_cached():  # type: ignore[no-untyped-def]
-    from genro_storage.integrations.asgi import ASGIApp
+    from genro_storage.serving.asgi_app import ASGIApp
 
     return ASGIApp(_mounts(), CACHED)
 

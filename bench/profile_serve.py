@@ -24,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genro_storage.integrations.asgi import ASGIApp
-from genro_storage.integrations.wsgi import WSGIApp
+from genro_storage.serving.asgi_app import ASGIApp
+from genro_storage.serving.wsgi_app import WSGIApp
 
 SERVE: dict[str, Any] = {
     "mount": "site",

@@ -5,7 +5,7 @@ one of two edges:
 
 - **native**: a mount over an async fsspec filesystem (S3, GCS, Azure, HTTP) runs the
   filesystem's own coroutines on the running asyncio loop, with no thread
-  (``_aio_native.py``);
+  (``engine/aio_native.py``);
 - **thread**: everything else runs the sync node's method in a worker thread
   (``asyncer.asyncify``), so the event loop never waits on disk or network.
 
@@ -26,8 +26,8 @@ import anyio
 import anyio.from_thread
 from asyncer import asyncify
 
-from ._aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .backends.base import CHUNK_SIZE, EntryInfo, entry_mtime
+from .engine.aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -40,7 +40,7 @@ from .node import (
 
 if TYPE_CHECKING:
     from .capabilities import BackendCapabilities
-    from .copying import CopyReport
+    from .engine.copying import CopyReport
 
 __all__ = ["AsyncFile", "AsyncStorageManager", "AsyncStorageNode", "run_in_thread"]
 

@@ -19,7 +19,18 @@ from .backends.registry import check_required, spec_for
 from .backends.relative import PERMISSION_LEVELS
 from .errors import StorageConfigError
 
-__all__ = ["MountConfig", "load_source", "validate_mount"]
+__all__ = [
+    "CONFIG_ENV",
+    "MountConfig",
+    "env_config_path",
+    "load_mounts_file",
+    "load_source",
+    "validate_mount",
+]
+
+#: The environment variable naming the config file shared by the library, the CLI and
+#: every ``genro://`` fsspec user.
+CONFIG_ENV = "GENRO_STORAGE_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,30 @@ def load_source(source: Any) -> list[tuple[Any, str]]:
         f"Unsupported configuration file format '{path.suffix}' for {source}: "
         f"use .yaml, .yml or .json"
     )
+
+
+def env_config_path() -> str | None:
+    """The file named by ``$GENRO_STORAGE_CONFIG``, or None when unset or empty."""
+    return os.environ.get(CONFIG_ENV) or None
+
+
+def load_mounts_file(path: str) -> list[Any]:
+    """The mounts of a config file: a mounts list, or an app config ``{mounts: [...]}``.
+
+    The app config (``serve:`` routes beside the mounts) is what the CLI and the serving
+    app read; a library or fsspec user of the same file takes its mounts only.
+    """
+    try:
+        return [entry for entry, _ in load_source(path)]
+    except StorageConfigError as exc:
+        if "got dict" not in str(exc):
+            raise
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
+    mounts = data.get("mounts") if isinstance(data, dict) else None
+    if not isinstance(mounts, list):
+        raise StorageConfigError(f"{path}: expected a list of mounts or {{mounts: [...]}}")
+    return mounts
 
 
 def _top_level_type_error(value: Any, source: str) -> StorageConfigError:

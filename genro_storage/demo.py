@@ -4,7 +4,7 @@
 (or ``bash scripts/demo.sh``) seeds a local directory and a memory mount, prints the
 URL, and serves both with directory listings until Ctrl-C. ``--port 0`` picks a free
 port. Core dependencies only: the standard library's ``wsgiref`` with one thread per
-request, in front of :class:`genro_storage.integrations.wsgi.WSGIApp`.
+request, in front of :class:`genro_storage.serving.wsgi_app.WSGIApp`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from . import StorageManager
-from .integrations.wsgi import WSGIApp
+from .serving.wsgi_app import WSGIApp
 
 SERVE = {
     "/files": {"mount": "files", "index": True},
@@ -26,7 +26,7 @@ SERVE = {
 
 def build_storage(root: str) -> StorageManager:
     """A manager with a local mount on ``root`` and a memory mount, seeded with samples."""
-    storage = StorageManager()
+    storage = StorageManager(env=False)
     storage.configure(
         [
             {"name": "files", "type": "local", "path": root},

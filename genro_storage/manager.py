@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Union
@@ -9,12 +10,19 @@ from typing import Any, Union
 from .backends.base import StorageBackend
 from .backends.registry import create_backend
 from .backends.relative import RelativeMountBackend
-from .config import MountConfig, load_source, validate_mount
+from .config import (
+    CONFIG_ENV,
+    MountConfig,
+    env_config_path,
+    load_mounts_file,
+    load_source,
+    validate_mount,
+)
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode
 from .paths import normalize, split_mount
 
-__all__ = ["StorageManager"]
+__all__ = ["StorageManager", "default_manager"]
 
 ConfigSource = Union[str, Path, list]
 
@@ -28,9 +36,21 @@ class StorageManager:
     'scratch:notes/today.txt'
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, env: bool = True) -> None:
+        """Start with no mounts, or with those of ``$GENRO_STORAGE_CONFIG`` when it is set.
+
+        One config file then serves the library, the CLI and every ``genro://`` fsspec
+        user. ``env=False`` starts empty whatever the environment says (integrations that
+        configure from their own settings pass it).
+        """
         self._mounts: dict[str, StorageBackend] = {}
         self._configs: dict[str, MountConfig] = {}
+        self._fsspec: Any = None
+        path = env_config_path() if env else None
+        if path is not None:
+            if not os.path.isfile(path):
+                raise StorageConfigError(f"${CONFIG_ENV} names {path!r}, which is not a file")
+            self.configure(load_mounts_file(path))
 
     # ------------------------------------------------------------------ configuration
     def configure(self, source: ConfigSource) -> None:
@@ -122,6 +142,37 @@ class StorageManager:
         self.get_backend(name)
         return dict(self._configs[name].options)
 
+    def mount_configs(self) -> list[dict[str, Any]]:
+        """Copies of every mount's options, parents before the relative mounts on them.
+
+        ``StorageManager(env=False).configure(m.mount_configs())`` rebuilds the same
+        mounts (what the ``genro://`` filesystem pickles instead of live connections).
+        """
+        configs = list(self._configs.values())
+        ordered = [c for c in configs if not c.is_relative] + [c for c in configs if c.is_relative]
+        return [dict(c.options) for c in ordered]
+
+    @property
+    def fs(self) -> Any:
+        """These mounts as an fsspec filesystem (protocol ``genro``): ``MOUNT/path`` paths.
+
+        >>> storage = StorageManager(env=False)
+        >>> storage.configure([{"name": "scratch", "type": "memory"}])
+        >>> storage.fs.pipe("scratch/fs-doc.txt", b"x")
+        >>> storage.fs.cat("scratch/fs-doc.txt")
+        b'x'
+        """
+        if self._fsspec is None:
+            import fsspec
+            from fsspec.registry import known_implementations
+
+            if "genro" not in known_implementations:  # running from a source tree
+                fsspec.register_implementation(
+                    "genro", "genro_storage.integrations.fsspec.GenroFileSystem"
+                )
+            self._fsspec = fsspec.filesystem("genro", manager=self)
+        return self._fsspec
+
     def _unknown(self, name: str) -> StorageNotFoundError:
         available = ", ".join(self._mounts) or "none"
         return StorageNotFoundError(
@@ -173,3 +224,17 @@ class StorageManager:
         from .virtual import DiffNode
 
         return DiffNode(self, node1, node2)
+
+
+_default: StorageManager | None = None
+
+
+def default_manager() -> StorageManager:
+    """The process-wide manager behind ``genro://`` URLs given no manager or config.
+
+    Built on first use from ``$GENRO_STORAGE_CONFIG`` (empty when it is unset).
+    """
+    global _default
+    if _default is None:
+        _default = StorageManager()
+    return _default

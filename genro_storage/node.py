@@ -12,14 +12,14 @@ from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from . import versioning
 from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
+from .engine import versioning
 from .errors import StorageError
 from .paths import join
 
 if TYPE_CHECKING:
-    from .copying import CopyReport
+    from .engine.copying import CopyReport
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
@@ -420,9 +420,12 @@ class StorageNode:
         Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
         ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
         copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each
-        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``).
+        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
+        ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
+        file's copy becomes a task carrying the mount configuration, for mounts every
+        worker can reach).
         """
-        from .copying import copy_node
+        from .engine.copying import copy_node
 
         return copy_node(
             self,
@@ -452,7 +455,7 @@ class StorageNode:
         every copy succeeded); ``dry_run=True`` reports what would happen without writing.
         Takes ``copy_to``'s filters, callbacks and engine options, plus ``on_delete(node)``.
         """
-        from .copying import sync_node
+        from .engine.copying import sync_node
 
         return sync_node(self, dest, delete=delete, dry_run=dry_run, skip=skip, **options)
 
@@ -484,7 +487,7 @@ class StorageNode:
 
     def fill_from_url(self, url: str, timeout: int = 30) -> None:
         """Download ``url`` (http/https) into this node, streaming."""
-        from .tools import fill_from_url
+        from .engine.tools import fill_from_url
 
         fill_from_url(self, url, timeout)
 
@@ -557,7 +560,7 @@ class StorageNode:
         if mode != "r":
             self._check_not_snapshot()
         if self._version is not None:
-            from .tools import snapshot_local_path
+            from .engine.tools import snapshot_local_path
 
             with snapshot_local_path(self) as local:
                 yield local
@@ -574,7 +577,7 @@ class StorageNode:
         **subprocess_kwargs: Any,
     ) -> str | None:
         """Run an external command; node arguments become local paths (uploaded after)."""
-        from .tools import call
+        from .engine.tools import call
 
         return call(
             args,

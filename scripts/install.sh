@@ -34,12 +34,13 @@ LOGS=$ROOT/.cache/install-logs
 
 AZURITE_VERSION=3.35.0
 PLAYWRIGHT_VERSION=1.65.1
+S3RVER_VERSION=3.7.1  # bench/ only: a Node S3 server, faster than moto
 TEST_USER=svcuser
 TEST_PASS=svcpass
 APT_PACKAGES=(
   openssh-server openssh-client samba smbclient nginx-light
   libarchive13 libarchive-tools git curl procps iproute2
-  rclone wrk chromium chromium-driver
+  rclone wrk chromium chromium-driver time
 )
 
 now() { date +%s.%N; }
@@ -145,6 +146,16 @@ else
   run npm npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
     "azurite@$AZURITE_VERSION" "playwright-core@$PLAYWRIGHT_VERSION"
   say "npm    $(since "$T")s (installed under $NODE_DIR)"
+fi
+# s3rver for bench/bench_transfers.py --server s3rver, in a prefix of its own
+BENCH_NODE="$ROOT/.cache/bench-node"
+if [ "$FORCE" != 1 ] && [ -x "$BENCH_NODE/node_modules/.bin/s3rver" ]; then
+  say "npm    s3rver present under $BENCH_NODE"
+else
+  mkdir -p "$BENCH_NODE"
+  run npm-bench npm install --prefix "$BENCH_NODE" --no-audit --no-fund --loglevel=error \
+    "s3rver@$S3RVER_VERSION"
+  say "npm    s3rver $S3RVER_VERSION installed under $BENCH_NODE"
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2> /dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import genro_storage.copying as copying
+import genro_storage.engine.copying as copying
 from genro_storage import SkipStrategy, StorageManager
-from genro_storage._skipping import _PartHasher, multipart_etag_matches
 from genro_storage.backends import fsspec as fsspec_backend
+from genro_storage.engine.skipping import _PartHasher, multipart_etag_matches
 from genro_storage.errors import CopyError
 
 PAIRS = [("home", "mem"), ("mem", "home"), ("home", "home"), ("mem", "mem")]

@@ -109,3 +109,21 @@ def test_package_is_typed() -> None:
     from importlib.resources import files
 
     assert files("genro_storage").joinpath("py.typed").is_file()
+
+
+def test_moved_modules_keep_their_documented_import_paths() -> None:
+    """The 0.5 layout moved these; the paths the docs showed before import the same objects."""
+    from genro_storage.http.options import ServeOptions
+    from genro_storage.http.signing import sign_path
+    from genro_storage.integrations.asgi import ASGIApp as OldASGIApp
+    from genro_storage.integrations.wsgi import WSGIApp as OldWSGIApp
+    from genro_storage.integrations.wsgi import create_app
+    from genro_storage.serving import options as old_options
+    from genro_storage.serving import signing as old_signing
+    from genro_storage.serving.asgi_app import ASGIApp
+    from genro_storage.serving.wsgi_app import WSGIApp
+    from genro_storage.serving.wsgi_app import create_app as new_create_app
+
+    assert (OldWSGIApp, OldASGIApp, create_app) == (WSGIApp, ASGIApp, new_create_app)
+    assert old_options.ServeOptions is ServeOptions
+    assert old_signing.sign_path is sign_path

@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from genro_storage.versioning import latest_etag, resolve_at_date, resolve_index, sort_versions
+from genro_storage.engine.versioning import (
+    latest_etag,
+    resolve_at_date,
+    resolve_index,
+    sort_versions,
+)
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -55,6 +60,6 @@ def test_latest_etag_prefers_is_latest() -> None:
 
 @pytest.mark.parametrize(("etags", "expected"), [("AABBA", 2), ("AABA", 1), ("A", 0), ("ABC", 0)])
 def test_compact_dry_run_counts(etags: str, expected: int) -> None:
-    from genro_storage.versioning import compact
+    from genro_storage.engine.versioning import compact
 
     assert compact(None, "f", versions(*etags), dry_run=True) == expected

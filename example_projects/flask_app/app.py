@@ -88,9 +88,12 @@ def create_app() -> Flask:
     @app.post("/delete")
     def delete():  # type: ignore[no-untyped-def]
         name = request.form.get("name", "")
-        if not name or "/" in name:
+        if not name or "/" in name or not name.strip("."):  # ".", "..": not a file
             abort(400)
-        storage.node("files:", name).delete()
+        try:  # a refused name ("..", ".", NUL...) is the client's error: 400, never 500
+            storage.node("files:", name).delete()
+        except (ValueError, PermissionError):
+            abort(400)
         return redirect(url_for("index"), code=303)
 
     return app

@@ -99,7 +99,10 @@ async def upload(
 def delete(
     name: str = Form(...), manager: StorageManager = Depends(get_manager)
 ) -> RedirectResponse:
-    if not name or "/" in name:
+    if not name or "/" in name or not name.strip("."):  # ".", "..": not a file
         raise HTTPException(400, "bad name")
-    manager.node("files:", name).delete()
+    try:  # a refused name ("..", ".", NUL...) is the client's error: 400, never 500
+        manager.node("files:", name).delete()
+    except (ValueError, PermissionError):
+        raise HTTPException(400, "bad name") from None
     return RedirectResponse("/", status_code=303)

@@ -48,7 +48,7 @@ class Session:
     """The manager of one command run: configured mounts plus the implicit local mount."""
 
     def __init__(self, config: str | None = None) -> None:
-        self.manager = StorageManager()
+        self.manager = StorageManager(env=False)
         self.config = config or os.environ.get(CONFIG_ENV) or None
         self._loaded = False
         self.serve: dict[str, Any] | None = None  # the file's ``serve:`` routes, if any

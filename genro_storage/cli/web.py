@@ -1,5 +1,5 @@
 """Commands that hand files to the web: ``url`` (presigned, public or signed app URLs)
-and ``serve`` (the WSGI file server of ``genro_storage.integrations.wsgi``)."""
+and ``serve`` (the WSGI file server of ``genro_storage.serving.wsgi_app``)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def cmd_serve(session: Session, args: argparse.Namespace) -> int:
-    from ..integrations.wsgi import WSGIApp
+    from ..serving.wsgi_app import WSGIApp
 
     session.load()
     routes = _routes(session, args.mounts or [], _secret(args), args.index)

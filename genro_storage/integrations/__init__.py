@@ -1,7 +1,7 @@
-"""Framework-facing pieces: mountable apps and framework integrations.
+"""Framework integrations: Django (``django/``), Flask (``flask``), Starlette (``starlette``).
 
-``genro_storage.integrations.wsgi`` (:class:`WSGIApp`) and
-``genro_storage.integrations.asgi`` (:class:`ASGIApp`) serve mounts under URL prefixes;
-they are plain callables you can mount in any WSGI/ASGI stack. Nothing here holds HTTP
-logic of its own: the serve core and its adapters (``genro_storage.serving``) decide.
+The mountable file-server apps are :class:`genro_storage.serving.wsgi_app.WSGIApp` and
+:class:`genro_storage.serving.asgi_app.ASGIApp` (``integrations.wsgi`` / ``integrations.asgi``
+remain as import aliases). Nothing here holds HTTP logic of its own: the serve core
+(:mod:`genro_storage.http`) decides and :mod:`genro_storage.serving` does the I/O.
 """

@@ -19,13 +19,22 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from genro_storage import StorageManager
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.signing import sign_path
 from genro_storage.serving.app import FileServer, Request
-from genro_storage.serving.signing import sign_path
 
-__all__ = ["FileServer", "Request", "is_served", "make_server", "mount_request", "sign_query"]
+__all__ = [
+    "FileServer",
+    "Request",
+    "is_served",
+    "make_server",
+    "mount_request",
+    "raw_path_of",
+    "sign_query",
+]
 
 _SECRET_KEYS = ("secret", "secrets", "secret_env")
 
@@ -88,18 +97,36 @@ def mount_request(
     query: str = "",
     headers: Mapping[str, str] | None = None,
     root: str = "",
+    raw_path: str | None = None,
 ) -> Request:
     """The file server's :class:`Request` for ``mount`` and a decoded ``path`` in it.
 
-    ``root`` is where the framework mounted the serve endpoint (for listing links).
+    ``method`` is passed on as the client sent it (methods are case-sensitive, RFC 9110
+    §9.1: ``get`` is not ``GET`` and gets the 405 the apps answer), so give the request's
+    own method, not a framework's upper-cased copy. ``root`` is where the framework
+    mounted the serve endpoint (for listing links); ``raw_path`` the request target's
+    path still percent-encoded (:func:`raw_path_of`), so that an encoded separator or dot
+    (``%2f``, ``%2e``) is refused as the apps refuse it, though the framework decoded it.
     """
     return Request(
-        method=method.upper(),
+        method=method,
         path=f"/{mount}/{path}",
         query=query,
         headers=dict(headers or {}),
+        raw_path=raw_path,
         root=root,
     )
+
+
+def raw_path_of(environ_or_scope: Mapping[str, Any]) -> str | None:
+    """The percent-encoded path of the request target, from a WSGI environ (``RAW_URI``
+    or ``REQUEST_URI``: gunicorn, werkzeug, uWSGI, mod_wsgi) or an ASGI scope
+    (``raw_path``); None when the server does not give it."""
+    raw = environ_or_scope.get("raw_path")
+    if isinstance(raw, (bytes, bytearray)):
+        return bytes(raw).decode("latin-1").split("?", 1)[0]
+    uri = environ_or_scope.get("RAW_URI") or environ_or_scope.get("REQUEST_URI")
+    return urlsplit(uri).path if isinstance(uri, str) and uri else None
 
 
 def sign_query(server: FileServer, mount: str, path: str, expires_in: int) -> str | None:

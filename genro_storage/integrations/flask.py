@@ -52,11 +52,18 @@ from werkzeug.utils import secure_filename
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_environ
 from genro_storage.serving import wsgi as wsgi_adapter
-from genro_storage.serving.headers import headers_from_environ
 
 from ._bridge import run_wsgi
-from ._server import FileServer, is_served, make_server, mount_request, sign_query
+from ._server import (
+    FileServer,
+    is_served,
+    make_server,
+    mount_request,
+    raw_path_of,
+    sign_query,
+)
 
 __all__ = ["GenroStorage", "StorageState", "blueprint", "save_upload"]
 
@@ -93,7 +100,7 @@ class GenroStorage:
                 raise StorageConfigError(
                     "GENRO_STORAGE_MOUNTS is not set: a list of mount dicts or a YAML/JSON path"
                 )
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(list(mounts) if isinstance(mounts, tuple) else mounts)
         server = make_server(
             manager,
@@ -160,7 +167,9 @@ def _secrets(app: Flask) -> list[str]:
     return [hmac.new(key, b"genro_storage.signed-url", hashlib.sha256).hexdigest()]
 
 
-@blueprint.route("/<mount>/<path:path>", methods=["GET", "HEAD"])
+# merge_slashes=False: werkzeug would otherwise answer ``a//b`` (and a decoded ``a%2fb``)
+# with its own 308 before the file server could refuse the encoded separator (404).
+@blueprint.route("/<mount>/<path:path>", methods=["GET", "HEAD"], merge_slashes=False)
 def serve(mount: str, path: str) -> Response:
     """Serve ``mount:path`` through the shared file server (404 for unlisted mounts)."""
     state = GenroStorage.state()
@@ -168,12 +177,13 @@ def serve(mount: str, path: str) -> Response:
     suffix = f"/{mount}/{path}"
     root = request.path[: -len(suffix)] if request.path.endswith(suffix) else ""
     file_request = mount_request(
-        request.method,
+        environ.get("REQUEST_METHOD", "GET"),  # as sent: werkzeug upper-cases its copy
         mount,
         path,
         query=environ.get("QUERY_STRING", ""),
         headers=headers_from_environ(environ),
         root=root,
+        raw_path=raw_path_of(environ),
     )
     prepared = state.server.get_response(file_request)
     # The server's own wsgi.file_wrapper stays in place, and direct_passthrough hands

@@ -46,10 +46,10 @@ from starlette.types import Receive, Scope, Send
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.http.headers import headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
-from genro_storage.serving.headers import headers_from_scope
 
-from ._server import is_served, make_server, mount_request, sign_query
+from ._server import is_served, make_server, mount_request, raw_path_of, sign_query
 
 __all__ = ["StarletteStorage", "get_async_manager", "get_manager", "save_upload"]
 
@@ -81,7 +81,7 @@ class StarletteStorage:
         if isinstance(mounts, StorageManager):
             manager = mounts
         else:
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(os.fspath(mounts) if isinstance(mounts, os.PathLike) else mounts)
         secrets = [signing_secret] if isinstance(signing_secret, str) else signing_secret
         self.manager = manager
@@ -91,6 +91,8 @@ class StarletteStorage:
         self.url_expire = url_expire
         self.name = name
         self.routes: list[BaseRoute] = [
+            # methods=None: every method reaches the file server, which answers 405 to
+            # anything but GET and HEAD (lower-case ``get`` included, RFC 9110 §9.1)
             Route("/{mount}/{path:path}", endpoint=_Endpoint(self), methods=None, name=name)
         ]
         self.router = Router(routes=self.routes)
@@ -176,6 +178,7 @@ class _Endpoint:
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers_from_scope(scope),
             root=full[: -len(suffix)] if full.endswith(suffix) else "",
+            raw_path=raw_path_of(scope),
         )
         prepared = await asgi_adapter.run_sync(self.storage.server.get_response, file_request)
         await asgi_adapter.send_prepared(prepared, scope, receive, send)

@@ -1,8 +1,6 @@
-"""The serve core: HTTP semantics for serving stored files, with no I/O.
+"""The blocking half of serving: stat and variants (``source``), bodies (``body``),
+directory listings (``listing``), the stat cache, the WSGI/ASGI adapters (``wsgi``,
+``asgi``) and the file-server app (``app``, ``routes``, ``wsgi_app``, ``asgi_app``).
 
-Given a request's method and headers and a file's metadata (:class:`resource.Resource`),
-:func:`core.plan_response` decides the status, the response headers and the byte ranges
-to send. Nothing here opens a file, touches the network or imports a web framework; the
-WSGI and ASGI adapters do the I/O. The package exports nothing yet: import from the
-modules (``genro_storage.serving.core`` and friends) until the public surface is curated.
+The HTTP decisions themselves are pure and live in :mod:`genro_storage.http`.
 """

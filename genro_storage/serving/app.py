@@ -2,7 +2,7 @@
 
 :class:`FileServer` turns a :class:`Request` into a
 :class:`~genro_storage.serving.source.Prepared` response with blocking calls only;
-``genro_storage.integrations.wsgi.WSGIApp`` and ``genro_storage.integrations.asgi.ASGIApp``
+``genro_storage.serving.wsgi_app.WSGIApp`` and ``genro_storage.serving.asgi_app.ASGIApp``
 add the I/O edge (a WSGI callable, an ASGI callable running :meth:`get_response` in a
 worker thread). Override the small methods (:meth:`lookup`, :meth:`get_node`,
 :meth:`check_access`, :meth:`get_response`) to change one decision.
@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Union
 from urllib.parse import quote
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
+from ..http.delivery import simple_plan
+from ..http.options import ServeOptions
+from ..http.signing import sign_path, verify
 from ..manager import StorageManager
 from ..node import StorageNode
 from ..paths import from_url_path
-from .delivery import simple_plan
 from .listing import listing_plan, wants_json
-from .options import ServeOptions
 from .routes import Route, load_app_config, parse_routes
-from .signing import sign_path, verify
 from .source import Prepared, prepare
 
 __all__ = ["FileServer", "Request"]
@@ -57,6 +57,24 @@ def _contained(path: str) -> str:
 @lru_cache(maxsize=1024)
 def _contained_memo(path: str) -> str:
     return from_url_path(quote(path, safe="/"))
+
+
+def canonical_path(path: str) -> str | None:
+    """``path`` with empty segments collapsed (``//`` is ``/``); None when a segment is
+    ``.`` or ``..``.
+
+    Routes are looked up, signatures checked and files found on this one spelling, so
+    ``/files//privdir/doc.txt`` meets the private route ``/files/privdir`` like
+    ``/files/privdir/doc.txt`` does, instead of the public ``/files`` one. A trailing
+    slash is kept (it tells a listing's links apart).
+    """
+    if "//" not in path and "/." not in path:
+        return path  # the common case: nothing to do
+    segments = [s for s in path.split("/") if s]
+    if any(s in (".", "..") for s in segments):
+        return None
+    joined = "/" + "/".join(segments)
+    return joined + "/" if segments and path.endswith("/") else joined
 
 
 def _inside(backend: Any, entry: EntryInfo) -> bool:
@@ -101,7 +119,7 @@ class FileServer:
             storage = mounts
             serve = file_serve if serve is None else serve
         if isinstance(storage, list):
-            manager = StorageManager()
+            manager = StorageManager(env=False)
             manager.configure(storage)
             storage = manager
         if not isinstance(storage, StorageManager):
@@ -139,7 +157,12 @@ class FileServer:
     def get_response(self, request: Request) -> Prepared:
         """The response to ``request`` (blocking: stats, listings, small reads)."""
         head = request.method == "HEAD"
-        match = self.lookup(request.path)
+        path = canonical_path(request.path)
+        if path is None:  # a dot segment: refused like every other escape attempt
+            return Prepared(simple_plan(404, "Not Found", _PLAIN, head))
+        if path != request.path:
+            request = replace(request, path=path)
+        match = self.lookup(path)
         if match is None:
             if request.path in ("", "/") and any(r.index for r in self.routes):
                 return Prepared(self._landing(request, head))

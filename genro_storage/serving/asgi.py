@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..http.delivery import Delivery
+from ..http.headers import headers_from_scope
+from ..http.options import ServeOptions
 from .body import CHUNK_SIZE, iter_body
-from .delivery import Delivery
-from .headers import headers_from_scope
-from .options import ServeOptions
 from .source import Prepared, prepare
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from typing import IO, TYPE_CHECKING, Union, overload
 from ..backends.base import CHUNK_SIZE, EntryInfo
 
 if TYPE_CHECKING:
+    from ..http.response import ResponsePlan
     from ..node import StorageNode
-    from .plan import ResponsePlan
     from .source import Prepared
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Directory index pages, HTML or JSON, as a :class:`~genro_storage.serving.plan.ResponsePlan`.
+"""Directory index pages, HTML or JSON, as a :class:`~genro_storage.http.response.ResponsePlan`.
 
 Built from one listing with stats (``list_detail``: one request on S3/GCS/Azure), so it
 works the same on remote mounts. Names are escaped for HTML and percent-encoded in links;
@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from ..backends.base import EntryInfo
-from .options import ServeOptions
-from .plan import ResponsePlan
+from ..http.options import ServeOptions
+from ..http.response import ResponsePlan
 
 __all__ = ["listing_plan", "wants_json"]
 

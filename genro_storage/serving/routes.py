@@ -35,8 +35,8 @@ from typing import Any
 import yaml
 
 from ..errors import StorageConfigError
-from .delivery import Delivery
-from .options import ServeOptions
+from ..http.delivery import Delivery
+from ..http.options import ServeOptions
 from .statcache import StatCache
 
 __all__ = ["Route", "load_app_config", "parse_routes"]

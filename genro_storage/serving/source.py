@@ -2,8 +2,8 @@
 
 This is the blocking half of serving, shared by the WSGI and ASGI adapters (the ASGI one
 runs :func:`prepare` in a worker thread, in one hop). It stats the node once, describes it
-as a :class:`~genro_storage.serving.resource.Resource`, lets the pure core decide with
-:func:`~genro_storage.serving.core.plan_response`, then applies the mount's
+as a :class:`~genro_storage.http.resource.Resource`, lets the pure core decide with
+:func:`~genro_storage.http.core.plan_response`, then applies the mount's
 :class:`Delivery` policy. Reading the bytes is :mod:`genro_storage.serving.body`'s job.
 """
 
@@ -18,14 +18,14 @@ from typing import Optional
 
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
+from ..http.core import plan_response
+from ..http.delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
+from ..http.encoding import ENCODING_SUFFIXES, choose_encoding
+from ..http.options import ServeOptions
+from ..http.resource import Resource, make_etag
+from ..http.response import ResponsePlan
 from ..node import StorageNode, guess_mimetype
 from .body import read_body
-from .core import plan_response
-from .delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
-from .encoding import ENCODING_SUFFIXES, choose_encoding
-from .options import ServeOptions
-from .plan import ResponsePlan
-from .resource import Resource, make_etag
 from .statcache import StatCache
 
 _Located = tuple[StorageNode, EntryInfo, Optional[str]]  # node, its stat, its local file
@@ -144,6 +144,12 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
                     return _entry(node.path or "", st), os_path, st
         return node.stat(), None, None
     except _MISSING:
+        return None
+    except (PermissionError, ConnectionError, TimeoutError):
+        raise  # 403; an unreachable remote store is the server's error, not a missing file
+    except OSError:
+        # ENAMETOOLONG, ELOOP, EINVAL...: nothing can be served under such a name, and a
+        # lookup error must not become a 500 that tells the path apart from a missing one
         return None
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..http.delivery import Delivery
+from ..http.headers import headers_from_environ
+from ..http.options import ServeOptions
 from .body import CHUNK_SIZE, ChunkSequence, iter_body
-from .delivery import Delivery
-from .headers import headers_from_environ
-from .options import ServeOptions
 from .source import Prepared, prepare
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from genro_storage.serving.signing import sign_path
+from genro_storage.http.signing import sign_path
 from tests.integrations._site import CSS, FILES, SECRET
 from tests.integrations.conftest import Client
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from genro_storage.integrations.asgi import ASGIApp
-from genro_storage.integrations.wsgi import WSGIApp
+from genro_storage.serving.asgi_app import ASGIApp
+from genro_storage.serving.wsgi_app import WSGIApp
 from tests.integrations._site import build_storage, spec_from_env
 
 _spec = spec_from_env()

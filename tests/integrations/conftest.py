@@ -26,8 +26,8 @@ import httpx
 import pytest
 
 from genro_storage import StorageManager
-from genro_storage.integrations.asgi import ASGIApp
-from genro_storage.integrations.wsgi import WSGIApp
+from genro_storage.serving.asgi_app import ASGIApp
+from genro_storage.serving.wsgi_app import WSGIApp
 from tests._procs import free_port, gunicorn_args, server, uvicorn_args
 from tests.integrations._site import build_storage, make_spec, write_spec
 from tests.services import load_services, require_services

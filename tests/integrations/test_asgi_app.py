@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 
-from genro_storage.integrations.asgi import ASGIApp
+from genro_storage.serving.asgi_app import ASGIApp
 from tests.integrations._cases import ATTACKS, FileCases, LocalCases, S3Cases, raw_request
 from tests.integrations._site import FILES
 from tests.integrations.conftest import Client, make_client

@@ -195,3 +195,22 @@ def test_in_headless_chromium(started: str, tmp_path: Path) -> None:
     assert hashlib.sha256(downloaded).digest() == hashlib.sha256(upload.read_bytes()).digest()
     assert result["deleted"], result
     assert (out / "listed.png").stat().st_size > 1000
+
+
+REFUSED = ["..", ".", "\x00", "a\x00b", "..\\..", "CON"]
+
+
+@pytest.mark.parametrize(
+    "started", [(n, "local") for n in PROJECTS], ids=list(PROJECTS), indirect=True
+)
+def test_refused_names_on_delete_are_400_and_nothing_is_lost(started: str) -> None:
+    with httpx.Client(base_url=started, timeout=15, follow_redirects=True) as client:
+        fields = form_fields(client.get("/").text)
+        uploaded = client.post("/upload", data=fields, files={"file": ("keep.bin", CONTENT)})
+        (link,) = listed(uploaded.text).values()
+        for name in REFUSED:
+            answer = client.post("/delete", data={**fields, "name": name})
+            assert answer.status_code < 500, (name, answer.status_code, answer.text[:300])
+            if name in ("..", ".", "\x00"):
+                assert answer.status_code == 400, (name, answer.status_code)
+        assert client.get(link).content == CONTENT  # the file and its folder survived

@@ -16,12 +16,12 @@ import httpx
 import pytest
 
 from genro_storage.errors import StorageConfigError
-from genro_storage.integrations.asgi import ASGIApp
-from genro_storage.integrations.wsgi import WSGIApp
 from genro_storage.serving.app import Request
+from genro_storage.serving.asgi_app import ASGIApp
 from genro_storage.serving.body import read_all
 from genro_storage.serving.source import Prepared
 from genro_storage.serving.statcache import StatCache
+from genro_storage.serving.wsgi_app import WSGIApp
 
 SERVE: dict[str, Any] = {"mount": "site", "cache_max_age": 60}
 BASE = "http://test"

@@ -73,9 +73,9 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_peak_rss_stays_within_32_mib_of_idle(big_site: Path, kind: str) -> None:
     port = free_port()
     if kind == "gunicorn":
-        args = gunicorn_args("genro_storage.integrations.wsgi:create_app()", port)
+        args = gunicorn_args("genro_storage.serving.wsgi_app:create_app()", port)
     else:
-        args = [*uvicorn_args("genro_storage.integrations.asgi:create_app", port), "--factory"]
+        args = [*uvicorn_args("genro_storage.serving.asgi_app:create_app", port), "--factory"]
     with server(args, port, {"GENRO_STORAGE_CONFIG": str(big_site)}) as pid:
         target = serving_pid(pid)
         download(port, "/files/small.txt", [])

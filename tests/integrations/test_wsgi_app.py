@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 
-from genro_storage.integrations.wsgi import WSGIApp, create_app
+from genro_storage.serving.wsgi_app import WSGIApp, create_app
 from tests.integrations._cases import ATTACKS, FileCases, LocalCases, S3Cases, raw_request
 from tests.integrations._site import FILES
 from tests.integrations.conftest import Client, make_client

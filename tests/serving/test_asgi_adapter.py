@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from genro_storage import StorageManager
+from genro_storage.http.options import ServeOptions
 from genro_storage.serving.asgi import STREAM_CHUNK, serve_node
-from genro_storage.serving.options import ServeOptions
 from tests.integrations._site import FILES
 
 MIB = 1024 * 1024

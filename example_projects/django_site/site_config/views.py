@@ -1,5 +1,6 @@
 """Upload, list, download (through the serve view) and delete files of the default storage."""
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -29,7 +30,10 @@ def upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "")
-    if not name or "/" in name:
+    if not name or "/" in name or not name.strip("."):  # ".", "..": not a file
         return HttpResponseBadRequest("bad name")
-    default_storage.delete(name)
+    try:  # a refused name ("..", ".", NUL...) is the client's error: 400, never 500
+        default_storage.delete(name)
+    except (SuspiciousFileOperation, ValueError, PermissionError):
+        return HttpResponseBadRequest("bad name")
     return redirect("index")

@@ -62,7 +62,7 @@ def _build_manager() -> StorageManager:
         )
     if isinstance(source, tuple):
         source = list(source)
-    manager = StorageManager()
+    manager = StorageManager(env=False)
     try:
         manager.configure(source)
     except (StorageConfigError, TypeError, FileNotFoundError) as exc:

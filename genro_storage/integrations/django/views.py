@@ -21,14 +21,14 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, StreamingHttpResponse
 
 from genro_storage import StorageNode
+from genro_storage.http.headers import headers_from_environ, headers_from_scope
+from genro_storage.http.options import ServeOptions
 from genro_storage.serving import asgi as asgi_adapter
 from genro_storage.serving import wsgi as wsgi_adapter
-from genro_storage.serving.headers import headers_from_environ, headers_from_scope
-from genro_storage.serving.options import ServeOptions
 from genro_storage.serving.source import Prepared
 
 from .._bridge import Captured, run_asgi, run_wsgi
-from .._server import mount_request
+from .._server import mount_request, raw_path_of
 from . import conf
 
 __all__ = ["serve", "serve_node"]
@@ -40,13 +40,16 @@ def serve(request: HttpRequest, mount: str, path: str) -> StreamingHttpResponse:
     scope = _http_scope(request)
     suffix = f"/{mount}/{path}"
     root = request.path[: -len(suffix)] if request.path.endswith(suffix) else ""
+    source = scope if scope is not None else request.META
     file_request = mount_request(
-        request.method or "GET",
+        # as the client sent it: Django upper-cases request.method
+        source.get("method") or source.get("REQUEST_METHOD") or request.method or "GET",
         mount,
         path,
         query=request.META.get("QUERY_STRING", ""),
         headers=headers_from_scope(scope) if scope else headers_from_environ(request.META),
         root=root,
+        raw_path=raw_path_of(source),
     )
     return _send(request, scope, lambda: server.get_response(file_request))
 

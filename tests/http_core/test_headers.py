@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from genro_storage.serving.headers import (
+from genro_storage.http.headers import (
     EnvironHeaders,
     _HeaderError,
     field,

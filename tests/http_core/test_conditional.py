@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genro_storage.serving.conditional import (
+from genro_storage.http.conditional import (
     ANY,
     evaluate,
     if_range_holds,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from genro_storage.serving.encoding import (
+from genro_storage.http.encoding import (
     ENCODING_SUFFIXES,
     choose_encoding,
     parse_accept_encoding,

@@ -40,7 +40,7 @@ method); unquoted ``If-None-Match`` tags are accepted (0.4.2 stripped the quotes
 Range, Last-Modified, weak If-None-Match and every other rule apply as in normal mode.
 The ETag itself is the caller's: pass 0.4.2's ``f"{mtime}-{size}"`` to keep old tags.
 
-Precompressed variants: pick one with :func:`genro_storage.serving.encoding.choose_encoding`
+Precompressed variants: pick one with :func:`genro_storage.http.encoding.choose_encoding`
 and describe it as the resource (its size, its ETag, ``content_encoding`` set).
 """
 
@@ -56,9 +56,9 @@ from .disposition import content_disposition
 from .headers import _HeaderError, field, normalize_headers
 from .multipart import byteranges, new_boundary
 from .options import ServeOptions
-from .plan import Part, ResponsePlan, status_line
 from .ranges import UNSATISFIABLE, RangeResult, parse_range
 from .resource import Resource
+from .response import Part, ResponsePlan, status_line
 
 __all__ = ["Part", "ResponsePlan", "content_type", "plan_response", "status_line"]
 
@@ -205,8 +205,8 @@ def plan_response(
     Args:
         method: the request method, case-sensitive as in RFC 9110 §9.1 (``"GET"``).
         headers: request headers; names are matched case-insensitively. Build it with
-            :func:`~genro_storage.serving.headers.headers_from_environ` (WSGI) or
-            :func:`~genro_storage.serving.headers.headers_from_scope` (ASGI).
+            :func:`~genro_storage.http.headers.headers_from_environ` (WSGI) or
+            :func:`~genro_storage.http.headers.headers_from_scope` (ASGI).
         resource: the file's metadata, or None when there is no such file.
         options: download, caching, extra headers, limits, legacy mode.
 

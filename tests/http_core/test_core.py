@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genro_storage.serving.core import content_type, plan_response
-from genro_storage.serving.headers import headers_from_environ, headers_from_scope
-from genro_storage.serving.options import ServeOptions
-from genro_storage.serving.plan import Part, ResponsePlan
-from genro_storage.serving.resource import Resource
+from genro_storage.http.core import content_type, plan_response
+from genro_storage.http.headers import headers_from_environ, headers_from_scope
+from genro_storage.http.options import ServeOptions
+from genro_storage.http.resource import Resource
+from genro_storage.http.response import Part, ResponsePlan
 
 from ._helpers import assemble, parse_multipart
 

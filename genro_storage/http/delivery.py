@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from .core import plan_response
 from .options import ServeOptions
-from .plan import ResponsePlan
 from .resource import Resource
+from .response import ResponsePlan
 
 __all__ = ["DELIVERY_MODES", "Delivery", "offload_plan", "redirect_plan", "simple_plan"]
 

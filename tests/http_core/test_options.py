@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from genro_storage.serving.options import ServeOptions
+from genro_storage.http.options import ServeOptions
 
 
 def test_defaults() -> None:

@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .backends.base import CHUNK_SIZE, EntryInfo
+from ..backends.base import CHUNK_SIZE, EntryInfo
 
 if TYPE_CHECKING:
-    from .node import StorageNode
+    from ..node import StorageNode
 
 __all__ = ["SKIPS", "multipart_etag_matches", "skip_reason"]
 

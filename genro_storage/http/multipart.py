@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 
-from .plan import Part
+from .response import Part
 
 __all__ = ["byteranges", "new_boundary"]
 

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from ._skipping import SKIPS, skip_reason
-from .backends.base import EntryInfo
-from .errors import CopyError
+from ..backends.base import EntryInfo
+from ..errors import CopyError
+from .skipping import SKIPS, skip_reason
 
 if TYPE_CHECKING:
-    from .node import StorageNode
+    from ..node import StorageNode
 
-__all__ = ["DEFAULT_MAX_WORKERS", "CopyReport", "copy_node", "sync_node"]
+__all__ = ["DEFAULT_MAX_WORKERS", "CopyReport", "copy_between_mounts", "copy_node", "sync_node"]
+
+log = logging.getLogger("genro_storage")
 
 #: Files in flight at once. Small-file copies to object stores are bound by round trips,
 #: so this is well above the core count; 1 copies serially.
@@ -73,6 +76,7 @@ class _Options:
     max_workers: int
     on_error: OnError
     dry_run: bool = False
+    executor: Any = None
 
 
 def _patterns(value: str | list[str] | None) -> list[str]:
@@ -111,9 +115,10 @@ def copy_node(
     on_skip: Callable[[StorageNode, str], None] | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     on_error: OnError = "continue",
+    executor: Any = None,
 ) -> StorageNode:
     """``StorageNode.copy_to``: copy a file or tree, return the destination node."""
-    from .virtual import VirtualNode
+    from ..virtual import VirtualNode
 
     target = src._manager.node(dest) if isinstance(dest, str) else dest
     if isinstance(src, VirtualNode) or src.version is not None:
@@ -133,6 +138,7 @@ def copy_node(
         progress_bytes=progress_bytes,
         on_file=on_file,
         on_skip=on_skip,
+        executor=executor,
     )
     target._require_backend().check_write_allowed()
     if not src_entry.is_dir:
@@ -162,6 +168,7 @@ def sync_node(
     on_delete: Callable[[StorageNode], None] | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     on_error: OnError = "continue",
+    executor: Any = None,
 ) -> CopyReport:
     """``StorageNode.sync_to``: make the ``dest`` tree mirror ``src``; returns a report.
 
@@ -185,6 +192,7 @@ def sync_node(
         on_file=on_file,
         on_skip=on_skip,
         dry_run=dry_run,
+        executor=executor,
     )
     src_entry = _source_entry(src)
     if not dry_run:
@@ -251,6 +259,63 @@ def _transfer(src: StorageNode, dest: StorageNode) -> None:
     """Copy one file by the backends' cheapest route (server-side, upload, stream)."""
     new_path = src._require_backend().copy_file(src._p, dest._require_backend(), dest._p)
     dest._adopt(new_path)
+    log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+
+
+def _run_on_executor(
+    executor: Any, items: list[_Item], decide: Callable[[_Item], str | None], dry_run: bool
+) -> Iterator[tuple[Any, Any]]:
+    """Skip decisions here, each file's copy submitted to ``executor`` (a
+    ``distributed.Client`` or any ``concurrent.futures.Executor``).
+
+    A task carries the mount configuration and two ``mount:path`` names, never a live
+    connection: the worker (another process, another machine) builds its own mounts
+    once. Mounts every worker can reach (object stores, shared disks) make sense here.
+    """
+    manager = items[0].src._manager if items else None
+    config = manager.mount_configs() if manager is not None else []
+    submitted: list[tuple[_Item, Any, Any]] = []
+    for item in items:
+        try:
+            reason = decide(item)
+        except Exception as exc:
+            submitted.append((item, exc, None))
+            continue
+        future = None
+        if reason is None and not dry_run:
+            src, dest = item.src.fullpath, item.dest.fullpath
+            future = executor.submit(copy_between_mounts, type(manager), config, src, dest)
+        submitted.append((item, reason, future))
+    for item, reason, future in submitted:
+        if future is None:
+            yield item, reason
+            continue
+        try:
+            future.result()
+        except Exception as exc:
+            yield item, exc
+        else:
+            yield item, None
+
+
+_worker_managers: dict[str, Any] = {}
+
+
+def copy_between_mounts(
+    manager_cls: Any, config: list[dict[str, Any]], src: str, dest: str
+) -> None:
+    """Copy ``src`` to ``dest`` (``mount:path`` names) with mounts built from ``config``.
+
+    What an executor's worker runs for ``copy_to(..., executor=client)``; the mounts are
+    built once per worker process and configuration.
+    """
+    key = repr(config)
+    manager = _worker_managers.get(key)
+    if manager is None:
+        manager = manager_cls(env=False)
+        manager.configure(config)
+        _worker_managers[key] = manager
+    _transfer(manager.node(src), manager.node(dest))
 
 
 def _keep(rel: str, node: StorageNode | None, opts: _Options) -> str | None:
@@ -322,15 +387,21 @@ def _copy_tree(
     done_bytes = 0
     custom = opts.skip == "custom"
 
-    def work(item: _Item) -> str | None:
+    def decide(item: _Item) -> str | None:
         dest_entry = _stat_or_none(item.dest) if custom else plan.listing.get(item.dest._p)
-        reason = skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, opts.skip_fn)
+        return skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, opts.skip_fn)
+
+    def work(item: _Item) -> str | None:
+        reason = decide(item)
         if reason is None and not opts.dry_run:
             _transfer(item.src, item.dest)
         return reason
 
-    workers = _workers(opts.max_workers, src, dest)
-    for index, (item, outcome) in enumerate(_run(work, plan.kept, workers), start=1):
+    if opts.executor is not None:
+        outcomes = _run_on_executor(opts.executor, plan.kept, decide, opts.dry_run)
+    else:
+        outcomes = _run(work, plan.kept, _workers(opts.max_workers, src, dest))
+    for index, (item, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
                 raise outcome

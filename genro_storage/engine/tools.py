@@ -14,10 +14,10 @@ import urllib.request
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .backends.base import CHUNK_SIZE
+from ..backends.base import CHUNK_SIZE
 
 if TYPE_CHECKING:
-    from .node import StorageNode
+    from ..node import StorageNode
 
 __all__ = ["call", "fill_from_url", "snapshot_local_path"]
 
@@ -107,7 +107,7 @@ def call(
     **subprocess_kwargs: Any,
 ) -> str | None:
     """Run ``args``; StorageNode arguments are swapped for local paths (mode ``rw``)."""
-    from .node import StorageNode
+    from ..node import StorageNode
 
     def run() -> str | None:
         with contextlib.ExitStack() as stack:

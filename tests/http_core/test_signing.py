@@ -4,7 +4,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from genro_storage.serving.signing import canonical_path, sign_path, verify
+from genro_storage.http.signing import canonical_path, sign_path, verify
 
 SECRET = "s3cr3t-key-with-enough-entropy"
 NOW = 1_700_000_000

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from genro_storage.serving.plan import Part, ResponsePlan, status_line
+from genro_storage.http.response import Part, ResponsePlan, status_line
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genro_storage.serving.ranges import MERGE_GAP, UNSATISFIABLE, parse_range
+from genro_storage.http.ranges import MERGE_GAP, UNSATISFIABLE, parse_range
 
 U = UNSATISFIABLE
 

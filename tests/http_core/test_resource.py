@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from genro_storage.serving.resource import Resource, is_valid_etag, make_etag
+from genro_storage.http.resource import Resource, is_valid_etag, make_etag
 
 MD5 = "9e107d9d372bb6826bd81d3542a419d6"
 MULTIPART = "d41d8cd98f00b204e9800998ecf8427e-3"
@@ -50,7 +50,7 @@ def test_make_etag_changes_with_size_and_mtime() -> None:
 
 
 def test_make_etag_is_stable_across_processes() -> None:
-    code = "from genro_storage.serving.resource import make_etag; print(make_etag(42, 1.7e9+0.25))"
+    code = "from genro_storage.http.resource import make_etag; print(make_etag(42, 1.7e9+0.25))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()

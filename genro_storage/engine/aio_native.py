@@ -23,13 +23,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .backends._errors import classify, translate
-from .backends.base import CHUNK_SIZE, EntryInfo
-from .backends.fsspec import FsspecBackend
-from .backends.relative import RelativeMountBackend
+from ..backends._errors import classify, translate
+from ..backends.base import CHUNK_SIZE, EntryInfo
+from ..backends.fsspec import FsspecBackend
+from ..backends.relative import RelativeMountBackend
 
 if TYPE_CHECKING:
-    from .node import StorageNode
+    from ..node import StorageNode
 
 __all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
 
@@ -158,7 +158,7 @@ class NativeFile:
     @_mapped
     async def list_detail(self) -> list[EntryInfo]:
         if type(self.backend).list_detail is not FsspecBackend.list_detail:
-            from .aio import run_in_thread  # a backend with its own listing (HTTP)
+            from ..aio import run_in_thread  # a backend with its own listing (HTTP)
 
             entries = await run_in_thread(self.backend.list_detail, self.path)
         else:
@@ -234,7 +234,7 @@ async def _loop_fs(fs: Any) -> Any:
     future: asyncio.Future[Any] = loop.create_future()
     state.instances[id(fs)] = (fs, future)
     try:
-        from .aio import run_in_thread
+        from ..aio import run_in_thread
 
         afs = await run_in_thread(_build_async_fs, fs)  # constructors may read credentials
         await _open_session(afs)

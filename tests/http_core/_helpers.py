@@ -5,7 +5,7 @@ from __future__ import annotations
 from email import message_from_bytes
 from email.message import Message
 
-from genro_storage.serving.plan import ResponsePlan
+from genro_storage.http.response import ResponsePlan
 
 
 def assemble(plan: ResponsePlan, data: bytes) -> bytes:

@@ -2,7 +2,7 @@
 
 A file ``app.js`` may have siblings ``app.js.br`` and ``app.js.gz``. The adapter lists the
 encodings whose sibling exists, asks :func:`choose_encoding`, and serves the chosen sibling
-as a :class:`~genro_storage.serving.resource.Resource` with ``content_encoding`` set (and
+as a :class:`~genro_storage.http.resource.Resource` with ``content_encoding`` set (and
 ``negotiated=True`` on every variant, identity included, so ``Vary`` is sent).
 """
 

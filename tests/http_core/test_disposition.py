@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genro_storage.serving.disposition import ascii_filename, content_disposition
+from genro_storage.http.disposition import ascii_filename, content_disposition
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,93 @@
+"""fsspec's own abstract test suite (shipped in the fsspec wheel) over ``genro://`` mounts.
+
+Every class of ``fsspec.tests.abstract`` the installed fsspec exports (copy, get, put, open,
+pipe) runs on a local, a memory and an S3 (moto) mount, and once more on a memory mount
+with the fast path off (``direct=False``: what mounts without an fsspec filesystem get).
+Deviations are listed in ``DEVIATIONS`` with their reason and run as strict xfails: if
+one starts passing, the suite says so.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fsspec.tests import abstract
+
+from genro_storage import StorageManager
+from genro_storage.integrations.fsspec import GenroFileSystem
+from tests.remote import add_remote_mount
+
+SUITES = [
+    getattr(abstract, name)
+    for name in dir(abstract)
+    if name.startswith("Abstract") and name.endswith("Tests")
+]
+
+#: (mount kind, test name) -> why genro:// behaves differently there
+DEVIATIONS: dict[tuple[str, str], str] = {}
+
+
+class _GenroFixtures(abstract.AbstractFixtures):
+    kind = ""
+    direct = True  # False: every call through the backend API (mounts with no fsspec fs)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def fs(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GenroFileSystem]:
+        manager = StorageManager(env=False)
+        if cls.kind == "local":
+            root = tmp_path_factory.mktemp("genro-abstract")
+            manager.configure([{"name": "data", "type": "local", "path": str(root)}])
+        elif cls.kind == "memory":
+            base = f"/abstract-{uuid.uuid4().hex[:8]}"
+            manager.configure([{"name": "data", "type": "memory", "base_path": base}])
+        else:
+            add_remote_mount(manager, cls.kind, "data")
+        yield GenroFileSystem(manager=manager, direct=cls.direct)
+        manager.close()
+
+    @pytest.fixture
+    def fs_join(self) -> Any:
+        return posixpath.join
+
+    @pytest.fixture
+    def fs_path(self) -> str:
+        return f"data/{uuid.uuid4().hex[:10]}"
+
+    @pytest.fixture
+    def supports_empty_directories(self) -> bool:
+        return self.kind != "s3"
+
+    @pytest.fixture(autouse=True)
+    def _deviation(self, request: pytest.FixtureRequest) -> None:
+        reason = DEVIATIONS.get((self.kind, request.node.originalname))
+        if reason:
+            request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+class TestLocalMount(_GenroFixtures, *SUITES):  # type: ignore[misc]
+    kind = "local"
+
+
+class TestMemoryMount(_GenroFixtures, *SUITES):  # type: ignore[misc]
+    kind = "memory"
+
+
+class TestMemoryMountThroughBackendAPI(_GenroFixtures, *SUITES):  # type: ignore[misc]
+    kind = "memory"
+    direct = False
+
+
+@pytest.mark.services
+class TestS3Mount(_GenroFixtures, *SUITES):  # type: ignore[misc]
+    kind = "s3"
+
+
+def test_every_abstract_suite_runs() -> None:
+    names = {suite.__name__ for suite in SUITES}
+    assert {"AbstractCopyTests", "AbstractGetTests", "AbstractPutTests"} <= names
+    assert {"AbstractOpenTests", "AbstractPipeTests"} <= names
