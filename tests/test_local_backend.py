@@ -97,7 +97,7 @@ def test_delete_directory_recursive_and_not_root(storage: StorageManager, home: 
         backend.delete("d")
     backend.delete("d", recursive=True)
     assert not (home / "d").exists()
-    with pytest.raises(StoragePermissionError, match="mount .home."):
+    with pytest.raises(StoragePermissionError, match="mount 'home'"):
         backend.delete("", recursive=True)
 
 

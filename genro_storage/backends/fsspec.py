@@ -289,8 +289,8 @@ class FsspecBackend(StorageBackend):
             # never bound to a local: a frame kept alive by an exception caught below
             # (``_ensure_parent``) must not keep an unclosed handle from its finalizer
             if mode == "wb":
-                return self._open_pending(full)
-            return PublishText(self._open_pending(full))  # type: ignore[return-value]
+                return self._open_pending(full)  # type: ignore[return-value]
+            return PublishText(self._open_pending(full))
         return self.fs.open(full, mode)
 
     def _ensure_parent(self, path: str) -> None:
