@@ -183,6 +183,10 @@ class StorageManager:
         names = ", ".join(self._mounts) or "none"
         return f"StorageManager(mounts=[{names}])"
 
+    def cleanup(self, name: str, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
+        """Remove what interrupted writes left on mount ``name`` (see ``StorageNode.cleanup``)."""
+        return self.node(f"{name}:").cleanup(older_than=older_than, dry_run=dry_run)
+
     def close(self) -> None:
         """Close every backend (connections, caches)."""
         for backend in self._mounts.values():

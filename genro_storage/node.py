@@ -384,6 +384,17 @@ class StorageNode:
         backend.refuse_root_delete(self._p)
         backend.delete(self._p, recursive=True)
 
+    def cleanup(self, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
+        """Remove what interrupted writes left below this node; return what was removed.
+
+        Stray temporary files of the publish-on-close writer (local ``.tmp``, SFTP, SMB
+        and WebDAV ``.part``) and, on S3, incomplete multipart uploads, when older than
+        ``older_than`` seconds (younger ones may belong to a write still running).
+        ``dry_run=True`` only lists them.
+        """
+        self._check_not_snapshot()
+        return self._require_backend().cleanup(self._p, older_than, dry_run)
+
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         self._require_backend().mkdir(self._p, parents=parents, exist_ok=exist_ok)
 

@@ -150,12 +150,8 @@ class PublishOnClose(io.RawIOBase):
 
     def __del__(self) -> None:
         # IOBase.__del__ would close(), i.e. publish a write nobody finished: discard.
-        try:
-            closed = self.closed
-        except Exception:  # a failed __init__: nothing was started
-            return
-        if closed:
-            return
+        if "_discard" not in self.__dict__ or self.closed:
+            return  # closed, or an __init__ that failed before anything was started
         with contextlib.suppress(Exception):
             self.discard()
         warnings.warn(
@@ -206,7 +202,14 @@ def discard_buffered(handle: Any) -> None:
 
     discard = getattr(handle, "discard", None)
     if discard is None:
-        handle.close()
+        try:
+            handle.close()
+        except Exception:
+            # the connection is gone (SFTP): mark the handle closed, or its finalizer
+            # retries the close at garbage collection ("Exception ignored in ...")
+            with contextlib.suppress(Exception):
+                handle._closed = True
+            raise
         return
     try:
         discard()

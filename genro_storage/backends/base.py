@@ -297,6 +297,30 @@ class StorageBackend(ABC):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Remove what interrupted writes left under ``path``; return what went (or would).
+
+        Temporary siblings of the publish-on-close writer (``.<name>.<12 hex>.part``)
+        last modified more than ``older_than`` seconds ago are deleted; object stores
+        also abort their incomplete uploads (see each backend). Anything younger may
+        belong to a write still running, so it is left alone.
+        """
+        from ._publish import REMOTE_TEMP_SUFFIX, is_temp_name
+
+        cutoff = time.time() - older_than
+        found = []
+        for entry in self.walk_files(path):
+            if entry.is_dir or not is_temp_name(entry.name, REMOTE_TEMP_SUFFIX):
+                continue
+            if entry.mtime is not None and entry.mtime > cutoff:
+                continue
+            found.append(entry.path)
+            if not dry_run:
+                self.delete(entry.path)
+        return found
+
     def close(self) -> None:
         """Release connections; the backend may not be used afterwards."""
 

@@ -59,6 +59,7 @@ _MTIME_KEYS = (
 # public methods whose client-library errors are mapped (in this class and subclasses)
 MAPPED_METHODS = (
     "connect",
+    "cleanup",
     "info",
     "exists",
     "open",

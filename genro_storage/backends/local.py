@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Union
@@ -226,6 +227,37 @@ class LocalStorage(StorageBackend):
         if mode in ("w", "rw"):
             full.parent.mkdir(parents=True, exist_ok=True)
         yield str(full)
+
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Remove stray ``.<name>.<12 hex>.tmp`` files older than ``older_than`` seconds.
+
+        They are left by a process killed mid-write (``kill -9``, power loss): the target
+        kept its old content, the temporary sibling stayed. Links are not followed.
+        """
+        from ._publish import LOCAL_TEMP_SUFFIX, is_temp_name
+
+        cutoff = time.time() - older_than
+        top = str(self._full(path))
+        root = self._root()
+        found = []
+        for folder, _dirs, files in os.walk(top, followlinks=False):
+            for name in files:
+                if not is_temp_name(name, LOCAL_TEMP_SUFFIX):
+                    continue
+                full = os.path.join(folder, name)
+                try:
+                    st = os.lstat(full)
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISREG(st.st_mode) or st.st_mtime > cutoff:
+                    continue
+                found.append(os.path.relpath(full, root).replace(os.sep, "/"))
+                if not dry_run:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(full)
+        return sorted(found)
 
     def scoped(self, prefix: str) -> LocalStorage:
         """A local mount rooted at ``prefix`` (a relative mount's own root).

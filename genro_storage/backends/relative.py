@@ -217,6 +217,13 @@ class RelativeMountBackend(StorageBackend):
         self.refuse_root_delete(path)  # this mount's root, even when the parent's is deeper
         self.parent.delete(self._p(path), recursive)
 
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        self.require_write()
+        found = self.parent.cleanup(self._p(path), older_than, dry_run)
+        return [self._unprefix(p) for p in found]
+
     def delete_version(self, path: str, version_id: str) -> None:
         self.require_delete()
         self.parent.delete_version(self._p(path), version_id)
