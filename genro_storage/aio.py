@@ -317,6 +317,27 @@ class AsyncStorageNode:
     async def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         await run_in_thread(self._node.mkdir, parents=parents, exist_ok=exist_ok)
 
+    @property
+    def uri(self) -> str:
+        """``genro://mount/path`` (see :attr:`StorageNode.uri`)."""
+        return self._node.uri
+
+    async def is_file(self) -> bool:
+        """pathlib's spelling of :meth:`isfile`."""
+        return await self.isfile()
+
+    async def is_dir(self) -> bool:
+        """pathlib's spelling of :meth:`isdir`."""
+        return await self.isdir()
+
+    async def glob(self, pattern: str) -> list[AsyncStorageNode]:
+        """Nodes below this directory matching ``pattern`` (see :meth:`StorageNode.glob`)."""
+        found = await run_in_thread(lambda: list(self._node.glob(pattern)))
+        return [AsyncStorageNode(n) for n in found]
+
+    async def rglob(self, pattern: str) -> list[AsyncStorageNode]:
+        return await self.glob(f"**/{pattern}")
+
     async def children(self) -> list[AsyncStorageNode]:
         """One node per directory entry."""
         native = native_file(self._node)

@@ -217,6 +217,21 @@ class StorageManager:
             path = normalize(*([rest] if rest else []), *path_parts)
         return StorageNode(self, mount, path, version=version)
 
+    def glob(self, pattern: str) -> list[StorageNode]:
+        """``glob('mount:dir/**/*.csv')``: the nodes of a mount matching a pathlib pattern."""
+        mount, _, rest = pattern.partition(":")
+        if not _ or not rest:
+            raise ValueError(f"glob() takes 'mount:pattern', got {pattern!r}")
+        head, magic = [], rest.strip("/").split("/")
+        while magic and not any(c in magic[0] for c in "*?["):
+            head.append(magic.pop(0))
+        base = self.node(f"{mount}:{'/'.join(head)}")
+        if not magic:
+            return [base] if base.exists else []
+        if not base.isdir:
+            return []
+        return list(base.glob("/".join(magic)))
+
     def iternode(self, *nodes: StorageNode) -> StorageNode:
         """A virtual node reading the concatenation of ``nodes`` (lazily)."""
         from .virtual import IterNode

@@ -16,6 +16,7 @@ from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
 from .engine import versioning
 from .errors import StorageError
+from .node_pathlib import PathlibMixin, wrap_text
 from .paths import join
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def entry_size(entry: EntryInfo, fullpath: str) -> int:
     return entry.size
 
 
-class StorageNode:
+class StorageNode(PathlibMixin):
     """A file or directory at ``mount:path``. Get one from :meth:`StorageManager.node`."""
 
     def __init__(
@@ -266,8 +267,8 @@ class StorageNode:
     def read_bytes(self) -> bytes:
         return self._read_all()
 
-    def read_text(self, encoding: str = "utf-8") -> str:
-        return self._read_all().decode(encoding)
+    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._read_all().decode(encoding or "utf-8", errors)
 
     def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """Stream the content in chunks, never holding the whole file."""
@@ -331,9 +332,29 @@ class StorageNode:
         self._adopt(self._require_backend().write_stream(self._p, chunks))
 
     def open(
-        self, mode: str = "r", version: int | str | None = None, as_of: datetime | None = None
+        self,
+        mode: str = "r",
+        version: int | str | None = None,
+        as_of: datetime | None = None,
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        buffering: int = -1,
     ) -> IO[Any]:
-        """Open the file (text mode by default), optionally at a version or date."""
+        """Open the file (text mode by default), optionally at a version or date.
+
+        ``encoding``, ``errors``, ``newline`` and ``buffering`` work as in
+        ``builtins.open`` (text defaults to UTF-8 whatever the locale says).
+        """
+        text = "b" not in mode
+        if encoding is not None or errors is not None or newline is not None or buffering != -1:
+            if not text:
+                if encoding is not None or errors is not None or newline is not None:
+                    raise ValueError("binary mode doesn't take an encoding, errors or newline")
+                return self.open(mode, version, as_of)  # buffer sizes are the driver's
+            raw = self.open(mode.replace("t", "") + "b", version, as_of)
+            return wrap_text(raw, encoding, errors, newline, buffering)
         backend = self._require_backend()
         if self._version is not None:
             if version is not None or as_of is not None:

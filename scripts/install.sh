@@ -13,7 +13,7 @@
 #          fsspec clients come from there).
 #   django42  Django 4.2 LTS under .cache/django42 (pip --target), for the test of
 #          the legacy DEFAULT_FILE_STORAGE setting (gone from Django 5.1).
-#   npm    Azurite and playwright-core under .cache/node (npm --prefix).
+#   npm    Azurite, playwright-core and axe-core under .cache/node (npm --prefix).
 #   user   the test user svcuser / svcpass (SFTP password auth, the SMB share).
 #
 # Environment knobs:
@@ -34,6 +34,7 @@ LOGS=$ROOT/.cache/install-logs
 
 AZURITE_VERSION=3.35.0
 PLAYWRIGHT_VERSION=1.65.1
+AXE_VERSION=4.14.1
 S3RVER_VERSION=3.7.1  # bench/ only: a Node S3 server, faster than moto
 TEST_USER=svcuser
 TEST_PASS=svcpass
@@ -139,12 +140,14 @@ pkg_version() {  # version of an npm package under NODE_DIR, empty if absent
 }
 if [ "$FORCE" != 1 ] && [ "$(pkg_version azurite)" = "$AZURITE_VERSION" ] \
   && [ "$(pkg_version playwright-core)" = "$PLAYWRIGHT_VERSION" ] \
+  && [ "$(pkg_version axe-core)" = "$AXE_VERSION" ] \
   && [ -x "$NODE_DIR/node_modules/.bin/azurite-blob" ]; then
-  say "npm    $(since "$T")s (azurite $AZURITE_VERSION, playwright-core $PLAYWRIGHT_VERSION present)"
+  say "npm    $(since "$T")s (azurite $AZURITE_VERSION, playwright-core $PLAYWRIGHT_VERSION, axe-core $AXE_VERSION present)"
 else
   mkdir -p "$NODE_DIR"
   run npm npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
-    "azurite@$AZURITE_VERSION" "playwright-core@$PLAYWRIGHT_VERSION"
+    "azurite@$AZURITE_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" \
+    "axe-core@$AXE_VERSION"
   say "npm    $(since "$T")s (installed under $NODE_DIR)"
 fi
 # s3rver for bench/bench_transfers.py --server s3rver, in a prefix of its own

@@ -85,7 +85,12 @@ def test_documented_signatures() -> None:
         "cache_max_age",
     ]
     assert list(inspect.signature(StorageNode.to_base64).parameters)[1:] == ["mime", "include_uri"]
-    assert list(inspect.signature(StorageNode.open).parameters)[1:] == ["mode", "version", "as_of"]
+    open_params = inspect.signature(StorageNode.open).parameters
+    assert list(open_params)[1:4] == ["mode", "version", "as_of"]  # 0.4.2, positional
+    # builtins.open's text options, added keyword-only (issue 14)
+    extra = list(open_params)[4:]
+    assert extra == ["encoding", "errors", "newline", "buffering"]
+    assert all(open_params[p].kind is inspect.Parameter.KEYWORD_ONLY for p in extra)
 
 
 def test_skip_strategy_is_a_str_enum() -> None:

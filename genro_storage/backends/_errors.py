@@ -10,9 +10,12 @@ exception's MRO, so no client library is imported here.
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import functools
 import inspect
+import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -26,6 +29,40 @@ from ..errors import (
 __all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: One DEBUG line per backend request (the outermost mapped call: a method built on
+#: others logs once), with its duration or its error.
+log = logging.getLogger("genro_storage")
+_in_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "genro_in_request", default=False
+)
+
+
+def _logged(self: Any, name: str, args: tuple[Any, ...], call: Callable[[], Any]) -> Any:
+    """Run ``call`` and log it at DEBUG (only the outermost backend call is logged)."""
+    if _in_request.get() or not log.isEnabledFor(logging.DEBUG):
+        return call()
+    token = _in_request.set(True)
+    started = time.perf_counter()
+    try:
+        result = call()
+    except Exception as exc:
+        elapsed = (time.perf_counter() - started) * 1000
+        log.debug(
+            "%s: %s %r failed after %.1f ms: %s",
+            self.describe(),
+            name,
+            _path_arg(args),
+            elapsed,
+            type(exc).__name__,
+        )
+        raise
+    finally:
+        _in_request.reset(token)
+    elapsed = (time.perf_counter() - started) * 1000
+    log.debug("%s: %s %r %.1f ms", self.describe(), name, _path_arg(args), elapsed)
+    return result
+
 
 _CONNECTION_CLASSES = {
     "EndpointConnectionError",  # botocore
@@ -183,10 +220,12 @@ def mapped(method: F) -> F:
         gen_wrapper.__mapped__ = True  # type: ignore[attr-defined]
         return gen_wrapper  # type: ignore[return-value]
 
+    name = method.__name__
+
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(self, *args, **kwargs)
+            return _logged(self, name, args, lambda: method(self, *args, **kwargs))
         except Exception as exc:
             new = translate(self, exc, _path_arg(args))
             if new is None:

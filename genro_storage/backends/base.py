@@ -162,6 +162,22 @@ class StorageBackend(ABC):
         prefix = f"{path}/" if path else ""
         return [self.info(prefix + name) for name in self.list_dir(path)]
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One page of a directory, by name: ``(entries, next cursor or None)``.
+
+        ``cursor`` is opaque: pass back the one a page returned to get the next. This
+        default lists the whole directory and slices it (the cursor is the last name);
+        object stores override it with one listing request per page.
+        """
+        entries = sorted(self.list_detail(path), key=lambda e: e.name)
+        if cursor:
+            entries = [e for e in entries if e.name > cursor]
+        page = entries[: max(1, limit)]
+        more = len(entries) > len(page)
+        return page, (page[-1].name if more and page else None)
+
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         """Every file below ``path``, depth-first, directories included as entries."""
         for entry in self.list_detail(path):

@@ -65,6 +65,7 @@ MAPPED_METHODS = (
     "open",
     "list_dir",
     "list_detail",
+    "list_page",
     "walk_files",
     "delete",
     "mkdir",

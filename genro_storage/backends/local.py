@@ -145,7 +145,7 @@ class LocalStorage(StorageBackend):
             for entry in it:
                 try:
                     st = entry.stat()
-                except FileNotFoundError:
+                except OSError:  # a dangling link, a link loop (ELOOP): nothing to list
                     continue
                 is_dir = entry.is_dir()
                 out.append(

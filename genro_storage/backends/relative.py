@@ -138,6 +138,15 @@ class RelativeMountBackend(StorageBackend):
             for e in self.parent.list_detail(self._p(path))
         ]
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        prefix = f"{path}/" if path else ""
+        entries, after = self.parent.list_page(self._p(path), cursor, limit)
+        return [
+            EntryInfo(prefix + e.name, e.is_dir, e.size, e.mtime, e.etag, e.md5) for e in entries
+        ], after
+
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         for e in self.parent.walk_files(self._p(path)):
             yield EntryInfo(self._unprefix(e.path), e.is_dir, e.size, e.mtime, e.etag, e.md5)

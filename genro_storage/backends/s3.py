@@ -14,6 +14,7 @@ from typing import IO, Any, TypedDict
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["S3Backend", "S3Config", "create"]
@@ -171,6 +172,51 @@ class S3Backend(FsspecBackend):
     # ------------------------------------------------------------------ helpers
     def _key(self, path: str) -> str:
         return self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+
+    # ------------------------------------------------------------------ listing
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One ListObjectsV2 request (``Delimiter='/'``) per page; the cursor is S3's
+        continuation token. Sub-prefixes come back as directories, in S3's key order."""
+        key = self._key(path)
+        prefix = f"{key}/" if key else ""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            "MaxKeys": max(1, min(limit, 1000)),
+        }
+        if cursor:
+            params["ContinuationToken"] = cursor
+        answer = self.fs.call_s3("list_objects_v2", **params)
+        base = f"{path}/" if path else ""
+        entries = [
+            EntryInfo(base + item["Prefix"][len(prefix) :].rstrip("/"), True, 0)
+            for item in answer.get("CommonPrefixes") or ()
+        ]
+        for item in answer.get("Contents") or ():
+            name = item["Key"][len(prefix) :]
+            if not name or name.endswith("/"):  # the folder's own marker object
+                continue
+            etag = str(item.get("ETag") or "").strip('"') or None
+            md5 = etag if etag and len(etag) == 32 and "-" not in etag else None
+            modified = item.get("LastModified")
+            entries.append(
+                EntryInfo(
+                    base + name,
+                    False,
+                    int(item.get("Size") or 0),
+                    modified.timestamp() if modified is not None else None,
+                    etag,
+                    md5,
+                )
+            )
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path and not answer.get("KeyCount"):
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        following = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
+        return entries, following
 
     # ------------------------------------------------------------------ versions
     def get_versions(self, path: str) -> list[dict[str, Any]]:

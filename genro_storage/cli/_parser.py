@@ -73,7 +73,7 @@ def _copy_options() -> _Parser:
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each sub-command sets ``run(session, args) -> int``."""
     from .. import __version__
-    from . import files, transfer, web
+    from . import console, files, transfer, web
 
     common = _common()
     parser = _Parser(
@@ -94,4 +94,5 @@ def build_parser() -> argparse.ArgumentParser:
     files.register(add)
     transfer.register(add, _copy_options)
     web.register(add)
+    console.register(add)
     return parser

@@ -28,8 +28,9 @@ need its own Content-Encoding, which clients do not expect).
 Response headers on 200/206, in this order (0.4.2's five first): ``ETag`` (quoted),
 ``Content-Type`` (charset added to text types), ``Content-Length``, ``Content-Range``
 (206), ``Content-Disposition`` (when ``download`` or ``download_name``), ``Cache-Control``
-(``max-age=N[, immutable]`` when ``cache_max_age`` is set; never ``public``, so a response
-to an authenticated request stays out of shared caches, RFC 9111 §3.5), ``Last-Modified``,
+(``max-age=N[, immutable]`` when ``cache_max_age`` is set, else ``no-cache``, see
+:attr:`ServeOptions.cache_control`; never ``public``, so a response to an authenticated
+request stays out of shared caches, RFC 9111 §3.5), ``Last-Modified``,
 ``Accept-Ranges: bytes``, ``Content-Encoding`` and ``Vary: Accept-Encoding`` (precompressed
 or negotiated variants), ``X-Content-Type-Options: nosniff``, then ``extra_headers``.
 
@@ -119,8 +120,9 @@ def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, 
     headers = []
     if resource.etag is not None:
         headers.append(("ETag", f'"{resource.etag}"'))
-    if options.cache_max_age is not None:
-        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    cache_control = options.cache_control
+    if cache_control is not None:
+        headers.append(("Cache-Control", cache_control))
     last_modified = _http_date(resource.mtime)
     if last_modified is not None:
         headers.append(("Last-Modified", last_modified))
@@ -147,8 +149,9 @@ def _full_headers(
         headers.append(("Content-Range", content_range))
     if options.download or options.download_name is not None:
         headers.append(("Content-Disposition", _disposition(resource, options)))
-    if options.cache_max_age is not None:
-        headers.append(("Cache-Control", options.cache_control))  # type: ignore[arg-type]
+    cache_control = options.cache_control
+    if cache_control is not None:
+        headers.append(("Cache-Control", cache_control))
     last_modified = _http_date(resource.mtime)
     if last_modified is not None:
         headers.append(("Last-Modified", last_modified))

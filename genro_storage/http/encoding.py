@@ -8,11 +8,18 @@ as a :class:`~genro_storage.http.resource.Resource` with ``content_encoding`` se
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterable
 
 from ._text import OWS, is_digits
 
-__all__ = ["ENCODING_SUFFIXES", "choose_encoding", "parse_accept_encoding", "variant_path"]
+__all__ = [
+    "ENCODING_SUFFIXES",
+    "choose_encoding",
+    "media_type_of",
+    "parse_accept_encoding",
+    "variant_path",
+]
 
 ENCODING_SUFFIXES: dict[str, str] = {"br": ".br", "gzip": ".gz"}
 """Content coding -> suffix of the precompressed sibling file, in server preference order."""
@@ -91,3 +98,40 @@ def choose_encoding(accept_encoding: str | None, available: Iterable[str]) -> st
     if best is not None and weights.get("identity", 0.0) > best_q:
         return None
     return best
+
+
+# A file fetched by its own name that *is* compressed data: ``x.css.gz`` is a gzip file,
+# not a stylesheet. RFC 9110 §8.3: Content-Type names the media type of the representation
+# (§8.4: once its Content-Encoding, if any, is undone), so ``text/css; charset=utf-8``
+# for gzip bytes would be false. We send the archive's own type and no Content-Encoding,
+# as whitenoise and nginx do (no ``Content-Encoding``) and werkzeug does for downloads:
+# a browser then saves ``data.csv.gz`` as the gzip file it is instead of inflating it
+# under the same name. Precompressed siblings (``x.css`` asked, ``x.css.gz`` sent) are
+# the negotiated path of :func:`choose_encoding`, not this one.
+_COMPRESSED_TYPES = {
+    "gzip": "application/gzip",  # RFC 6713
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "compress": "application/x-compress",
+}
+# ...but a few suffixes name a media type *and* its coding: SVG 1.1 §1.2 (and Apache's
+# ``AddEncoding gzip svgz``) serve ``.svgz`` as ``image/svg+xml`` with
+# ``Content-Encoding: gzip``, so a browser renders it (nginx and whitenoise send no
+# Content-Encoding, and the image does not display).
+_CODED_SUFFIXES = {".svgz": ("image/svg+xml", "gzip")}
+
+
+def media_type_of(name: str) -> tuple[str, str | None]:
+    """The ``Content-Type`` and ``Content-Encoding`` of the file ``name`` sent as it is.
+
+    ``"a.css"`` -> ``("text/css", None)``; ``"a.css.gz"`` -> ``("application/gzip",
+    None)``; ``"a.svgz"`` -> ``("image/svg+xml", "gzip")``; unknown -> octet-stream.
+    """
+    lowered = name.lower()
+    for suffix, typed in _CODED_SUFFIXES.items():
+        if lowered.endswith(suffix):
+            return typed
+    media, coding = mimetypes.guess_type(lowered, strict=False)
+    if coding is not None:
+        return _COMPRESSED_TYPES.get(coding, "application/octet-stream"), None
+    return media or "application/octet-stream", None

@@ -20,9 +20,11 @@ class ServeOptions:
         download: send ``Content-Disposition: attachment`` (also implied by
             ``download_name``).
         download_name: the file name offered to the browser instead of the resource's.
-        cache_max_age: seconds for ``Cache-Control: max-age=N``; None sends no
-            Cache-Control at all.
+        cache_max_age: seconds for ``Cache-Control: max-age=N``; None sends
+            ``cache_control_default``.
         immutable: add ``, immutable`` to Cache-Control (only with ``cache_max_age``).
+        cache_control_default: the Cache-Control sent without ``cache_max_age``
+            (``"no-cache"``; None: no header). See :attr:`cache_control`.
         extra_headers: ``(name, value)`` pairs added to every response, 304, 404 and 416
             included (CORS headers, for instance).
         max_ranges: a Range header asking for more ranges than this is ignored (200).
@@ -44,6 +46,7 @@ class ServeOptions:
     max_ranges: int = 16
     charset: str = "utf-8"
     legacy: bool = False
+    cache_control_default: str | None = "no-cache"
 
     def __post_init__(self) -> None:
         if self.cache_max_age is not None and (
@@ -52,6 +55,9 @@ class ServeOptions:
             raise ValueError(f"cache_max_age must be an int >= 0, got {self.cache_max_age!r}")
         if not isinstance(self.max_ranges, int) or self.max_ranges < 1:
             raise ValueError(f"max_ranges must be an int >= 1, got {self.max_ranges!r}")
+        default = self.cache_control_default
+        if default is not None and (not isinstance(default, str) or has_crlf_nul(default)):
+            raise ValueError(f"cache_control must be a str without CR/LF/NUL, got {default!r}")
         if not is_token(self.charset):
             raise ValueError(f"charset must be a token, got {self.charset!r}")
         # Accept a list for convenience but keep the frozen object hashable.
@@ -61,9 +67,18 @@ class ServeOptions:
 
     @property
     def cache_control(self) -> str | None:
-        """The ``Cache-Control`` value these options send (None: the header is not sent)."""
+        """The ``Cache-Control`` value these options send (None: the header is not sent).
+
+        ``max-age=N[, immutable]`` with ``cache_max_age``; else ``cache_control_default``,
+        ``no-cache``: without any freshness information a cache may reuse a response for
+        a heuristic time (RFC 9111 §4.2.2, typically a tenth of its age since
+        Last-Modified), which shows a stale copy of a file that was just replaced.
+        ``no-cache`` (§5.2.2.4) still lets every cache store the file but makes it ask
+        first, and the ETag makes that a cheap 304 (werkzeug's ``send_file`` default
+        too). Legacy mode (0.4.2's ``serve()``) sends none, as 0.4.2 did.
+        """
         if self.cache_max_age is None:
-            return None
+            return None if self.legacy else (self.cache_control_default or None)
         immutable = ", immutable" if self.immutable else ""
         return f"max-age={self.cache_max_age}{immutable}"
 

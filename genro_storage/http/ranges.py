@@ -8,13 +8,17 @@
   on an empty file (there is nothing to slice).
   RFC 9110 §14.2 lets a server ignore Range at any time, so ignoring is always safe.
 * :data:`UNSATISFIABLE`: the header is valid but no range overlaps the file (416).
-* a list of inclusive ``(first, last)`` byte positions, sorted, each inside
-  ``[0, size)``, with overlapping, adjacent and nearly adjacent ranges coalesced.
+* a list of inclusive ``(first, last)`` byte positions, each inside ``[0, size)``, with
+  overlapping, adjacent and nearly adjacent ranges coalesced, in the order they were
+  asked for (a coalesced range takes the place of the first of its ranges).
 
 Why coalescing: RFC 9110 §15.3.7.2 lets a server coalesce ranges that overlap or are
 separated by a gap smaller than the overhead of a multipart part, regardless of the
 order they came in. It defeats the classic amplification request (``bytes=0-,0-,0-``)
-and ``bytes=0-1,2-3`` becomes one part. Why a cap instead of a 416 when there are too
+and ``bytes=0-1,2-3`` becomes one part. Why the order: the same section says the parts
+SHOULD come in the order of the range-specs, except those coalesced; ``bytes=500-599,
+0-99`` is answered with ``500-599`` first, as a client reading an index then a header
+expects. Why a cap instead of a 416 when there are too
 many ranges: §14.2 allows ignoring such a header, and 200 always works for the client.
 
 No regular expression runs over the whole header: it is split on commas and each item
@@ -95,15 +99,21 @@ def _spec(item: str, size: int) -> tuple[int, int] | Unsatisfiable | None:
 
 
 def _coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    ranges.sort()
-    merged = [ranges[0]]
-    for first, last in ranges[1:]:
-        prev_first, prev_last = merged[-1]
-        if first <= prev_last + 1 + MERGE_GAP:
-            merged[-1] = (prev_first, max(prev_last, last))
+    """Merge overlapping and nearly adjacent ranges; keep the order they were asked in,
+    each merged range where the first (in request order) of its members was."""
+    if len(ranges) == 1:
+        return ranges
+    by_position = sorted((first, last, asked) for asked, (first, last) in enumerate(ranges))
+    merged = [list(by_position[0])]
+    for first, last, asked in by_position[1:]:
+        current = merged[-1]
+        if first <= current[1] + 1 + MERGE_GAP:
+            current[1] = max(current[1], last)
+            current[2] = min(current[2], asked)
         else:
-            merged.append((first, last))
-    return merged
+            merged.append([first, last, asked])
+    merged.sort(key=lambda item: item[2])
+    return [(first, last) for first, last, _ in merged]
 
 
 def parse_range(header: str | None, size: int, max_ranges: int = 16) -> RangeResult:

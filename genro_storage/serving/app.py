@@ -183,7 +183,14 @@ class FileServer:
         except PermissionError:
             return Prepared(simple_plan(403, "Forbidden", options, head))
         if prepared.is_dir and route.index:
-            return Prepared(self._listing(route, node, request, head))
+            try:
+                return Prepared(self._listing(route, node, request, head))
+            except PermissionError:
+                return Prepared(simple_plan(403, "Forbidden", options, head))
+            except (ConnectionError, TimeoutError):
+                raise  # an unreachable remote store is the server's error
+            except OSError:  # gone since its stat, or unreadable: as if missing, never a 500
+                return Prepared(simple_plan(404, "Not Found", options, head))
         return prepared
 
     def sign(self, path: str, expires_in: int = 3600, now: float | None = None) -> str:

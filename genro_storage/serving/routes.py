@@ -7,7 +7,8 @@
       /uploads:
         mount: uploads
         delivery: stream               # redirect | x-accel-redirect | x-sendfile
-        cache_max_age: 3600            # Cache-Control: max-age (absent: no Cache-Control)
+        cache_max_age: 3600            # Cache-Control: max-age (absent: cache_control)
+        cache_control: no-cache        # sent without cache_max_age; false: no header
         immutable: false               # adds ", immutable" (fingerprinted assets)
         download: false                # Content-Disposition: attachment
         index: false                   # directory listings, HTML and JSON
@@ -45,7 +46,7 @@ _KEYS = frozenset(
     {
         *("mount", "delivery", "cache_max_age", "immutable", "download", "index"),
         *("precompressed", "headers", "private", "secret", "secrets", "secret_env"),
-        *("expires_in", "accel_prefix", "cache_stat"),
+        *("expires_in", "accel_prefix", "cache_stat", "cache_control"),
     }
 )
 
@@ -117,6 +118,7 @@ def _route(prefix: str, spec: Any, mounts: list[str]) -> Route:
             cache_max_age=spec.get("cache_max_age"),
             immutable=bool(spec.get("immutable", False)),
             extra_headers=tuple((str(k), str(v)) for k, v in headers.items()),
+            cache_control_default=_cache_control(spec.get("cache_control", "no-cache")),
         )
         delivery = Delivery(
             mode=spec.get("delivery", "stream"),
@@ -129,6 +131,15 @@ def _route(prefix: str, spec: Any, mounts: list[str]) -> Route:
     index = spec.get("index", False)
     secrets = _secrets(prefix, spec)
     return Route(prefix, mount, options, delivery, bool(index), secrets, _stat_cache(prefix, spec))
+
+
+def _cache_control(value: Any) -> str | None:
+    """``cache_control``: a header value, or false / empty for no header."""
+    if value is False or value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"cache_control must be a string or false, got {value!r}")
+    return value
 
 
 def _stat_cache(prefix: str, spec: Mapping[str, Any]) -> StatCache | None:

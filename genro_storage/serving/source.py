@@ -20,7 +20,7 @@ from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..http.core import plan_response
 from ..http.delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
-from ..http.encoding import ENCODING_SUFFIXES, choose_encoding
+from ..http.encoding import ENCODING_SUFFIXES, choose_encoding, media_type_of
 from ..http.options import ServeOptions
 from ..http.resource import Resource, make_etag
 from ..http.response import ResponsePlan
@@ -77,11 +77,16 @@ def describe(
     """The :class:`Resource` for ``node`` with stat ``entry`` (``media_type``: its mimetype).
 
     The ETag is the backend's MD5 when it stores one, else its own opaque version token
-    (an S3 multipart ``...-N`` ETag is one, never taken for an MD5), else a stable
-    mtime+size token; ``legacy`` keeps genro-storage 0.4.2's ``f"{mtime}-{size}"``.
+    (an S3 multipart ``...-N`` ETag is one, never taken for an MD5; a local file's is
+    :func:`local_tag`), else a stable mtime+size token; ``legacy`` keeps genro-storage
+    0.4.2's ``f"{mtime}-{size}"``. Without ``media_type``, the type (and, for ``.svgz``,
+    the coding) comes from the name (:func:`~genro_storage.serving.encoding.media_type_of`).
     """
+    if media_type is None:
+        media_type, coded = _media(node)
+        content_encoding = content_encoding or coded
     return _resource(
-        entry.size, entry.mtime, entry.md5, entry.etag, legacy, media_type or _mimetype(node),
+        entry.size, entry.mtime, entry.md5, entry.etag, legacy, media_type,
         node.basename, content_encoding, negotiated,
     )  # fmt: skip
 
@@ -99,8 +104,19 @@ def _resource(
     negotiated: bool,
 ) -> Resource:
     # Memoised: an unchanged file is described by the same (frozen) Resource every time.
+    etag: str | None
     if legacy and mtime is not None:
         etag = f"{mtime}-{size}"
+    elif mtime is not None and mtime <= 0:
+        # The epoch (or before) is no modification date: a file whose mtime is pinned there
+        # (reproducible builds, archives) changes without its mtime moving, so neither
+        # Last-Modified nor a date precondition may vouch for it (RFC 9110 §8.8.2), and a
+        # size-only tag would answer 304 to an edit of the same size: without an MD5 or a
+        # version token (a local file has one, :func:`local_tag`) no validator is sent
+        # (§8.8.1), and every request gets the file.
+        mtime = None
+        has_token = md5 is not None or backend_etag is not None
+        etag = make_etag(size, None, md5=md5, backend_etag=backend_etag) if has_token else None
     else:
         etag = make_etag(size, mtime, md5=md5, backend_etag=backend_etag)
     return Resource(size, mtime, etag, media_type, filename, content_encoding, negotiated)
@@ -114,12 +130,39 @@ def _mimetype(node: StorageNode) -> str:
     return _guess_mimetype(node.basename) if type(node) is StorageNode else node.mimetype
 
 
+_media_type_of = lru_cache(maxsize=1024)(media_type_of)
+
+
+def _media(node: StorageNode) -> tuple[str, str | None]:
+    """The Content-Type and Content-Encoding of ``node`` sent as it is (``x.css.gz`` is
+    ``application/gzip``, ``x.svgz`` gzip-coded SVG); a node class with its own
+    ``mimetype`` keeps it."""
+    if type(node) is StorageNode:
+        return _media_type_of(node.basename)
+    return node.mimetype, None
+
+
+def local_tag(st: os.stat_result) -> str:
+    """The validator of a local file: mtime (µs) and size, then its inode and ``ctime``.
+
+    mtime and size alone miss an edit that keeps both (``touch -r``, ``cp -p``, tools
+    that pin mtimes for reproducible builds, mtime 0): the ctime is set by the kernel on
+    every write, rename and ``utime`` and cannot be set back, and the inode tells a file
+    replaced by rename from the old one. The price: two hosts serving copies of one file
+    give different tags (a 200 where a 304 would do, never a stale 304).
+    """
+    mtime_us = round(st.st_mtime * 1_000_000)
+    return f"{mtime_us:x}-{st.st_size:x}-{st.st_ino:x}-{st.st_ctime_ns:x}"
+
+
 _MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
 
 
 def _entry(path: str, st: os.stat_result) -> EntryInfo:
     is_dir = stat.S_ISDIR(st.st_mode)
-    return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
+    if is_dir:
+        return EntryInfo(path, True, 0, st.st_mtime)
+    return EntryInfo(path, False, st.st_size, st.st_mtime, local_tag(st))
 
 
 def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | None] | None:
@@ -204,9 +247,12 @@ def sibling_node(node: StorageNode, coding: str) -> StorageNode:
     return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
 
 
-def _find(node: StorageNode, delivery: Delivery, media: str) -> _Found | None:
+def _find(
+    node: StorageNode, delivery: Delivery, media: str, coding: str | None = None
+) -> _Found | None:
     """What the stats of a request find: the node's entry, its local file and, when the
-    delivery serves them, its precompressed siblings (None: not looked for)."""
+    delivery serves them, its precompressed siblings (None: not looked for; never for a
+    file that is content-coded itself, such as ``.svgz``)."""
     found = _locate(node)
     if found is None:
         return None
@@ -216,6 +262,7 @@ def _find(node: StorageNode, delivery: Delivery, media: str) -> _Found | None:
         not entry.is_dir
         and delivery.precompressed
         and delivery.mode == "stream"
+        and coding is None
         and compressible(media)
     ):
         variants = siblings(node, os_path)
@@ -223,12 +270,19 @@ def _find(node: StorageNode, delivery: Delivery, media: str) -> _Found | None:
 
 
 def _variant(
-    node: StorageNode, found: _Found, media: str, headers: Mapping[str, str], legacy: bool
+    node: StorageNode,
+    found: _Found,
+    media: str,
+    headers: Mapping[str, str],
+    legacy: bool,
+    coding: str | None = None,
 ) -> tuple[_Located, Resource]:
-    """The representation to send: a precompressed sibling the client accepts, or the file."""
+    """The representation to send: a precompressed sibling the client accepts, or the file
+    (content-coded with ``coding`` when its name says so, ``.svgz``)."""
     entry, os_path, variants = found
     if not variants:
-        return (node, entry, os_path), describe(node, entry, legacy, media_type=media)
+        resource = describe(node, entry, legacy, content_encoding=coding, media_type=media)
+        return (node, entry, os_path), resource
     chosen = choose_encoding(headers.get("accept-encoding"), list(variants))
     if chosen is None:
         resource = describe(node, entry, legacy, negotiated=True, media_type=media)
@@ -267,9 +321,9 @@ def prepare(
     key = node.path or ""
     found = None if stat_cache is None else stat_cache.get(key)
     kept = found is not None
-    media = _mimetype(node)
+    media, coding = (_mimetype(node), None) if options.legacy else _media(node)
     if found is None:
-        found = _find(node, delivery, media)
+        found = _find(node, delivery, media, coding)
         if found is None or found[0].is_dir:
             plan = plan_response(method, headers, None, options)
             return Prepared(plan, is_dir=found is not None)
@@ -280,7 +334,7 @@ def prepare(
         offloaded = offload_plan(key, os_path, describe(node, entry), options, delivery)
         if offloaded is not None:
             return Prepared(offloaded, node, os_path)
-    located, resource = _variant(node, found, media, headers, options.legacy)
+    located, resource = _variant(node, found, media, headers, options.legacy, coding)
     plan = plan_response(method, headers, resource, options)
     if delivery.mode == "redirect" and plan.status in (200, 206):
         url = node.url(delivery.expires_in)

@@ -311,7 +311,8 @@ def test_write_to_virtual_and_snapshot(storage: StorageManager) -> None:
 
 def test_open_defaults_to_text(root: StorageNode) -> None:
     sig = inspect.signature(StorageNode.open).parameters
-    assert sig["mode"].default == "r" and "encoding" not in sig
+    # 0.4.2 has no encoding; ours takes builtins.open's, keyword-only, default UTF-8
+    assert sig["mode"].default == "r" and sig["encoding"].kind is inspect.Parameter.KEYWORD_ONLY
     node = root.child("o.txt")
     node.write("text")
     with node.open() as fh:

@@ -45,6 +45,7 @@ def test_get_sends_the_whole_file_with_all_headers() -> None:
         ("ETag", '"v1"'),
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(DATA))),
+        ("Cache-Control", "no-cache"),
         ("Last-Modified", LAST_MODIFIED),
         ("Accept-Ranges", "bytes"),
         ("X-Content-Type-Options", "nosniff"),
@@ -129,13 +130,16 @@ def test_content_disposition(options: dict[str, Any], expected: str | None) -> N
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        pytest.param({}, None, id="none_by_default"),
+        pytest.param({}, "no-cache", id="no_cache_by_default"),
+        pytest.param({"cache_control_default": None}, None, id="default_turned_off"),
+        pytest.param({"cache_control_default": "private"}, "private", id="default_replaced"),
+        pytest.param({"legacy": True}, None, id="none_in_legacy_mode"),
         pytest.param({"cache_max_age": 0}, "max-age=0", id="zero"),
         pytest.param({"cache_max_age": 3600}, "max-age=3600", id="max_age"),
         pytest.param(
             {"cache_max_age": 31536000, "immutable": True}, "max-age=31536000, immutable", id="imm"
         ),
-        pytest.param({"immutable": True}, None, id="immutable_needs_max_age"),
+        pytest.param({"immutable": True}, "no-cache", id="immutable_needs_max_age"),
     ],
 )
 def test_cache_control(options: dict[str, Any], expected: str | None) -> None:

@@ -7,6 +7,7 @@ import pytest
 from genro_storage.http.encoding import (
     ENCODING_SUFFIXES,
     choose_encoding,
+    media_type_of,
     parse_accept_encoding,
     variant_path,
 )
@@ -91,3 +92,22 @@ def test_variant_path() -> None:
     assert list(ENCODING_SUFFIXES) == ["br", "gzip"]
     with pytest.raises(KeyError):
         variant_path("a", "deflate")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("app.css", ("text/css", None), id="plain_type"),
+        pytest.param("app.css.gz", ("application/gzip", None), id="gz_is_a_gzip_file"),
+        pytest.param("backup.tar.gz", ("application/gzip", None), id="tar_gz"),
+        pytest.param("DATA.CSV.GZ", ("application/gzip", None), id="case_insensitive"),
+        pytest.param("a.txt.bz2", ("application/x-bzip2", None), id="bz2"),
+        pytest.param("a.txt.xz", ("application/x-xz", None), id="xz"),
+        pytest.param("app.js.br", ("application/octet-stream", None), id="br_has_no_type"),
+        pytest.param("logo.svgz", ("image/svg+xml", "gzip"), id="svgz_is_coded_svg"),
+        pytest.param("LOGO.SVGZ", ("image/svg+xml", "gzip"), id="svgz_any_case"),
+        pytest.param("noext", ("application/octet-stream", None), id="unknown"),
+    ],
+)
+def test_media_type_of_a_file_sent_as_it_is(name: str, expected: tuple[str, str | None]) -> None:
+    assert media_type_of(name) == expected

@@ -261,3 +261,23 @@ def test_s3_mount_signs_urls_and_keys_on_the_etag() -> None:
         assert fh.read() == CSV
     assert isinstance(fs.modified("bucket/report.csv"), dt.datetime)
     manager.close()
+
+
+def test_genro_storage_logger_debug_per_request_info_per_copy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "logmem", "type": "memory", "base_path": "/log-test"}])
+    node = manager.node("logmem:a/x.txt")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        node.write_text("x")
+        node.read_text()
+        node.copy_to("logmem:b/x.txt")
+    debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    info = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert any("mount 'logmem' (memory): write_bytes 'a/x.txt'" in m for m in debug)
+    assert any("read_bytes 'a/x.txt'" in m for m in debug)
+    assert info == ["copied logmem:a/x.txt -> logmem:b/x.txt"]
+    with caplog.at_level("DEBUG", logger="genro_storage"), pytest.raises(FileNotFoundError):
+        manager.node("logmem:missing.txt").read_bytes()
+    assert "failed after" in caplog.records[-1].getMessage()

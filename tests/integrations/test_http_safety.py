@@ -14,6 +14,8 @@ the files above the public mount and the private routes' files.
 from __future__ import annotations
 
 import contextlib
+import email
+import gzip
 import os
 import socket
 import subprocess
@@ -24,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from genro_storage.serving.signing import sign_path
 from tests import hostile_paths
 from tests._procs import ROOT, free_port, stop, wait_for_port
-from tests.integrations.apps.hostile_site import HELLO, SECRET, make_site
+from tests.integrations.apps.hostile_site import EXTRA, HELLO, SECRET, SVG, make_site
 
 pytest.importorskip("django")
 pytest.importorskip("flask")
@@ -85,11 +88,14 @@ class Running:
     port: int
     secrets: tuple[bytes, ...]  # canary contents this surface must never send
 
-    def get(self, target: str, method: str = "GET") -> tuple[int, bytes]:
+    def get(
+        self, target: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         """Send ``method target`` byte for byte; the status and the whole response."""
         line = f"{method} ".encode() + target.encode("utf-8", "surrogateescape")
+        fields = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
         with socket.create_connection(("127.0.0.1", self.port), timeout=20) as sock:
-            sock.sendall(line + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            sock.sendall(line + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + fields + b"\r\n")
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk
@@ -200,6 +206,20 @@ def test_overlong_path_is_404_or_414(running: dict[str, Running], name: str, kin
     assert run.check(f"{run.surface.public}/{LONG[kind]}") in (404, 414)
 
 
+@pytest.mark.parametrize("suffix", ["loop", "loop/x.txt", "loop/", "up/loop"])
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_symlink_loop_is_404(running: dict[str, Running], name: str, suffix: str) -> None:
+    run = running[name]
+    assert run.check(f"{run.surface.public}/{suffix}") == 404
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_listing_skips_a_symlink_loop(running: dict[str, Running], name: str) -> None:
+    run = running[name]
+    status, data = run.get(f"{run.surface.public}/dir/?format=json")
+    assert status == 200 and b"nested.txt" in data and b'"loop"' not in data
+
+
 # ---------------------------------------------------------------- 3. encoded separators
 ENCODED = [
     "privdir%2fdoc.txt",
@@ -282,3 +302,84 @@ def test_fuzz_counts_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
     """Printed with ``-s``: requests, surfaces, escapes and 5xx of this module's run."""
     with capsys.disabled(), contextlib.suppress(OSError):
         print(f"\nHTTP fuzz: {COUNTS}")
+
+
+# ---------------------------------------------------------------- 5. HTTP correctness
+def fetch(run: Running, name: str, prefix: str | None = None, **headers: str) -> httpx.Response:
+    """GET ``<prefix or public>/<name>`` with httpx; ``content`` is the body as sent."""
+    url = f"http://127.0.0.1:{run.port}{prefix or run.surface.public}/{name}"
+    sent = {"accept-encoding": "identity", **{k.replace("_", "-"): v for k, v in headers.items()}}
+    with httpx.Client(timeout=20) as client, client.stream("GET", url, headers=sent) as r:
+        r._content = b"".join(r.iter_raw())
+        return r
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_gz_file_fetched_by_its_name_is_application_gzip(
+    running: dict[str, Running], name: str
+) -> None:
+    r = fetch(running[name], "data.csv.gz", accept_encoding="gzip")
+    assert r.status_code == 200 and r.content == EXTRA["data.csv.gz"]
+    assert r.headers["content-type"] == "application/gzip"  # no charset: not text
+    assert "content-encoding" not in r.headers
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_svgz_is_svg_with_gzip_content_encoding(running: dict[str, Running], name: str) -> None:
+    r = fetch(running[name], "logo.svgz", accept_encoding="gzip")
+    assert r.status_code == 200 and r.content == EXTRA["logo.svgz"]
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    assert r.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(r.content) == SVG
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_precompressed_sibling_is_still_negotiated(running: dict[str, Running], name: str) -> None:
+    r = fetch(running[name], "style.css", accept_encoding="gzip")
+    assert r.headers["content-type"] == "text/css; charset=utf-8"
+    assert r.headers["content-encoding"] == "gzip" and r.content == EXTRA["style.css.gz"]
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_an_edit_keeping_mtime_0_and_the_size_is_never_answered_304(
+    running: dict[str, Running], name: str, site: tuple[Path, dict[str, bytes]]
+) -> None:
+    run, target = running[name], site[0] / "site/public/zero.txt"
+    first = fetch(run, "zero.txt")
+    assert first.status_code == 200 and "last-modified" not in first.headers  # 1970 is no date
+    etag = first.headers["etag"]
+    edited = f"edit-{name}".encode().ljust(len(first.content), b"!")[: len(first.content)]
+    target.write_bytes(edited)
+    os.utime(target, (0, 0))  # same size, same mtime: only the content changed
+    again = fetch(run, "zero.txt", if_none_match=etag)
+    assert (again.status_code, again.content) == (200, edited)
+    assert again.headers["etag"] != etag
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_multirange_parts_come_in_the_order_asked(running: dict[str, Running], name: str) -> None:
+    r = fetch(running[name], "digits.txt", range="bytes=500-504,0-4,200-204,3-9")
+    assert r.status_code == 206
+    message = email.message_from_bytes(
+        f"Content-Type: {r.headers['content-type']}\r\n\r\n".encode() + r.content
+    )
+    ranges = [part["Content-Range"] for part in message.get_payload()]
+    # 0-4 and 3-9 are coalesced where 0-4 was asked; the others keep their places
+    assert ranges == ["bytes 500-504/1000", "bytes 0-9/1000", "bytes 200-204/1000"]
+
+
+@pytest.mark.parametrize("name", [s.name for s in SURFACES])
+def test_mutable_files_get_no_cache_by_default(running: dict[str, Running], name: str) -> None:
+    r = fetch(running[name], "hello.txt")
+    assert r.headers["cache-control"] == "no-cache" and "etag" in r.headers
+    revalidated = fetch(running[name], "hello.txt", if_none_match=r.headers["etag"])
+    assert revalidated.status_code == 304
+    assert revalidated.headers["cache-control"] == "no-cache"
+
+
+@pytest.mark.parametrize(("prefix", "expected"), [("/cached", "max-age=60"), ("/uncached", None)])
+@pytest.mark.parametrize("name", [s.name for s in APPS])
+def test_cache_control_is_set_per_route(
+    running: dict[str, Running], name: str, prefix: str, expected: str | None
+) -> None:
+    assert fetch(running[name], "hello.txt", prefix).headers.get("cache-control") == expected

@@ -139,7 +139,7 @@ def dask_client() -> Iterator[Any]:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # never the fixed 8787: suites run side by side
             host="127.0.0.1",
             silence_logs=50,
         ) as cluster,

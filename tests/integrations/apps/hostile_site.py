@@ -7,7 +7,12 @@
     site/public/hello.txt           the one public file
     site/public/privdir/doc.txt     canary of the apps' private route /files/privdir
     site/public/up -> ..            a symlink leading out of the mount
+    site/public/loop -> loop        a symlink loop (ELOOP)
     site/private/doc.txt            canary of the private mount (every surface)
+
+and, for the HTTP correctness tests, ``public/`` also holds :data:`EXTRA` (a ``.gz`` file,
+a ``.svgz`` image, a stylesheet with its precompressed sibling, a file for ranges) and
+``zero.txt``, whose mtime is 0.
 
 The surfaces, each built from ``GENRO_TEST_HOSTILE_BASE`` (the server subprocesses) or
 from ``base`` (in process): :func:`wsgi_app`/:func:`asgi_app` (the apps: ``/files`` public,
@@ -18,6 +23,7 @@ the Django module ``hostile_django`` (``/files/<mount>/<path>``, ``public`` open
 
 from __future__ import annotations
 
+import gzip
 import os
 import uuid
 from pathlib import Path
@@ -25,6 +31,15 @@ from typing import Any
 
 SECRET = "hostile-site-signing-secret-0123456789"
 HELLO = b"hello, public\n"
+CSS = b"body { color: #333 }\n" * 40
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>\n'
+EXTRA = {
+    "data.csv.gz": gzip.compress(b"a,b\n1,2\n" * 50, mtime=0),
+    "logo.svgz": gzip.compress(SVG, mtime=0),
+    "style.css": CSS,
+    "style.css.gz": gzip.compress(CSS, mtime=0),
+    "digits.txt": b"0123456789" * 100,
+}
 
 
 def canaries(base: Path) -> dict[str, bytes]:
@@ -45,7 +60,15 @@ def make_site(base: Path) -> dict[str, bytes]:
     (base / "site/public/privdir").mkdir(parents=True)
     (base / "site/private").mkdir(parents=True)
     (base / "site/public/hello.txt").write_bytes(HELLO)
+    for name, data in EXTRA.items():
+        (base / "site/public" / name).write_bytes(data)
+    (base / "site/public/zero.txt").write_bytes(b"version-1\n")
+    os.utime(base / "site/public/zero.txt", (0, 0))
     (base / "site/public/up").symlink_to("..", target_is_directory=True)
+    (base / "site/public/loop").symlink_to("loop")  # ELOOP on every lookup
+    (base / "site/public/dir").mkdir()
+    (base / "site/public/dir/nested.txt").write_bytes(HELLO)
+    (base / "site/public/dir/loop").symlink_to("loop")  # listed with it: skipped
     found = canaries(base)
     for name, data in found.items():
         (base / name).write_bytes(data)
@@ -65,6 +88,8 @@ APP_SERVE = {
     "/files": {"mount": "public", "index": True},
     "/files/privdir": {"mount": "privdir", "private": True, "secret": SECRET, "index": True},
     "/private": {"mount": "private", "private": True, "secret": SECRET},
+    "/cached": {"mount": "public", "cache_max_age": 60},
+    "/uncached": {"mount": "public", "cache_control": False},
 }
 """The WSGI/ASGI apps' routes: a private route nested in a public one."""
 
