@@ -16,11 +16,13 @@ import os
 # stalls a minute against emulators and private endpoints. Must be set before the import.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
+import json
 from typing import Any, TypedDict
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["GCSBackend", "GCSConfig", "create"]
@@ -69,6 +71,44 @@ class GCSBackend(FsspecBackend):
                 f"{self.describe()}: bucket '{self.bucket}' does not exist ({exc})"
             )
         return None
+
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One ``objects.list`` request (``delimiter='/'``) per page.
+
+        The cursor carries GCS's page token and the last sub-folder already returned:
+        emulators repeat the folders on every page, GCS itself does not.
+        """
+        full = self._full(path)
+        key = full.split("/", 1)[1] if "/" in full else ""
+        prefix = f"{key}/" if key else ""
+        token, last = json.loads(cursor) if cursor else (None, "")
+        seen = str(last)
+        params: dict[str, Any] = {
+            "prefix": prefix, "delimiter": "/", "maxResults": max(1, min(limit, 1000)),
+        }  # fmt: skip
+        if token:
+            params["pageToken"] = token
+        answer = self.fs.call("GET", "b/{}/o", self.bucket, json_out=True, **params)
+        base = f"{path}/" if path else ""
+        entries = []
+        for folder in answer.get("prefixes") or ():
+            name = folder[len(prefix) :].rstrip("/")
+            if name and name > seen:
+                entries.append(EntryInfo(base + name, True, 0))
+        for item in answer.get("items") or ():
+            name = item["name"][len(prefix) :]
+            if name and not name.endswith("/"):
+                info = {**item, "type": "file", "size": int(item.get("size") or 0)}
+                entries.append(self._entry(info, base + name))
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path and not answer.get("items"):
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        folders = [e.name for e in entries if e.is_dir]
+        following = answer.get("nextPageToken")
+        after = json.dumps([following, max([seen, *folders])]) if following else None
+        return entries, after
 
     def get_metadata(self, path: str) -> dict[str, str]:
         self._invalidate(path)

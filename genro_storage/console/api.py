@@ -128,7 +128,8 @@ def start_copy(app: ConsoleApp, data: dict[str, Any]) -> dict[str, Any]:
     dest = actions.node(to_mount, _str(data, "to_path"))
     if not src.exists:
         raise HTTPError(404, f"{src.fullpath} does not exist")
-    if src.mount_name == dest.mount_name and f"{dest.path}/".startswith(f"{src.path or ''}/"):
+    inside = not src.path or f"{dest.path}/".startswith(f"{src.path}/")
+    if src.mount_name == dest.mount_name and inside:
         raise HTTPError(400, "cannot copy a folder into itself")
     return app.jobs.start(src, dest, mode, delete=bool(data.get("delete"))).as_dict()
 

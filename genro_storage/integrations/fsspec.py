@@ -157,6 +157,9 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     def _strip_protocol(cls, path: Any) -> Any:
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]
+        uri = getattr(path, "uri", None)  # a StorageNode: its mount path, not its OS path
+        if isinstance(uri, str) and uri.startswith("genro://"):
+            path = uri
         path = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
         for prefix in ("genro://", "genro::"):
             if path.startswith(prefix):
@@ -295,8 +298,16 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         if target is None or target.fs is None:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
         fs = target.fs
+        # Object stores: one recursive listing (1,000 keys a request) filtered by depth
+        # here costs fewer requests than the driver's directory-by-directory walk.
+        whole = target.backend.implicit_dirs and maxdepth is not None and maxdepth > 1
         try:
-            found = fs.find(target.full, maxdepth=maxdepth, withdirs=withdirs, detail=True)
+            found = fs.find(
+                target.full,
+                maxdepth=None if whole else maxdepth,
+                withdirs=withdirs,
+                detail=True,
+            )
         except FileNotFoundError:
             found = {}
         own = fs._strip_protocol(target.full).rstrip("/")
@@ -306,12 +317,13 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             if stripped == own:
                 rel_name = target.name
             elif stripped.startswith(own + "/") or not own:
-                rel_name = f"{target.name}/{stripped[len(own) :].strip('/')}"
+                inner = stripped[len(own) :].strip("/")
+                if whole and inner.count("/") >= maxdepth:  # type: ignore[operator]
+                    continue
+                rel_name = f"{target.name}/{inner}"
             else:
                 continue
             out[rel_name] = self._renamed(info, rel_name)
-        if withdirs and target.rel == "" and target.name not in out:
-            pass  # fsspec's find never lists the directory it starts from
         names = sorted(out)
         return {n: out[n] for n in names} if detail else names
 

@@ -110,7 +110,7 @@ def running_console(
 def running_default(tmp_path: Path) -> Iterator[str]:
     """The console as the README's first command starts it: no configuration at all."""
     root = tmp_path / "default"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     port = servers.free_port()
     argv = [sys.executable, "-m", "genro_storage.console", "--port", str(port), "--root", str(root)]
     log = tmp_path / "default.log"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -208,6 +210,9 @@ def test_copy_and_sync_jobs_report_progress_over_sse(console: Console) -> None:
             json={"mount": "main", "path": "code", "to_mount": "library", "to_path": "x"},
         )
         assert refused.status_code == 403
+        for path, to_path in [("code", "code/again"), ("", "copies/all")]:
+            loop = {"mount": "main", "path": path, "to_mount": "main", "to_path": to_path}
+            assert client.post("/api/copy", json=loop).status_code == 400, loop
 
 
 def test_share_links_signed_and_presigned(console: Console) -> None:
@@ -298,3 +303,36 @@ def test_refuses_a_public_address_without_auth(module: str) -> None:
     )
     assert run.returncode != 0
     assert "refusing to serve the console on 0.0.0.0 without authentication" in run.stderr
+
+
+def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
+    """``bash scripts/demo.sh`` prints the console's URL; Ctrl-C stops it cleanly."""
+    env = {**servers.clean_env(), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        ["bash", "scripts/demo.sh", "--port", "0", "--root", str(tmp_path)],
+        cwd=servers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                pytest.fail(f"scripts/demo.sh exited early with {proc.wait(5)}")
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            url = found.group(1) if found else None
+        assert url, "the console never printed its URL"
+        session = httpx.get(url + "/api/session", timeout=10).json()
+        assert [m["name"] for m in session["mounts"]] == ["files", "scratch", "samples"]
+        assert httpx.get(url + "/files/files/hello.txt", timeout=10).text.startswith("Hello")
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            assert proc.wait(15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            assert proc.stdout is not None
+            proc.stdout.close()

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ README_SHOT = servers.REPO / "docs" / "img" / "console.png"
 SCRIPT = Path(__file__).parent / "browser" / "console.cjs"
 ACTIONS = {
     "browse", "upload", "filter", "sort", "keyboard", "mkdir", "rename", "download",
-    "preview", "copy", "share", "delete", "readonly",
+    "preview", "copy", "share", "delete", "readonly", "pages", "drop",
 }  # fmt: skip
+MANY = 250  # entries of the folder ``many``: two pages of the page's 200
 
 
 def axe_script(playwright: Path) -> Path:
@@ -48,6 +50,10 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     if kind == "local":
         spec = {"main": "files", "target": "scratch", "readonly": "samples",
                 "text": "hello.txt", "versions": False}  # fmt: skip
+        many = tmp_path / "default" / "many"
+        many.mkdir(parents=True)
+        for i in range(MANY):
+            (many / f"item-{i:03d}.txt").write_text(str(i))
         with running_default(tmp_path) as url:
             yield kind, url, spec | {"kind": kind, "uploads": [str(p) for p in uploads]}
         return
@@ -57,6 +63,9 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     spec = {"main": "main", "target": "scratch", "readonly": "library", "text": "notes.txt",
             "versions": True, "replacement": str(replacement)}  # fmt: skip
     with running_console("s3", tmp_path) as console:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: console.storage.node(f"main:many/item-{i:03d}.txt")
+                          .write_text(str(i)), range(MANY)))  # fmt: skip
         yield kind, console.url, spec | {"kind": kind, "uploads": [str(p) for p in uploads]}
 
 
@@ -81,6 +90,9 @@ def test_every_action_in_headless_chromium(case: tuple[str, str, dict], tmp_path
     assert proven >= ACTIONS | ({"versions"} if spec["versions"] else set()), proven
 
     assert result["mounts"] == [spec["main"], spec["target"], spec["readonly"]]
+    assert result["firstPageRows"] == 200 and "more to load" in result["firstPageCount"]
+    assert result["allRows"] == MANY
+    assert result["dropped"] == "dropped by the test\n"
     assert result["uploaded"] == [True, True] and set(result["uploadStates"]) == {"done"}
     assert result["sizeText"] == "200 kB"
     assert result["filtered"] == 2

@@ -281,3 +281,9 @@ def test_genro_storage_logger_debug_per_request_info_per_copy(
     with caplog.at_level("DEBUG", logger="genro_storage"), pytest.raises(FileNotFoundError):
         manager.node("logmem:missing.txt").read_bytes()
     assert "failed after" in caplog.records[-1].getMessage()
+
+
+def test_a_node_is_taken_for_its_mount_path(fs: GenroFileSystem) -> None:
+    node = fs.manager.node("data:shared/parts.csv")
+    assert fs.cat_file(node) == CSV
+    assert fs.info(node)["name"] == "data/shared/parts.csv"

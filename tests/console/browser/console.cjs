@@ -78,6 +78,17 @@ async function main() {
     await axe("browse");
     proven("browse");
 
+    // ---------------------------------------------------------------- a big folder, by pages
+    await go(spec.main, "many");
+    await page.waitForSelector("#btn-all:not([hidden])");
+    result.firstPageRows = await page.locator("#rows tr").count();
+    result.firstPageCount = await page.locator("#count").innerText();
+    await page.click("#btn-all");
+    await page.waitForFunction(() => document.querySelector("#btn-all").hidden);
+    result.allRows = await page.locator("#rows tr").count();
+    await go(spec.main);
+    proven("pages");
+
     // ---------------------------------------------------------------- upload (multiple files)
     await page.setInputFiles("#file-input", spec.uploads);
     await uploadsDone(spec.uploads.length);
@@ -267,6 +278,19 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector('#rows tr[data-name="renamed.bin"]'));
     result.deleted = true;
     proven("delete");
+
+    // ---------------------------------------------------------------- drag and drop
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["dropped by the test\n"], "dropped.txt", { type: "text/plain" }));
+      const zone = document.querySelector("#dropzone");
+      for (const type of ["dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+      }
+    });
+    await row("dropped.txt").waitFor();
+    result.dropped = await page.evaluate(async (url) => (await fetch(url)).text(), `/files/${spec.main}/dropped.txt`);
+    proven("drop");
 
     // ---------------------------------------------------------------- read-only mount
     await go(spec.readonly);
