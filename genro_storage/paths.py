@@ -38,6 +38,7 @@ __all__ = [
 TRAVERSAL_MESSAGE = "Parent directory traversal (..) is not supported"
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
+MAX_DEPTH = 512
 
 # Windows reserved device names (with or without an extension): CON, CON.txt, COM1...
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
@@ -74,7 +75,13 @@ def normalize(*parts: str) -> str:
     segments = [s for s in joined.split("/") if s]
     for segment in segments:
         _check_segment(segment, joined)
-    return "/".join(segments)
+    path = "/".join(segments)
+    if len(segments) > MAX_DEPTH or len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        # no filesystem takes it (PATH_MAX), and walking it would recurse without end
+        raise PathTraversalError(
+            f"path longer than {MAX_PATH_BYTES} bytes or {MAX_DEPTH} levels: {path[:80]!r}..."
+        )
+    return path
 
 
 def canonical(path: str) -> str:

@@ -158,6 +158,17 @@ class LocalStorage(StorageBackend):
                 )
         return out
 
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        """Every entry below ``path``; a symlinked directory is listed, not descended into.
+
+        Following links would loop forever on a link to an ancestor (``ln -s . self``).
+        """
+        base = str(self._full(path))
+        for entry in self.list_detail(path):
+            yield entry
+            if entry.is_dir and not os.path.islink(os.path.join(base, entry.name)):
+                yield from self.walk_files(entry.path)
+
     def delete(self, path: str, recursive: bool = False) -> None:
         """Remove a file, a link (only the link, as ``rm`` does) or a directory tree.
 
