@@ -8,7 +8,8 @@
    received per page (moto's recorder), the first page's time (what a person waits for)
    and the whole folder's.
 2. ``--upload-mib`` MiB are streamed through ``PUT /api/upload`` (the endpoint the page
-   uses) to a local mount, and to the S3 mount with ``--s3-upload``; the console
+   uses) and through the ``multipart/form-data`` ``POST /api/upload`` to a local mount,
+   and to the S3 mount with ``--s3-upload``; the console
    process's RSS is sampled every 20 ms (psutil): reported is its growth over the RSS
    before the upload.
 
@@ -122,8 +123,25 @@ def list_direct(moto: Moto, limit: int) -> tuple[int, float, float]:
     return pages, first, time.perf_counter() - start
 
 
-def upload(url: str, mount: str, mib: int, pid: int) -> tuple[float, float, float]:
-    """(seconds, RSS before in MiB, peak growth in MiB) for ``mib`` MiB through the API."""
+class Generated:
+    """A file-like object reading ``mib`` MiB of one random MiB repeated (no disk, no RAM)."""
+
+    def __init__(self, mib: int) -> None:
+        self.chunk = os.urandom(MiB)
+        self.left = mib * MiB
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        out = (self.chunk * (size // MiB + 1))[:size] if size > MiB else self.chunk[:size]
+        self.left -= len(out)
+        return out
+
+
+def upload(
+    url: str, mount: str, mib: int, pid: int, form: bool = False
+) -> tuple[float, float, float]:
+    """(seconds, RSS before in MiB, peak growth in MiB) for ``mib`` MiB through the API:
+    ``PUT`` of the raw body (what the page sends), or a ``multipart/form-data`` POST."""
     process = psutil.Process(pid)
     before = process.memory_info().rss
     peak = before
@@ -146,16 +164,26 @@ def upload(url: str, mount: str, mib: int, pid: int) -> tuple[float, float, floa
     start = time.perf_counter()
     with httpx.Client(base_url=url, timeout=600) as client:
         csrf = client.get("/").cookies["genro_csrf"]
-        answer = client.put(
-            "/api/upload",
-            params={"mount": mount, "path": "upload/big.bin", "overwrite": "1"},
-            content=body(),
-            headers={"X-CSRF-Token": csrf},
-        )
+        if form:
+            answer = client.post(
+                "/api/upload",
+                params={"mount": mount, "path": "upload", "overwrite": "1"},
+                files={"file": ("form.bin", Generated(mib), "application/octet-stream")},
+                headers={"X-CSRF-Token": csrf},
+            )
+            written = answer.json()["files"][0]["written"] if answer.status_code == 201 else 0
+        else:
+            answer = client.put(
+                "/api/upload",
+                params={"mount": mount, "path": "upload/big.bin", "overwrite": "1"},
+                content=body(),
+                headers={"X-CSRF-Token": csrf},
+            )
+            written = answer.json()["written"] if answer.status_code == 201 else 0
     seconds = time.perf_counter() - start
     done.set()
     watcher.join()
-    if answer.status_code != 201 or answer.json()["written"] != mib * MiB:
+    if written != mib * MiB:
         raise SystemExit(f"upload failed: {answer.status_code} {answer.text[:200]}")
     return seconds, before / MiB, (peak - before) / MiB
 
@@ -196,10 +224,11 @@ def main() -> None:
                     f"(boto3 straight to moto: {raw_first * 1000:.0f} ms, {raw_total:.2f} s)"
                 )
             targets = ["local", *(["s3"] if args.s3_upload else [])]
-            for mount in targets:
-                seconds, before, growth = upload(url, mount, args.upload_mib, proc.pid)
+            for mount, form in [(m, f) for m in targets for f in (False, True)]:
+                seconds, before, growth = upload(url, mount, args.upload_mib, proc.pid, form)
+                how = "multipart POST" if form else "PUT"
                 print(
-                    f"upload {args.upload_mib} MiB to {mount}: {seconds:.1f}s "
+                    f"upload {args.upload_mib} MiB ({how}) to {mount}: {seconds:.1f}s "
                     f"({args.upload_mib / seconds:.0f} MiB/s), server RSS {before:.0f} MiB "
                     f"before, growth {growth:.1f} MiB"
                 )

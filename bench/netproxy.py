@@ -28,6 +28,7 @@ Runs in a thread of its own (its own event loop); stop it with :meth:`stop` or `
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -60,8 +61,9 @@ def free_port(first: int = 19700, last: int = 19799, exclude: set[int] | None = 
 class Fault:
     """Inject ``kind`` into every ``every``-th matching request (at most ``times`` times).
 
-    ``match`` is a substring of the request line (``"POST /bucket/key?uploadId="``),
-    empty for every request. ``skip`` leaves the first matching requests alone.
+    ``match`` is a regular expression searched in the request line
+    (``"^POST .*[?]uploadId="``: S3 CompleteMultipartUpload), empty for every request.
+    ``skip`` leaves the first matching requests alone.
     """
 
     kind: str
@@ -77,7 +79,7 @@ class Fault:
             raise ValueError(f"unknown fault {self.kind!r}")
 
     def hit(self, request_line: str) -> bool:
-        if self.match and self.match not in request_line:
+        if self.match and not re.search(self.match, request_line):
             return False
         self.seen += 1
         if self.seen <= self.skip or (self.times is not None and self.fired >= self.times):
@@ -158,6 +160,12 @@ class NetProxy:
 
     # ------------------------------------------------------------------ relaying
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._relay(reader, writer)
+        except asyncio.CancelledError:  # the proxy stops: connections just end
+            writer.transport.abort()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.rtt:
             await asyncio.sleep(self.rtt)  # the TCP handshake
         try:
@@ -180,7 +188,8 @@ class NetProxy:
                     writer.transport.abort()
                     break
                 if fault in _STATUS:
-                    await self._forward_body(head, reader, None)
+                    if b"100-continue" not in head.lower():  # else no body comes before
+                        await self._forward_body(head, reader, None)  # an interim answer
                     await self._answer(writer, fault)
                     break
                 if fault == "reset":

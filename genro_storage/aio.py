@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
@@ -26,8 +25,9 @@ import anyio
 import anyio.from_thread
 from asyncer import asyncify
 
-from .backends.base import CHUNK_SIZE, EntryInfo, entry_mtime
+from .backends.base import EntryInfo, entry_mtime
 from .engine.aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
+from .fileio import CHUNK_SIZE, md5_hex_async
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -84,6 +84,11 @@ class AsyncStorageManager:
 
     def get_mount_names(self) -> list[str]:
         return self._storage.get_mount_names()
+
+    @property
+    def fs(self) -> Any:
+        """The mounts as an fsspec filesystem (``genro://``), see :attr:`StorageManager.fs`."""
+        return self._storage.fs
 
     def node(self, mount_or_path: str | None = None, *path_parts: str) -> AsyncStorageNode:
         """An async node for ``'mount:path'`` (same forms as ``StorageManager.node``)."""
@@ -206,13 +211,8 @@ class AsyncStorageNode:
         entry = await native.info()
         if entry.is_dir:
             raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
-        stored = native.backend._stored_md5(entry)
-        if stored:
-            return stored.lower()
-        digest = hashlib.md5()
-        async for chunk in native.iter_bytes():
-            digest.update(chunk)
-        return digest.hexdigest()
+        stored = native.backend.stored_md5(entry)
+        return stored.lower() if stored else await md5_hex_async(native.iter_bytes())
 
     # ------------------------------------------------------------------ reading
     async def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
@@ -290,7 +290,7 @@ class AsyncStorageNode:
         head: list[bytes] = []
         native = native_file(self._node)
         if native is not None:
-            native.check_writable()
+            native.check_write_allowed()
             size = 0
             async for chunk in source:
                 head.append(bytes(chunk))

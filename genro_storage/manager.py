@@ -216,7 +216,7 @@ class StorageManager:
         if mount not in self._mounts:
             raise self._unknown(mount)
         backend = self._mounts[mount]
-        if backend.protocol == "base64":
+        if backend.path_is_content:
             # the payload is data, not a path: never normalise it
             for part in path_parts:
                 if not isinstance(part, str):

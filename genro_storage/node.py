@@ -12,10 +12,11 @@ from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from .backends.base import CHUNK_SIZE, EntryInfo, StorageBackend
+from .backends.base import EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
 from .engine import versioning
 from .errors import StorageError
+from .fileio import CHUNK_SIZE, is_write_mode, md5_hex
 from .node_pathlib import PathlibMixin, wrap_text
 from .paths import join
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
-
-_WRITE_MODES = ("w", "wb", "a", "ab")
 
 
 class SkipStrategy(str, Enum):
@@ -246,10 +245,7 @@ class StorageNode(PathlibMixin):
                 return stored.lower()
         if backend.info(self._p).is_dir:
             raise ValueError(f"Cannot compute hash of directory: {self.fullpath}")
-        digest = hashlib.md5()
-        for chunk in self.iter_bytes():
-            digest.update(chunk)
-        return digest.hexdigest()
+        return md5_hex(self.iter_bytes())
 
     # ------------------------------------------------------------------ reading
     def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
@@ -326,10 +322,18 @@ class StorageNode(PathlibMixin):
     ) -> bool:
         return self.write(text, "w", encoding=encoding, skip_if_unchanged=skip_if_unchanged)
 
-    def write_stream(self, chunks: Any) -> None:
-        """Write an iterable of byte chunks (uploads, downloads) without buffering it all."""
+    def write_stream(self, chunks: Any, *, content_type: str | None = None) -> None:
+        """Write an iterable of byte chunks (uploads, downloads) without buffering it all.
+
+        ``content_type`` (an upload's declared type) is what S3, GCS and Azure record for
+        the object; without it they record the type the name implies.
+        """
         self._check_not_snapshot()
-        self._adopt(self._require_backend().write_stream(self._p, chunks))
+        backend = self._require_backend()
+        if content_type is None:
+            self._adopt(backend.write_stream(self._p, chunks))
+        else:
+            self._adopt(backend.save_stream(self._p, chunks, content_type=content_type))
 
     def open(
         self,
@@ -359,7 +363,7 @@ class StorageNode(PathlibMixin):
         if self._version is not None:
             if version is not None or as_of is not None:
                 raise ValueError("This node is a versioned snapshot: do not pass version/as_of")
-            if mode in _WRITE_MODES or set(mode) & set("wax+"):
+            if is_write_mode(mode):
                 self._check_not_snapshot()
             return self._open_version(self._version, mode)
         if version is not None and as_of is not None:
@@ -370,7 +374,7 @@ class StorageNode(PathlibMixin):
                     f"Mount '{self._mount_name}' does not support versioning "
                     f"(capabilities: {backend.capabilities})"
                 )
-            if set(mode) & set("wax+"):
+            if is_write_mode(mode):
                 raise ValueError("Cannot write to historical versions (read-only)")
             if as_of is not None:
                 version_id = versioning.resolve_at_date(self.versions, as_of)
@@ -378,8 +382,8 @@ class StorageNode(PathlibMixin):
                     raise FileNotFoundError(f"No version of {self.fullpath} at or before {as_of}")
                 return self._open_version(version_id, mode)
             return self._open_version(version, mode)  # type: ignore[arg-type]
-        if backend.protocol == "base64" and set(mode) & set("wax+"):
-            return backend.open(self._p, mode, on_write=self._adopt)  # type: ignore[call-arg]
+        if is_write_mode(mode):
+            return backend.open_write(self._p, mode, self._adopt)
         return backend.open(self._p, mode)
 
     def _open_version(self, version: int | str, mode: str) -> IO[Any]:

@@ -125,8 +125,21 @@ class PathlibMixin:
         return self.with_name(stem + suffix)
 
     def __fspath__(self) -> str:
-        """The real path on local disk; other mounts are not files ``open()`` can see."""
-        local = self._require_backend().os_path(self._p)
+        """The real path on local disk; other mounts are not files ``open()`` can see.
+
+        Only for mounts without a permission restriction: with the OS path anyone could
+        write or delete behind a ``readonly``/``readwrite`` mount's back.
+        """
+        backend = self._require_backend()
+        try:
+            backend.check_write_allowed()
+            backend.check_delete_allowed()
+        except PermissionError as exc:
+            raise TypeError(
+                f"{self.fullpath}: no OS path for a mount with restricted permissions "
+                f"({exc}); pass node.uri ({self.uri!r}) or node.open() instead"
+            ) from None
+        local = backend.os_path(self._p)
         if local is None:
             raise TypeError(
                 f"{self.fullpath} is not on local disk: pass node.uri "

@@ -7,6 +7,7 @@ import io
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from .fileio import CHUNK_SIZE
 from .node import StorageNode
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class VirtualNode(StorageNode):
     def _read_all(self) -> bytes:
         return self._materialize()
 
-    def iter_bytes(self, chunk_size: int = 64 * 1024) -> Any:
+    def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Any:
         yield self._materialize()
 
     def write(
@@ -43,7 +44,7 @@ class VirtualNode(StorageNode):
     ) -> bool:
         raise ValueError("Cannot write to virtual node (no path): copy it to a real node instead")
 
-    def write_stream(self, chunks: Any) -> None:
+    def write_stream(self, chunks: Any, *, content_type: str | None = None) -> None:
         self.write(b"")
 
 

@@ -128,6 +128,8 @@ def test_readonly_mount_refuses_rename(storage: StorageManager, home: Path) -> N
     with pytest.raises(StoragePermissionError):
         storage.node("ro:f.txt").rename("g.txt")
     assert (home / "ro" / "f.txt").exists()
+    with pytest.raises(TypeError, match=r"restricted permissions.*node\.uri"):
+        open(storage.node("ro:f.txt"), "w")  # noqa: SIM115 - must fail before opening
 
 
 def test_uri_and_pandas(storage: StorageManager, home: Path) -> None:

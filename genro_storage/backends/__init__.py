@@ -3,6 +3,14 @@
 from .base import EntryInfo, StorageBackend
 from .base64 import Base64Backend
 from .local import LocalStorage
+from .registry import register_backend
 from .relative import RelativeMountBackend
 
-__all__ = ["Base64Backend", "EntryInfo", "LocalStorage", "RelativeMountBackend", "StorageBackend"]
+__all__ = [
+    "Base64Backend",
+    "EntryInfo",
+    "LocalStorage",
+    "RelativeMountBackend",
+    "StorageBackend",
+    "register_backend",
+]

@@ -25,6 +25,7 @@ from ..errors import (
     StorageError,
     StorageNotFoundError,
 )
+from ._retry import is_transient
 
 __all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
 
@@ -181,11 +182,9 @@ def translate(backend: Any, exc: BaseException, path: str) -> BaseException | No
     """The genro-storage exception for ``exc`` raised by ``backend`` on ``path``, or None."""
     if isinstance(exc, StorageError):
         return None
-    hook = getattr(backend, "translate_error", None)
-    if hook is not None:
-        custom = hook(exc, path)
-        if custom is not None:
-            return custom
+    custom = backend.translate_error(exc, path)
+    if custom is not None:
+        return custom
     kind = classify(exc)
     where = backend.describe()
     shown = f"'{path}'" if path else "the mount root"
@@ -196,6 +195,8 @@ def translate(backend: Any, exc: BaseException, path: str) -> BaseException | No
         return StorageAuthError(f"{where}: the server refused the credentials ({detail})")
     if kind == "not_found":
         return StorageNotFoundError(f"{where}: {shown} not found ({detail})")
+    if is_transient(exc):  # a 5xx / SlowDown the client's own retries did not get past
+        return StorageConnectionError(f"{where}: the storage server failed ({detail})")
     return None
 
 
@@ -203,37 +204,79 @@ def _path_arg(args: tuple[Any, ...]) -> str:
     return args[0] if args and isinstance(args[0], str) else ""
 
 
-def mapped(method: F) -> F:
-    """Decorate a backend method so client-library errors leave it as genro-storage errors."""
-    if inspect.isgeneratorfunction(method):
+def _self_and_first_path(self: Any, args: tuple[Any, ...]) -> tuple[Any, str]:
+    return self, _path_arg(args)
 
-        @functools.wraps(method)
-        def gen_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+
+def mapped(
+    method: F | None = None,
+    *,
+    locate: Callable[[Any, tuple[Any, ...]], tuple[Any, str]] = _self_and_first_path,
+) -> Any:
+    """Decorate a method so client-library errors leave it as genro-storage errors.
+
+    Works on plain methods, generators, coroutines and async generators. ``locate(self,
+    args)`` names the backend and the path for the message: by default ``self`` and the
+    first string argument (a backend method); the async edge passes its own. A plain
+    backend method is also logged at DEBUG (see :func:`_logged`).
+    """
+    if method is None:
+        return functools.partial(mapped, locate=locate)
+    name = method.__name__
+
+    def converted(self: Any, args: tuple[Any, ...], exc: Exception) -> BaseException | None:
+        backend, path = locate(self, args)
+        return translate(backend, exc, path)
+
+    wrapper: Callable[..., Any]
+    if inspect.isasyncgenfunction(method):
+
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                yield from method(self, *args, **kwargs)
+                async for item in method(self, *args, **kwargs):
+                    yield item
             except Exception as exc:
-                new = translate(self, exc, _path_arg(args))
+                new = converted(self, args, exc)
                 if new is None:
                     raise
                 raise new from exc
 
-        gen_wrapper.__mapped__ = True  # type: ignore[attr-defined]
-        return gen_wrapper  # type: ignore[return-value]
+    elif inspect.iscoroutinefunction(method):
 
-    name = method.__name__
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except Exception as exc:
+                new = converted(self, args, exc)
+                if new is None:
+                    raise
+                raise new from exc
 
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _logged(self, name, args, lambda: method(self, *args, **kwargs))
-        except Exception as exc:
-            new = translate(self, exc, _path_arg(args))
-            if new is None:
-                raise
-            raise new from exc
+    elif inspect.isgeneratorfunction(method):
 
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from method(self, *args, **kwargs)
+            except Exception as exc:
+                new = converted(self, args, exc)
+                if new is None:
+                    raise
+                raise new from exc
+
+    else:
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return _logged(self, name, args, lambda: method(self, *args, **kwargs))
+            except Exception as exc:
+                new = converted(self, args, exc)
+                if new is None:
+                    raise
+                raise new from exc
+
+    wrapper = functools.wraps(method)(wrapper)
     wrapper.__mapped__ = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def wrap_methods(cls: type, names: Iterable[str]) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "discard_buffered",
     "is_temp_name",
     "open_local_writer",
+    "receive_local",
     "temp_name",
 ]
 
@@ -250,6 +251,24 @@ def open_local_writer(target: Path, mode: str = "wb", encoding: str | None = Non
     if "b" in mode:
         return pending  # type: ignore[return-value]
     return PublishText(pending, encoding)
+
+
+def receive_local(target: Path, fill: Callable[[str], Any]) -> None:
+    """``fill(temp_path)`` writes a bounded temp sibling of ``target``, renamed over it on
+    success and removed on failure (downloads by a client library that wants a path)."""
+    tmp = os.path.join(target.parent, temp_name(target.name, LOCAL_TEMP_SUFFIX))
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        fill(tmp)
+        try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        except FileNotFoundError:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _umask() -> int:

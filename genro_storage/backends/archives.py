@@ -12,35 +12,18 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY, BackendCapabilities
+from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
-__all__ = ["ArchiveBackend", "LockedReader", "TarConfig", "ZipConfig", "create"]
+__all__ = ["ArchiveBackend", "LockedReader", "create"]
 
 ZIP_WRITABLE = BackendCapabilities(
     delete=False, mkdir=False, atomic_operations=False, append_mode=False
 )
-
-
-class ZipConfig(TypedDict, total=False):
-    """Options of a ``zip`` mount (``file`` is required)."""
-
-    file: str
-    mode: str
-    target_protocol: str
-    target_options: dict[str, Any]
-
-
-class TarConfig(TypedDict, total=False):
-    """Options of a ``tar`` mount (``file`` is required)."""
-
-    file: str
-    compression: str
-    target_protocol: str
-    target_options: dict[str, Any]
 
 
 class LockedReader(io.RawIOBase):
@@ -103,7 +86,7 @@ class ArchiveBackend(FsspecBackend):
         return entry
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
+        if is_write_mode(mode):
             return super().open(path, mode)
         with self._read_lock:
             raw = self.fs.open(self._full(path), "rb")

@@ -10,29 +10,22 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 from __future__ import annotations
 
 import os
-from typing import Any, TypedDict
+from typing import Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
+from ._transfer import NetworkSettings
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["AzureBackend", "AzureConfig", "create"]
+__all__ = ["AzureBackend", "create"]
 
 MiB = 1024 * 1024
 _INTERNAL_KEYS = {"is_directory", "hdi_isfolder"}  # adlfs' directory markers
-
-
-class AzureConfig(TypedDict, total=False):
-    """Options of an ``azure`` mount (``container`` and ``account_name`` are required)."""
-
-    container: str
-    account_name: str
-    account_key: str
-    sas_token: str
-    connection_string: str
-    prefix: str
 
 
 class AzureBackend(FsspecBackend):
@@ -42,6 +35,7 @@ class AzureBackend(FsspecBackend):
     block_size = 4 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True
+    native_download = True  # adlfs get_file: download_blob, parallel above its threshold
 
     def __init__(
         self,
@@ -59,6 +53,27 @@ class AzureBackend(FsspecBackend):
         super().__init__(fs, root, "az", mount_name, capabilities=caps)
         self.container = container
         self._container_seen = False
+
+    def download_options(self) -> dict[str, Any]:
+        """Blocks of ``part_size``, ``download_concurrency`` of them at once."""
+        return {"max_concurrency": self.network.download_concurrency if self.network else 1}
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {"content_settings": params.for_object(full, content_type)}
+        if params.metadata:
+            kwargs["metadata"] = dict(params.metadata)
+        return kwargs
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        if "metadata" not in kwargs:
+            super()._pipe(full, data, kwargs)
+            return
+        # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
+        kwargs = dict(kwargs)
+        mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        with self.fs.open(full, mode, **kwargs) as fh:
+            fh.write(data)
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = chain_text(exc)  # adlfs re-raises ContainerNotFound as a FileNotFoundError
@@ -86,6 +101,55 @@ class AzureBackend(FsspecBackend):
         self._container_seen = True
         return False
 
+    def list_page(
+        self, path: str, cursor: str | None = None, limit: int = 1000
+    ) -> tuple[list[EntryInfo], str | None]:
+        """One List Blobs request (``delimiter='/'``) per page; the cursor is Azure's
+        continuation marker."""
+        from fsspec.asyn import sync
+
+        full = self._full(path)
+        key = full.split("/", 1)[1] if "/" in full else ""
+        prefix = f"{key}/" if key else ""
+        size = max(1, min(limit, 1000))
+
+        async def one_page() -> tuple[list[Any], str | None]:
+            client = self.fs.service_client.get_container_client(self.container)
+            walk = client.walk_blobs(name_starts_with=prefix, delimiter="/", results_per_page=size)
+            pages = walk.by_page(continuation_token=cursor)
+            async for page in pages:
+                return [item async for item in page], pages.continuation_token
+            return [], None
+
+        items, following = sync(self.fs.loop, one_page)
+        base = f"{path}/" if path else ""
+        entries = []
+        for item in items:
+            name = item.name[len(prefix) :]
+            if type(item).__name__ == "BlobPrefix":
+                if name.strip("/"):
+                    entries.append(EntryInfo(base + name.rstrip("/"), True, 0))
+                continue
+            if not name or name.endswith("/"):
+                continue
+            settings = getattr(item, "content_settings", None)
+            raw_md5 = getattr(settings, "content_md5", None)
+            modified = getattr(item, "last_modified", None)
+            entries.append(
+                EntryInfo(
+                    base + name,
+                    False,
+                    int(item.size or 0),
+                    modified.timestamp() if modified is not None else None,
+                    str(item.etag or "").strip('"') or None,
+                    bytes(raw_md5).hex() if raw_md5 and len(raw_md5) == 16 else None,
+                )
+            )
+        entries.sort(key=lambda e: e.name)
+        if not entries and not cursor and path:
+            self.info(path)  # FileNotFoundError for a folder that is not there
+        return entries, following or None
+
     def get_metadata(self, path: str) -> dict[str, str]:
         info = self.fs.info(self._full(path), refresh=True)
         return {k: v for k, v in (info.get("metadata") or {}).items() if k not in _INTERNAL_KEYS}
@@ -96,7 +160,7 @@ class AzureBackend(FsspecBackend):
         Keys must be C# identifiers and values printable ASCII (``ValueError`` otherwise,
         before any request); Azure compares keys case-insensitively.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="identifier", ascii_values=True)
         merged = {**self.get_metadata(path), **metadata}
@@ -125,25 +189,87 @@ class AzureBackend(FsspecBackend):
             )
         return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
 
+    def public_url(self, path: str) -> str:
+        """The blob's unsigned URL (readable when the container allows public access)."""
+        account = getattr(self.fs, "account_url", None) or self.fs.service_client.url
+        account = str(account).split("?", 1)[0].rstrip("/")
+        key = self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
+        return f"{account}/{self.container}/{quote(key)}"
+
 
 def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
-    from adlfs import AzureBlobFileSystem
-
-    options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
+    network = NetworkSettings.from_config(config, mount_name)
+    options: dict[str, Any] = {
+        "skip_instance_cache": True,
+        "use_listings_cache": False,
+        "connection_timeout": network.connect_timeout,
+        "read_timeout": network.timeout,
+        "max_concurrency": max(network.part_concurrency, network.download_concurrency),
+        "genro_attempts": network.retries + 1,
+        "genro_part_size": network.part_size,
+    }
     for name in ("account_name", "account_key", "sas_token", "connection_string"):
         if config.get(name) is not None:
             options[name] = config[name]
+    filesystem = _filesystem_class()
 
     def connect() -> Any:
-        return AzureBlobFileSystem(**options)
+        return filesystem(**options)
 
-    return AzureBackend(
+    backend = AzureBackend(
         connect,
         str(config["container"]),
         str(config.get("prefix") or ""),
         mount_name,
         can_sign=_has_account_key(config),
     )
+    backend.network = network  # the engine reads the retries
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend
+
+
+_FS_CLASS: Any = None
+
+
+def _filesystem_class() -> Any:
+    """adlfs' filesystem whose blob client retries as the mount says (azure-core's
+    default: 10 retries, backoff up to 2 minutes; ~86 s on an unreachable endpoint)."""
+    global _FS_CLASS
+    if _FS_CLASS is not None:
+        return _FS_CLASS
+    from adlfs import AzureBlobFileSystem
+    from azure.storage.blob.aio import ExponentialRetry
+
+    class GenroAzureBlobFileSystem(AzureBlobFileSystem):
+        def __init__(
+            self, *args: Any, genro_attempts: int = 5, genro_part_size: int = MiB, **kwargs: Any
+        ) -> None:
+            self.genro_attempts = genro_attempts
+            self.genro_part_size = genro_part_size
+            super().__init__(*args, **kwargs)
+
+        def do_connect(self) -> None:
+            super().do_connect()
+            client: Any = getattr(self, "service_client")  # noqa: B009 - set by adlfs
+            self.service_client = type(client)(
+                account_url=client.url,
+                credential=client.credential,
+                # azure-storage's own policy (it ignores azure-core's retry_backoff_*):
+                # waits 0.1 s, then 0.1 + 1.5**n s, +-0.1 s of jitter
+                retry_policy=ExponentialRetry(
+                    initial_backoff=0.1,  # type: ignore[arg-type]
+                    increment_base=1.5,  # type: ignore[arg-type]
+                    retry_total=self.genro_attempts - 1,
+                    random_jitter_range=0.1,  # type: ignore[arg-type]
+                ),
+                # download in part_size pieces (azure's first GET is 32 MiB by default)
+                max_single_get_size=self.genro_part_size,
+                max_chunk_get_size=self.genro_part_size,
+                **self._timeout_kwargs,
+            )
+
+    _FS_CLASS = GenroAzureBlobFileSystem
+    return _FS_CLASS
 
 
 def _has_account_key(config: dict[str, Any]) -> bool:

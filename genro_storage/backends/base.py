@@ -8,24 +8,23 @@ manager or the node.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, MountRootError, StorageIsADirectoryError
+from ..fileio import CHUNK_SIZE, md5_hex
 from ..paths import is_root
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
-CHUNK_SIZE = 64 * 1024
 UPLOAD_CHUNK = 1024 * 1024  # read size when a local file feeds a remote write
 
 
@@ -63,6 +62,15 @@ class StorageBackend(ABC):
     #: True when directories exist only as prefixes of file paths (object stores): a
     #: write needs no ``mkdir`` of its parents, and an empty directory cannot be kept.
     implicit_dirs: bool = False
+    #: True when the path *is* the content (``base64``): the manager never normalises
+    #: it, and a write gives the file a new path (see :meth:`open_write`).
+    path_is_content: bool = False
+    #: The most transfers the copy engine may run at once on this backend; None = no
+    #: limit of its own (an archive read through one file handle says 1).
+    max_concurrency: int | None = None
+    #: True when the async API may run this backend's fsspec coroutines on the event
+    #: loop instead of a worker thread (see ``engine/aio_native.py``).
+    native_async: bool = False
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -220,6 +228,20 @@ class StorageBackend(ABC):
                 fh.write(chunk)
         return None
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> str | None:
+        """:meth:`write_stream`, refusing an existing ``path`` with ``exclusive``.
+
+        ``content_type`` is recorded where the backend stores one (object stores). With
+        ``exclusive`` an existing file raises ``FileExistsError``; backends that can decide
+        it atomically (local disk, memory, S3, GCS, Azure, SFTP) override this check-then-
+        write fallback, whose short window can let two writers both see the name free.
+        """
+        if exclusive and self.exists(path):
+            raise FileExistsError(f"{self.describe()}: {path!r} already exists")
+        return self.write_stream(path, chunks)
+
     def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         with self.open(path, "rb") as fh:
             while chunk := fh.read(chunk_size):
@@ -230,11 +252,13 @@ class StorageBackend(ABC):
         """A stored content MD5 (no download), or ``None``."""
         return None
 
+    def stored_md5(self, entry: EntryInfo) -> str | None:
+        """The content MD5 the storage keeps for ``entry`` (from :meth:`info`), when this
+        backend trusts it; ``None`` means: stream the content to hash it."""
+        return entry.md5
+
     def compute_md5(self, path: str) -> str:
-        digest = hashlib.md5()
-        for chunk in self.iter_bytes(path):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return md5_hex(self.iter_bytes(path))
 
     # ------------------------------------------------------------------ copy
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
@@ -258,12 +282,42 @@ class StorageBackend(ABC):
         os_path = self.os_path(src_path)
         if os_path is not None:
             return dest_backend.upload_file(os_path, dest_path)
+        if self.native_download and dest_backend.os_path(dest_path) is not None:
+            return dest_backend.receive_file(
+                dest_path, lambda tmp: self.download_file(src_path, tmp)
+            )
         return dest_backend.write_stream(dest_path, self.iter_bytes(src_path))
+
+    #: whether :meth:`download_file` beats streaming (one GET, or parallel ranged GETs)
+    native_download = False
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """Write the content of the local file ``os_path`` to ``path`` (atomically)."""
         with open(os_path, "rb") as fh:
             return self.write_stream(path, iter(lambda: fh.read(UPLOAD_CHUNK), b""))
+
+    def download_file(self, path: str, os_path: str) -> None:
+        """Write the content of ``path`` into the local file ``os_path`` (created or
+        truncated; the caller makes it atomic). Object stores override this with their
+        client's native download."""
+        with open(os_path, "wb") as fh:
+            for chunk in self.iter_bytes(path, UPLOAD_CHUNK):
+                fh.write(chunk)
+
+    def receive_file(self, path: str, fill: Callable[[str], None]) -> str | None:
+        """Write ``path`` from a local temporary file that ``fill(tmp_path)`` writes.
+
+        Local backends fill a temp file beside the target and rename it into place;
+        this default uploads the temp file.
+        """
+        fd, tmp = tempfile.mkstemp(prefix="genro-recv-")
+        os.close(fd)
+        try:
+            fill(tmp)
+            return self.upload_file(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         """Copy inside this backend without moving bytes through us; False if unsupported."""
@@ -293,6 +347,26 @@ class StorageBackend(ABC):
 
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""
+        return None
+
+    def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
+        """``(os_path, os.stat)`` of a file on local disk, or ``None`` when not local.
+
+        The serve path calls this once per request; a local backend overrides it to
+        resolve and stat in one step.
+        """
+        os_path = self.os_path(path)
+        return None if os_path is None else (os_path, os.stat(os_path))
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        """Open ``path`` for writing. A backend whose path is its content
+        (:attr:`path_is_content`) calls ``on_new_path(new_path)`` when the file is closed;
+        every other backend is :meth:`open`."""
+        return self.open(path, mode)
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        """A genro-storage exception for a driver error on ``path``, or ``None`` to let
+        the generic classification decide (``backends/_errors.py``)."""
         return None
 
     @contextlib.contextmanager

@@ -14,11 +14,12 @@ import io
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
+from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["Base64Backend", "decode_payload", "encode_payload"]
@@ -56,6 +57,7 @@ class Base64Backend(StorageBackend):
     """The base64 backend. Takes no arguments."""
 
     protocol = "base64"
+    path_is_content = True
 
     def __init__(self, mount_name: str = "") -> None:
         self.mount_name = mount_name
@@ -94,11 +96,14 @@ class Base64Backend(StorageBackend):
 
     def open(self, path: str, mode: str = "rb", on_write: Any = None) -> IO[Any]:
         """Read modes decode the payload; write modes buffer and call ``on_write(new_path)``."""
-        if set(mode) & set("wax+"):
+        if is_write_mode(mode):
             buffer = _WriteBack(on_write)
             return buffer if "b" in mode else io.TextIOWrapper(buffer, encoding="utf-8")
         data = decode_payload(path)
         return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode("utf-8"))
+
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        return self.open(path, mode, on_write=on_new_path)
 
     def write_bytes(self, path: str, data: bytes) -> str:
         return encode_payload(data)

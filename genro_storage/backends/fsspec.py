@@ -31,9 +31,12 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
+from ..fileio import is_write_mode
 from ..paths import canonical
 from ._errors import classify, wrap_methods
+from ._objectparams import ObjectParameters
 from ._publish import REMOTE_TEMP_SUFFIX, PublishOnClose, PublishText, discard_buffered, temp_name
+from ._transfer import NetworkSettings
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 
 __all__ = ["SPOOL_LIMIT", "FsspecBackend", "info_md5", "info_mtime"]
@@ -73,7 +76,9 @@ MAPPED_METHODS = (
     "read_range",
     "write_bytes",
     "write_stream",
+    "save_stream",
     "upload_file",
+    "download_file",
     "iter_bytes",
     "get_hash",
     "copy",
@@ -143,6 +148,8 @@ class FsspecBackend(StorageBackend):
     block_size: int | None = None
     #: bytes fetched per read request (read-ahead); None = same as ``block_size``
     read_block_size: int | None = None
+    #: retries, timeouts and part sizes of an object-store mount (``_transfer``)
+    network: NetworkSettings | None = None
     #: how a file of a service with real directories is published: "rename" (a temp
     #: sibling renamed over the target on success) or "buffered" (the driver's own file,
     #: discarded on error: right where the driver uploads only on close)
@@ -150,6 +157,9 @@ class FsspecBackend(StorageBackend):
     #: ``pipe_file`` stores the whole content in one step (object stores, memory): a
     #: failure leaves nothing behind, so ``write_bytes`` needs no temporary file
     atomic_pipe = False
+    #: header defaults and metadata of every object written (object stores; see
+    #: :mod:`._objectparams`)
+    object_parameters = ObjectParameters()
 
     def __init__(
         self,
@@ -230,8 +240,8 @@ class FsspecBackend(StorageBackend):
             md5=None if is_dir else info_md5(info),
         )
 
-    def _check_writable(self) -> None:
-        caps = self._capabilities
+    def check_write_allowed(self) -> None:
+        caps = self._capabilities  # the declared flags: `capabilities` may ask the server
         if caps.readonly or not caps.write:
             raise StoragePermissionError(f"{self.describe()} is read-only")
 
@@ -273,8 +283,8 @@ class FsspecBackend(StorageBackend):
         self.fs.info(root.split("/", 1)[0])  # the bucket: missing raises not-found
         return {"name": self.root, "type": "directory", "size": 0}
 
-    def _check_writable_file(self, path: str) -> None:
-        self._check_writable()
+    def _check_file_write(self, path: str) -> None:
+        self.check_write_allowed()
         self.refuse_root_write(path)
 
     def exists(self, path: str) -> bool:
@@ -283,9 +293,9 @@ class FsspecBackend(StorageBackend):
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         full = self._full(path)
-        if not set(mode) & set("wax+"):
-            return self.fs.open(full, mode, **self._open_kwargs(write=False))
-        self._check_writable_file(path)
+        if not is_write_mode(mode):
+            return self._open_read(path, full, mode)
+        self._check_file_write(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
             # never bound to a local: a frame kept alive by an exception caught below
@@ -294,6 +304,16 @@ class FsspecBackend(StorageBackend):
                 return self._open_pending(full)  # type: ignore[return-value]
             return PublishText(self._open_pending(full))
         return self.fs.open(full, mode)
+
+    def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
+        """A read handle; an object-store prefix (a "directory") is refused, not read as
+        an empty file."""
+        handle = self.fs.open(full, mode, **self._open_kwargs(write=False))
+        details = getattr(getattr(handle, "buffer", handle), "details", None)
+        if isinstance(details, dict) and details.get("type") == "directory":
+            handle.close()
+            raise IsADirectoryError(f"{self.describe()}: {path!r} is a directory")
+        return handle
 
     def _ensure_parent(self, path: str) -> None:
         if "/" in path and not self.implicit_dirs:
@@ -304,7 +324,9 @@ class FsspecBackend(StorageBackend):
         """A write handle on ``full`` that publishes on commit only (see module docstring)."""
         if self.implicit_dirs or self.write_strategy == "buffered":
             # object stores: the driver's upload becomes visible only when completed
-            raw = self._tune_write_handle(self.fs.open(full, "wb", **self._open_kwargs()))
+            raw = self._tune_write_handle(
+                self.fs.open(full, "wb", **self._open_kwargs(), **self._put_kwargs(full))
+            )
 
             def commit_buffered() -> None:
                 raw.close()
@@ -361,11 +383,19 @@ class FsspecBackend(StorageBackend):
         for info in infos:
             name = self._name(info["name"])
             if name == own:
-                if info.get("type") != "directory":
+                if info.get("type") != "directory" and not self._is_folder_marker(info):
                     raise ValueError(f"Not a directory: {path!r}")
                 continue
             out.append(self._entry(info, prefix + name.rsplit("/", 1)[-1]))
         return out
+
+    def _is_folder_marker(self, info: dict[str, Any]) -> bool:
+        """An empty ``dir/`` object: how consoles and tools make a folder in a bucket."""
+        return bool(
+            self.implicit_dirs
+            and str(info.get("name", "")).endswith("/")
+            and not int(info.get("size") or 0)
+        )
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         found = self.fs.find(self._full(path), withdirs=True, detail=True)
@@ -377,7 +407,7 @@ class FsspecBackend(StorageBackend):
             yield self._entry(found[name], rel)
 
     def delete(self, path: str, recursive: bool = False) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.refuse_root_delete(path)
         full = self._full(path)
         if full.strip("/") == self.root.strip("/") or not full.strip("/"):
@@ -391,7 +421,7 @@ class FsspecBackend(StorageBackend):
             self.fs.invalidate_cache()
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         full = self._full(path)
         found = self._stat_or_none(full)
         if found is not None:
@@ -434,11 +464,11 @@ class FsspecBackend(StorageBackend):
                 yield chunk
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        self._check_writable_file(path)
+        self._check_file_write(path)
         self._ensure_parent(path)
         full = self._full(path)
         if self.implicit_dirs or self.atomic_pipe:
-            self.fs.pipe_file(full, data)
+            self._pipe(full, data, self._put_kwargs(full))
             self._invalidate_full(full)
             return
         with self._open_pending(full) as fh:
@@ -450,7 +480,7 @@ class FsspecBackend(StorageBackend):
         Up to :data:`SPOOL_LIMIT` bytes go out through :meth:`write_bytes` (one PUT on
         object stores); longer streams through a handle that publishes only on success.
         """
-        self._check_writable_file(path)
+        self._check_file_write(path)
         iterator = iter(chunks)
         head: list[bytes] = []
         size = 0
@@ -470,6 +500,95 @@ class FsspecBackend(StorageBackend):
             for chunk in iterator:
                 fh.write(chunk)
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> None:
+        """:meth:`write_stream` with a Content-Type and, with ``exclusive``, no overwrite.
+
+        ``exclusive`` raises ``FileExistsError`` when ``path`` exists, decided by the
+        service at the moment the file is published: object stores send a conditional
+        create (S3 ``If-None-Match: *``, GCS ``ifGenerationMatch=0``, Azure
+        ``If-None-Match: *``); services with real files publish the temporary file with
+        :meth:`_publish_new`.
+        """
+        if not exclusive and content_type is None:
+            self.write_stream(path, chunks)
+            return
+        self._check_file_write(path)
+        self._ensure_parent(path)
+        full = self._full(path)
+        if not self.implicit_dirs and not self.atomic_pipe:
+            self._create_by_rename(path, full, chunks, exclusive)
+            return
+        kwargs = self._put_kwargs(full, content_type)
+        iterator = iter(chunks)
+        head, complete = _spool(iterator)
+        try:
+            if complete:
+                self._pipe_new(full, b"".join(head), exclusive, kwargs)
+                return
+            mode = "xb" if exclusive else "wb"
+            raw = self.fs.open(full, mode, **self._open_kwargs(), **kwargs)
+            try:
+                for chunk in head:
+                    raw.write(chunk)
+                for chunk in iterator:
+                    raw.write(chunk)
+            except BaseException:
+                discard_buffered(raw)
+                raise
+            raw.close()
+        except OSError as exc:
+            if exclusive and _is_precondition_failure(exc):
+                raise FileExistsError(f"{self.describe()}: {path!r} already exists") from exc
+            raise
+        finally:
+            self._invalidate_full(full)
+
+    def _pipe_new(self, full: str, data: bytes, exclusive: bool, kwargs: dict[str, Any]) -> None:
+        """Store ``data`` in one request (conditionally when ``exclusive``)."""
+        self._pipe(full, data, {**kwargs, "mode": "create"} if exclusive else kwargs)
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        """``pipe_file`` with the driver arguments of :meth:`_put_kwargs` (and ``mode``)."""
+        self.fs.pipe_file(full, data, **kwargs)
+
+    def _create_by_rename(self, path: str, full: str, chunks: Any, exclusive: bool) -> None:
+        if not exclusive:
+            self.write_stream(path, chunks)
+            return
+        head, _, name = full.rpartition("/")
+        temp = temp_name(name, REMOTE_TEMP_SUFFIX)  # bounded, and found by cleanup()
+        temp = f"{head}/{temp}" if head else temp
+        raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
+        try:
+            for chunk in chunks:
+                raw.write(chunk)
+            raw.close()
+            self._publish_new(temp, full)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                discard_buffered(raw)
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(temp)
+            raise
+        finally:
+            self._invalidate_full(full)
+
+    def _publish_new(self, temp: str, full: str) -> None:
+        """Move the written ``temp`` to ``full``, refusing to replace an existing file.
+
+        The generic check-then-rename leaves a short window where two writers both see the
+        name free; a service with an atomic no-replace rename overrides this (SFTP).
+        """
+        if self._stat_or_none(full) is not None:
+            raise FileExistsError(f"{self.describe()}: {full!r} already exists")
+        self._replace(temp, full)
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        """Driver arguments that set an object's headers and metadata (object stores)."""
+        return {}
+
     def _invalidate(self, path: str) -> None:
         self._invalidate_full(self._full(path))
 
@@ -478,9 +597,9 @@ class FsspecBackend(StorageBackend):
             self.fs.invalidate_cache(full)
 
     def get_hash(self, path: str) -> str | None:
-        return self._stored_md5(self.info(path))
+        return self.stored_md5(self.info(path))
 
-    def _stored_md5(self, entry: EntryInfo) -> str | None:
+    def stored_md5(self, entry: EntryInfo) -> str | None:
         """The content MD5 the service stored, when this backend trusts it."""
         # the declared flags: `capabilities` may ask the server (S3 bucket versioning)
         return entry.md5 if self._capabilities.hash_on_metadata else None
@@ -489,7 +608,7 @@ class FsspecBackend(StorageBackend):
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         if not self.capabilities.copy_optimization:
             return False
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.copy(self._full(src_path), self._full(dest_path))
         self._invalidate(dest_path)
         return True
@@ -501,12 +620,24 @@ class FsspecBackend(StorageBackend):
             and self.capabilities.copy_optimization
             and _same_account(self.fs, dest_backend.fs)
         ):
-            dest_backend._check_writable()
+            dest_backend.check_write_allowed()
             dest_backend._ensure_parent(dest_path)
             self.fs.copy(self._full(src_path), dest_backend._full(dest_path))
             dest_backend._invalidate(dest_path)
             return None
         return super().copy_file(src_path, dest_backend, dest_path)
+
+    def download_file(self, path: str, os_path: str) -> None:
+        """The client's own download (``native_download`` backends): one streaming GET,
+        or parallel ranged GETs when :meth:`download_options` allow them."""
+        if not self.native_download:
+            super().download_file(path, os_path)
+            return
+        self.fs.get_file(self._full(path), os_path, **self.download_options())
+
+    def download_options(self) -> dict[str, Any]:
+        """Extra ``get_file`` arguments (part size, parts in flight)."""
+        return {}
 
     # ------------------------------------------------------------------ metadata / urls
     def _check_metadata_args(self, path: str, metadata: Any) -> None:
@@ -529,6 +660,38 @@ class FsspecBackend(StorageBackend):
         if self._fs is not None:
             with contextlib.suppress(Exception):
                 self._fs.invalidate_cache()
+
+
+def _spool(iterator: Iterator[bytes]) -> tuple[list[bytes], bool]:
+    """Up to :data:`SPOOL_LIMIT` bytes of ``iterator``, and whether that was all of it."""
+    head: list[bytes] = []
+    size = 0
+    for chunk in iterator:
+        chunk = bytes(chunk)
+        head.append(chunk)
+        size += len(chunk)
+        if size > SPOOL_LIMIT:
+            return head, False
+    return head, True
+
+
+_EXISTS_MARKS = ("PreconditionFailed", "412", "ResourceExists", "BlobAlreadyExists", "409")
+
+
+def _is_precondition_failure(exc: BaseException) -> bool:
+    """A conditional create refused because the object exists (HTTP 409/412)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, FileExistsError):
+            return True
+        text = f"{type(seen).__name__} {seen}"
+        if any(
+            mark in text
+            for mark in ("PreconditionFailed", "412", "ResourceExists", "BlobAlreadyExists", "409")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _protocol_name(fs: Any) -> str:

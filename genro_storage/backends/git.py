@@ -13,22 +13,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY
 from ..errors import StorageNotFoundError
+from ..fileio import is_write_mode
 from .base import CHUNK_SIZE, EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["GitBackend", "GitConfig", "create"]
-
-
-class GitConfig(TypedDict, total=False):
-    """Options of a ``git`` mount (``path`` is required)."""
-
-    path: str
-    ref: str
-    fo: str
+__all__ = ["GitBackend", "create"]
 
 
 class GitBackend(FsspecBackend):
@@ -92,8 +85,8 @@ class GitBackend(FsspecBackend):
         return obj
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
-            self._check_writable()
+        if is_write_mode(mode):
+            self.check_write_allowed()
         raw = io.BytesIO(self._blob(path).data)
         return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
 

@@ -17,28 +17,17 @@ import base64
 import functools
 import time
 from collections.abc import Iterator
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 from urllib.parse import quote
 
 from ..capabilities import READ_ONLY
+from ..fileio import is_write_mode
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
-__all__ = ["GitHubBackend", "GitHubConfig", "create", "filesystem_class"]
+__all__ = ["GitHubBackend", "create", "filesystem_class"]
 
 DEFAULT_API = "https://api.github.com"
-
-
-class GitHubConfig(TypedDict, total=False):
-    """Options of a ``github`` mount (``org`` and ``repo`` are required)."""
-
-    org: str
-    repo: str
-    sha: str
-    ref: str
-    username: str
-    token: str
-    api_url: str
 
 
 @functools.cache
@@ -113,8 +102,8 @@ class GitHubBackend(FsspecBackend):
         return EntryInfo(entry.path, entry.is_dir, entry.size, self._created, sha)
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
-            self._check_writable()
+        if is_write_mode(mode):
+            self.check_write_allowed()
         if self.is_dir(path):
             raise IsADirectoryError(f"Is a directory: {path!r}")
         # the driver puts the path into the contents URL as it is: quote '#', '?', '%'

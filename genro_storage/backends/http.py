@@ -8,21 +8,14 @@ public URL of the file.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import quote, unquote
 
 from ..capabilities import READ_ONLY
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend, info_mtime
 
-__all__ = ["HTTPBackend", "HTTPConfig", "create"]
-
-
-class HTTPConfig(TypedDict, total=False):
-    """Options of an ``http`` mount (``base_url`` is required)."""
-
-    base_url: str
-    headers: dict[str, str]
+__all__ = ["HTTPBackend", "create"]
 
 
 class HTTPBackend(FsspecBackend):

@@ -11,21 +11,14 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Generator, Iterator
-from typing import IO, Any, TypedDict
+from typing import IO, Any
 
 from ..capabilities import READ_ONLY
+from ..fileio import is_write_mode
 from .base import CHUNK_SIZE
 from .fsspec import FsspecBackend
 
-__all__ = ["LibArchiveBackend", "LibArchiveConfig", "create"]
-
-
-class LibArchiveConfig(TypedDict, total=False):
-    """Options of a ``libarchive`` mount (``file`` is required)."""
-
-    file: str
-    target_protocol: str
-    target_options: dict[str, Any]
+__all__ = ["LibArchiveBackend", "create"]
 
 
 class LibArchiveBackend(FsspecBackend):
@@ -66,8 +59,8 @@ class LibArchiveBackend(FsspecBackend):
         return b"".join(self._blocks(path))
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if set(mode) & set("wax+"):
-            self._check_writable()
+        if is_write_mode(mode):
+            self.check_write_allowed()
         raw = io.BytesIO(self.read_bytes(path))
         return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
 

@@ -14,14 +14,15 @@ from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageConfigError, StorageIsADirectoryError
+from ..fileio import is_write_mode
 from ..paths import canonical, resolve_within
-from ._publish import open_local_writer
+from ._create import create_new
+from ._publish import open_local_writer, receive_local
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
 
 PathSource = Union[str, os.PathLike, Callable[[], Any]]
-_WRITE_CHARS = set("wax+")
 
 
 class LocalStorage(StorageBackend):
@@ -119,7 +120,7 @@ class LocalStorage(StorageBackend):
         return full
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
-        if _WRITE_CHARS & set(mode):
+        if is_write_mode(mode):
             if mode.replace("t", "") in ("w", "wb"):
                 return open_local_writer(self._writable_file(path), mode)
             full = self._writable_file(path)
@@ -213,6 +214,14 @@ class LocalStorage(StorageBackend):
             for chunk in chunks:
                 fh.write(chunk)
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> None:
+        if exclusive:
+            create_new(self._full(path), chunks)
+        else:
+            self.write_stream(path, chunks)
+
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():
             # links are copied as links: following one would read outside the mount
@@ -231,6 +240,10 @@ class LocalStorage(StorageBackend):
         with open_local_writer(dest) as writer, open(os_path, "rb") as fh:
             shutil.copyfileobj(fh, writer, 1024 * 1024)
         shutil.copystat(os_path, dest)
+
+    def receive_file(self, path: str, fill: Callable[[str], None]) -> None:
+        """``fill`` writes a temp file beside the target, renamed into place on success."""
+        receive_local(self._writable_file(path), fill)
 
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:

@@ -8,14 +8,26 @@ when the driver is not installed. Driver modules load lazily; a missing dependen
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from ..errors import MissingDependencyError, StorageConfigError, UnknownBackendError
+from ._transfer import NETWORK_OPTIONS
 from .base import StorageBackend
 
-__all__ = ["BACKENDS", "BackendSpec", "create_backend", "spec_for"]
+__all__ = [
+    "BACKENDS",
+    "BackendFactory",
+    "BackendSpec",
+    "create_backend",
+    "register_backend",
+    "spec_for",
+]
+
+#: Builds a backend from a mount's options and name: a function, or a StorageBackend
+#: subclass whose ``__init__`` takes ``(config, mount_name)``.
+BackendFactory = Callable[[dict[str, Any], str], StorageBackend]
 
 
 @dataclass(frozen=True)
@@ -29,9 +41,23 @@ class BackendSpec:
     module: str = ""  # genro_storage.backends.<module>, exposing create(config, mount_name)
     imports: tuple[str, ...] = ()  # third-party modules the driver needs
     extra: str | None = None  # pip extra that installs them
+    #: a registered type's builder, or ``"package.module:name"`` imported on first use
+    factory: Union[BackendFactory, str, None] = None
 
     def install_hint(self) -> str:
-        return f"pip install 'genro-storage[{self.extra}]'" if self.extra else ""
+        if self.extra:
+            return f"pip install 'genro-storage[{self.extra}]'"
+        return f"pip install {' '.join(self.imports)}" if self.imports else ""
+
+    def builder(self) -> BackendFactory:
+        """The callable that builds this type (imports its module on first use)."""
+        if self.factory is None:
+            module = importlib.import_module(f"genro_storage.backends.{self.module}")
+            return module.create
+        if isinstance(self.factory, str):
+            module_name, _, attr = self.factory.partition(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return self.factory
 
 
 _SPECS = [
@@ -53,6 +79,8 @@ _SPECS = [
             "client_kwargs",
             "config_kwargs",
             "version_aware",
+            *NETWORK_OPTIONS,
+            "object_parameters",
         ),
         "s3",
         ("s3fs",),
@@ -62,7 +90,7 @@ _SPECS = [
         "gcs",
         "GCS",
         ("bucket",),
-        ("prefix", "token", "project", "endpoint_url"),
+        ("prefix", "token", "project", "endpoint_url", "object_parameters", *NETWORK_OPTIONS),
         "gcs",
         ("gcsfs",),
         "gcs",
@@ -71,7 +99,14 @@ _SPECS = [
         "azure",
         "Azure",
         ("container", "account_name"),
-        ("account_key", "sas_token", "connection_string", "prefix"),
+        (
+            "account_key",
+            "sas_token",
+            "connection_string",
+            "prefix",
+            "object_parameters",
+            *NETWORK_OPTIONS,
+        ),
         "azure",
         ("adlfs",),
         "azure",
@@ -134,6 +169,48 @@ _SPECS = [
 BACKENDS: dict[str, BackendSpec] = {spec.type: spec for spec in _SPECS}
 
 
+def register_backend(
+    type_name: str,
+    factory: BackendFactory | str,
+    *,
+    required: tuple[str, ...] | list[str] = (),
+    optional: tuple[str, ...] | list[str] = (),
+    label: str | None = None,
+    imports: tuple[str, ...] | list[str] = (),
+    replace: bool = False,
+) -> BackendSpec:
+    """Add a backend type, usable as ``{"type": type_name, ...}`` in every mount config.
+
+    ``factory(config, mount_name)`` builds the backend (a :class:`StorageBackend` subclass
+    taking those two arguments qualifies); a ``"package.module:name"`` string is imported
+    only when a mount of this type is configured. ``required`` keys are checked before
+    anything is imported, naming the mount; ``imports`` are the third-party modules it
+    needs (a missing one is reported with the ``pip install`` that fixes it). Registering
+    an existing type raises ``ValueError`` unless ``replace=True``.
+    """
+    if not isinstance(type_name, str) or not type_name or ":" in type_name:
+        raise ValueError(f"backend type must be a non-empty name without ':', got {type_name!r}")
+    if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
+        raise TypeError(
+            f"register_backend('{type_name}'): factory must be callable or a "
+            f"'package.module:name' string, got {factory!r}"
+        )
+    if type_name in BACKENDS and not replace:
+        raise ValueError(
+            f"backend type '{type_name}' is already registered; pass replace=True to replace it"
+        )
+    spec = BackendSpec(
+        type_name,
+        label or type_name,
+        tuple(required),
+        tuple(optional),
+        imports=tuple(imports),
+        factory=factory,
+    )
+    BACKENDS[type_name] = spec
+    return spec
+
+
 def spec_for(type_name: str, mount_name: str) -> BackendSpec:
     try:
         return BACKENDS[type_name]
@@ -168,7 +245,11 @@ def create_backend(config: Mapping[str, Any], mount_name: str) -> StorageBackend
     spec = spec_for(config.get("type"), mount_name)  # type: ignore[arg-type]
     check_required(spec, config, mount_name)
     _import_driver(spec, mount_name)
-    module = importlib.import_module(f"genro_storage.backends.{spec.module}")
-    backend: StorageBackend = module.create(dict(config), mount_name)
+    backend = spec.builder()(dict(config), mount_name)
+    if not isinstance(backend, StorageBackend):
+        raise StorageConfigError(
+            f"Mount '{mount_name}': the '{spec.type}' backend type built "
+            f"{type(backend).__name__}, not a StorageBackend"
+        )
     backend.mount_name = mount_name
     return backend

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, Literal
 
 from ..capabilities import BackendCapabilities
 from ..errors import StoragePermissionError
+from ..fileio import CHUNK_SIZE, is_write_mode
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["PERMISSION_LEVELS", "PermissionLevel", "RelativeMountBackend"]
 
 PermissionLevel = Literal["readonly", "readwrite", "delete"]
 PERMISSION_LEVELS: tuple[str, ...] = ("readonly", "readwrite", "delete")
-_WRITE_CHARS = set("wax+")
 
 
 class RelativeMountBackend(StorageBackend):
@@ -42,6 +42,8 @@ class RelativeMountBackend(StorageBackend):
         self.permissions = permissions
         self.mount_name = mount_name
         self.protocol = parent.protocol
+        self.path_is_content = parent.path_is_content
+        self.max_concurrency = parent.max_concurrency
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -81,25 +83,19 @@ class RelativeMountBackend(StorageBackend):
         return "" if path == self.prefix else path
 
     def check_write_allowed(self) -> None:
-        self.require_write()
-        self.parent.check_write_allowed()
-
-    def check_delete_allowed(self) -> None:
-        self.require_delete()
-        self.parent.check_delete_allowed()
-
-    def require_write(self) -> None:
         if self.permissions == "readonly":
             raise StoragePermissionError(
                 f"Mount is read-only: '{self.mount_name}' does not allow writes"
             )
+        self.parent.check_write_allowed()
 
-    def require_delete(self) -> None:
+    def check_delete_allowed(self) -> None:
         if self.permissions != "delete":
             raise StoragePermissionError(
                 f"Mount '{self.mount_name}' does not have delete permission "
                 f"(current: {self.permissions})"
             )
+        self.parent.check_delete_allowed()
 
     # ------------------------------------------------------------------ reads
     def info(self, path: str) -> EntryInfo:
@@ -160,11 +156,14 @@ class RelativeMountBackend(StorageBackend):
     def read_range(self, path: str, start: int, end: int) -> bytes:
         return self.parent.read_range(self._p(path), start, end)
 
-    def iter_bytes(self, path: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    def iter_bytes(self, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         return self.parent.iter_bytes(self._p(path), chunk_size)
 
     def get_hash(self, path: str) -> str | None:
         return self.parent.get_hash(self._p(path))
+
+    def stored_md5(self, entry: EntryInfo) -> str | None:
+        return self.parent.stored_md5(entry)
 
     def compute_md5(self, path: str) -> str:
         return self.parent.compute_md5(self._p(path))
@@ -189,56 +188,64 @@ class RelativeMountBackend(StorageBackend):
 
     def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
         """The parent's ``(os_path, stat)`` of the file, or None when it is not local."""
-        parent_stat = getattr(self.parent, "local_stat", None)
-        if parent_stat is not None:
-            return parent_stat(self._p(path))
-        os_path = self.os_path(path)
-        return None if os_path is None else (os_path, os.stat(os_path))
+        return self.parent.local_stat(self._p(path))
 
     # ------------------------------------------------------------------ writes
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:
-        if _WRITE_CHARS & set(mode):
-            self.require_write()
+        if is_write_mode(mode):
+            self.check_write_allowed()
         return self.parent.open(self._p(path), mode, **kwargs)
 
+    def open_write(self, path: str, mode: str, on_new_path: Callable[[str], None]) -> IO[Any]:
+        self.check_write_allowed()
+        return self.parent.open_write(self._p(path), mode, on_new_path)
+
     def write_bytes(self, path: str, data: bytes) -> str | None:
-        self.require_write()
+        self.check_write_allowed()
         return self.parent.write_bytes(self._p(path), data)
 
     def write_text(self, path: str, text: str, encoding: str = "utf-8") -> str | None:
-        self.require_write()
+        self.check_write_allowed()
         return self.parent.write_text(self._p(path), text, encoding)
 
     def write_stream(self, path: str, chunks: Any) -> str | None:
-        self.require_write()
+        self.check_write_allowed()
         return self.parent.write_stream(self._p(path), chunks)
 
+    def save_stream(
+        self, path: str, chunks: Any, *, exclusive: bool = False, content_type: str | None = None
+    ) -> str | None:
+        self.check_write_allowed()
+        return self.parent.save_stream(
+            self._p(path), chunks, exclusive=exclusive, content_type=content_type
+        )
+
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
-        self.require_write()
+        self.check_write_allowed()
         self.parent.mkdir(self._p(path), parents, exist_ok)
 
     def set_metadata(self, path: str, metadata: dict[str, str]) -> None:
-        self.require_write()
+        self.check_write_allowed()
         self.parent.set_metadata(self._p(path), metadata)
 
     def delete(self, path: str, recursive: bool = False) -> None:
-        self.require_delete()
+        self.check_delete_allowed()
         self.refuse_root_delete(path)  # this mount's root, even when the parent's is deeper
         self.parent.delete(self._p(path), recursive)
 
     def cleanup(
         self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
     ) -> list[str]:
-        self.require_write()
+        self.check_write_allowed()
         found = self.parent.cleanup(self._p(path), older_than, dry_run)
         return [self._unprefix(p) for p in found]
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self.require_delete()
+        self.check_delete_allowed()
         self.parent.delete_version(self._p(path), version_id)
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
-        self.require_write()
+        self.check_write_allowed()
         return self.parent.server_side_copy(self._p(src_path), self._p(dest_path))
 
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
@@ -250,7 +257,7 @@ class RelativeMountBackend(StorageBackend):
         return self.parent.copy_file(self._p(src_path), target, dest_path)
 
     def upload_file(self, os_path: str, path: str) -> str | None:
-        self.require_write()
+        self.check_write_allowed()
         return self.parent.upload_file(os_path, self._p(path))
 
     @property
@@ -260,7 +267,7 @@ class RelativeMountBackend(StorageBackend):
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
         if mode != "r":
-            self.require_write()
+            self.check_write_allowed()
         with self.parent.local_path(self._p(path), mode) as local:
             yield local
 
@@ -271,7 +278,7 @@ class RelativeMountBackend(StorageBackend):
 def _unwrap_for_write(backend: StorageBackend, path: str) -> tuple[StorageBackend, str]:
     """The innermost backend and path under relative wrappers, checking each allows writes."""
     while isinstance(backend, RelativeMountBackend):
-        backend.require_write()
+        backend.check_write_allowed()
         path = backend._p(path)
         backend = backend.parent
     return backend, path

@@ -9,15 +9,19 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 from __future__ import annotations
 
 import threading
-from typing import IO, Any, TypedDict
+from typing import IO, Any
+from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
+from ._objectparams import parse_object_parameters
+from ._requestlog import logging_session
+from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
-__all__ = ["S3Backend", "S3Config", "create"]
+__all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
@@ -30,20 +34,13 @@ _KEPT_HEADERS = (
 )
 
 
-class S3Config(TypedDict, total=False):
-    """Options of an ``s3`` mount (``bucket`` is required)."""
-
-    bucket: str
-    prefix: str
-    region: str
-    anon: bool
-    key: str
-    secret: str
-    token: str
-    endpoint_url: str
-    client_kwargs: dict[str, Any]
-    config_kwargs: dict[str, Any]
-    version_aware: bool
+_S3_HEADERS = {
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_encoding": "ContentEncoding",
+    "content_language": "ContentLanguage",
+    "content_type": "ContentType",
+}
 
 
 class S3Backend(FsspecBackend):
@@ -55,8 +52,10 @@ class S3Backend(FsspecBackend):
     block_size = 5 * MiB
     read_block_size = 2 * MiB
     implicit_dirs = True
-    #: parts of a local file uploaded at once (memory: ``upload_parts * block_size``)
-    upload_parts = 2
+    native_download = True
+    #: S3 refuses parts below 5 MiB (except the last)
+    min_part_size = 5 * MiB
+    network: NetworkSettings
 
     def __init__(
         self,
@@ -65,7 +64,9 @@ class S3Backend(FsspecBackend):
         prefix: str = "",
         mount_name: str = "",
         versions_fs: Any = None,
+        network: NetworkSettings | None = None,
     ) -> None:
+        self.network = network or NetworkSettings()
         prefix = prefix.strip("/")
         super().__init__(fs, f"{bucket}/{prefix}" if prefix else bucket, "s3", mount_name)
         self.bucket = bucket
@@ -242,7 +243,7 @@ class S3Backend(FsspecBackend):
         )
 
     def delete_version(self, path: str, version_id: str) -> None:
-        self._check_writable()
+        self.check_write_allowed()
         self.fs.call_s3(
             "delete_object", Bucket=self.bucket, Key=self._key(path), VersionId=version_id
         )
@@ -259,7 +260,7 @@ class S3Backend(FsspecBackend):
         S3 stores keys lowercased; keys must be HTTP header tokens and values printable
         ASCII (``ValueError`` otherwise, before any request).
         """
-        self._check_writable()
+        self.check_write_allowed()
         self._check_metadata_args(path, metadata)
         check_metadata(self.describe(), metadata, keys="token", ascii_values=True)
         key = self._key(path)
@@ -279,25 +280,83 @@ class S3Backend(FsspecBackend):
         self._invalidate(path)
 
     def upload_file(self, os_path: str, path: str) -> str | None:
-        """A local file goes up natively: one PUT, or parts sent a few at a time."""
-        self._check_writable_file(path)
+        """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
+        ``part_size`` in flight (memory: their product)."""
+        self._check_file_write(path)
         self.fs.put_file(
             os_path,
             self._full(path),
-            chunksize=self.block_size,
-            max_concurrency=self.upload_parts,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
+            **self._put_kwargs(self._full(path)),
         )
         self._invalidate(path)
         return None
 
-    def url(self, path: str, expires_in: int = 3600, **kwargs: Any) -> str | None:
-        """A presigned GET URL valid ``expires_in`` seconds."""
-        return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+    def download_options(self) -> dict[str, Any]:
+        """One streaming GET (flat memory); with ``download_concurrency`` > 1, objects
+        over ``part_size`` come as that many ranged GETs at a time, written in place
+        (memory: their product)."""
+        return {
+            "chunksize": self.network.part_size,
+            "max_concurrency": self.network.download_concurrency,
+        }
+
+    def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
+        params = self.object_parameters
+        kwargs: dict[str, Any] = {
+            _S3_HEADERS[k]: v for k, v in params.for_object(full, content_type).items()
+        }
+        if params.metadata:
+            kwargs["Metadata"] = dict(params.metadata)
+        return kwargs
+
+    def url(
+        self, path: str, expires_in: int = 3600, http_method: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """A presigned GET URL valid ``expires_in`` seconds.
+
+        ``kwargs`` are GetObject parameters (``ResponseContentDisposition``...);
+        ``http_method`` signs the URL for another method (as boto3's ``HttpMethod``).
+        """
+        if not http_method:
+            return str(self.fs.sign(self._full(path), expiration=expires_in, **kwargs))
+        from fsspec.asyn import sync
+
+        async def presign() -> str:
+            await self.fs.set_session()
+            client = await self.fs.get_s3(self.bucket)
+            return str(
+                await client.generate_presigned_url(
+                    ClientMethod="get_object",
+                    Params={"Bucket": self.bucket, "Key": self._key(path), **kwargs},
+                    ExpiresIn=expires_in,
+                    HttpMethod=http_method.upper(),
+                )
+            )
+
+        return str(sync(self.fs.loop, presign))
+
+    def public_url(self, path: str) -> str:
+        """The object's unsigned URL (readable when the bucket or object is public)."""
+        endpoint = self.fs.client_kwargs.get("endpoint_url") or getattr(
+            self.fs, "endpoint_url", None
+        )
+        key = quote(self._key(path))
+        if endpoint:
+            return f"{str(endpoint).rstrip('/')}/{self.bucket}/{key}"
+        return f"https://{self.bucket}.s3.amazonaws.com/{key}"
+
+
+def _pool_size(network: NetworkSettings) -> int:
+    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
+    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
+    network = NetworkSettings.from_config(config, mount_name, S3Backend.min_part_size)
     options: dict[str, Any] = {
         "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,
@@ -312,18 +371,36 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
     # presigned URLs use Signature V4 (AWS stopped accepting V2 in new regions)
-    options["config_kwargs"] = {"signature_version": "s3v4", **(config.get("config_kwargs") or {})}
+    # botocore retries failed requests (connection errors, 429/5xx, SlowDown) with
+    # exponential backoff and jitter; its pool holds a connection per copy worker and part
+    options["config_kwargs"] = {
+        "signature_version": "s3v4",
+        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        "connect_timeout": network.connect_timeout,
+        "read_timeout": network.timeout,
+        "max_pool_connections": 16
+        + 2 * max(network.part_concurrency, network.download_concurrency),
+        **(config.get("config_kwargs") or {}),
+    }
+
+    def tuned(fs: Any) -> Any:
+        fs.retries = network.retries + 1  # s3fs' own attempts: body reads, SlowDown
+        return fs
 
     def connect() -> Any:
-        return s3fs.S3FileSystem(**options)
+        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
 
     def connect_versioned() -> Any:
-        return s3fs.S3FileSystem(**{**options, "version_aware": True})
+        versioned = {**options, "version_aware": True}
+        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
 
-    return S3Backend(
+    backend = S3Backend(
         connect,
         str(config["bucket"]),
         str(config.get("prefix") or ""),
         mount_name,
         versions_fs=connect_versioned,
+        network=network,
     )
+    backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
+    return backend

@@ -13,25 +13,12 @@ import contextlib
 import functools
 import stat
 import threading
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import BackendCapabilities
 from .fsspec import FsspecBackend
 
-__all__ = ["SFTPBackend", "SFTPConfig", "create"]
-
-
-class SFTPConfig(TypedDict, total=False):
-    """Options of an ``sftp`` mount (``host`` and ``username`` are required)."""
-
-    host: str
-    username: str
-    path: str
-    password: str
-    port: int
-    key_filename: str
-    passphrase: str
-    timeout: float
+__all__ = ["SFTPBackend", "create"]
 
 
 class SFTPBackend(FsspecBackend):
@@ -60,6 +47,16 @@ class SFTPBackend(FsspecBackend):
     def _replace(self, temp: str, full: str) -> None:
         self.fs.ftp.posix_rename(temp, full)
 
+    def _publish_new(self, temp: str, full: str) -> None:
+        # SFTP's own RENAME never replaces: OpenSSH links the new name (fails when it
+        # exists) and unlinks the old one, so two writers cannot both win
+        try:
+            self.fs.ftp.rename(temp, full)
+        except OSError as exc:
+            if self._stat_or_none(full) is not None:
+                raise FileExistsError(f"{self.describe()}: {full!r} already exists") from exc
+            raise
+
     def delete(self, path: str, recursive: bool = False) -> None:
         """Remove a file, a link (the link only) or a directory tree, as ``rm -r`` does.
 
@@ -67,7 +64,7 @@ class SFTPBackend(FsspecBackend):
         points to; here every entry is looked at with ``lstat`` and links are unlinked,
         never followed. The mount root is refused in any spelling.
         """
-        self._check_writable()
+        self.check_write_allowed()
         self.refuse_root_delete(path)
         full = self._full(path)
         ftp = self.fs.ftp

@@ -7,26 +7,14 @@ smbprotocol keeps one connection per server and user for the whole process.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageConnectionError, StorageNotFoundError
 from ._errors import chain_text
 from .fsspec import FsspecBackend
 
-__all__ = ["SMBBackend", "SMBConfig", "create"]
-
-
-class SMBConfig(TypedDict, total=False):
-    """Options of an ``smb`` mount (``host`` and ``share`` are required)."""
-
-    host: str
-    share: str
-    path: str
-    username: str
-    password: str
-    domain: str
-    port: int
+__all__ = ["SMBBackend", "create"]
 
 
 class SMBBackend(FsspecBackend):

@@ -6,25 +6,13 @@ with one PUT when the handle is closed; an error in the ``with`` block sends not
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
 from .fsspec import FsspecBackend
 
-__all__ = ["WebDAVBackend", "WebDAVConfig", "create"]
-
-
-class WebDAVConfig(TypedDict, total=False):
-    """Options of a ``webdav`` mount (``url`` is required)."""
-
-    url: str
-    username: str
-    password: str
-    token: str
-    cert: Any
-    verify_ssl: bool
-    path: str
+__all__ = ["WebDAVBackend", "create"]
 
 
 class WebDAVBackend(FsspecBackend):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..backends.base import CHUNK_SIZE
 from ..errors import StorageNotFoundError
 from ..node import StorageNode
-from ._plan import Step, plan
 from ._resolve import Session, Target
 from .files import into_directory, stat_or_fail
 
@@ -53,6 +53,15 @@ def register(add: Callable[..., argparse.ArgumentParser], copy_options: Callable
 
 
 # ---------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class Step:
+    """One decision of a copy: ``copy``, ``skip`` (with the reason) or ``delete``."""
+
+    action: str
+    name: str
+    reason: str = ""
+
+
 class Reporter:
     """Per-file lines (``-v``), the progress bar (terminal only) and the closing summary."""
 
@@ -62,7 +71,10 @@ class Reporter:
         self.show_bar = not args.no_progress and not args.dry_run and sys.stderr.isatty()
         self.counts = {"copy": 0, "skip": 0, "delete": 0}
         self._bar: Any = None
+        self.dry_run = bool(args.dry_run)
         self.base = ""
+        self.dest_base = ""
+        self.shown = ""
 
     def step(self, step: Step, dry_run: bool) -> None:
         self.counts[step.action] += 1
@@ -72,17 +84,23 @@ class Reporter:
             reason = f" ({step.reason})" if step.reason else ""
             print(f"{label}: {step.name}{reason}")
 
-    def _rel(self, node: StorageNode) -> str:
+    def _rel(self, node: StorageNode, base: str | None = None) -> str:
+        base = self.base if base is None else base
         path = node.path or ""
-        if self.base and path.startswith(self.base + "/"):
-            return path[len(self.base) + 1 :]
-        return self.session.show(node) if not self.base else path
+        if base and path.startswith(base + "/"):
+            return path[len(base) + 1 :]
+        if self.shown:
+            return self.shown
+        return self.session.show(node) if not base else path
 
     def on_file(self, node: StorageNode) -> None:
-        self.step(Step("copy", self._rel(node)), False)
+        self.step(Step("copy", self._rel(node)), self.dry_run)
 
     def on_skip(self, node: StorageNode, reason: str) -> None:
-        self.step(Step("skip", self._rel(node), reason), False)
+        self.step(Step("skip", self._rel(node), reason), self.dry_run)
+
+    def on_delete(self, node: StorageNode) -> None:
+        self.step(Step("delete", self._rel(node, self.dest_base)), self.dry_run)
 
     def progress(self, done: int, total: int) -> None:
         if not self.show_bar:
@@ -119,47 +137,72 @@ def transfer(
     skip: str,
     delete: bool = False,
 ) -> int:
-    """Copy each ``(source, destination node)`` pair, or print the plan with ``--dry-run``."""
+    """Copy each ``(source, destination node)`` pair, or print the plan with ``--dry-run``.
+
+    The copy engine decides everything (filters, skips, deletions) from one listing of
+    each side; ``--dry-run`` is its ``dry_run``, so what is printed is what would run.
+    """
     include, exclude = list(args.include or []), list(args.exclude or [])
     reporter = Reporter(session, args)
-    steps: list[Step] = []
     try:
         for source, dest in pairs:
             src = source.node
             stat_or_fail(session, source)
             _refuse_into_itself(session, src, dest)
+            is_tree = src.isdir
+            reporter.base = (src.path or "") if is_tree else ""
+            reporter.dest_base = (dest.path or "") if is_tree else ""
+            reporter.shown = source.shown if args.dry_run and not is_tree else ""
+            options: dict[str, Any] = {
+                "include": include or None,
+                "exclude": exclude or None,
+                "skip": skip,
+                "on_file": reporter.on_file,
+                "on_skip": reporter.on_skip,
+                "progress": reporter.progress,
+            }
             if args.dry_run or delete:
-                steps = plan(
-                    src,
+                report = src.sync_to(
                     dest,
-                    include=include,
-                    exclude=exclude,
-                    skip=skip,
                     delete=delete,
-                    shown=source.shown,
+                    dry_run=bool(args.dry_run),
+                    on_delete=reporter.on_delete,
+                    on_error="raise",
+                    **options,
                 )
-            if args.dry_run:
-                for step in steps:
-                    reporter.step(step, True)
-                continue
-            reporter.base = (src.path or "") if src.isdir else ""
-            src.copy_to(
-                dest,
-                include=include or None,
-                exclude=exclude or None,
-                skip=skip,
-                on_file=reporter.on_file,
-                on_skip=reporter.on_skip,
-                progress=reporter.progress,
-            )
-            if delete:
-                for step in steps:
-                    if step.action == "delete":
-                        dest.child(step.name.rstrip("/")).delete()
-                        reporter.step(step, False)
+                if delete and is_tree:
+                    _prune_directories(src, dest, report.deleted, reporter, bool(args.dry_run))
+            else:
+                src.copy_to(dest, **options)
     finally:
         reporter.close(args.dry_run)
     return 0
+
+
+def _prune_directories(
+    src: StorageNode, dest: StorageNode, deleted: list[str], reporter: Reporter, dry_run: bool
+) -> None:
+    """Directories of ``dest`` the source lacks, left empty by the deletions (local disks
+    and other stores with real directories; object-store prefixes vanish by themselves)."""
+    gone = set(deleted)
+    candidates: set[str] = set()
+    for rel in deleted:
+        parts = rel.split("/")[:-1]
+        candidates.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    for rel in sorted(candidates, key=lambda r: (-r.count("/"), r)):
+        if src.child(rel).exists:
+            continue
+        folder = dest.child(rel)
+        if not folder.isdir:
+            continue
+        inside = [(node.path or "") for node, entry in folder.walk() if not entry.is_dir]
+        base = (dest.path or "") + "/" if dest.path else ""
+        if not all(path[len(base) :] in gone for path in inside):
+            continue
+        if not dry_run:
+            folder.delete()
+        gone.add(rel)
+        reporter.step(Step("delete", rel + "/"), dry_run)
 
 
 def _refuse_into_itself(session: Session, src: StorageNode, dest: StorageNode) -> None:

@@ -34,6 +34,7 @@ from ..http.disposition import content_disposition
 from ..node import StorageNode
 from ..serving.asgi import run_sync
 from ._http import HTTPError, Request, read_json, send_json
+from .form_upload import ClientGone, receive_form
 
 if TYPE_CHECKING:
     from .app import ConsoleApp
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["handle", "send_version"]
 
 DEFAULT_PAGE = 200
-
-
-class ClientGone(Exception):
-    """The browser went away in the middle of an upload: nothing is published."""
 
 
 def _str(data: dict[str, Any], name: str) -> str:
@@ -86,8 +83,8 @@ async def handle(app: ConsoleApp, request: Request, route: str) -> None:
         else:
             raise HTTPError(404, f"no API endpoint {route!r}")
         return
-    if method == "PUT" and route == "upload":
-        await upload(app, request)
+    if route == "upload" and method in ("PUT", "POST"):
+        await (upload(app, request) if method == "PUT" else upload_form(app, request))
         return
     if method != "POST":
         raise HTTPError(405, "Method Not Allowed")
@@ -205,6 +202,28 @@ async def upload(app: ConsoleApp, request: Request) -> None:
         return
     entry = await run_sync(actions.stat, mount, node.path)
     await send_json(request.send, {"written": written, "entry": entry}, 201)
+
+
+async def upload_form(app: ConsoleApp, request: Request) -> None:
+    """``multipart/form-data`` into the folder ``path`` (see :mod:`.form_upload`)."""
+    actions = app.actions
+    mount = request.need("mount")
+    await run_sync(actions.require_write, mount)
+    target = await run_sync(actions.node, mount, request.arg("path", "") or "")
+    folder = target.path or ""
+    receive = request.receive
+
+    async def next_message() -> dict[str, Any]:
+        return dict(await receive())
+
+    try:
+        saved = await run_sync(
+            receive_form, actions, mount, folder, request.arg("overwrite") == "1",
+            request.headers.get("content-type", ""), next_message, anyio.from_thread.run,
+        )  # fmt: skip
+    except ClientGone:
+        return
+    await send_json(request.send, {"files": saved}, 201)
 
 
 async def send_version(

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..backends._errors import classify, translate
+from ..backends._errors import classify, mapped
 from ..backends.base import CHUNK_SIZE, EntryInfo
 from ..backends.fsspec import FsspecBackend
 from ..backends.relative import RelativeMountBackend
@@ -68,36 +67,12 @@ def _on_asyncio() -> bool:
         return True
 
 
-def _mapped(method: Callable[..., Any]) -> Any:
-    """Client-library errors leave as genro-storage errors, as on the sync path."""
+def _native_location(self: NativeFile, args: tuple[Any, ...]) -> tuple[Any, str]:
+    return self.backend, self.node._path or ""
 
-    def reraise(self: NativeFile, exc: Exception) -> None:
-        new = translate(self.backend, exc, self.node._path or "")
-        if new is not None:
-            raise new from exc
 
-    if inspect.isasyncgenfunction(method):
-
-        @functools.wraps(method)
-        async def stream(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
-            try:
-                async for item in method(self, *args, **kwargs):
-                    yield item
-            except Exception as exc:
-                reraise(self, exc)
-                raise
-
-        return stream
-
-    @functools.wraps(method)
-    async def call(self: NativeFile, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await method(self, *args, **kwargs)
-        except Exception as exc:
-            reraise(self, exc)
-            raise
-
-    return call
+#: Client-library errors leave as genro-storage errors, as on the sync path.
+_mapped = mapped(locate=_native_location)
 
 
 class NativeFile:
@@ -143,14 +118,13 @@ class NativeFile:
         afs = await self.fs()
         return bytes(await afs._cat_file(self.full, start=start, end=end))
 
-    def check_writable(self) -> None:
+    def check_write_allowed(self) -> None:
         self.node._check_not_snapshot()
-        self.node._require_backend().check_write_allowed()
-        self.backend._check_writable()
+        self.node._require_backend().check_write_allowed()  # a relative mount asks its parent
 
     @_mapped
     async def write_bytes(self, data: bytes) -> None:
-        self.check_writable()
+        self.check_write_allowed()
         afs = await self.fs()
         await afs._pipe_file(self.full, data)
         self.backend._invalidate(self.path)

@@ -19,8 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
+from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
-from ..errors import CopyError
+from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
 from .skipping import SKIPS, skip_reason
 
@@ -278,8 +279,22 @@ def _stat_or_none(node: StorageNode) -> EntryInfo | None:
 
 
 def _transfer(src: StorageNode, dest: StorageNode) -> None:
-    """Copy one file by the backends' cheapest route (server-side, upload, stream)."""
-    new_path = src._require_backend().copy_file(src._p, dest._require_backend(), dest._p)
+    """Copy one file by the backends' cheapest route (server-side, upload, stream).
+
+    Every route is atomic, so a transient failure (reset, timeout, 5xx, SlowDown...)
+    is retried from the start, with backoff, up to the mounts' ``retries``; the final
+    error names both ends, the side that failed and the attempts made.
+    """
+    src_backend, dest_backend = src._require_backend(), dest._require_backend()
+    attempts = max(_attempts(src_backend), _attempts(dest_backend))
+    made = 0
+    try:
+        for attempt in retrying(attempts):
+            with attempt:
+                made += 1
+                new_path = src_backend.copy_file(src._p, dest_backend, dest._p)
+    except Exception as exc:
+        raise _transfer_error(src, dest, exc, made) from exc
     dest._adopt(new_path)
     log.info("copied %s -> %s", src.fullpath, dest.fullpath)
 
@@ -338,6 +353,44 @@ def copy_between_mounts(
         manager.configure(config)
         _worker_managers[key] = manager
     _transfer(manager.node(src), manager.node(dest))
+
+
+def _attempts(backend: Any) -> int:
+    """Attempts at one file: the mount's ``retries`` + 1 (1 for local and memory)."""
+    while backend is not None:
+        network = getattr(backend, "network", None)
+        if network is not None:
+            return int(network.retries) + 1
+        backend = getattr(backend, "parent", None)  # a relative mount: its parent's
+    return 1
+
+
+def _transfer_error(src: StorageNode, dest: StorageNode, exc: Exception, made: int) -> Exception:
+    """``exc`` again, or when it was retried or came from the network, the same kind of
+    error saying which side failed, in which operation, after how many attempts."""
+    if made <= 1 and not is_transient(exc):
+        return exc
+    text = str(exc)
+    dest_where = dest._require_backend().describe()
+    src_where = src._require_backend().describe()
+    side = "destination" if dest_where in text else "source" if src_where in text else "transfer"
+    if src._require_backend().os_path(src._p) is not None:
+        operation = "upload"
+    elif dest._require_backend().os_path(dest._p) is not None:
+        operation = "download"
+    else:
+        operation = "copy"
+    attempts = "1 attempt" if made == 1 else f"{made} attempts"
+    message = (
+        f"{operation} of {src.fullpath} to {dest.fullpath} failed on the {side} side "
+        f"after {attempts}: {text or type(exc).__name__}"
+    )
+    if isinstance(exc, StorageError):
+        try:
+            return type(exc)(message)
+        except Exception:
+            return StorageError(message)
+    return StorageConnectionError(message)
 
 
 def _keep(rel: str, node: StorageNode | None, opts: _Options) -> str | None:
@@ -451,7 +504,7 @@ def _workers(wanted: int, *nodes: StorageNode) -> int:
     """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
     members share one file and one read position)."""
     for node in nodes:
-        cap = getattr(node._require_backend(), "max_concurrency", None)
+        cap = node._require_backend().max_concurrency
         if cap:
             wanted = min(wanted, cap)
     return wanted

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-__all__ = ["Captured", "FileBody", "run_asgi", "run_wsgi"]
+from ..fileio import CHUNK_SIZE
 
-_CHUNK = 64 * 1024
+__all__ = ["Captured", "FileBody", "run_asgi", "run_wsgi"]
 
 
 @dataclass
@@ -33,13 +33,13 @@ class Captured:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Any = ()
     file: IO[bytes] | None = None
-    block_size: int = _CHUNK
+    block_size: int = CHUNK_SIZE
 
 
 class FileBody:
     """The object our ``wsgi.file_wrapper`` returns: iterates a file in blocks, closes it."""
 
-    def __init__(self, filelike: IO[bytes], block_size: int = _CHUNK) -> None:
+    def __init__(self, filelike: IO[bytes], block_size: int = CHUNK_SIZE) -> None:
         self.filelike = filelike
         self.block_size = block_size
         # Bound now: frameworks may later replace ``filelike.close`` with their own
@@ -79,7 +79,7 @@ def run_wsgi(
         captured.headers = list(headers)
         return _no_write
 
-    def file_wrapper(filelike: IO[bytes], block_size: int = _CHUNK) -> FileBody:
+    def file_wrapper(filelike: IO[bytes], block_size: int = CHUNK_SIZE) -> FileBody:
         captured.file, captured.block_size = filelike, block_size
         return FileBody(filelike, block_size)
 

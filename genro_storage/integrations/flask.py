@@ -52,6 +52,7 @@ from werkzeug.utils import secure_filename
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.headers import headers_from_environ
 from genro_storage.serving import wsgi as wsgi_adapter
 
@@ -68,7 +69,6 @@ from ._server import (
 __all__ = ["GenroStorage", "StorageState", "blueprint", "save_upload"]
 
 EXTENSION_KEY = "genro_storage"
-CHUNK_SIZE = 64 * 1024
 
 blueprint = Blueprint("genro_storage", __name__)
 
@@ -216,7 +216,7 @@ def save_upload(
         if not name:
             raise ValueError(f"upload has no usable file name: {upload.filename!r}")
         node = node.child(name)
-    node.write_stream(_chunks(upload.stream, chunk_size))
+    node.write_stream(_chunks(upload.stream, chunk_size), content_type=upload.mimetype or None)
     return node
 
 

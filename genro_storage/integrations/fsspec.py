@@ -25,7 +25,6 @@ import contextlib
 import datetime as _dt
 import io
 import os
-import posixpath
 from glob import has_magic
 from typing import Any
 
@@ -38,12 +37,13 @@ from ..backends.fsspec import FsspecBackend
 from ..backends.local import LocalStorage
 from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
+from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
+from ..paths import normalize
 
 __all__ = ["GenroFileSystem"]
 
 PROTOCOL = "genro"
-_WRITE_CHARS = frozenset("wax+")
 
 
 class _ManagerAwareCache(type(AbstractFileSystem)):  # type: ignore[misc]
@@ -184,12 +184,15 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         try:
             backend = self.manager.get_backend(mount)
         except StorageNotFoundError as exc:
-            raise FileNotFoundError(f"genro://{stripped}: {exc}") from exc
-        rel = posixpath.normpath(rel) if rel else ""
-        if rel in (".", "") or rel.startswith("../") or rel == "..":
-            if rel not in (".", ""):
-                raise ValueError(f"genro://{stripped}: '..' leads out of mount '{mount}'")
-            rel = ""
+            hint = ""
+            if not self.manager.get_mount_names():
+                hint = (
+                    " (no mounts configured: set $GENRO_STORAGE_CONFIG, or pass "
+                    "storage_options={'config': 'mounts.yaml'} or a manager)"
+                )
+            raise FileNotFoundError(f"genro://{stripped}: {exc}{hint}") from exc
+        # the library's one audited normaliser: '..' in any spelling, NUL... refused
+        rel = normalize(rel) if rel else ""
         return _Target(mount, rel, backend, self.direct)
 
     def _file_target(self, path: Any) -> _Target:
@@ -206,6 +209,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     # ------------------------------------------------------------------ stat and listing
     def info(self, path: Any, **kwargs: Any) -> dict[str, Any]:
+        """The mount filesystem's info dict (ETag, mtime...) with ``name`` as a genro path."""
         target = self._target(path)
         if target is None:
             return _directory("")
@@ -247,6 +251,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         return target.backend.exists(target.rel)
 
     def ls(self, path: Any, detail: bool = True, **kwargs: Any) -> list[Any]:
+        """Entries of a directory (the mounts at the root); a file lists itself."""
         target = self._target(path)
         if target is None:
             entries = [_directory(name) for name in self.manager.get_mount_names()]
@@ -294,6 +299,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         detail: bool = False,
         **kwargs: Any,
     ) -> Any:
+        """Every file below ``path`` (directories too with ``withdirs``), sorted."""
         target = self._target(path)
         if target is None or target.fs is None:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
@@ -331,6 +337,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     def cat_file(
         self, path: Any, start: int | None = None, end: int | None = None, **kw: Any
     ) -> bytes:
+        """Bytes ``[start, end)`` (negative values count from the end), one ranged read."""
         target = self._file_target(path)
         if target.fs is not None:
             return bytes(target.fs.cat_file(target.full, start=start, end=end))
@@ -352,7 +359,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         **kwargs: Any,
     ) -> Any:
         target = self._file_target(path)
-        if not _WRITE_CHARS & set(mode):
+        if not is_write_mode(mode):
             if target.fs is not None:
                 options = dict(kwargs)
                 if block_size is not None:

@@ -46,6 +46,7 @@ from starlette.types import Receive, Scope, Send
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
+from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.headers import headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
 
@@ -53,7 +54,6 @@ from ._server import is_served, make_server, mount_request, raw_path_of, sign_qu
 
 __all__ = ["StarletteStorage", "get_async_manager", "get_manager", "save_upload"]
 
-CHUNK_SIZE = 64 * 1024
 STATE_KEY = "genro_storage"
 Mounts = Union[StorageManager, list, str, "os.PathLike[str]"]
 
@@ -215,7 +215,10 @@ async def save_upload(upload: UploadFile, node: Any, chunk_size: int = CHUNK_SIZ
             if name in ("", ".", ".."):
                 raise ValueError(f"upload has no usable file name: {upload.filename!r}")
             target = node.child(name)
-        target.write_stream(iter(lambda: upload.file.read(chunk_size), b""))
+        target.write_stream(
+            iter(lambda: upload.file.read(chunk_size), b""),
+            content_type=upload.content_type or None,
+        )
         return target
 
     result: StorageNode = await asgi_adapter.run_sync(write)

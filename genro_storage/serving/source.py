@@ -151,8 +151,13 @@ def local_tag(st: os.stat_result) -> str:
     replaced by rename from the old one. The price: two hosts serving copies of one file
     give different tags (a 200 where a 304 would do, never a stale 304).
     """
-    mtime_us = round(st.st_mtime * 1_000_000)
-    return f"{mtime_us:x}-{st.st_size:x}-{st.st_ino:x}-{st.st_ctime_ns:x}"
+    return _tag(st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+
+
+@lru_cache(maxsize=1024)
+def _tag(mtime_ns: int, size: int, ino: int, ctime_ns: int) -> str:
+    # memoised: formatting four numbers costs more than the lookup, once per request
+    return f"{mtime_ns // 1000:x}-{size:x}-{ino:x}-{ctime_ns:x}"
 
 
 _MISSING = (FileNotFoundError, PathTraversalError, NotADirectoryError, IsADirectoryError)
@@ -174,17 +179,10 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
     ``local_stat``); everything else asks the backend.
     """
     try:
-        if node.version is None:
-            local_stat = getattr(node._backend, "local_stat", None)
-            if local_stat is not None:
-                found = local_stat(node.path or "")
-                if found is not None:
-                    return _entry(node.path or "", found[1]), found[0], found[1]
-            else:
-                os_path = node.os_path
-                if os_path is not None:
-                    st = os.stat(os_path)
-                    return _entry(node.path or "", st), os_path, st
+        if node.version is None and node._backend is not None:
+            found = node._backend.local_stat(node.path or "")
+            if found is not None:
+                return _entry(node.path or "", found[1]), found[0], found[1]
         return node.stat(), None, None
     except _MISSING:
         return None

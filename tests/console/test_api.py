@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -75,6 +76,65 @@ def test_upload_streams_the_body_then_download_range_and_304(console: Console) -
         assert attachment.headers["content-disposition"].startswith("attachment")
         assert got.headers["content-security-policy"] == "sandbox"  # no script from uploads
     assert console.storage.node("main:up/big file.bin").read_bytes() == payload
+
+
+def test_form_upload_streams_each_file_part_into_the_folder(console: Console) -> None:
+    big = os.urandom(2 * 1024 * 1024 + 3)
+    files = [("file", ("a.txt", b"alpha\n", "text/plain")), ("file", ("b.bin", big, "x/y"))]
+    with console.client() as client:
+        posted = client.post(
+            "/api/upload", params={"mount": "main", "path": "form"}, files=files,
+            data={"note": "a plain field is ignored"},
+        )  # fmt: skip
+        assert posted.status_code == 201, posted.text
+        saved = {f["name"]: f for f in posted.json()["files"]}
+        assert saved["b.bin"]["written"] == saved["b.bin"]["size"] == len(big)
+        again = client.post("/api/upload", params={"mount": "main", "path": "form"}, files=files)
+        assert again.status_code == 409
+        replaced = client.post(
+            "/api/upload", params={"mount": "main", "path": "form", "overwrite": "1"},
+            files=[("file", ("a.txt", b"beta\n", "text/plain"))],
+        )  # fmt: skip
+        assert replaced.status_code == 201
+        sneaky = [("file", ("../escape.txt", b"x", "text/plain"))]
+        escaped = client.post("/api/upload", params={"mount": "main", "path": "form"}, files=sneaky)
+        assert escaped.status_code == 201  # only the base name is kept: form/escape.txt
+        readonly = client.post("/api/upload", params={"mount": "library"}, files=files)
+        assert readonly.status_code == 403
+        raw = client.post("/api/upload", params={"mount": "main"}, content=b"not a form")
+        assert raw.status_code == 415
+    assert console.storage.node("main:form/a.txt").read_bytes() == b"beta\n"
+    assert console.storage.node("main:form/b.bin").read_bytes() == big
+    assert console.storage.node("main:form/escape.txt").read_bytes() == b"x"
+    assert not console.storage.node("main:escape.txt").exists
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_an_upload_cut_short_publishes_nothing(console: Console, method: str) -> None:
+    host, port = console.url.removeprefix("http://").split(":")
+    with console.client() as client:
+        csrf = client.headers["X-CSRF-Token"]
+    name = f"cut-{method.lower()}.bin"
+    if method == "PUT":
+        target, kind = f"/api/upload?mount=main&path={name}", "application/octet-stream"
+        head = b""
+    else:
+        target, kind = "/api/upload?mount=main&path=", "multipart/form-data; boundary=XyZ"
+        head = (
+            b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="'
+            + name.encode() + b'"\r\nContent-Type: x/y\r\n\r\n'
+        )  # fmt: skip
+    request = (
+        f"{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Content-Type: {kind}\r\nContent-Length: {50 * 1024 * 1024}\r\n"
+        f"X-CSRF-Token: {csrf}\r\nCookie: genro_csrf={csrf}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request + head + os.urandom(6 * 1024 * 1024))
+    time.sleep(1.0)  # the server notices the disconnect and discards the part
+    assert not console.storage.node(f"main:{name}").exists
+    leftovers = [e.name for e in console.storage.get_backend("main").list_detail("")]
+    assert not [n for n in leftovers if "cut-" in n], leftovers
 
 
 def test_list_pages_with_a_cursor_one_s3_request_per_page(console: Console) -> None:
@@ -159,6 +219,7 @@ def test_csrf_is_required_on_every_state_change(console: Console) -> None:
             ("POST", "/api/share"),
             ("POST", "/api/restore"),
             ("PUT", "/api/upload?mount=main&path=x.txt"),
+            ("POST", "/api/upload?mount=main&path=x"),
         ]:
             refused = bare.request(method, url, content=b"{}")
             assert refused.status_code == 403 and "CSRF" in refused.json()["error"], url

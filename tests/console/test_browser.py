@@ -109,7 +109,9 @@ def test_every_action_in_headless_chromium(case: tuple[str, str, dict], tmp_path
     assert result["pdfHead"] == {"status": 206, "text": "%PDF-"}
     assert result["audioDuration"] > 1
     assert any("chime.wav" in r["url"] for r in result["ranges"]), result["ranges"]
-    assert "3 of 3 files" in result["copyDetail"]
+    assert result["videoUpload"] == 201 and result["videoWidth"] == 160
+    assert any("clip.webm" in r["url"] for r in result["ranges"]), result["ranges"]
+    assert "4 of 4 files" in result["copyDetail"]  # media: png, pdf, wav and the clip
     assert result["signedStatus"] == 200
     if kind == "s3":
         assert result["presignedStatus"] == 200 and result["presignedBody"] == result["signedBody"]

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
 from genro_storage.integrations.django import GenroStorage, get_manager
-from tests.integrations._django_helpers import KINDS, mount_config
+from tests.integrations._django_helpers import KINDS, mount_config, prepare
 
 STORES = ("django-filesystem", *(f"genro-{k}" for k in KINDS))
 
@@ -32,8 +32,8 @@ def store(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Storage:
     kind = request.param
     if kind == "django-filesystem":
         return FileSystemStorage(location=tmp_path / "reference", base_url="/media/")
-    settings.GENRO_STORAGE = [mount_config(kind.split("-", 1)[1], "m", tmp_path)]
-    return GenroStorage(mount="m", base_url="/media/")
+    settings.GENRO_STORAGE_MOUNTS = [mount_config(kind.split("-", 1)[1], "m", tmp_path)]
+    return prepare(GenroStorage(mount="m", base_url="/media/"))
 
 
 def read(store: Storage, name: str) -> bytes:
@@ -215,7 +215,7 @@ def test_modified_time_of_missing_file_raises(store: Storage) -> None:
 # ---------------------------------------------------------------- GenroStorage only
 @pytest.fixture
 def local_mount(settings, tmp_path: Path) -> Path:
-    settings.GENRO_STORAGE = [mount_config("local", "m", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config("local", "m", tmp_path)]
     return tmp_path / "mount-m"
 
 
@@ -257,7 +257,7 @@ def test_unknown_option_is_improperly_configured() -> None:
 def test_missing_mount_is_improperly_configured(local_mount: Path) -> None:
     with pytest.raises(ImproperlyConfigured, match="needs a mount"):
         GenroStorage().exists("x")
-    with pytest.raises(ImproperlyConfigured, match="not in GENRO_STORAGE"):
+    with pytest.raises(ImproperlyConfigured, match="not in GENRO_STORAGE_MOUNTS"):
         GenroStorage(mount="other").exists("x")
 
 
@@ -271,21 +271,21 @@ def test_genro_storage_setting_accepts_a_yaml_path(settings, tmp_path: Path) -> 
     root.mkdir()
     config = tmp_path / "mounts.yaml"
     config.write_text(f"- name: fromyaml\n  type: local\n  path: {root}\n", encoding="utf-8")
-    settings.GENRO_STORAGE = str(config)
+    settings.GENRO_STORAGE_MOUNTS = str(config)
     GenroStorage(mount="fromyaml").save("y.txt", ContentFile(b"y"))
     assert (root / "y.txt").read_bytes() == b"y"
 
 
 def test_broken_genro_storage_setting_is_improperly_configured(settings) -> None:
-    settings.GENRO_STORAGE = [{"name": "bad", "type": "nosuchtype"}]
-    with pytest.raises(ImproperlyConfigured, match="GENRO_STORAGE"):
+    settings.GENRO_STORAGE_MOUNTS = [{"name": "bad", "type": "nosuchtype"}]
+    with pytest.raises(ImproperlyConfigured, match="GENRO_STORAGE_MOUNTS"):
         get_manager()
 
 
 def test_setting_changed_rebuilds_the_manager(settings, tmp_path: Path) -> None:
-    settings.GENRO_STORAGE = [mount_config("local", "first", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config("local", "first", tmp_path)]
     assert get_manager().get_mount_names() == ["first"]
-    settings.GENRO_STORAGE = [mount_config("local", "second", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config("local", "second", tmp_path)]
     assert get_manager().get_mount_names() == ["second"]
 
 
@@ -340,6 +340,6 @@ def test_system_check_reports_broken_settings(settings) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_listdir_of_an_empty_mount(kind: str, settings, tmp_path: Path) -> None:
-    settings.GENRO_STORAGE = [mount_config(kind, "m", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config(kind, "m", tmp_path)]
     store = GenroStorage(mount="m", location="never/used")
     assert store.listdir("") == ([], [])

@@ -62,7 +62,7 @@ def expected_md5(size: int) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["local", "s3"])
 def test_200_mib_saved_and_read_in_chunks(kind: str, settings, tmp_path: Path) -> None:
-    settings.GENRO_STORAGE = [mount_config(kind, "big", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config(kind, "big", tmp_path)]
     store = GenroStorage(mount="big")
     limit = LIMITS[kind]
 

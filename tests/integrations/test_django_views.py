@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.test import AsyncClient, Client
 from PIL import Image
 
-from tests.integrations._django_helpers import KINDS, mount_config
+from tests.integrations._django_helpers import SERVE_KINDS, mount_config
 from tests.integrations.django_project.testapp.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +36,9 @@ def png_bytes(width: int = 7, height: int = 5) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=SERVE_KINDS)
 def kind(request: pytest.FixtureRequest, settings, tmp_path: Path) -> str:
-    settings.GENRO_STORAGE = [
+    settings.GENRO_STORAGE_MOUNTS = [
         mount_config(request.param, "media", tmp_path),
         mount_config(request.param, "static", tmp_path),
     ]
@@ -113,7 +113,7 @@ def test_serve_view_etag_range_and_304(kind: str, client: Client) -> None:
 
 def test_whole_local_file_goes_to_the_wsgi_file_wrapper(settings, tmp_path, client) -> None:
     settings.GENRO_STORAGE_SERVE = {"media": {}}
-    settings.GENRO_STORAGE = [mount_config("local", "media", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config("local", "media", tmp_path)]
     name = default_storage.save("big.bin", ContentFile(PAYLOAD))
     response = client.get(default_storage.url(name))
     assert response.file_to_stream is not None  # Django hands it to wsgi.file_wrapper
@@ -167,7 +167,7 @@ def test_private_mount_needs_a_valid_signature(kind: str, client, settings) -> N
 
 def test_presigned_url_on_s3_with_querystring_auth(settings, tmp_path) -> None:
     settings.GENRO_STORAGE_SERVE = {}
-    settings.GENRO_STORAGE = [mount_config("s3", "media", tmp_path)]
+    settings.GENRO_STORAGE_MOUNTS = [mount_config("s3", "media", tmp_path)]
     from genro_storage.integrations.django import GenroStorage
 
     store = GenroStorage(mount="media", querystring_auth=True, querystring_expire=120)

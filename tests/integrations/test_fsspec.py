@@ -287,3 +287,78 @@ def test_a_node_is_taken_for_its_mount_path(fs: GenroFileSystem) -> None:
     node = fs.manager.node("data:shared/parts.csv")
     assert fs.cat_file(node) == CSV
     assert fs.info(node)["name"] == "data/shared/parts.csv"
+
+
+def test_created_where_the_mount_keeps_it(fs: GenroFileSystem) -> None:
+    if not fs.direct:  # the backend API keeps no creation time
+        with pytest.raises(NotImplementedError, match="mount 'data'"):
+            fs.created("data/notes.txt")
+        return
+    when = fs.created("data/notes.txt")
+    assert isinstance(when, dt.datetime)
+    assert abs(when.timestamp() - fs.modified("data/notes.txt").timestamp()) < 120
+
+
+@pytest.mark.services
+def test_s3_mount_logs_each_http_request(caplog: pytest.LogCaptureFixture) -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "logged")
+    node = manager.node("logged:x.txt")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        node.write_text("x")
+        assert node.read_text() == "x"
+    requests = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("mount 'logged' (s3): ")
+    ]
+    assert any(" PutObject PUT http" in m for m in requests)
+    assert any(" GetObject GET http" in m for m in requests)
+    manager.close()
+
+
+@pytest.mark.services
+def test_pickled_s3_filesystem_carries_configuration_not_connections() -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "lake")
+    fs = manager.fs
+    fs.pipe("lake/a.txt", b"a")  # the mount's s3fs client now exists
+    payload = pickle.dumps(fs)
+    assert b"S3FileSystem" not in payload and b"aiobotocore" not in payload
+    assert b"lake" in payload and len(payload) < 4096
+    clone = pickle.loads(payload)
+    assert clone.cat("lake/a.txt") == b"a"
+    manager.close()
+
+
+def test_async_manager_exposes_the_same_filesystem() -> None:
+    from genro_storage import AsyncStorageManager
+
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "am", "type": "memory", "base_path": "/async-fs"}])
+    assert AsyncStorageManager(manager).fs is manager.fs
+
+
+def test_no_mounts_at_all_says_how_to_configure_them() -> None:
+    empty = GenroFileSystem(manager=StorageManager(env=False))
+    with pytest.raises(FileNotFoundError, match=r"GENRO_STORAGE_CONFIG.*storage_options"):
+        empty.cat("genro://data/x.csv")
+
+
+def test_genro_storage_logger_debug_per_retry(caplog: pytest.LogCaptureFixture) -> None:
+    from genro_storage.backends._retry import retrying
+
+    calls = []
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        for attempt in retrying(3):
+            with attempt:
+                calls.append(1)
+                if len(calls) < 3:
+                    raise ConnectionResetError("peer reset")
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(calls) == 3 and len(retries) == 2
+    assert retries[0].startswith("retry 1 after ConnectionResetError: peer reset")
+
+
+@pytest.mark.parametrize("bad", ["data/../etc/passwd", "data/a/../../x", "data/a\x00b", "ro/.."])
+def test_paths_leaving_a_mount_are_refused(fs: GenroFileSystem, bad: str) -> None:
+    with pytest.raises(ValueError):
+        fs.cat_file(bad)

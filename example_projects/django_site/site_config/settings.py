@@ -33,10 +33,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = None
 
 # ---------------------------------------------------------------- genro-storage
 if os.environ.get("GENRO_STORAGE_CONFIG"):
-    GENRO_STORAGE = os.environ["GENRO_STORAGE_CONFIG"]  # a YAML/JSON file with mount 'files'
+    GENRO_STORAGE_MOUNTS = os.environ["GENRO_STORAGE_CONFIG"]  # a YAML/JSON file with mount 'files'
 else:
     (BASE_DIR / "data").mkdir(exist_ok=True)
-    GENRO_STORAGE = [{"name": "files", "type": "local", "path": str(BASE_DIR / "data")}]
+    GENRO_STORAGE_MOUNTS = [{"name": "files", "type": "local", "path": str(BASE_DIR / "data")}]
 GENRO_STORAGE_SERVE = {"files": {"download": True}}
 STORAGES = {
     "default": {

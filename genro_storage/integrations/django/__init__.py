@@ -2,7 +2,7 @@
 
 Settings (see :mod:`.conf`)::
 
-    GENRO_STORAGE = [
+    GENRO_STORAGE_MOUNTS = [
         {"name": "media", "type": "local", "path": BASE_DIR / "media"},
         {"name": "static", "type": "local", "path": BASE_DIR / "static-collected"},
     ]
@@ -21,7 +21,16 @@ Settings (see :mod:`.conf`)::
 and in ``urls.py``: ``path("files/", include("genro_storage.integrations.django.urls"))``.
 """
 
+from .compat import AzureStorage, GoogleCloudStorage, S3Storage
 from .conf import get_manager
+from .static import GenroStaticStorage
 from .storage import GenroStorage
 
-__all__ = ["GenroStorage", "get_manager"]
+__all__ = [
+    "AzureStorage",
+    "GenroStaticStorage",
+    "GenroStorage",
+    "GoogleCloudStorage",
+    "S3Storage",
+    "get_manager",
+]

@@ -19,7 +19,7 @@ class GenroStorageConfig(AppConfig):
 
 
 def check_settings(app_configs: Any = None, **_: Any) -> list[checks.CheckMessage]:
-    """``GENRO_STORAGE`` must configure and ``GENRO_STORAGE_SERVE`` name known mounts."""
+    """``GENRO_STORAGE_MOUNTS`` must configure and ``GENRO_STORAGE_SERVE`` name known mounts."""
     from django.core.exceptions import ImproperlyConfigured
 
     from . import conf

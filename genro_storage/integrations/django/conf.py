@@ -3,8 +3,12 @@
 ==================================  =========================================================
 Setting                             Meaning
 ==================================  =========================================================
-``GENRO_STORAGE``                   the mounts: a list of mount dicts, or the path of a YAML
-                                    or JSON file holding that list (required)
+``GENRO_STORAGE_MOUNTS``            the mounts: a list of mount dicts, or the path of a YAML
+                                    or JSON file holding that list (the same setting name as
+                                    in Flask and Starlette; the old name ``GENRO_STORAGE`` is
+                                    still read, with a ``DeprecationWarning``). Without it,
+                                    the django-storages settings make one mount (see
+                                    :mod:`.compat`)
 ``GENRO_STORAGE_SERVE``             ``{mount: options}`` (or a list of mount names): the
                                     mounts the serve view answers for; any other mount is a
                                     404. Options as in :mod:`genro_storage.serving.routes`:
@@ -22,6 +26,7 @@ Setting                             Meaning
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 from django.conf import settings
@@ -39,11 +44,13 @@ __all__ = ["get_manager", "get_server", "reset", "signing_secrets"]
 
 _lock = threading.Lock()
 _manager: StorageManager | None = None
+#: mounts the django-storages drop-ins build from their settings (see :mod:`.compat`)
+_registered: dict[str, dict[str, Any]] = {}
 _server: FileServer | None = None
 
 
 def get_manager() -> StorageManager:
-    """The project's :class:`StorageManager`, built from ``settings.GENRO_STORAGE``."""
+    """The project's :class:`StorageManager`, built from ``settings.GENRO_STORAGE_MOUNTS``."""
     global _manager
     manager = _manager
     if manager is not None:
@@ -54,20 +61,53 @@ def get_manager() -> StorageManager:
         return _manager
 
 
+def mounts_setting() -> Any:
+    """The mounts: ``GENRO_STORAGE_MOUNTS``, else the deprecated ``GENRO_STORAGE``, else None."""
+    source = getattr(settings, "GENRO_STORAGE_MOUNTS", None)
+    if source is None and getattr(settings, "GENRO_STORAGE", None) is not None:
+        warnings.warn(
+            "the GENRO_STORAGE setting is renamed GENRO_STORAGE_MOUNTS (the name Flask and "
+            "Starlette use too); GENRO_STORAGE will stop working in a future release",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        source = settings.GENRO_STORAGE
+    return source
+
+
 def _build_manager() -> StorageManager:
-    source = getattr(settings, "GENRO_STORAGE", None)
+    source = mounts_setting()
+    if source is None and _registered:
+        source = []
     if source is None:
         raise ImproperlyConfigured(
-            "GENRO_STORAGE is not set: give it a list of mount dicts or a YAML/JSON path"
+            "GENRO_STORAGE_MOUNTS is not set: give it a list of mount dicts or a YAML/JSON path"
         )
     if isinstance(source, tuple):
         source = list(source)
     manager = StorageManager(env=False)
     try:
         manager.configure(source)
+        if _registered:
+            manager.configure(list(_registered.values()))
     except (StorageConfigError, TypeError, FileNotFoundError) as exc:
-        raise ImproperlyConfigured(f"GENRO_STORAGE: {exc}") from exc
+        raise ImproperlyConfigured(f"GENRO_STORAGE_MOUNTS: {exc}") from exc
     return manager
+
+
+def register_mount(config: dict[str, Any]) -> None:
+    """Add a mount built from other settings (a django-storages drop-in) to the manager."""
+    name = str(config["name"])
+    with _lock:
+        if name in _registered:
+            return
+        _registered[name] = dict(config)
+        if _manager is not None and not _manager.has_mount(name):
+            try:
+                _manager.configure([config])
+            except (StorageConfigError, TypeError) as exc:
+                del _registered[name]
+                raise ImproperlyConfigured(f"{name}: {exc}") from exc
 
 
 def get_server() -> FileServer:
@@ -108,6 +148,7 @@ def reset() -> None:
     with _lock:
         _manager = None
         _server = None
+        _registered.clear()  # the drop-in storages register theirs again on next use
 
 
 @receiver(setting_changed)

@@ -15,7 +15,7 @@ Options (each falls back to ``settings.GENRO_STORAGE_<OPTION>``, then to the def
 =======================  ===============  ==================================================
 option                   default          meaning
 =======================  ===============  ==================================================
-``mount``                (required)       the mount of ``GENRO_STORAGE`` to store files in
+``mount``                (required)       the mount of ``GENRO_STORAGE_MOUNTS`` to store files in
 ``location``             ``""``           folder inside the mount that names are relative to
 ``file_overwrite``       ``False``        save over an existing name instead of picking a
                                           free one (``exists()`` stays truthful either way)
@@ -25,6 +25,11 @@ option                   default          meaning
                                           GCS, Azure) when the mount has one
 ``querystring_expire``   ``3600``         seconds presigned and signed links stay valid
 ``url_name``             ``"genro_storage:serve"``  the serve view ``url()`` reverses
+``custom_domain``        ``None``         ``url()`` is ``<url_protocol>//<domain>/<location>/
+                                          <name>`` (a CDN), as django-storages'
+``url_protocol``         ``"https:"``     the custom domain's scheme
+``public_urls``          ``False``        ``url()`` is the object's unsigned URL (a public
+                                          bucket) when not presigned
 =======================  ===============  ==================================================
 
 Without ``base_url`` and presigned URLs, ``url()`` points at the serve view when the mount
@@ -36,9 +41,10 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -68,6 +74,9 @@ _DEFAULTS: dict[str, Any] = {
     "querystring_auth": False,
     "querystring_expire": 3600,
     "url_name": "genro_storage:serve",
+    "custom_domain": None,
+    "url_protocol": "https:",
+    "public_urls": False,
 }
 
 
@@ -82,7 +91,10 @@ class GenroFile(File):
 
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> GenroFile:
         if not self.closed:
-            self.seek(0)
+            # Django rewinds an open file; an object-store upload cannot rewind, so an
+            # unfinished "wb" file is left where it is (closing it stores what was written)
+            if self.file.seekable():
+                self.seek(0)
         else:  # File.open would look for ``name`` relative to the working directory
             self.mode = mode or self.mode
             self.file = self.node.open(self.mode)
@@ -91,6 +103,13 @@ class GenroFile(File):
     @cached_property
     def size(self) -> int:
         return self.node.size
+
+
+def _utf8_chunks(content: File) -> Iterator[bytes]:
+    """``content``'s chunks as bytes: text (``ContentFile("...")``, ``StringIO``, a
+    text-mode file) is encoded as UTF-8, as FileSystemStorage stores it."""
+    for chunk in content.chunks():
+        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
 
 
 @deconstructible(path="genro_storage.integrations.django.GenroStorage")
@@ -148,19 +167,24 @@ class GenroStorage(Storage):
         return base
 
     # ------------------------------------------------------------------ names -> nodes
-    def node(self, name: str) -> StorageNode:
-        """The genro-storage node behind ``name`` (traversal raises SuspiciousFileOperation)."""
+    def node(self, name: str | os.PathLike[str]) -> StorageNode:
+        """The genro-storage node behind ``name`` (traversal raises SuspiciousFileOperation).
+
+        ``.`` and empty segments name the same file as without them (``./a//b`` is
+        ``a/b``), as on a local disk.
+        """
         name = str(name)
-        if pathlib.PurePosixPath(name.replace("\\", "/")).is_absolute():
+        posix = pathlib.PurePosixPath(name.replace("\\", "/"))
+        if posix.is_absolute():
             raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'")
         try:
-            relative = normalize(self.location, name)
+            relative = normalize(self.location, "/".join(p for p in posix.parts if p != "."))
         except PathTraversalError as exc:
             raise SuspiciousFileOperation(f"Detected path traversal attempt in '{name}'") from exc
         manager = conf.get_manager()
         if not manager.has_mount(self.mount):
             raise ImproperlyConfigured(
-                f"GenroStorage mount {self.mount!r} is not in GENRO_STORAGE "
+                f"GenroStorage mount {self.mount!r} is not in GENRO_STORAGE_MOUNTS "
                 f"(configured: {', '.join(manager.get_mount_names()) or 'none'})"
             )
         return manager.node(self.mount, relative) if relative else manager.node(f"{self.mount}:")
@@ -170,8 +194,26 @@ class GenroStorage(Storage):
         return GenroFile(self.node(name), name, mode)
 
     def _save(self, name: str, content: Any) -> str:
-        self.node(name).write_stream(content.chunks())
-        return str(name).replace("\\", "/")
+        """Store ``content`` under ``name``, or under a free alternative when another
+        writer took ``name`` meanwhile: without ``file_overwrite`` every name is created
+        with the backend's exclusive create (see :meth:`StorageBackend.save_stream`), as
+        FileSystemStorage reserves names with ``O_EXCL``. Text is stored as UTF-8."""
+        content_type = getattr(content, "content_type", None)
+        manager = conf.get_manager()
+        while True:
+            node = self.node(name)
+            backend = manager.get_backend(self.mount)
+            try:
+                backend.save_stream(
+                    node.path,
+                    _utf8_chunks(content),
+                    exclusive=not self.file_overwrite,
+                    content_type=content_type if isinstance(content_type, str) else None,
+                )
+            except FileExistsError:
+                name = self.get_available_name(name)
+                continue
+            return str(name).replace("\\", "/")
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         if not self.file_overwrite:
@@ -201,7 +243,7 @@ class GenroStorage(Storage):
     def exists(self, name: str) -> bool:
         return self.node(name).exists
 
-    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+    def listdir(self, path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
         node = self.node(path)
         backend = conf.get_manager().get_backend(self.mount)
         directories: list[str] = []
@@ -220,16 +262,42 @@ class GenroStorage(Storage):
     def size(self, name: str) -> int:
         return self.node(name).size
 
-    def url(self, name: str | None) -> str:
+    def url(
+        self,
+        name: str | None,
+        parameters: dict[str, Any] | None = None,
+        expire: int | None = None,
+        http_method: str | None = None,
+    ) -> str:
+        """The file's URL, as django-storages builds it (same keywords).
+
+        In order: ``custom_domain`` (``<url_protocol>//<domain>/<location>/<name>``),
+        ``base_url``, the backend's presigned URL with ``querystring_auth`` (``expire``
+        seconds, default ``querystring_expire``; ``parameters`` are the service's GET
+        parameters, ``http_method`` signs another method: S3), the object's unsigned URL
+        with ``public_urls`` (a public bucket), else the serve view.
+        """
         relative = filepath_to_uri(name or "").lstrip("/")
+        query = f"?{urlencode(parameters)}" if parameters else ""
+        domain = self._options["custom_domain"]
+        if domain:
+            key = "/".join(p for p in (filepath_to_uri(self.location), relative) if p)
+            return f"{self._options['url_protocol']}//{domain}/{key}{query}"
         if self.base_url is not None:
-            return urljoin(self.base_url, relative)
+            return urljoin(self.base_url, relative) + query
         node = self.node(name or "")
-        expires = int(self._options["querystring_expire"])
+        expires = int(expire if expire is not None else self._options["querystring_expire"])
+        backend = conf.get_manager().get_backend(self.mount)
         if self._options["querystring_auth"] and node.capabilities.presigned_urls:
-            presigned = node.url(expires_in=expires)
+            extra: dict[str, Any] = dict(parameters or {})
+            if http_method:
+                extra["http_method"] = http_method
+            presigned = backend.url(node.path, expires_in=expires, **extra)
             if presigned:
-                return presigned
+                return str(presigned)
+        public = getattr(backend, "public_url", None)
+        if self._options["public_urls"] and public is not None:
+            return str(public(node.path)) + query
         server = conf.get_server()
         if not is_served(server, self.mount):
             raise ValueError(
@@ -237,8 +305,8 @@ class GenroStorage(Storage):
                 "base_url and is not in GENRO_STORAGE_SERVE."
             )
         url = reverse(self._options["url_name"], kwargs={"mount": self.mount, "path": node.path})
-        query = sign_query(server, self.mount, node.path or "", expires)
-        return f"{url}?{query}" if query else url
+        signed = sign_query(server, self.mount, node.path or "", expires)
+        return f"{url}?{signed}" if signed else url
 
     def path(self, name: str) -> str:
         local = self.node(name).os_path

@@ -205,6 +205,44 @@ async function main() {
     result.audioDuration = await page.$eval("#preview-body audio", (a) => a.duration);
     await shot("04-preview-audio");
     await page.click("#preview-close");
+    // a video made here (no ffmpeg needed): a canvas recorded by MediaRecorder, uploaded
+    result.videoUpload = await page.evaluate(async (mount) => {
+      const canvas = Object.assign(document.createElement("canvas"), { width: 160, height: 90 });
+      const paint = canvas.getContext("2d");
+      const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: "video/webm" });
+      const chunks = [];
+      recorder.ondataavailable = (event) => chunks.push(event.data);
+      recorder.start(100);
+      const start = performance.now();
+      await new Promise((resolve) => {
+        const frame = () => {
+          const t = performance.now() - start;
+          paint.fillStyle = `hsl(${Math.round(t / 4) % 360}, 70%, 50%)`;
+          paint.fillRect(0, 0, 160, 90);
+          if (t < 1200) requestAnimationFrame(frame);
+          else resolve();
+        };
+        frame();
+      });
+      const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+      recorder.stop();
+      await stopped;
+      const token = document.cookie.split("; ").find((c) => c.startsWith("genro_csrf=")).slice(11);
+      const response = await fetch(`/api/upload?mount=${mount}&path=media/clip.webm&overwrite=1`, {
+        method: "PUT",
+        headers: { "X-CSRF-Token": token },
+        body: new Blob(chunks, { type: "video/webm" }),
+      });
+      return response.status;
+    }, spec.main);
+    await go(spec.main, "media");
+    await row("clip.webm").locator('[data-action="preview"]').click();
+    await page.waitForFunction(() => {
+      const media = document.querySelector("#preview-body video");
+      return media && media.readyState >= 1 && media.videoWidth > 0;
+    });
+    result.videoWidth = await page.$eval("#preview-body video", (v) => v.videoWidth);
+    await page.click("#preview-close");
     proven("preview");
 
     // ---------------------------------------------------------------- copy a folder, live progress

@@ -26,7 +26,7 @@ ROOT_URLCONF = "tests.integrations.django_project.urls"
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-GENRO_STORAGE = [
+GENRO_STORAGE_MOUNTS = [
     {"name": "media", "type": "memory", "base_path": f"django-media-{_RUN}"},
     {"name": "static", "type": "memory", "base_path": f"django-static-{_RUN}"},
 ]

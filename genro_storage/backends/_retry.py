@@ -1,0 +1,194 @@
+"""Which failures are worth another attempt, and the backoff between attempts.
+
+A failure is *transient* when trying again may succeed: a connection refused, reset or
+timed out, a response cut short, HTTP 429/500/502/503/504, S3 ``SlowDown`` /
+``InternalError``. Not found, refused credentials, bad input and the like are not.
+The whole chain of causes is looked at, because drivers re-raise (s3fs turns a
+``ClientError`` into an ``OSError``, our backends into :mod:`genro_storage.errors`).
+
+Attempts wait with exponential backoff and full jitter (tenacity's
+``wait_random_exponential``): a random delay up to 0.1 s, 0.2 s, 0.4 s... capped at 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from ..errors import StorageAuthError, StorageConfigError, StorageConnectionError
+
+__all__ = ["async_retrying", "is_transient", "retrying"]
+
+T = TypeVar("T")
+
+_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+_TRANSIENT_CODES = {
+    "InternalError",
+    "SlowDown",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "ServerBusy",  # Azure
+    "OperationTimedOut",
+    "InternalServerError",
+    "TooManyRequests",
+}
+_TRANSIENT_CLASSES = {
+    # botocore
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+    "ResponseStreamingError",
+    "IncompleteReadError",
+    # urllib3 / http.client / requests
+    "ProtocolError",
+    "IncompleteRead",
+    "ChunkedEncodingError",
+    "RemoteDisconnected",
+    # aiohttp
+    "ClientPayloadError",
+    "ServerDisconnectedError",
+    "ClientConnectorError",
+    "ClientOSError",
+    "ServerTimeoutError",
+    "ContentLengthError",
+    # azure-core
+    "ServiceRequestError",
+    "ServiceResponseError",
+    # fsspec
+    "FSTimeoutError",
+}
+_NEVER = (StorageAuthError, StorageConfigError, PermissionError, ValueError, NotImplementedError)
+_TRANSIENT_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EPIPE,
+    errno.ETIMEDOUT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+}
+
+
+def _status(exc: BaseException) -> int | None:
+    for attr in ("status_code", "status", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value < 600:
+            return value
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore ClientError
+        meta = response.get("ResponseMetadata") or {}
+        value = meta.get("HTTPStatusCode")
+        return value if isinstance(value, int) else None
+    value = getattr(response, "status_code", None)
+    return value if isinstance(value, int) else None
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str((response.get("Error") or {}).get("Code") or "")
+    return str(getattr(exc, "error_code", "") or "")
+
+
+def _one_transient(exc: BaseException) -> bool | None:
+    """True / False when ``exc`` alone decides, None to look at its cause."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _TRANSIENT_CLASSES:
+        return True
+    if _error_code(exc) in _TRANSIENT_CODES:
+        return True
+    status = _status(exc)
+    if status is not None:
+        return status in _TRANSIENT_STATUS
+    if isinstance(exc, (StorageConnectionError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, asyncio.TimeoutError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
+        return True
+    if isinstance(exc, _NEVER):
+        return False
+    return None
+
+
+def is_transient(exc: BaseException, depth: int = 8) -> bool:
+    """Whether another attempt may succeed where ``exc`` failed."""
+    current: BaseException | None = exc
+    while current is not None and depth > 0:
+        verdict = _one_transient(current)
+        if verdict is not None:
+            return verdict
+        text = str(current)
+        if any(code in text for code in ("SlowDown", "InternalError", "ServiceUnavailable")):
+            return True
+        current = current.__cause__ or current.__context__
+        depth -= 1
+    return False
+
+
+def _wait() -> Any:
+    return wait_random_exponential(multiplier=0.1, max=5)
+
+
+log = logging.getLogger("genro_storage")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    outcome = state.outcome
+    exc = outcome.exception() if outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.debug(
+        "retry %d after %s: %s (waiting %.2f s)",
+        state.attempt_number,
+        type(exc).__name__ if exc is not None else "failure",
+        exc,
+        wait,
+    )
+
+
+def retrying(
+    attempts: int,
+    on_retry: Callable[[RetryCallState], None] | None = None,
+    transient: Callable[[BaseException], bool] = is_transient,
+) -> Retrying:
+    """A tenacity ``Retrying`` making up to ``attempts`` attempts at transient failures;
+    the last failure is re-raised as it was."""
+    return Retrying(
+        stop=stop_after_attempt(max(1, attempts)),
+        wait=_wait(),
+        retry=retry_if_exception(transient),
+        reraise=True,
+        before_sleep=on_retry or _log_retry,
+    )
+
+
+def async_retrying(
+    attempts: int, transient: Callable[[BaseException], bool] = is_transient
+) -> AsyncRetrying:
+    """The ``async for`` twin of :func:`retrying`."""
+    return AsyncRetrying(
+        stop=stop_after_attempt(max(1, attempts)),
+        wait=_wait(),
+        retry=retry_if_exception(transient),
+        reraise=True,
+        before_sleep=_log_retry,
+    )

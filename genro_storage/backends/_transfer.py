@@ -1,0 +1,83 @@
+"""Per-mount network settings of the object stores: retries, timeouts, part sizes.
+
+Every ``s3``, ``gcs`` and ``azure`` mount accepts these keys (all optional):
+
+==================== ======== ===============================================================
+key                  default  meaning
+==================== ======== ===============================================================
+``retries``          4        retries after a transient failure (connection reset or refused,
+                              timeout, HTTP 429/500/502/503/504, S3 ``SlowDown``), with
+                              exponential backoff and full jitter; 0 disables them
+``timeout``          60       seconds without an answer (or a body byte) before a read fails
+``connect_timeout``  5        seconds to open a connection
+``part_size``        5 MiB    bytes per part of a multipart upload or a ranged download
+``part_concurrency`` 2        parts uploaded at once per file (memory: ``part_size`` x this)
+``download_concurrency`` 1    ranged GETs at once when downloading a file bigger than
+                              ``part_size`` to a local mount; 1 = one streaming GET (flat
+                              memory), more = parallel ranges (memory: ``part_size`` x this)
+==================== ======== ===============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import StorageConfigError
+
+__all__ = ["NETWORK_OPTIONS", "NetworkSettings"]
+
+MiB = 1024 * 1024
+NETWORK_OPTIONS = (
+    "retries",
+    "timeout",
+    "connect_timeout",
+    "part_size",
+    "part_concurrency",
+    "download_concurrency",
+)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The validated network settings of one mount."""
+
+    retries: int = 4
+    timeout: float = 60.0
+    connect_timeout: float = 5.0
+    part_size: int = 5 * MiB
+    part_concurrency: int = 2
+    download_concurrency: int = 1
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], mount_name: str, min_part_size: int = 0
+    ) -> NetworkSettings:
+        """Read the keys of :data:`NETWORK_OPTIONS`; a bad value names the mount."""
+        values: dict[str, Any] = {}
+        for key, kind, low in (
+            ("retries", int, 0),
+            ("timeout", float, 0.001),
+            ("connect_timeout", float, 0.001),
+            ("part_size", int, max(1, min_part_size)),
+            ("part_concurrency", int, 1),
+            ("download_concurrency", int, 1),
+        ):
+            raw = config.get(key)
+            if raw is None:
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                raise StorageConfigError(
+                    f"Mount '{mount_name}': '{key}' must be a number, not {raw!r}"
+                )
+            if kind is int and raw != int(raw):
+                raise StorageConfigError(
+                    f"Mount '{mount_name}': '{key}' must be a whole number, not {raw!r}"
+                )
+            if raw < low:
+                raise StorageConfigError(
+                    f"Mount '{mount_name}': '{key}' must be at least {low}, not {raw!r}"
+                )
+            values[key] = kind(raw)
+        return cls(**values)

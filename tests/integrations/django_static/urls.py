@@ -1,0 +1,10 @@
+from django.http import HttpResponse
+from django.templatetags.static import static
+from django.urls import path
+
+
+def page(request):  # type: ignore[no-untyped-def]
+    return HttpResponse(f"<link rel=stylesheet href='{static('css/site.css')}'>")
+
+
+urlpatterns = [path("", page)]
