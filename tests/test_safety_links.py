@@ -117,7 +117,7 @@ def test_relative_mount_root_is_never_deleted(tmp_path: Path) -> None:
         [
             {"name": "data", "type": "local", "path": str(tmp_path / "data")},
             {"name": "rel", "path": "data:sub"},
-            {"name": "mem", "type": "memory", "base_path": "x"},
+            {"name": "mem", "type": "memory", "base_path": f"links-{uuid.uuid4().hex}"},
             {"name": "memrel", "path": "mem:inner"},
         ]
     )
