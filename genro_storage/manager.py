@@ -24,7 +24,7 @@ from .paths import normalize, split_mount
 
 __all__ = ["StorageManager", "default_manager"]
 
-ConfigSource = Union[str, Path, list]
+ConfigSource = Union[str, Path, list[Any]]
 
 
 class StorageManager:

@@ -459,23 +459,23 @@ class StorageNode(PathlibMixin):
         failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
         ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
         file's copy becomes a task carrying the mount configuration, for mounts every
-        worker can reach).
+        worker can reach). ``options=CopyOptions(...)`` carries all of these in one object
+        (:class:`genro_storage.engine.copying.CopyOptions`); keywords override its fields.
         """
         from .engine.copying import copy_node
 
-        return copy_node(
-            self,
-            dest,
-            include=include,
-            exclude=exclude,
-            filter=filter,
-            skip=skip,
-            skip_fn=skip_fn,
-            progress=progress,
-            on_file=on_file,
-            on_skip=on_skip,
-            **options,
+        given = _given(
+            ("include", include, None),
+            ("exclude", exclude, None),
+            ("filter", filter, None),
+            ("skip", skip, SkipStrategy.NEVER),
+            ("skip_fn", skip_fn, None),
+            ("progress", progress, None),
+            ("on_file", on_file, None),
+            ("on_skip", on_skip, None),
         )
+        preset = options.pop("options", None)
+        return copy_node(self, dest, preset, **given, **options)
 
     def sync_to(
         self,
@@ -493,7 +493,9 @@ class StorageNode(PathlibMixin):
         """
         from .engine.copying import sync_node
 
-        return sync_node(self, dest, delete=delete, dry_run=dry_run, skip=skip, **options)
+        given = _given(("skip", skip, SkipStrategy.HASH))
+        preset = options.pop("options", None)
+        return sync_node(self, dest, preset, delete=delete, dry_run=dry_run, **given, **options)
 
     def move_to(self, dest: StorageNode | str) -> StorageNode:
         """Copy to ``dest``, delete the source, and point this node at ``dest``."""
@@ -643,3 +645,13 @@ class StorageNode(PathlibMixin):
             download_name=download_name,
             cache_max_age=cache_max_age,
         )
+
+
+def _given(*params: tuple[str, Any, Any]) -> dict[str, Any]:
+    """The ``(name, value, default)`` parameters a caller set: a keyword left at its
+    default does not override the same field of an ``options=CopyOptions(...)``."""
+    return {
+        name: value
+        for name, value, default in params
+        if not (value is default or (default is not None and value == default))
+    }

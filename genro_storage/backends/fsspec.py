@@ -303,12 +303,13 @@ class FsspecBackend(StorageBackend):
             if mode == "wb":
                 return self._open_pending(full)  # type: ignore[return-value]
             return PublishText(self._open_pending(full))
-        return self.fs.open(full, mode)
+        opened: IO[Any] = self.fs.open(full, mode)
+        return opened
 
     def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
         """A read handle; an object-store prefix (a "directory") is refused, not read as
         an empty file."""
-        handle = self.fs.open(full, mode, **self._open_kwargs(write=False))
+        handle: IO[Any] = self.fs.open(full, mode, **self._open_kwargs(write=False))
         details = getattr(getattr(handle, "buffer", handle), "details", None)
         if isinstance(details, dict) and details.get("type") == "directory":
             handle.close()

@@ -22,7 +22,7 @@ from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
 
-PathSource = Union[str, os.PathLike, Callable[[], Any]]
+PathSource = Union[str, "os.PathLike[str]", Callable[[], Any]]
 
 
 class LocalStorage(StorageBackend):

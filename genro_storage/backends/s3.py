@@ -238,9 +238,10 @@ class S3Backend(FsspecBackend):
         return versions
 
     def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
-        return self.versions_fs.open(
+        handle: IO[Any] = self.versions_fs.open(
             self._full(path), "rb", version_id=version_id, block_size=self.read_block_size
         )
+        return handle
 
     def delete_version(self, path: str, version_id: str) -> None:
         self.check_write_allowed()

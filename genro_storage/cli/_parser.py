@@ -67,7 +67,26 @@ def _copy_options() -> _Parser:
     opts.add_argument(
         "--no-progress", action="store_true", help="no progress bar (shown only on a terminal)"
     )
+    opts.add_argument(
+        "--transfers",
+        type=_positive,
+        metavar="N",
+        help="files copied at once (default 16)",
+    )
+    opts.add_argument(
+        "--stats",
+        type=float,
+        metavar="SECONDS",
+        help="print a progress line (files, bytes, rate) every SECONDS on stderr",
+    )
     return opts
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

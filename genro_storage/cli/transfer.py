@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,9 @@ class Reporter:
         self.show_bar = not args.no_progress and not args.dry_run and sys.stderr.isatty()
         self.counts = {"copy": 0, "skip": 0, "delete": 0}
         self._bar: Any = None
+        self.files = (0, 0)
+        self.stats_every: float | None = getattr(args, "stats", None)
+        self._started = self._last_stats = time.monotonic()
         self.dry_run = bool(args.dry_run)
         self.base = ""
         self.dest_base = ""
@@ -103,6 +107,21 @@ class Reporter:
         self.step(Step("delete", self._rel(node, self.dest_base)), self.dry_run)
 
     def progress(self, done: int, total: int) -> None:
+        self.files = (done, total)
+
+    def progress_bytes(self, done: int, total: int) -> None:
+        """The bar in bytes (rate, ETA) on a terminal; ``--stats`` lines otherwise."""
+        if self.stats_every is not None:
+            now = time.monotonic()
+            if now - self._last_stats >= self.stats_every or done == total:
+                self._last_stats = now
+                elapsed = max(now - self._started, 1e-9)
+                print(
+                    f"{self.files[0]}/{self.files[1]} files, {_size(done)}/{_size(total)}, "
+                    f"{_size(done / elapsed)}/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if not self.show_bar:
             return
         if self._bar is None:
@@ -111,9 +130,17 @@ class Reporter:
             except ImportError:  # the 'cli' extra is not installed: no bar
                 self.show_bar = False
                 return
-            self._bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False)
+            self._bar = tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+                leave=False,
+            )
         self._bar.total = total
         self._bar.n = done
+        self._bar.set_postfix_str(f"{self.files[0]}/{self.files[1]} files", refresh=False)
         self._bar.refresh()
 
     def close(self, dry_run: bool) -> None:
@@ -160,7 +187,10 @@ def transfer(
                 "on_file": reporter.on_file,
                 "on_skip": reporter.on_skip,
                 "progress": reporter.progress,
+                "progress_bytes": reporter.progress_bytes,
             }
+            if getattr(args, "transfers", None):
+                options["max_workers"] = args.transfers
             if args.dry_run or delete:
                 report = src.sync_to(
                     dest,
@@ -268,3 +298,12 @@ def cmd_get(session: Session, args: argparse.Namespace) -> int:
     return transfer(
         session, args, [(source, _destination(source, dest, False))], skip=args.skip or "never"
     )
+
+
+def _size(count: float) -> str:
+    """``1.5 MiB``-style sizes for the progress lines."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"

@@ -10,6 +10,7 @@ only what is missing or changed. Callbacks run on the calling thread, in walk or
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import itertools
 import logging
@@ -28,7 +29,14 @@ from .skipping import SKIPS, skip_reason
 if TYPE_CHECKING:
     from ..node import StorageNode
 
-__all__ = ["DEFAULT_MAX_WORKERS", "CopyReport", "copy_between_mounts", "copy_node", "sync_node"]
+__all__ = [
+    "DEFAULT_MAX_WORKERS",
+    "CopyOptions",
+    "CopyReport",
+    "copy_between_mounts",
+    "copy_node",
+    "sync_node",
+]
 
 log = logging.getLogger("genro_storage")
 
@@ -64,8 +72,47 @@ class CopyReport:
         )
 
 
+@dataclass(frozen=True)
+class CopyOptions:
+    """Every option of ``copy_to``/``sync_to`` in one object (as httpx's ``Timeout``).
+
+    Build it once and pass it to many calls; keywords given to a call override it::
+
+        fast = CopyOptions(skip="size", max_workers=32, exclude=["*.tmp"])
+        node.copy_to("s3:backup", options=fast)
+        node.sync_to("s3:backup", options=fast, delete=True)
+        node.copy_to("s3:logs", options=fast, include="*.log")   # one field changed
+
+    ``skip`` None means the operation's default (``'never'`` for copies, ``'hash'`` for
+    syncs). The 0.4.2 keyword arguments keep working without it.
+    """
+
+    include: str | list[str] | None = None
+    exclude: str | list[str] | None = None
+    filter: Callable[..., bool] | None = None
+    skip: Any = None
+    skip_fn: Callable[..., bool] | None = None
+    progress: Callable[[int, int], None] | None = None
+    progress_bytes: Callable[[int, int], None] | None = None
+    on_file: Callable[[StorageNode], None] | None = None
+    on_skip: Callable[[StorageNode, str], None] | None = None
+    on_delete: Callable[[StorageNode], None] | None = None
+    max_workers: int = DEFAULT_MAX_WORKERS
+    on_error: OnError = "continue"
+    executor: Any = None
+
+    def replace(self, **changes: Any) -> CopyOptions:
+        """A copy with ``changes`` applied (unknown names raise ``TypeError``)."""
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(CopyOptions))
+
+
 @dataclass
 class _Options:
+    """The validated, normalised options one run works with."""
+
     include: list[str]
     exclude: list[str]
     filter: Callable[..., bool] | None
@@ -75,6 +122,7 @@ class _Options:
     progress_bytes: Callable[[int, int], None] | None
     on_file: Callable[[StorageNode], None] | None
     on_skip: Callable[[StorageNode, str], None] | None
+    on_delete: Callable[[StorageNode], None] | None
     max_workers: int
     on_error: OnError
     dry_run: bool = False
@@ -87,39 +135,52 @@ def _patterns(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _options(skip: Any, skip_fn: Any, on_error: Any, max_workers: int, **rest: Any) -> _Options:
-    skip = getattr(skip, "value", skip)
+def _options(
+    operation: str,
+    options: CopyOptions | None,
+    overrides: dict[str, Any],
+    default_skip: str,
+    dry_run: bool = False,
+) -> _Options:
+    """``options`` with ``overrides`` applied, validated (bad values raise ``ValueError``)."""
+    unknown = sorted(set(overrides) - _FIELDS)
+    if unknown:
+        raise TypeError(f"{operation}() got an unexpected keyword argument {unknown[0]!r}")
+    if options is not None and not isinstance(options, CopyOptions):
+        raise TypeError(f"options must be a CopyOptions, not {type(options).__name__}")
+    merged = (options or CopyOptions()).replace(**overrides)
+    skip = getattr(merged.skip, "value", merged.skip)
+    if skip is None:
+        skip = default_skip
     if skip not in SKIPS:
         raise ValueError(f"Unknown skip strategy {skip!r}: use one of {', '.join(SKIPS)}")
-    if skip == "custom" and skip_fn is None:
+    if skip == "custom" and merged.skip_fn is None:
         raise ValueError("skip='custom' requires skip_fn (a callable(src, dest) -> bool)")
+    on_error = merged.on_error
     if not callable(on_error) and on_error not in _ON_ERROR:
         raise ValueError(f"on_error must be 'continue', 'raise' or a callable, not {on_error!r}")
-    if max_workers < 1:
-        raise ValueError(f"max_workers must be at least 1, not {max_workers}")
-    rest["include"] = _patterns(rest["include"])
-    rest["exclude"] = _patterns(rest["exclude"])
-    return _Options(skip=skip, skip_fn=skip_fn, on_error=on_error, max_workers=max_workers, **rest)
+    if merged.max_workers < 1:
+        raise ValueError(f"max_workers must be at least 1, not {merged.max_workers}")
+    values = {f: getattr(merged, f) for f in _FIELDS}
+    values.update(
+        include=_patterns(merged.include),
+        exclude=_patterns(merged.exclude),
+        skip=skip,
+        dry_run=dry_run,
+    )
+    return _Options(**values)
 
 
 def copy_node(
     src: StorageNode,
     dest: StorageNode | str,
-    *,
-    include: Any = None,
-    exclude: Any = None,
-    filter: Callable[..., bool] | None = None,
-    skip: Any = "never",
-    skip_fn: Callable[..., bool] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    progress_bytes: Callable[[int, int], None] | None = None,
-    on_file: Callable[[StorageNode], None] | None = None,
-    on_skip: Callable[[StorageNode, str], None] | None = None,
-    max_workers: int = DEFAULT_MAX_WORKERS,
-    on_error: OnError = "continue",
-    executor: Any = None,
+    options: CopyOptions | None = None,
+    **overrides: Any,
 ) -> StorageNode:
-    """``StorageNode.copy_to``: copy a file or tree, return the destination node."""
+    """``StorageNode.copy_to``: copy a file or tree, return the destination node.
+
+    ``overrides`` are :class:`CopyOptions` fields, applied over ``options``.
+    """
     from ..virtual import VirtualNode
 
     target = src._manager.node(dest) if isinstance(dest, str) else dest
@@ -128,20 +189,7 @@ def copy_node(
         target.write_stream(src.iter_bytes())
         return target
     src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
-    opts = _options(
-        skip,
-        skip_fn,
-        on_error,
-        max_workers,
-        include=include,
-        exclude=exclude,
-        filter=filter,
-        progress=progress,
-        progress_bytes=progress_bytes,
-        on_file=on_file,
-        on_skip=on_skip,
-        executor=executor,
-    )
+    opts = _options("copy_to", options, overrides, "never")
     target._require_backend().check_write_allowed()
     if not src_entry.is_dir:
         _copy_single(src, src_entry, target, opts)
@@ -156,22 +204,11 @@ def copy_node(
 def sync_node(
     src: StorageNode,
     dest: StorageNode | str,
+    options: CopyOptions | None = None,
     *,
     delete: bool = False,
     dry_run: bool = False,
-    include: Any = None,
-    exclude: Any = None,
-    filter: Callable[..., bool] | None = None,
-    skip: Any = "hash",
-    skip_fn: Callable[..., bool] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    progress_bytes: Callable[[int, int], None] | None = None,
-    on_file: Callable[[StorageNode], None] | None = None,
-    on_skip: Callable[[StorageNode, str], None] | None = None,
-    on_delete: Callable[[StorageNode], None] | None = None,
-    max_workers: int = DEFAULT_MAX_WORKERS,
-    on_error: OnError = "continue",
-    executor: Any = None,
+    **overrides: Any,
 ) -> CopyReport:
     """``StorageNode.sync_to``: make the ``dest`` tree mirror ``src``; returns a report.
 
@@ -182,21 +219,7 @@ def sync_node(
     report (``on_error='raise'`` aborts at the first one instead).
     """
     target = src._manager.node(dest) if isinstance(dest, str) else dest
-    opts = _options(
-        skip,
-        skip_fn,
-        on_error,
-        max_workers,
-        include=include,
-        exclude=exclude,
-        filter=filter,
-        progress=progress,
-        progress_bytes=progress_bytes,
-        on_file=on_file,
-        on_skip=on_skip,
-        dry_run=dry_run,
-        executor=executor,
-    )
+    opts = _options("sync_to", options, overrides, "hash", dry_run=dry_run)
     src_entry = _source_entry(src)
     if not dry_run:
         target._require_backend().check_write_allowed()
@@ -205,7 +228,7 @@ def sync_node(
     _refuse_copy_into_itself(src, target)
     report, plan = _copy_tree(src, target, opts, list_all=delete)
     if delete and not report.failed:
-        _delete_extraneous(target, plan, report, opts, on_delete)
+        _delete_extraneous(target, plan, report, opts, opts.on_delete)
     return report
 
 

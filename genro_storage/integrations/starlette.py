@@ -55,7 +55,7 @@ from ._server import is_served, make_server, mount_request, raw_path_of, sign_qu
 __all__ = ["StarletteStorage", "get_async_manager", "get_manager", "save_upload"]
 
 STATE_KEY = "genro_storage"
-Mounts = Union[StorageManager, list, str, "os.PathLike[str]"]
+Mounts = Union[StorageManager, list[Any], str, "os.PathLike[str]"]
 
 
 class StarletteStorage:
@@ -209,7 +209,7 @@ async def save_upload(upload: UploadFile, node: Any, chunk_size: int = CHUNK_SIZ
     await upload.seek(0)
 
     def write() -> StorageNode:
-        target = node
+        target: StorageNode = node
         if node.exists and node.isdir:
             name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
             if name in ("", ".", ".."):

@@ -1,4 +1,5 @@
-"""API.md §3: StorageManager (constructor, configure, mount dicts, relative mounts,
+"""0.4.2 compatibility, docs/configuration.md:
+StorageManager (constructor, configure, mount dicts, relative mounts,
 permissions, callable local paths, node())."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ASGI app: every case of ``_cases.py`` in process and under uvicorn, plus mounting."""
+"""The ASGI app: every case of ``_cases.py`` in process, under uvicorn and under granian
+(a Rust server that sends files itself through ASGI's ``pathsend``), plus mounting."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.integrations._site import FILES
 from tests.integrations.conftest import Client, make_client
 
 
-@pytest.fixture(params=["inproc-asgi", "uvicorn"])
+@pytest.fixture(params=["inproc-asgi", "uvicorn", "granian"])
 def client(request: pytest.FixtureRequest) -> Iterator[Client]:
     yield from make_client(request.param, request)
 
