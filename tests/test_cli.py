@@ -193,7 +193,10 @@ def test_mounts_json(cli: CLI) -> None:
 
 
 def test_mounts_never_print_secrets(cli: CLI) -> None:
-    cli.write_config(f"- name: home\n  type: local\n  path: {cli.home}\n  password: hunter2\n")
+    cli.write_config(
+        f"- name: home\n  type: local\n  path: {cli.home}\n"
+        "- name: remote\n  type: sftp\n  host: 127.0.0.1\n  username: u\n  password: hunter2\n"
+    )
     assert "hunter2" not in cli.ok("mounts") + cli.ok("mounts", "--json")
 
 
@@ -543,8 +546,16 @@ def test_rm_missing_and_force(cli: CLI) -> None:
 
 
 def test_rm_refuses_a_mount_root(cli: CLI) -> None:
-    assert "root of a mount" in cli.fails(5, "rm", "-r", "home:")
-    assert cli.home.exists()
+    (cli.home / "kept.txt").write_text("kept")
+    for spelling in ("home:", "home:.", "home:./", "home:./.", "ro:", "ro:."):
+        assert "root of a mount" in cli.fails(5, "rm", "-r", spelling)
+    assert (cli.home / "kept.txt").exists() and (cli.home / "pub").exists()
+
+
+def test_mv_refuses_a_mount_root(cli: CLI) -> None:
+    (cli.home / "kept.txt").write_text("kept")
+    assert "root of a mount" in cli.fails(5, "mv", "home:.", "home:pub/x")
+    assert (cli.home / "kept.txt").exists()
 
 
 def test_rm_on_readonly_mount_is_denied(cli: CLI) -> None:
@@ -747,3 +758,18 @@ def test_s3_every_command(cli: CLI, src: Path, s3: str) -> None:
     assert "mirror/" not in cli.ok("ls", "s3:").split()
     assert json.loads(cli.ok("ls", "--json", "s3:"))
     cli.fails(4, "cat", "s3:nope.txt")
+
+
+def test_a_yaml_error_names_the_config_file_and_line(cli: CLI) -> None:
+    cli.write_config("- name: home\n  type: local\n  path: [unclosed\n")
+    message = cli.fails(3, "ls", "home:")
+    assert f'"{cli.config}", line' in message and "<unicode string>" not in message
+
+
+def test_an_app_config_mount_error_names_the_file_and_line(cli: CLI) -> None:
+    cli.write_config(
+        f"mounts:\n  - name: home\n    type: local\n    path: {cli.home}\n    pth: x\n"
+    )
+    message = cli.fails(3, "ls", "home:")
+    assert "unknown key 'pth'; did you mean 'path'?" in message
+    assert f"{cli.config}, line 5" in message

@@ -132,6 +132,44 @@ class S3Backend(FsspecBackend):
             )
         return None
 
+    # ------------------------------------------------------------------ cleanup
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Abort multipart uploads under ``path`` started more than ``older_than`` s ago.
+
+        A process killed while streaming leaves its multipart upload open: invisible in
+        listings, its parts still stored (and billed) until aborted. Each aborted upload
+        is reported as ``'<key> (multipart upload <id>)'``.
+        """
+        import datetime as _dt
+
+        cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(seconds=older_than)
+        key = self._key(path)
+        prefix = "" if not key else key.rstrip("/") + ("/" if self.is_dir(path) else "")
+        found: list[str] = []
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        while True:
+            page = self.fs.call_s3("list_multipart_uploads", **params)
+            for upload in page.get("Uploads", []):
+                started = upload.get("Initiated")
+                if started is not None and started.tzinfo is None:
+                    started = started.replace(tzinfo=_dt.timezone.utc)
+                if started is not None and started > cutoff:
+                    continue
+                found.append(f"{upload['Key']} (multipart upload {upload['UploadId']})")
+                if not dry_run:
+                    self.fs.call_s3(
+                        "abort_multipart_upload",
+                        Bucket=self.bucket,
+                        Key=upload["Key"],
+                        UploadId=upload["UploadId"],
+                    )
+            if not page.get("IsTruncated"):
+                return found
+            params["KeyMarker"] = page.get("NextKeyMarker")
+            params["UploadIdMarker"] = page.get("NextUploadIdMarker")
+
     # ------------------------------------------------------------------ helpers
     def _key(self, path: str) -> str:
         return self._full(path).split("/", 1)[1] if "/" in self._full(path) else ""
