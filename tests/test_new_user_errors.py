@@ -110,3 +110,35 @@ def test_no_credentials_at_all_says_where_they_are_looked_for(
     assert "AWS_ACCESS_KEY_ID" in message and "~/.aws/credentials" in message
     assert "refused" not in message
     storage.close()
+
+
+@pytest.mark.services
+def test_a_failed_multipart_completion_is_reported_as_such(tmp_path: Path) -> None:
+    import uuid
+
+    import yaml
+
+    from bench.netproxy import Fault, NetProxy
+    from tests.conformance.targets import s3_fs
+    from tests.services import require_services
+    from tests.test_retries import remote_config, server_port
+
+    area = f"f{uuid.uuid4().hex[:12]}"
+    s3_fs(require_services("s3")).mkdir(area)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\x01" * (12 * 1024 * 1024))  # three 5 MiB parts: a multipart upload
+    always = Fault("500", match=r"^POST .*\?uploadId=")  # CompleteMultipartUpload
+    with NetProxy(server_port("s3"), faults=[always]) as proxy:
+        config = tmp_path / "m.yaml"
+        mount = {"name": "far", **remote_config("s3", proxy.endpoint, area), "retries": 1}
+        config.write_text(yaml.safe_dump([mount]))
+        out = subprocess.run(
+            [sys.executable, "-m", "genro_storage", "-c", str(config), "put", str(big), "far:b"],
+            capture_output=True,
+            env=dict(os.environ, PYTHONPATH=os.getcwd()),
+            timeout=120,
+        )
+    message = out.stderr.decode()
+    assert out.returncode != 0 and always.fired >= 1
+    assert "failed on the destination side" in message and "far:b " in message, message
+    assert "not found" not in message and "no such file" not in message, message
