@@ -99,4 +99,14 @@ class CopyError(StorageError):
         super().__init__(f"{len(failures)} file(s) failed to copy: {lines}{more}")
 
 
-__all__ += ["CopyError", "MountRootError", "StorageIsADirectoryError"]
+def missing_extra(exc: ImportError, extra: str, feature: str) -> MissingDependencyError:
+    """The error for ``feature`` imported without its optional dependency: names the
+    missing package and the ``pip install`` that fixes it (as ``configure()`` does)."""
+    package = (exc.name or "").split(".")[0] or str(exc)
+    return MissingDependencyError(
+        f"{feature} needs the '{package}' package, which is not installed. "
+        f"Fix: pip install 'genro-storage[{extra}]'"
+    )
+
+
+__all__ += ["CopyError", "MountRootError", "StorageIsADirectoryError", "missing_extra"]

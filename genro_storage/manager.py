@@ -184,8 +184,10 @@ class StorageManager:
 
     def _unknown(self, name: str) -> StorageNotFoundError:
         available = ", ".join(self._mounts) or "none"
+        head, sep, rest = name.partition("/")
+        hint = f" Did you mean '{head}:{rest}'?" if sep and head in self._mounts else ""
         return StorageNotFoundError(
-            f"Mount point '{name}' not found. Available mounts: {available}"
+            f"Mount point '{name}' not found.{hint} Available mounts: {available}"
         )
 
     def __repr__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
-from ..errors import StorageConfigError, StorageIsADirectoryError
+from ..errors import StorageConfigError, StorageIsADirectoryError, StorageNotFoundError
 from ..fileio import is_write_mode
 from ..paths import canonical, resolve_within
 from ._create import create_new
@@ -87,8 +88,18 @@ class LocalStorage(StorageBackend):
         return resolved, found if found is not None else os.stat(resolved)
 
     # ------------------------------------------------------------------ primitives
+    def _missing(self, path: str, exc: OSError) -> StorageNotFoundError:
+        """A missing file, named as the other backends name it: mount and path."""
+        shown = f"'{path}'" if path else "the mount root"
+        error = StorageNotFoundError(f"{self.describe()}: {shown} not found (no such file)")
+        error.errno = errno.ENOENT  # (no filename: it would replace the message)
+        return error
+
     def info(self, path: str) -> EntryInfo:
-        st = self.local_stat(path)[1]
+        try:
+            st = self.local_stat(path)[1]
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
         is_dir = stat.S_ISDIR(st.st_mode)
         return EntryInfo(
             path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime
@@ -126,14 +137,17 @@ class LocalStorage(StorageBackend):
             full = self._writable_file(path)
         else:
             full = self._full(path)
-        if "b" in mode:
-            return open(full, mode)
-        return open(full, mode, encoding="utf-8")
+        try:
+            if "b" in mode:
+                return open(full, mode)
+            return open(full, mode, encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
 
     def list_dir(self, path: str) -> list[str]:
         full = self._full(path)
         if not full.exists():
-            raise FileNotFoundError(f"Directory not found: {path!r}")
+            raise self._missing(path, FileNotFoundError(errno.ENOENT, "", str(full)))
         if not full.is_dir():
             raise ValueError(f"Not a directory: {path!r}")
         return os.listdir(full)
@@ -203,7 +217,10 @@ class LocalStorage(StorageBackend):
 
     # ------------------------------------------------------------------ faster paths
     def read_bytes(self, path: str) -> bytes:
-        return self._full(path).read_bytes()
+        try:
+            return self._full(path).read_bytes()
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
 
     def write_bytes(self, path: str, data: bytes) -> None:
         with open_local_writer(self._writable_file(path)) as fh:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
+from ..paths import is_root
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
@@ -121,6 +122,19 @@ class S3Backend(FsspecBackend):
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = str(exc)
+        if type(exc).__name__ == "NoCredentialsError" or "Unable to locate credentials" in text:
+            return StorageAuthError(
+                f"{self.describe()}: no credentials were found, so no request was sent. "
+                f"They are looked for in the mount's 'key'/'secret' (or 'token'), then "
+                f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials and "
+                f"~/.aws/config (AWS_PROFILE), then the instance or container role; "
+                f"set 'anon: true' for a public bucket"
+            )
+        if isinstance(exc, FileNotFoundError) and is_root(path):
+            # the mount root is missing only when its bucket is (a prefix always exists)
+            return StorageNotFoundError(
+                f"{self.describe()}: bucket '{self.bucket}' does not exist ({text or 'Not Found'})"
+            )
         if isinstance(exc, FileNotFoundError) and "bucket does not exist" in text:
             return StorageNotFoundError(
                 f"{self.describe()}: bucket '{self.bucket}' does not exist ({text})"

@@ -86,7 +86,9 @@ def stat_or_fail(session: Session, target: Target) -> EntryInfo:
     """The target's stat, or ``StorageNotFoundError`` naming it as the user typed it."""
     try:
         return target.node.stat()
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
+        if "does not exist" in str(exc):  # a missing bucket/container says so
+            raise StorageNotFoundError(f"{target.shown}: {exc}") from None
         raise StorageNotFoundError(f"{target.shown}: no such file or directory") from None
 
 

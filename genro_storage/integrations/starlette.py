@@ -38,11 +38,16 @@ from pathlib import PurePosixPath
 from typing import Any, Union
 from urllib.parse import quote
 
-from starlette.config import Config
-from starlette.datastructures import UploadFile
-from starlette.requests import Request
-from starlette.routing import BaseRoute, Route, Router
-from starlette.types import Receive, Scope, Send
+from genro_storage.errors import missing_extra
+
+try:
+    from starlette.config import Config
+    from starlette.datastructures import UploadFile
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute, Route, Router
+    from starlette.types import Receive, Scope, Send
+except ImportError as _exc:  # name the extra that fixes it
+    raise missing_extra(_exc, "starlette", "genro_storage.integrations.starlette") from _exc
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
