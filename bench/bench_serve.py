@@ -8,10 +8,10 @@ default route and ``cache_stat: 60``): a 1 KiB file (req/s), a 10 MiB file (MiB/
 (req/s) and a 1 KiB Range (req/s) with ``wrk``, and the serving process's CPU time per
 request in those runs; then the peak RSS of the serving process while 4 clients download a
 200 MiB file, against its idle RSS. Servers run one process each (gunicorn: 1 gthread
-worker, 8 threads; uvicorn: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk to CPU 1
-when ``taskset`` exists.
+worker, 8 threads; uvicorn and granian: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk
+to CPU 1 when ``taskset`` exists. Our ASGI app also runs under granian (Rust, ``pathsend``).
 Ports come from 19740-19799 (``--ports`` to change). Needs wrk, nginx, gunicorn, uvicorn,
-whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
+granian, whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ SERVERS = [
     ("genro ASGI cache_stat", "uvicorn", "bench._apps:ours_asgi_cached"),
     ("Starlette", "uvicorn", "bench._apps:starlette"),
     ("servestatic", "uvicorn", "bench._apps:servestatic"),
+    ("genro ASGI granian", "granian", "bench._apps:ours_asgi"),
     ("nginx", "nginx", ""),
 ]
 # The tables: (ours, theirs) pairs whose ratio is printed; the first of a table is its own.
@@ -60,6 +61,8 @@ ASGI_RATIOS = [
     ("genro ASGI", "servestatic"),
     ("genro ASGI cache_stat", "Starlette"),
     ("genro ASGI cache_stat", "servestatic"),
+    ("genro ASGI granian", "genro ASGI"),
+    ("genro ASGI granian", "nginx"),
 ]
 # (label, path, extra header, expected status, unit)
 SCENARIOS = [
@@ -121,6 +124,10 @@ def start(kind: str, app: str, port: int, root: Path, run: Path) -> subprocess.P
     elif kind == "uvicorn":
         args = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--factory",
                 "--log-level", "warning", "--no-access-log", app]  # fmt: skip
+    elif kind == "granian":  # Rust server; sends local files itself (ASGI pathsend)
+        args = [PY, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(port), "--factory", "--workers", "1", "--no-ws",
+                "--log-level", "warning", app]  # fmt: skip
     else:
         conf = run / "nginx.conf"
         conf.write_text(NGINX_CONF.format(run=run, port=port, root=root))
@@ -326,7 +333,10 @@ def main() -> int:
         " rounds, loopback, one server process each"
     )
     wsgi = ["genro WSGI", "genro WSGI cache_stat", "whitenoise", "whitenoise autorefresh"]
-    asgi = ["genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic", "nginx"]
+    asgi = [
+        "genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic",
+        "genro ASGI granian", "nginx",
+    ]  # fmt: skip
     print("\nThroughput (best round):")
     table(r, wsgi, WSGI_RATIOS)
     table(r, asgi, ASGI_RATIOS)

@@ -21,9 +21,14 @@ import functools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
-import anyio
-import anyio.from_thread
-from asyncer import asyncify
+from .errors import missing_extra
+
+try:
+    import anyio
+    import anyio.from_thread
+    from asyncer import asyncify
+except ImportError as _exc:  # name the extra that fixes it
+    raise missing_extra(_exc, "async", "genro_storage.aio (the async API)") from _exc
 
 from .backends.base import EntryInfo, entry_mtime
 from .engine.aio_native import NATIVE_WRITE_LIMIT, close_native, native_file

@@ -6,17 +6,14 @@ validator serves ``StorageManager.configure``, the framework integrations and th
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .backends.registry import check_required, spec_for
+from .backends.registry import BackendSpec, check_required, spec_for
 from .backends.relative import PERMISSION_LEVELS
+from .config_file import SourcedMounts, did_you_mean, origin_of, read_config_file
 from .errors import StorageConfigError
 
 __all__ = [
@@ -61,9 +58,15 @@ def _where(origin: str) -> str:
 
 
 def load_source(source: Any) -> list[tuple[Any, str]]:
-    """Return ``[(entry, origin), ...]`` from a list of dicts or a YAML/JSON file path."""
+    """Return ``[(entry, origin), ...]`` from a list of dicts or a YAML/JSON file path.
+
+    A list read from a file (:class:`~genro_storage.config_file.SourcedMounts`) keeps the
+    file and line of each entry.
+    """
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
+    if isinstance(source, SourcedMounts):
+        return list(zip(source, source.origins))
     if isinstance(source, list):
         return [(entry, "") for entry in source]
     if not isinstance(source, str):
@@ -71,19 +74,8 @@ def load_source(source: Any) -> list[tuple[Any, str]]:
             f"configure() takes a list of mount dicts or a config file path, "
             f"got {type(source).__name__}"
         )
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"Configuration file not found: {source}")
-    suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    if suffix in (".yaml", ".yml"):
-        return _load_yaml(text, source)
-    if suffix == ".json":
-        return _load_json(text, source)
-    raise StorageConfigError(
-        f"Unsupported configuration file format '{path.suffix}' for {source}: "
-        f"use .yaml, .yml or .json"
-    )
+    mounts = read_config_file(source, app=False).mounts
+    return list(zip(mounts, mounts.origins))
 
 
 def env_config_path() -> str | None:
@@ -91,70 +83,13 @@ def env_config_path() -> str | None:
     return os.environ.get(CONFIG_ENV) or None
 
 
-def load_mounts_file(path: str) -> list[Any]:
+def load_mounts_file(path: str) -> SourcedMounts:
     """The mounts of a config file: a mounts list, or an app config ``{mounts: [...]}``.
 
     The app config (``serve:`` routes beside the mounts) is what the CLI and the serving
     app read; a library or fsspec user of the same file takes its mounts only.
     """
-    try:
-        return [entry for entry, _ in load_source(path)]
-    except StorageConfigError as exc:
-        if "got dict" not in str(exc):
-            raise
-    text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
-    mounts = data.get("mounts") if isinstance(data, dict) else None
-    if not isinstance(mounts, list):
-        raise StorageConfigError(f"{path}: expected a list of mounts or {{mounts: [...]}}")
-    return mounts
-
-
-def _top_level_type_error(value: Any, source: str) -> StorageConfigError:
-    kind = type(value).__name__
-    return StorageConfigError(
-        f"Configuration must be a list of mount configs, got {kind} (in {source})"
-    )
-
-
-def _load_yaml(text: str, source: str) -> list[tuple[Any, str]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise StorageConfigError(f"Failed to parse YAML file {source}{where}: {exc}") from exc
-    if not isinstance(data, list):
-        raise _top_level_type_error(data, source)
-    lines = [item.start_mark.line + 1 for item in node.value] if node is not None else []
-    return [(entry, f"{source}, line {line}") for entry, line in zip(data, lines)]
-
-
-def _load_json(text: str, source: str) -> list[tuple[Any, str]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StorageConfigError(
-            f"Failed to parse JSON file {source}, line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
-    if not isinstance(data, list):
-        raise _top_level_type_error(data, source)
-    return [(entry, f"{source}, line {line}") for entry, line in zip(data, _json_item_lines(text))]
-
-
-def _json_item_lines(text: str) -> list[int]:
-    """Line of each element of a top-level JSON array (decoded once more, item by item)."""
-    decoder = json.JSONDecoder()
-    idx = text.index("[") + 1
-    lines: list[int] = []
-    while True:
-        while idx < len(text) and text[idx] in " \t\r\n,":
-            idx += 1
-        if idx >= len(text) or text[idx] == "]":
-            return lines
-        lines.append(text.count("\n", 0, idx) + 1)
-        _, idx = decoder.raw_decode(text, idx)
+    return read_config_file(path, app=True).mounts
 
 
 def validate_mount(entry: Any, origin: str = "") -> MountConfig:
@@ -175,6 +110,7 @@ def validate_mount(entry: Any, origin: str = "") -> MountConfig:
         options["type"] = options["protocol"]
     mount = MountConfig(name, options, origin)
     if mount.is_relative:
+        _check_keys(options, RELATIVE_KEYS, "a relative mount", name, origin)
         _check_permissions(options, name, origin)
         return mount
     if "type" not in options:
@@ -182,14 +118,103 @@ def validate_mount(entry: Any, origin: str = "") -> MountConfig:
             f"Mount '{name}' missing required field: 'type' (or 'protocol'){_where(origin)}"
         )
     try:
-        check_required(spec_for(options["type"], name), options, name)
+        spec = spec_for(options["type"], name)
+        check_required(spec, options, name)
     except StorageConfigError as exc:
         if origin:
             raise type(exc)(f"{exc}{_where(origin)}") from None
         raise
+    _check_keys(options, _allowed_keys(spec), f"type '{spec.type}'", name, origin)
+    _check_types(options, spec, name, origin)
     # 0.4.2 order: type and required keys first, the permissions value after them
     _check_permissions(options, name, origin)
     return mount
+
+
+#: keys every mount accepts, whatever its type
+COMMON_KEYS = ("name", "type", "protocol", "permissions")
+#: keys of a relative mount (``type``/``protocol`` are accepted and ignored, as in 0.4.2)
+RELATIVE_KEYS = ("name", "path", "permissions", "type", "protocol")
+
+
+def _allowed_keys(spec: BackendSpec) -> tuple[str, ...]:
+    return (*COMMON_KEYS, *spec.required, *spec.optional)
+
+
+def _check_keys(
+    options: Mapping[str, Any], allowed: tuple[str, ...], kind: str, name: str, origin: str
+) -> None:
+    """Refuse a key the mount's type does not read (a typo is never silently ignored)."""
+    for key in options:
+        if key in allowed:
+            continue
+        valid = ", ".join(sorted(k for k in allowed if k not in ("protocol",)))
+        raise StorageConfigError(
+            f"Mount '{name}': unknown key '{key}'{did_you_mean(str(key), allowed)} "
+            f"(valid keys for {kind}: {valid}){_where(origin_of(origin, str(key)))}"
+        )
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# what each key must hold (keys not listed take any value); a description for the message
+_KEY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "type": (lambda v: isinstance(v, str), "a string"),
+    "permissions": (lambda v: isinstance(v, str), "a string"),
+    "base_path": (lambda v: isinstance(v, str), "a string"),
+    "prefix": (lambda v: isinstance(v, str), "a string"),
+    "bucket": (lambda v: isinstance(v, str), "a string"),
+    "container": (lambda v: isinstance(v, str), "a string"),
+    "account_name": (lambda v: isinstance(v, str), "a string"),
+    "host": (lambda v: isinstance(v, str), "a string"),
+    "share": (lambda v: isinstance(v, str), "a string"),
+    "username": (lambda v: isinstance(v, str), "a string"),
+    "password": (lambda v: isinstance(v, str), "a string"),
+    "url": (lambda v: isinstance(v, str), "a string"),
+    "base_url": (lambda v: isinstance(v, str), "a string"),
+    "endpoint_url": (lambda v: isinstance(v, str), "a string"),
+    "region": (lambda v: isinstance(v, str), "a string"),
+    "org": (lambda v: isinstance(v, str), "a string"),
+    "repo": (lambda v: isinstance(v, str), "a string"),
+    "port": (_is_int, "an integer"),
+    "timeout": (lambda v: _is_int(v) or isinstance(v, float), "a number of seconds"),
+    "anon": (lambda v: isinstance(v, bool), "true or false"),
+    "version_aware": (lambda v: isinstance(v, bool), "true or false"),
+    "verify_ssl": (lambda v: isinstance(v, bool), "true or false"),
+    "headers": (lambda v: isinstance(v, Mapping), "a mapping"),
+    "client_kwargs": (lambda v: isinstance(v, Mapping), "a mapping"),
+    "config_kwargs": (lambda v: isinstance(v, Mapping), "a mapping"),
+    "target_options": (lambda v: isinstance(v, Mapping), "a mapping"),
+    "file": (_is_path, "a file path"),
+    "key_filename": (_is_path, "a file path"),
+}
+
+
+def _check_types(options: Mapping[str, Any], spec: BackendSpec, name: str, origin: str) -> None:
+    """Refuse a value of the wrong type, naming the mount and the key."""
+    for key, value in options.items():
+        if value is None and key not in spec.required:
+            continue
+        if key == "path":
+            ok = _is_path(value) or (spec.type == "local" and callable(value))
+            what = "a path (or a callable returning one)" if spec.type == "local" else "a path"
+        elif key in _KEY_TYPES:
+            check, what = _KEY_TYPES[key]
+            ok = check(value)
+        else:
+            continue
+        if not ok:
+            raise StorageConfigError(
+                f"Mount '{name}': key '{key}' must be {what}, got {type(value).__name__} "
+                f"{value!r}{_where(origin_of(origin, key))}"
+            )
 
 
 def _check_permissions(options: Mapping[str, Any], name: str, origin: str) -> None:
@@ -198,5 +223,5 @@ def _check_permissions(options: Mapping[str, Any], name: str, origin: str) -> No
         valid = ", ".join(f"'{p}'" for p in PERMISSION_LEVELS)
         raise StorageConfigError(
             f"Invalid permissions '{level}' for mount '{name}'. Valid values: {valid}"
-            f"{_where(origin)}"
+            f"{_where(origin_of(origin, 'permissions'))}"
         )

@@ -4,7 +4,9 @@
 
     StorageError(Exception)
     ├── StorageNotFoundError(StorageError, FileNotFoundError)   unknown mount, missing file/bucket
+    ├── StorageIsADirectoryError(StorageError, IsADirectoryError) a file op on a directory
     ├── StoragePermissionError(StorageError, PermissionError)   readonly mount, denied delete
+    │   ├── MountRootError                                      delete/write of a mount root
     │   ├── CapabilityError                                     backend lacks a capability
     │   └── StorageAuthError                                    credentials refused by a server
     ├── StorageConfigError(StorageError, ValueError)            bad mount config (key, file, line)
@@ -47,6 +49,18 @@ class StoragePermissionError(StorageError, PermissionError):
     """The operation is not allowed on this mount (readonly, no delete permission...)."""
 
 
+class MountRootError(StoragePermissionError):
+    """Deleting (or writing a file onto) the root of a mount, in any spelling.
+
+    The library never deletes a mount root, a bucket, a container or a share: delete
+    what is inside instead.
+    """
+
+
+class StorageIsADirectoryError(StorageError, IsADirectoryError):
+    """A file operation (a write, a read) on a directory."""
+
+
 class CapabilityError(StoragePermissionError):
     """The backend cannot do this at all (versioning on local disk, metadata on SFTP...)."""
 
@@ -85,4 +99,14 @@ class CopyError(StorageError):
         super().__init__(f"{len(failures)} file(s) failed to copy: {lines}{more}")
 
 
-__all__ += ["CopyError"]
+def missing_extra(exc: ImportError, extra: str, feature: str) -> MissingDependencyError:
+    """The error for ``feature`` imported without its optional dependency: names the
+    missing package and the ``pip install`` that fixes it (as ``configure()`` does)."""
+    package = (exc.name or "").split(".")[0] or str(exc)
+    return MissingDependencyError(
+        f"{feature} needs the '{package}' package, which is not installed. "
+        f"Fix: pip install 'genro-storage[{extra}]'"
+    )
+
+
+__all__ += ["CopyError", "MountRootError", "StorageIsADirectoryError", "missing_extra"]

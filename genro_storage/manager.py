@@ -24,7 +24,7 @@ from .paths import normalize, split_mount
 
 __all__ = ["StorageManager", "default_manager"]
 
-ConfigSource = Union[str, Path, list]
+ConfigSource = Union[str, Path, list[Any]]
 
 
 class StorageManager:
@@ -61,8 +61,17 @@ class StorageManager:
         """
         staged_mounts = dict(self._mounts)
         staged_configs = dict(self._configs)
+        seen: dict[str, str] = {}
         for entry, origin in load_source(source):
             mount = validate_mount(entry, origin)
+            if mount.name in seen:
+                first = f" (first at {seen[mount.name]})" if seen[mount.name] else ""
+                here = f" ({origin})" if origin else ""
+                raise StorageConfigError(
+                    f"Mount '{mount.name}' is defined twice in one configuration{here}{first}: "
+                    f"mount names must be unique"
+                )
+            seen[mount.name] = origin
             backend = self._build(mount, staged_mounts)
             staged_mounts[mount.name] = backend
             staged_configs[mount.name] = mount
@@ -175,13 +184,19 @@ class StorageManager:
 
     def _unknown(self, name: str) -> StorageNotFoundError:
         available = ", ".join(self._mounts) or "none"
+        head, sep, rest = name.partition("/")
+        hint = f" Did you mean '{head}:{rest}'?" if sep and head in self._mounts else ""
         return StorageNotFoundError(
-            f"Mount point '{name}' not found. Available mounts: {available}"
+            f"Mount point '{name}' not found.{hint} Available mounts: {available}"
         )
 
     def __repr__(self) -> str:
         names = ", ".join(self._mounts) or "none"
         return f"StorageManager(mounts=[{names}])"
+
+    def cleanup(self, name: str, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
+        """Remove what interrupted writes left on mount ``name`` (see ``StorageNode.cleanup``)."""
+        return self.node(f"{name}:").cleanup(older_than=older_than, dry_run=dry_run)
 
     def close(self) -> None:
         """Close every backend (connections, caches)."""

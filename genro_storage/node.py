@@ -401,8 +401,26 @@ class StorageNode(PathlibMixin):
 
     # ------------------------------------------------------------------ tree operations
     def delete(self) -> None:
-        """Remove the file or the whole directory tree; a missing path is a no-op."""
-        self._require_backend().delete(self._p, recursive=True)
+        """Remove the file or the whole directory tree; a missing path is a no-op.
+
+        A symlink is removed itself (never what it points to). The mount root, in any
+        spelling, is refused with :class:`~genro_storage.errors.MountRootError` (a
+        ``StoragePermissionError``): a mount root, bucket or share is never deleted.
+        """
+        backend = self._require_backend()
+        backend.refuse_root_delete(self._p)
+        backend.delete(self._p, recursive=True)
+
+    def cleanup(self, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
+        """Remove what interrupted writes left below this node; return what was removed.
+
+        Stray temporary files of the publish-on-close writer (local ``.tmp``, SFTP, SMB
+        and WebDAV ``.part``) and, on S3, incomplete multipart uploads, when older than
+        ``older_than`` seconds (younger ones may belong to a write still running).
+        ``dry_run=True`` only lists them.
+        """
+        self._check_not_snapshot()
+        return self._require_backend().cleanup(self._p, older_than, dry_run)
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         self._require_backend().mkdir(self._p, parents=parents, exist_ok=exist_ok)
@@ -484,7 +502,9 @@ class StorageNode(PathlibMixin):
     def move_to(self, dest: StorageNode | str) -> StorageNode:
         """Copy to ``dest``, delete the source, and point this node at ``dest``."""
         target = self._manager.node(dest) if isinstance(dest, str) else dest
-        self._require_backend().check_delete_allowed()
+        backend = self._require_backend()
+        backend.check_delete_allowed()
+        backend.refuse_root_delete(self._p)  # before copying: nothing half-done
         self.copy_to(target)
         self.delete()
         self._mount_name, self._path, self._backend = (

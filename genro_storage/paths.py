@@ -24,11 +24,21 @@ from urllib.parse import unquote
 
 from .errors import PathTraversalError
 
-__all__ = ["contain", "from_url_path", "join", "normalize", "resolve_within", "split_mount"]
+__all__ = [
+    "canonical",
+    "contain",
+    "from_url_path",
+    "is_root",
+    "join",
+    "normalize",
+    "resolve_within",
+    "split_mount",
+]
 
 TRAVERSAL_MESSAGE = "Parent directory traversal (..) is not supported"
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
+MAX_DEPTH = 512
 
 # Windows reserved device names (with or without an extension): CON, CON.txt, COM1...
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
@@ -65,7 +75,27 @@ def normalize(*parts: str) -> str:
     segments = [s for s in joined.split("/") if s]
     for segment in segments:
         _check_segment(segment, joined)
-    return "/".join(segments)
+    path = "/".join(segments)
+    if len(segments) > MAX_DEPTH or len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        # no filesystem takes it (PATH_MAX), and walking it would recurse without end
+        raise PathTraversalError(
+            f"path longer than {MAX_PATH_BYTES} bytes or {MAX_DEPTH} levels: {path[:80]!r}..."
+        )
+    return path
+
+
+def canonical(path: str) -> str:
+    """``path`` without empty and ``.`` segments: the spelling every backend agrees on.
+
+    ``normalize`` keeps ``.`` segments (0.4.2 compatible); anything that decides whether a
+    path is the mount root, or compares two paths, uses this form.
+    """
+    return "/".join(s for s in path.split("/") if s not in ("", "."))
+
+
+def is_root(path: str | None) -> bool:
+    """Whether ``path`` names the mount root in any spelling (``''``, ``.``, ``./``, ``./.``)."""
+    return not canonical(path or "")
 
 
 def join(base: str, *parts: str) -> str:

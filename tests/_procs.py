@@ -89,6 +89,14 @@ def gunicorn_args(app: str, port: int, threads: int = 8) -> list[str]:
     ]  # fmt: skip
 
 
+def granian_args(app: str, port: int) -> list[str]:
+    """Granian (a Rust HTTP server; ASGI with the ``pathsend`` extension), one worker."""
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", "1", "--no-ws", "--log-level", "warning", app,
+    ]  # fmt: skip
+
+
 def uvicorn_args(app: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from genro_storage import StorageManager
+
+# The fast tier tries fewer generated examples per property (tests that set their own
+# max_examples keep it); the full run keeps hypothesis's default of 100.
+settings.register_profile("fast", max_examples=20)
+if os.environ.get("GENRO_FAST") == "1":
+    settings.load_profile("fast")
 
 
 @pytest.fixture
@@ -29,3 +37,26 @@ def storage(tmp_path: Path) -> StorageManager:
 def home(tmp_path: Path, storage: StorageManager) -> Path:
     """The directory behind the ``home`` mount."""
     return tmp_path / "home"
+
+
+# Tests that start a web server process carry the `server` marker, so that the fast tier
+# (`bash scripts/test.sh --fast`) can leave them out: every test whose id names a server
+# (parametrised clients and surfaces: gunicorn, uvicorn, nginx...), and the modules and
+# tests listed here, whose servers do not show in the id.
+_SERVER_WORDS = ("gunicorn", "uvicorn", "granian", "nginx", "chromium")
+_SERVER_MODULES = {
+    "tests/integrations/test_http_safety.py",
+    "tests/integrations/test_nginx_offload.py",
+    "tests/integrations/test_example_projects.py",
+    "tests/test_demo.py",
+    "tests/console/test_api.py",
+    "tests/console/test_browser.py",
+    "tests/integrations/test_pydata.py",  # a Dask cluster of worker processes
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module in _SERVER_MODULES or any(w in item.nodeid for w in _SERVER_WORDS):
+            item.add_marker(pytest.mark.server)

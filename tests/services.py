@@ -158,6 +158,8 @@ def require_services(*names: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"unknown service(s) {unknown}; known: {sorted(SERVICE_KEYS)}")
     path = os.environ.get(ENV_VAR)
+    if os.environ.get("GENRO_FAST") == "1":
+        pytest.skip("fast tier (scripts/test.sh --fast): no servers")
     if not path:
         if in_ci():
             pytest.fail(f"CI is set but {ENV_VAR} is not: the real services are missing; {HINT}")

@@ -201,3 +201,81 @@ def test_local_path_must_be_a_directory(tmp_path: Path) -> None:
     f.write_text("x")
     with pytest.raises(ValueError, match="not a directory"):
         StorageManager().configure([{"name": "l", "type": "local", "path": str(f)}])
+
+
+# ---------------------------------------------------------------- issue 11: no silent typo
+def test_a_misspelled_key_names_mount_key_file_line_and_suggests(tmp_path: Path) -> None:
+    config = tmp_path / "mounts.yaml"
+    config.write_text(
+        "- name: scratch\n  type: memory\n"
+        "- name: up\n  type: s3\n  bucket: b\n  regoin: eu-west-1\n"
+    )
+    with pytest.raises(StorageConfigError) as info:
+        StorageManager(env=False).configure(str(config))
+    message = str(info.value)
+    assert "Mount 'up': unknown key 'regoin'; did you mean 'region'?" in message
+    assert f"{config}, line 6" in message  # the line of the key itself
+
+
+def test_an_unknown_key_in_code_is_refused_too() -> None:
+    with pytest.raises(
+        StorageConfigError, match="unknown key 'base_pth'; did you mean 'base_path'"
+    ):
+        StorageManager(env=False).configure([{"name": "m", "type": "memory", "base_pth": "x"}])
+
+
+def test_duplicate_mount_names_are_refused_with_both_lines(tmp_path: Path) -> None:
+    config = tmp_path / "mounts.yaml"
+    config.write_text(
+        "- name: a\n  type: memory\n- name: b\n  type: memory\n- name: a\n  type: memory\n"
+    )
+    storage = StorageManager(env=False)
+    with pytest.raises(StorageConfigError, match="Mount 'a' is defined twice") as info:
+        storage.configure(str(config))
+    assert "line 5" in str(info.value) and "first at" in str(info.value)
+    assert storage.get_mount_names() == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "what"),
+    [
+        ({"type": "local", "path": 123}, "path", "a path"),
+        ({"type": "sftp", "host": "h", "username": "u", "port": "22"}, "port", "an integer"),
+        ({"type": "s3", "bucket": ["b"]}, "bucket", "a string"),
+        ({"type": "memory", "base_path": 5}, "base_path", "a string"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_mount_and_key(entry: dict, key: str, what: str) -> None:
+    with pytest.raises(StorageConfigError, match=f"Mount 'w': key '{key}' must be {what}"):
+        StorageManager(env=False).configure([{"name": "w", **entry}])
+
+
+def test_yaml_errors_of_app_configs_name_the_real_file(tmp_path: Path) -> None:
+    from genro_storage.serving.app import FileServer
+
+    config = tmp_path / "site.yaml"
+    config.write_text("mounts:\n  - name: a\n    type: memory\nserve:\n  /a: [unclosed\n")
+    with pytest.raises(StorageConfigError) as info:
+        FileServer(str(config))
+    assert f'"{config}", line' in str(info.value)
+    assert "<unicode string>" not in str(info.value)
+
+
+def test_mount_errors_of_app_configs_name_file_and_line(tmp_path: Path) -> None:
+    from genro_storage.serving.app import FileServer
+
+    config = tmp_path / "site.yaml"
+    config.write_text("mounts:\n  - name: a\n    type: memory\n    colour: blue\n")
+    with pytest.raises(StorageConfigError, match=f"unknown key 'colour'.*{config}, line 4"):
+        FileServer(str(config))
+
+
+def test_unknown_top_level_key_of_an_app_config(tmp_path: Path) -> None:
+    from genro_storage.serving.routes import load_app_config
+
+    config = tmp_path / "site.yaml"
+    config.write_text("mounts: []\nserv: {}\n")
+    with pytest.raises(
+        StorageConfigError, match="unknown top-level key 'serv'; did you mean 'serve'"
+    ):
+        load_app_config(config)

@@ -711,3 +711,19 @@ def test_object_store_skip_hash_rerun_reads_nothing_remote(
 def test_missing_source_is_reported_before_bad_options(storage: StorageManager) -> None:
     with pytest.raises(FileNotFoundError, match="Source not found"):
         storage.node("home:ghost").copy_to("mem:x", skip="custom")
+
+
+def test_a_tree_is_never_copied_into_itself(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "sub" / "f.txt").write_text("f")
+    os.symlink(".", tmp_path / "selflink")
+    storage = StorageManager()
+    storage.configure([{"name": "h", "type": "local", "path": str(tmp_path)}])
+    for src, dest in (("h:d", "h:d/copy"), ("h:", "h:backup"), ("h:selflink", "h:backup")):
+        with pytest.raises(ValueError, match="into itself"):
+            storage.node(src).copy_to(dest)
+        with pytest.raises(ValueError, match="into itself"):
+            storage.node(src).sync_to(dest)
+    assert sorted(os.listdir(tmp_path)) == ["d", "selflink"]

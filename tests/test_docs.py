@@ -143,7 +143,12 @@ def _run_shell(block: Block, where: str, cwd: Path) -> None:
         )
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
+# cli.md runs the command line as processes, a few seconds each: not in the fast tier
+@pytest.mark.parametrize(
+    "page",
+    [pytest.param(p, marks=pytest.mark.slow) if p.name == "cli.md" else p for p in pages()],
+    ids=lambda p: p.relative_to(DOCS).as_posix(),
+)
 def test_page_examples_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

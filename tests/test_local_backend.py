@@ -10,7 +10,7 @@ import pytest
 
 from genro_storage import StorageManager
 from genro_storage.backends import LocalStorage
-from genro_storage.errors import PathTraversalError
+from genro_storage.errors import PathTraversalError, StoragePermissionError
 
 
 def test_failed_write_keeps_old_content_and_leaves_no_temp(
@@ -97,7 +97,7 @@ def test_delete_directory_recursive_and_not_root(storage: StorageManager, home: 
         backend.delete("d")
     backend.delete("d", recursive=True)
     assert not (home / "d").exists()
-    with pytest.raises(PathTraversalError):
+    with pytest.raises(StoragePermissionError, match="mount 'home'"):
         backend.delete("", recursive=True)
 
 

@@ -237,3 +237,22 @@ def test_url_paths_never_leave_the_mount(raw: str) -> None:
 def test_from_url_path_refuses_invalid_utf8_with_the_one_exception() -> None:
     with pytest.raises(PathTraversalError, match="UTF-8"):
         from_url_path("/a%ffb")
+
+
+def test_paths_longer_than_path_max_or_too_deep_are_refused() -> None:
+    from genro_storage.errors import PathTraversalError
+    from genro_storage.paths import normalize
+
+    for hostile in ("x/" * 600, "/".join(["b" * 200] * 25)):
+        with pytest.raises(PathTraversalError, match="longer than"):
+            normalize(hostile)
+    assert normalize("x/" * 500) == "/".join(["x"] * 500)
+
+
+def test_root_spellings() -> None:
+    from genro_storage.paths import canonical, is_root
+
+    for spelling in ("", ".", "./", "./.", "/", "//.", "/./"):
+        assert is_root(spelling)
+    assert not is_root("a") and not is_root("./a")
+    assert canonical("a/./b//c/.") == "a/b/c"

@@ -279,6 +279,19 @@ def test_load_services_parses_env_file(tmp_path):
     assert load_services(str(f)) == {"A": "x=1;y", "B": "plain"}
 
 
+@pytest.fixture(autouse=True)
+def _not_the_fast_tier(monkeypatch):
+    """These tests check require_services() itself, as a full run sees it."""
+    monkeypatch.delenv("GENRO_FAST", raising=False)
+
+
+def test_require_services_skips_in_the_fast_tier_even_in_ci(monkeypatch):
+    monkeypatch.setenv("GENRO_FAST", "1")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.skip.Exception, match=r"fast tier"):
+        require_services("s3")
+
+
 def test_require_services_skips_without_services_outside_ci(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.delenv("CI", raising=False)

@@ -17,7 +17,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
     StorageAuthError,
@@ -28,6 +28,9 @@ from ..errors import (
 from ._retry import is_transient
 
 __all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
+
+if TYPE_CHECKING:
+    from .base import StorageBackend
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,7 +181,7 @@ def classify(exc: BaseException) -> str | None:
     return None
 
 
-def translate(backend: Any, exc: BaseException, path: str) -> BaseException | None:
+def translate(backend: StorageBackend, exc: BaseException, path: str) -> BaseException | None:
     """The genro-storage exception for ``exc`` raised by ``backend`` on ``path``, or None."""
     if isinstance(exc, StorageError):
         return None

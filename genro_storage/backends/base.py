@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
-from ..errors import CapabilityError
+from ..errors import CapabilityError, MountRootError, StorageIsADirectoryError
 from ..fileio import CHUNK_SIZE, md5_hex
+from ..paths import is_root
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
@@ -99,6 +100,35 @@ class StorageBackend(ABC):
     @abstractmethod
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         """Create a directory."""
+
+    def scoped(self, prefix: str) -> StorageBackend | None:
+        """This backend rooted at ``prefix``, where containment needs its own root.
+
+        Local disks return a backend whose symlink containment is checked against
+        ``prefix`` (relative mounts use it); others return None (paths are joined).
+        """
+        return None
+
+    def refuse_root_delete(self, path: str) -> None:
+        """Raise :class:`MountRootError` when ``path`` is the mount root in any spelling.
+
+        Every ``delete`` calls this first: a mount root (and so a bucket, container or
+        share) is never deleted by the library, whatever path reaches it.
+        """
+        if is_root(path):
+            raise MountRootError(
+                f"Refusing to delete the root of {self.describe()} (path {path!r}): "
+                f"a mount root, bucket, container or share is never deleted; "
+                f"delete its entries instead"
+            )
+
+    def refuse_root_write(self, path: str) -> None:
+        """Raise :class:`StorageIsADirectoryError` when a file write targets the mount root."""
+        if is_root(path):
+            raise StorageIsADirectoryError(
+                f"{self.describe()}: the mount root is a directory, a file cannot be written "
+                f"onto it (path {path!r})"
+            )
 
     def check_write_allowed(self) -> None:
         """Raise ``StoragePermissionError`` when this mount refuses writes (permission layer)."""
@@ -356,6 +386,30 @@ class StorageBackend(ABC):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Remove what interrupted writes left under ``path``; return what went (or would).
+
+        Temporary siblings of the publish-on-close writer (``.<name>.<12 hex>.part``)
+        last modified more than ``older_than`` seconds ago are deleted; object stores
+        also abort their incomplete uploads (see each backend). Anything younger may
+        belong to a write still running, so it is left alone.
+        """
+        from ._publish import REMOTE_TEMP_SUFFIX, is_temp_name
+
+        cutoff = time.time() - older_than
+        found = []
+        for entry in self.walk_files(path):
+            if entry.is_dir or not is_temp_name(entry.name, REMOTE_TEMP_SUFFIX):
+                continue
+            if entry.mtime is not None and entry.mtime > cutoff:
+                continue
+            found.append(entry.path)
+            if not dry_run:
+                self.delete(entry.path)
+        return found
 
     def close(self) -> None:
         """Release connections; the backend may not be used afterwards."""

@@ -24,7 +24,6 @@ import contextlib
 import functools
 import inspect
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -33,9 +32,10 @@ from typing import IO, Any
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
 from ..fileio import is_write_mode
+from ..paths import canonical
 from ._errors import classify, wrap_methods
 from ._objectparams import ObjectParameters
-from ._pending import PendingText, PendingWrite, discard_buffered
+from ._publish import REMOTE_TEMP_SUFFIX, PublishOnClose, PublishText, discard_buffered, temp_name
 from ._transfer import NetworkSettings
 from .base import CHUNK_SIZE, EntryInfo, StorageBackend
 
@@ -62,6 +62,7 @@ _MTIME_KEYS = (
 # public methods whose client-library errors are mapped (in this class and subclasses)
 MAPPED_METHODS = (
     "connect",
+    "cleanup",
     "info",
     "exists",
     "open",
@@ -207,6 +208,7 @@ class FsspecBackend(StorageBackend):
 
     # ------------------------------------------------------------------ path mapping
     def _full(self, path: str) -> str:
+        path = canonical(path) if "." in path else path
         if not path:
             return self.root or ""
         if not self.root:
@@ -283,8 +285,7 @@ class FsspecBackend(StorageBackend):
 
     def _check_file_write(self, path: str) -> None:
         self.check_write_allowed()
-        if not path:
-            raise IsADirectoryError(f"{self.describe()}: the mount root is a directory")
+        self.refuse_root_write(path)
 
     def exists(self, path: str) -> bool:
         # not fs.exists(): it answers False when the server cannot be reached
@@ -297,14 +298,18 @@ class FsspecBackend(StorageBackend):
         self._check_file_write(path)
         self._ensure_parent(path)
         if mode in ("w", "wb"):
-            pending = self._open_pending(full)
-            return pending if mode == "wb" else PendingText(pending)  # type: ignore[return-value]
-        return self.fs.open(full, mode)
+            # never bound to a local: a frame kept alive by an exception caught below
+            # (``_ensure_parent``) must not keep an unclosed handle from its finalizer
+            if mode == "wb":
+                return self._open_pending(full)  # type: ignore[return-value]
+            return PublishText(self._open_pending(full))
+        opened: IO[Any] = self.fs.open(full, mode)
+        return opened
 
     def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
         """A read handle; an object-store prefix (a "directory") is refused, not read as
         an empty file."""
-        handle = self.fs.open(full, mode, **self._open_kwargs(write=False))
+        handle: IO[Any] = self.fs.open(full, mode, **self._open_kwargs(write=False))
         details = getattr(getattr(handle, "buffer", handle), "details", None)
         if isinstance(details, dict) and details.get("type") == "directory":
             handle.close()
@@ -316,7 +321,7 @@ class FsspecBackend(StorageBackend):
             with contextlib.suppress(FileExistsError):
                 self.fs.makedirs(self._full(path.rsplit("/", 1)[0]), exist_ok=True)
 
-    def _open_pending(self, full: str) -> PendingWrite:
+    def _open_pending(self, full: str) -> PublishOnClose:
         """A write handle on ``full`` that publishes on commit only (see module docstring)."""
         if self.implicit_dirs or self.write_strategy == "buffered":
             # object stores: the driver's upload becomes visible only when completed
@@ -328,9 +333,13 @@ class FsspecBackend(StorageBackend):
                 raw.close()
                 self._invalidate_full(full)
 
-            return PendingWrite(raw, commit_buffered, lambda: discard_buffered(raw))
+            return PublishOnClose(raw, commit_buffered, lambda: discard_buffered(raw), full)
         head, _, name = full.rpartition("/")
-        temp = f"{head}/.{name}.{uuid.uuid4().hex[:12]}.part" if head else f".{name}.part"
+        temp = (
+            f"{head}/{temp_name(name, REMOTE_TEMP_SUFFIX)}"
+            if head
+            else temp_name(name, REMOTE_TEMP_SUFFIX)
+        )
         raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
 
         def commit() -> None:
@@ -344,7 +353,7 @@ class FsspecBackend(StorageBackend):
             with contextlib.suppress(Exception):
                 self.fs.rm_file(temp)
 
-        return PendingWrite(raw, commit, discard)
+        return PublishOnClose(raw, commit, discard, full)
 
     def _tune_write_handle(self, raw: Any) -> Any:
         """Adjust a driver's fresh write handle (SFTP turns on pipelining)."""
@@ -400,7 +409,11 @@ class FsspecBackend(StorageBackend):
 
     def delete(self, path: str, recursive: bool = False) -> None:
         self.check_write_allowed()
+        self.refuse_root_delete(path)
         full = self._full(path)
+        if full.strip("/") == self.root.strip("/") or not full.strip("/"):
+            # belt and braces: a root reached by another spelling is never removed
+            self.refuse_root_delete("")
         entry = self._stat_or_none(full)
         if entry is None:
             return
@@ -545,8 +558,8 @@ class FsspecBackend(StorageBackend):
         if not exclusive:
             self.write_stream(path, chunks)
             return
-        head = full.rpartition("/")[0]
-        temp = f".{uuid.uuid4().hex[:16]}.new"  # short: any target name stays writable
+        head, _, name = full.rpartition("/")
+        temp = temp_name(name, REMOTE_TEMP_SUFFIX)  # bounded, and found by cleanup()
         temp = f"{head}/{temp}" if head else temp
         raw = self._tune_write_handle(self.fs.open(temp, "wb", **self._open_kwargs()))
         try:

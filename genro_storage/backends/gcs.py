@@ -215,10 +215,12 @@ def _filesystem_class() -> Any:
 
     def transient(exc: BaseException) -> bool:
         if isinstance(exc, HttpError):
-            return exc.code != 404 and is_retriable(exc)
+            return exc.code != 404 and bool(is_retriable(exc))
         if isinstance(exc, aiohttp.ClientResponseError):
             return exc.status in (408, 429, 500, 502, 503, 504)
-        return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError)) or is_retriable(exc)
+        return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError)) or bool(
+            is_retriable(exc)
+        )
 
     class GenroGCSFileSystem(gcsfs.GCSFileSystem):
         def __init__(self, *args: Any, genro_attempts: int = 5, **kwargs: Any) -> None:

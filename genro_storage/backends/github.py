@@ -107,7 +107,7 @@ class GitHubBackend(FsspecBackend):
         if self.is_dir(path):
             raise IsADirectoryError(f"Is a directory: {path!r}")
         # the driver puts the path into the contents URL as it is: quote '#', '?', '%'
-        raw = self.fs.open(quote(path), "rb")
+        raw: IO[bytes] = self.fs.open(quote(path), "rb")
         if "b" in mode:
             return raw
         import io

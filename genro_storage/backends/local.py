@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Union
 
 from ..capabilities import BackendCapabilities
-from ..errors import PathTraversalError, StorageConfigError
+from ..errors import (
+    StorageConfigError,
+    StorageIsADirectoryError,
+    StorageNotFoundError,
+)
 from ..fileio import is_write_mode, md5_hex
-from ..paths import resolve_within
-from ._atomic import AtomicWriter
+from ..paths import canonical, resolve_within
 from ._create import create_new
+from ._publish import open_local_writer, receive_local
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
 
-PathSource = Union[str, os.PathLike, Callable[[], Any]]
+PathSource = Union[str, "os.PathLike[str]", Callable[[], Any]]
 
 
 #: MD5s of local files by (path, size, mtime_ns, inode, device), least recently used first
@@ -94,8 +100,18 @@ class LocalStorage(StorageBackend):
         return resolved, found if found is not None else os.stat(resolved)
 
     # ------------------------------------------------------------------ primitives
+    def _missing(self, path: str, exc: OSError) -> StorageNotFoundError:
+        """A missing file, named as the other backends name it: mount and path."""
+        shown = f"'{path}'" if path else "the mount root"
+        error = StorageNotFoundError(f"{self.describe()}: {shown} not found (no such file)")
+        error.errno = errno.ENOENT  # (no filename: it would replace the message)
+        return error
+
     def info(self, path: str) -> EntryInfo:
-        st = self.local_stat(path)[1]
+        try:
+            st = self.local_stat(path)[1]
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
         is_dir = stat.S_ISDIR(st.st_mode)
         return EntryInfo(
             path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime
@@ -130,20 +146,40 @@ class LocalStorage(StorageBackend):
     def is_dir(self, path: str) -> bool:
         return self._full(path).is_dir()
 
-    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+    def _writable_file(self, path: str) -> Path:
+        """The real path a file write of ``path`` replaces, its parent created.
+
+        Refused before any byte is written when it is the mount root (in any spelling,
+        also through a symlink) or an existing directory, so the temporary sibling is
+        always inside the mount.
+        """
+        self.refuse_root_write(path)
         full = self._full(path)
+        if str(full) == self._root() or full.is_dir():
+            raise StorageIsADirectoryError(
+                f"{self.describe()}: {path!r} is a directory, a file cannot be written onto it"
+            )
+        full.parent.mkdir(parents=True, exist_ok=True)
+        return full
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
         if is_write_mode(mode):
-            full.parent.mkdir(parents=True, exist_ok=True)
             if mode.replace("t", "") in ("w", "wb"):
-                return AtomicWriter(full, mode)  # type: ignore[return-value]
-        if "b" in mode:
-            return open(full, mode)
-        return open(full, mode, encoding="utf-8")
+                return open_local_writer(self._writable_file(path), mode)
+            full = self._writable_file(path)
+        else:
+            full = self._full(path)
+        try:
+            if "b" in mode:
+                return open(full, mode)
+            return open(full, mode, encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
 
     def list_dir(self, path: str) -> list[str]:
         full = self._full(path)
         if not full.exists():
-            raise FileNotFoundError(f"Directory not found: {path!r}")
+            raise self._missing(path, FileNotFoundError(errno.ENOENT, "", str(full)))
         if not full.is_dir():
             raise ValueError(f"Not a directory: {path!r}")
         return os.listdir(full)
@@ -169,38 +205,61 @@ class LocalStorage(StorageBackend):
                 )
         return out
 
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        """Every entry below ``path``; a symlinked directory is listed, not descended into.
+
+        Following links would loop forever on a link to an ancestor (``ln -s . self``).
+        """
+        base = str(self._full(path))
+        for entry in self.list_detail(path):
+            yield entry
+            if entry.is_dir and not os.path.islink(os.path.join(base, entry.name)):
+                yield from self.walk_files(entry.path)
+
     def delete(self, path: str, recursive: bool = False) -> None:
-        full = self._full(path)
-        if full == self.base_path and not path:
-            raise PathTraversalError("Refusing to delete the mount root")
-        if full.is_dir() and not full.is_symlink():
-            if recursive:
-                shutil.rmtree(full)
-            elif any(full.iterdir()):
-                raise ValueError(f"Directory not empty: {path!r} (use recursive=True)")
-            else:
-                full.rmdir()
-        else:
+        """Remove a file, a link (only the link, as ``rm`` does) or a directory tree.
+
+        The mount root is refused in any spelling; the last segment of ``path`` is not
+        followed when it is a symlink, and a recursive delete never descends through a
+        link (``shutil.rmtree`` removes links, it does not follow them).
+        """
+        self.refuse_root_delete(path)
+        parent_rel, _, name = canonical(path).rpartition("/")
+        root = self._root()
+        parent = resolve_within(root, parent_rel)[0]
+        target = os.path.join(parent, name)
+        if target == root or not target.startswith(os.path.join(root, "")):
+            self.refuse_root_delete("")
+        try:
+            st = os.lstat(target)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(st.st_mode):  # a file or a symlink (to anything): unlink it
             with contextlib.suppress(FileNotFoundError):
-                full.unlink()
+                os.unlink(target)
+        elif recursive:
+            shutil.rmtree(target)
+        elif os.listdir(target):
+            raise ValueError(f"Directory not empty: {path!r} (use recursive=True)")
+        else:
+            os.rmdir(target)
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         self._full(path).mkdir(parents=parents, exist_ok=exist_ok)
 
     # ------------------------------------------------------------------ faster paths
     def read_bytes(self, path: str) -> bytes:
-        return self._full(path).read_bytes()
+        try:
+            return self._full(path).read_bytes()
+        except FileNotFoundError as exc:
+            raise self._missing(path, exc) from None
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        full = self._full(path)
-        full.parent.mkdir(parents=True, exist_ok=True)
-        with AtomicWriter(full, "wb") as fh:
+        with open_local_writer(self._writable_file(path)) as fh:
             fh.write(data)
 
     def write_stream(self, path: str, chunks: Any) -> None:
-        full = self._full(path)
-        full.parent.mkdir(parents=True, exist_ok=True)
-        with AtomicWriter(full, "wb") as fh:
+        with open_local_writer(self._writable_file(path)) as fh:
             for chunk in chunks:
                 fh.write(chunk)
 
@@ -214,36 +273,26 @@ class LocalStorage(StorageBackend):
 
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():
-            shutil.copytree(self._full(src_path), dest_backend._full(dest_path), dirs_exist_ok=True)
+            # links are copied as links: following one would read outside the mount
+            shutil.copytree(
+                self._full(src_path),
+                dest_backend._full(dest_path),
+                symlinks=True,
+                dirs_exist_ok=True,
+            )
             return None
         return super().copy(src_path, dest_backend, dest_path)
 
     def upload_file(self, os_path: str, path: str) -> None:
         """Copy a local file here: temp file + rename, keeping the source's times and mode."""
-        dest = self._full(path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        writer = AtomicWriter(dest, "wb")
-        try:
-            with open(os_path, "rb") as fh:
-                shutil.copyfileobj(fh, writer, 1024 * 1024)
-        except BaseException:
-            writer.discard()
-            raise
-        writer.close()
+        dest = self._writable_file(path)
+        with open_local_writer(dest) as writer, open(os_path, "rb") as fh:
+            shutil.copyfileobj(fh, writer, 1024 * 1024)
         shutil.copystat(os_path, dest)
 
     def receive_file(self, path: str, fill: Callable[[str], None]) -> None:
         """``fill`` writes a temp file beside the target, renamed into place on success."""
-        dest = self._full(path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        writer = AtomicWriter(dest, "wb")
-        try:
-            writer.flush()
-            fill(writer.temp_path)
-        except BaseException:
-            writer.discard()
-            raise
-        writer.close()
+        receive_local(self._writable_file(path), fill)
 
     @contextlib.contextmanager
     def local_path(self, path: str, mode: str = "r") -> Iterator[str]:
@@ -251,6 +300,46 @@ class LocalStorage(StorageBackend):
         if mode in ("w", "rw"):
             full.parent.mkdir(parents=True, exist_ok=True)
         yield str(full)
+
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Remove stray ``.<name>.<12 hex>.tmp`` files older than ``older_than`` seconds.
+
+        They are left by a process killed mid-write (``kill -9``, power loss): the target
+        kept its old content, the temporary sibling stayed. Links are not followed.
+        """
+        from ._publish import LOCAL_TEMP_SUFFIX, is_temp_name
+
+        cutoff = time.time() - older_than
+        top = str(self._full(path))
+        root = self._root()
+        found = []
+        for folder, _dirs, files in os.walk(top, followlinks=False):
+            for name in files:
+                if not is_temp_name(name, LOCAL_TEMP_SUFFIX):
+                    continue
+                full = os.path.join(folder, name)
+                try:
+                    st = os.lstat(full)
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISREG(st.st_mode) or st.st_mtime > cutoff:
+                    continue
+                found.append(os.path.relpath(full, root).replace(os.sep, "/"))
+                if not dry_run:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(full)
+        return sorted(found)
+
+    def scoped(self, prefix: str) -> LocalStorage:
+        """A local mount rooted at ``prefix`` (a relative mount's own root).
+
+        Its containment is checked against that root: a symlink under ``prefix`` that
+        points elsewhere in this mount is refused like one pointing out of the disk.
+        The root is resolved on each access (and must stay inside this mount).
+        """
+        return LocalStorage(lambda: resolve_within(self._root(), prefix)[0], self.mount_name)
 
 
 def create(config: dict[str, Any], mount_name: str) -> LocalStorage:

@@ -8,7 +8,7 @@ from typing import IO, Any
 from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
-from ._pending import PendingWrite
+from ._publish import PublishOnClose
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
@@ -90,10 +90,10 @@ class MemoryBackend(FsspecBackend):
             return None
         return {"name": self.root, "type": "directory", "size": 0}
 
-    def _open_pending(self, full: str) -> PendingWrite:
+    def _open_pending(self, full: str) -> PublishOnClose:
         # fsspec's memory files enter the store when opened; this one only on commit
         handle = MemoryFile(self.fs, self.fs._strip_protocol(full))
-        return PendingWrite(handle, handle.commit, lambda: None)
+        return PublishOnClose(handle, handle.commit, lambda: None, full)
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         try:

@@ -53,10 +53,12 @@ class BackendSpec:
         """The callable that builds this type (imports its module on first use)."""
         if self.factory is None:
             module = importlib.import_module(f"genro_storage.backends.{self.module}")
-            return module.create
+            create: BackendFactory = module.create
+            return create
         if isinstance(self.factory, str):
             module_name, _, attr = self.factory.partition(":")
-            return getattr(importlib.import_module(module_name), attr)
+            found: BackendFactory = getattr(importlib.import_module(module_name), attr)
+            return found
         return self.factory
 
 

@@ -33,8 +33,12 @@ class RelativeMountBackend(StorageBackend):
         permissions: PermissionLevel = "delete",
         mount_name: str = "",
     ) -> None:
+        self.prefix = prefix.strip("/")
+        scoped = parent.scoped(self.prefix) if self.prefix else None
+        if scoped is not None:
+            # containment (symlinks) against this mount's own root, not the parent's
+            parent, self.prefix = scoped, ""
         self.parent = parent
-        self.prefix = prefix.rstrip("/")
         self.permissions = permissions
         self.mount_name = mount_name
         self.protocol = parent.protocol
@@ -61,6 +65,12 @@ class RelativeMountBackend(StorageBackend):
     @property
     def base_path(self) -> Any:
         return getattr(self.parent, "base_path", None)
+
+    def scoped(self, prefix: str) -> StorageBackend | None:
+        inner = self.parent.scoped(self._p(prefix))
+        if inner is None:
+            return None
+        return RelativeMountBackend(inner, "", self.permissions, self.mount_name)
 
     def _p(self, path: str) -> str:
         if not self.prefix:
@@ -220,7 +230,15 @@ class RelativeMountBackend(StorageBackend):
 
     def delete(self, path: str, recursive: bool = False) -> None:
         self.check_delete_allowed()
+        self.refuse_root_delete(path)  # this mount's root, even when the parent's is deeper
         self.parent.delete(self._p(path), recursive)
+
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        self.check_write_allowed()
+        found = self.parent.cleanup(self._p(path), older_than, dry_run)
+        return [self._unprefix(p) for p in found]
 
     def delete_version(self, path: str, version_id: str) -> None:
         self.check_delete_allowed()

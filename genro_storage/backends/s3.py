@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
+from ..paths import is_root
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
@@ -121,6 +122,19 @@ class S3Backend(FsspecBackend):
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
         text = str(exc)
+        if type(exc).__name__ == "NoCredentialsError" or "Unable to locate credentials" in text:
+            return StorageAuthError(
+                f"{self.describe()}: no credentials were found, so no request was sent. "
+                f"They are looked for in the mount's 'key'/'secret' (or 'token'), then "
+                f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials and "
+                f"~/.aws/config (AWS_PROFILE), then the instance or container role; "
+                f"set 'anon: true' for a public bucket"
+            )
+        if isinstance(exc, FileNotFoundError) and is_root(path):
+            # the mount root is missing only when its bucket is (a prefix always exists)
+            return StorageNotFoundError(
+                f"{self.describe()}: bucket '{self.bucket}' does not exist ({text or 'Not Found'})"
+            )
         if isinstance(exc, FileNotFoundError) and "bucket does not exist" in text:
             return StorageNotFoundError(
                 f"{self.describe()}: bucket '{self.bucket}' does not exist ({text})"
@@ -131,6 +145,44 @@ class S3Backend(FsspecBackend):
                 f"and the bucket policy ({text or 'Forbidden'})"
             )
         return None
+
+    # ------------------------------------------------------------------ cleanup
+    def cleanup(
+        self, path: str = "", older_than: float = 3600.0, dry_run: bool = False
+    ) -> list[str]:
+        """Abort multipart uploads under ``path`` started more than ``older_than`` s ago.
+
+        A process killed while streaming leaves its multipart upload open: invisible in
+        listings, its parts still stored (and billed) until aborted. Each aborted upload
+        is reported as ``'<key> (multipart upload <id>)'``.
+        """
+        import datetime as _dt
+
+        cutoff = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(seconds=older_than)
+        key = self._key(path)
+        prefix = "" if not key else key.rstrip("/") + ("/" if self.is_dir(path) else "")
+        found: list[str] = []
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        while True:
+            page = self.fs.call_s3("list_multipart_uploads", **params)
+            for upload in page.get("Uploads", []):
+                started = upload.get("Initiated")
+                if started is not None and started.tzinfo is None:
+                    started = started.replace(tzinfo=_dt.timezone.utc)
+                if started is not None and started > cutoff:
+                    continue
+                found.append(f"{upload['Key']} (multipart upload {upload['UploadId']})")
+                if not dry_run:
+                    self.fs.call_s3(
+                        "abort_multipart_upload",
+                        Bucket=self.bucket,
+                        Key=upload["Key"],
+                        UploadId=upload["UploadId"],
+                    )
+            if not page.get("IsTruncated"):
+                return found
+            params["KeyMarker"] = page.get("NextKeyMarker")
+            params["UploadIdMarker"] = page.get("NextUploadIdMarker")
 
     # ------------------------------------------------------------------ helpers
     def _key(self, path: str) -> str:
@@ -200,9 +252,10 @@ class S3Backend(FsspecBackend):
         return versions
 
     def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
-        return self.versions_fs.open(
+        handle: IO[Any] = self.versions_fs.open(
             self._full(path), "rb", version_id=version_id, block_size=self.read_block_size
         )
+        return handle
 
     def delete_version(self, path: str, version_id: str) -> None:
         self.check_write_allowed()

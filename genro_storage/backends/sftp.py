@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import stat
 import threading
 from typing import Any
 
@@ -55,6 +56,37 @@ class SFTPBackend(FsspecBackend):
             if self._stat_or_none(full) is not None:
                 raise FileExistsError(f"{self.describe()}: {full!r} already exists") from exc
             raise
+
+    def delete(self, path: str, recursive: bool = False) -> None:
+        """Remove a file, a link (the link only) or a directory tree, as ``rm -r`` does.
+
+        fsspec's ``rm`` lists through a symlink given as the top path and removes what it
+        points to; here every entry is looked at with ``lstat`` and links are unlinked,
+        never followed. The mount root is refused in any spelling.
+        """
+        self.check_write_allowed()
+        self.refuse_root_delete(path)
+        full = self._full(path)
+        ftp = self.fs.ftp
+        try:
+            st = ftp.lstat(full)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode or 0):
+            self._remove_tree(full)
+        else:
+            ftp.remove(full)
+        self._invalidate_full(full)
+
+    def _remove_tree(self, full: str) -> None:
+        ftp = self.fs.ftp
+        for attr in ftp.listdir_attr(full):  # READDIR attributes are lstat's
+            child = f"{full}/{attr.filename}"
+            if stat.S_ISDIR(attr.st_mode or 0):
+                self._remove_tree(child)
+            else:
+                ftp.remove(child)
+        ftp.rmdir(full)
 
 
 def serialize(client: Any) -> None:

@@ -77,15 +77,9 @@ class Session:
 
     def _configure(self, path: str) -> None:
         """A mounts list, or an app config ``{mounts: [...], serve: {...}}``."""
-        try:
-            self.manager.configure(path)  # errors name the file and line
-            return
-        except StorageConfigError as exc:
-            if "got dict" not in str(exc):
-                raise
         from ..serving.routes import load_app_config
 
-        mounts, serve = load_app_config(path)
+        mounts, serve = load_app_config(path)  # the one reader: errors name file and line
         self.manager.configure(mounts)
         self.serve = dict(serve) if serve else None
 

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..backends.base import EntryInfo
-from ..errors import StorageNotFoundError
+from ..errors import MountRootError, StorageNotFoundError
 from ..node import StorageNode
+from ..paths import is_root
 from ._resolve import Session, Target
 
 __all__ = ["register"]
@@ -59,6 +60,21 @@ def register(add: Add) -> None:
     p.add_argument("dest", metavar="DEST")
     p.set_defaults(run=cmd_mv)
 
+    p = add(
+        "cleanup",
+        "remove temp files and incomplete uploads left by interrupted writes (kill -9...)",
+    )
+    p.add_argument("targets", nargs="+", metavar="MOUNT", help="a mount (MOUNT:) or a folder")
+    p.add_argument(
+        "--older-than",
+        type=parse_age,
+        default=3600.0,
+        metavar="AGE",
+        help="only what is older than AGE (seconds, or 30m, 12h, 7d; default 1h)",
+    )
+    p.add_argument("--dry-run", "-n", action="store_true", help="list, remove nothing")
+    p.set_defaults(run=cmd_cleanup)
+
     p = add("hash", "MD5 of files (the stored ETag when the backend has one)")
     p.add_argument("targets", nargs="+", metavar="TARGET")
     p.add_argument("--json", action="store_true", help="JSON output")
@@ -70,7 +86,9 @@ def stat_or_fail(session: Session, target: Target) -> EntryInfo:
     """The target's stat, or ``StorageNotFoundError`` naming it as the user typed it."""
     try:
         return target.node.stat()
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
+        if "does not exist" in str(exc):  # a missing bucket/container says so
+            raise StorageNotFoundError(f"{target.shown}: {exc}") from None
         raise StorageNotFoundError(f"{target.shown}: no such file or directory") from None
 
 
@@ -232,8 +250,8 @@ def cmd_mkdir(session: Session, args: argparse.Namespace) -> int:
 def cmd_rm(session: Session, args: argparse.Namespace) -> int:
     for arg in args.targets:
         target = session.target(arg)
-        if not target.node.path:
-            raise PermissionError(f"{target.shown}: refusing to remove the root of a mount")
+        if is_root(target.node.path):
+            raise MountRootError(f"{target.shown}: refusing to remove the root of a mount")
         try:
             entry = target.node.stat()
         except FileNotFoundError:
@@ -243,6 +261,37 @@ def cmd_rm(session: Session, args: argparse.Namespace) -> int:
         if entry.is_dir and not args.recursive:
             raise IsADirectoryError(f"{target.shown}: is a directory (use rm -r)")
         target.node.delete()
+    return 0
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(text: str) -> float:
+    """``'90'``, ``'30m'``, ``'12h'``, ``'7d'`` -> seconds."""
+    value = text.strip().lower()
+    unit = _UNITS.get(value[-1:])
+    number = value[:-1] if unit else value
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid age {text!r}: seconds or a number with s, m, h or d"
+        ) from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"invalid age {text!r}: negative")
+    return seconds
+
+
+def cmd_cleanup(session: Session, args: argparse.Namespace) -> int:
+    for arg in args.targets:
+        target = session.target(arg if ":" in arg else f"{arg}:")
+        removed = target.node.cleanup(older_than=args.older_than, dry_run=args.dry_run)
+        verb = "would remove" if args.dry_run else "removed"
+        mount = target.node.mount_name
+        for item in removed:
+            print(f"{verb} {mount}:{item}")
+        print(f"{target.shown}: {verb} {len(removed)} leftover(s)", file=sys.stderr)
     return 0
 
 
@@ -256,8 +305,8 @@ def into_directory(target: Target, source: StorageNode) -> StorageNode:
 def cmd_mv(session: Session, args: argparse.Namespace) -> int:
     source = session.target(args.source)
     stat_or_fail(session, source)
-    if not source.node.path:
-        raise PermissionError(f"{source.shown}: refusing to move the root of a mount")
+    if is_root(source.node.path):
+        raise MountRootError(f"{source.shown}: refusing to move the root of a mount")
     dest = into_directory(session.target(args.dest), source.node)
     if dest.fullpath == source.node.fullpath:
         raise ValueError(f"{source.shown}: source and destination are the same")

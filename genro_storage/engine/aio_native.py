@@ -20,9 +20,9 @@ import inspect
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..backends._errors import classify, mapped
+from ..backends._errors import F, classify, mapped
 from ..backends.base import CHUNK_SIZE, EntryInfo
 from ..backends.fsspec import FsspecBackend
 from ..backends.relative import RelativeMountBackend
@@ -71,8 +71,9 @@ def _native_location(self: NativeFile, args: tuple[Any, ...]) -> tuple[Any, str]
     return self.backend, self.node._path or ""
 
 
-#: Client-library errors leave as genro-storage errors, as on the sync path.
-_mapped = mapped(locate=_native_location)
+def _mapped(method: F) -> F:
+    """Client-library errors leave as genro-storage errors, as on the sync path."""
+    return cast(F, mapped(method, locate=_native_location))
 
 
 class NativeFile:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Union
 from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
+from ..paths import canonical
 from .skipping import SKIPS, skip_reason
 
 if TYPE_CHECKING:
@@ -193,6 +194,7 @@ def copy_node(
     if not src_entry.is_dir:
         _copy_single(src, src_entry, target, opts)
         return target
+    _refuse_copy_into_itself(src, target)
     report, _ = _copy_tree(src, target, opts)
     if report.failed and not callable(opts.on_error):  # a callable took care of each
         raise CopyError([(src.child(rel).fullpath, exc) for rel, exc in report.failed])
@@ -223,10 +225,30 @@ def sync_node(
         target._require_backend().check_write_allowed()
     if not src_entry.is_dir:
         return _copy_single(src, src_entry, target, opts)
+    _refuse_copy_into_itself(src, target)
     report, plan = _copy_tree(src, target, opts, list_all=delete)
     if delete and not report.failed:
         _delete_extraneous(target, plan, report, opts, opts.on_delete)
     return report
+
+
+def _refuse_copy_into_itself(src: StorageNode, dest: StorageNode) -> None:
+    """A tree copied into itself (``cp -r a a/b``) would never end: refuse it first."""
+    src_os, dest_os = (
+        src._require_backend().os_path(src._p),
+        dest._require_backend().os_path(dest._p),
+    )
+    if src_os is not None and dest_os is not None:  # local disks: through symlinks too
+        inner, outer = dest_os, src_os.rstrip("/")
+    elif src.mount_name == dest.mount_name:
+        inner, outer = canonical(dest._p), canonical(src._p)
+    else:
+        return
+    if inner != outer and (not outer or inner.startswith(outer + "/")):
+        raise ValueError(
+            f"Cannot copy {src.fullpath} into itself ({dest.fullpath}): "
+            f"the copy would include its own output"
+        )
 
 
 def _source_entry(src: StorageNode) -> EntryInfo:

@@ -45,8 +45,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from flask import Blueprint, Flask, Response, current_app, request
-from flask import url_for as flask_url_for
+from genro_storage.errors import missing_extra
+
+try:
+    from flask import Blueprint, Flask, Response, current_app, request
+    from flask import url_for as flask_url_for
+except ImportError as _exc:  # name the extra that fixes it
+    raise missing_extra(_exc, "flask", "genro_storage.integrations.flask") from _exc
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 

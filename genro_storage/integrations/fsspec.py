@@ -324,7 +324,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
                 rel_name = target.name
             elif stripped.startswith(own + "/") or not own:
                 inner = stripped[len(own) :].strip("/")
-                if whole and inner.count("/") >= maxdepth:  # type: ignore[operator]
+                if whole and inner.count("/") >= maxdepth:
                     continue
                 rel_name = f"{target.name}/{inner}"
             else:

@@ -38,11 +38,16 @@ from pathlib import PurePosixPath
 from typing import Any, Union
 from urllib.parse import quote
 
-from starlette.config import Config
-from starlette.datastructures import UploadFile
-from starlette.requests import Request
-from starlette.routing import BaseRoute, Route, Router
-from starlette.types import Receive, Scope, Send
+from genro_storage.errors import missing_extra
+
+try:
+    from starlette.config import Config
+    from starlette.datastructures import UploadFile
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute, Route, Router
+    from starlette.types import Receive, Scope, Send
+except ImportError as _exc:  # name the extra that fixes it
+    raise missing_extra(_exc, "starlette", "genro_storage.integrations.starlette") from _exc
 
 from genro_storage import StorageManager, StorageNode
 from genro_storage.errors import StorageConfigError
@@ -55,7 +60,7 @@ from ._server import is_served, make_server, mount_request, raw_path_of, sign_qu
 __all__ = ["StarletteStorage", "get_async_manager", "get_manager", "save_upload"]
 
 STATE_KEY = "genro_storage"
-Mounts = Union[StorageManager, list, str, "os.PathLike[str]"]
+Mounts = Union[StorageManager, list[Any], str, "os.PathLike[str]"]
 
 
 class StarletteStorage:
@@ -209,7 +214,7 @@ async def save_upload(upload: UploadFile, node: Any, chunk_size: int = CHUNK_SIZ
     await upload.seek(0)
 
     def write() -> StorageNode:
-        target = node
+        target: StorageNode = node
         if node.exists and node.isdir:
             name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
             if name in ("", ".", ".."):

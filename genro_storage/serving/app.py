@@ -36,7 +36,7 @@ from .source import Prepared, prepare
 
 __all__ = ["FileServer", "Request"]
 
-StorageSource = Union[StorageManager, list, str, "os.PathLike[str]"]
+StorageSource = Union[StorageManager, list[Any], str, "os.PathLike[str]"]
 _PLAIN = ServeOptions()
 
 

@@ -26,15 +26,12 @@ Unknown keys, an unknown mount, a bad value or a private route without a secret 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..config_file import read_config_file
 from ..errors import StorageConfigError
 from ..http.delivery import Delivery
 from ..http.options import ServeOptions
@@ -167,21 +164,10 @@ def parse_routes(serve: Mapping[str, Any] | None, mounts: list[str]) -> list[Rou
 def load_app_config(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     """Read an app config file: a mounts list, or ``{mounts: [...], serve: {...}}``.
 
-    Returns ``(mounts, serve)``; ``serve`` is None when the file has none.
+    Returns ``(mounts, serve)``; ``serve`` is None when the file has none. The file is
+    read by :func:`genro_storage.config_file.read_config_file`, the reader of
+    ``configure()``: parse errors name the file and line, and the mounts keep the line
+    of each entry for the errors of ``configure(mounts)``.
     """
-    source = Path(path)
-    if not source.exists():
-        raise FileNotFoundError(f"Configuration file not found: {source}")
-    text = source.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if source.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise StorageConfigError(f"Failed to parse {source}: {exc}") from exc
-    if isinstance(data, list):
-        return data, None
-    if not isinstance(data, dict) or "mounts" not in data:
-        raise StorageConfigError(f"{source}: expected a list of mounts or {{mounts:, serve:}}")
-    unknown = sorted(set(data) - {"mounts", "serve"})
-    if unknown:
-        raise StorageConfigError(f"{source}: unknown top-level key(s) {', '.join(unknown)}")
-    return data["mounts"], data.get("serve")
+    document = read_config_file(os.fspath(path), app=True)
+    return document.mounts, document.serve

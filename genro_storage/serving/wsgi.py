@@ -79,11 +79,13 @@ def send_prepared(
         return [body] if body else []
     wrapper = environ.get("wsgi.file_wrapper")
     if prepared.os_path is not None and prepared.whole_file and wrapper is not None:
-        return wrapper(open(prepared.os_path, "rb"), CHUNK_SIZE)
+        handle = open(prepared.os_path, "rb")  # noqa: SIM115 - the server closes it
+        wrapped: Iterable[bytes] = wrapper(handle, CHUNK_SIZE)
+        return wrapped
     return iter_body(prepared)
 
 
-def _legacy_body(prepared: Prepared, start_response: StartResponse) -> Any:
+def _legacy_body(prepared: Prepared, start_response: StartResponse) -> Iterable[bytes]:
     plan = prepared.plan
     start_response(plan.status_line, plan.headers)
     if plan.status == 304:

@@ -148,7 +148,8 @@ def write_all(node: Any, *contents: str) -> None:
 
 # ---------------------------------------------------------------- versions
 def test_versions_are_listed_oldest_first_with_the_api_fields(vs3: S3Area) -> None:
-    # API.md §4.10: sorted oldest first (0.4.2's code; its docs numbered newest-first)
+    # 0.4.2 compatibility, docs/versioning.md:
+    # sorted oldest first (0.4.2's code; its docs numbered newest-first)
     node = vs3.node("doc.txt")
     write_all(node, "one", "two!", "three")
 
@@ -255,7 +256,7 @@ def test_compact_versions_removes_each_version_equal_to_its_predecessor(vs3: S3A
 
     after = node.versions
     assert [v["etag"] for v in after] == [md5("A"), md5("B"), md5("A")]
-    # of each equal pair the newer one goes (API.md §4.10)
+    # of each equal pair the newer one goes (0.4.2 compatibility, docs/versioning.md)
     kept = {v["version_id"] for v in after}
     assert kept == {before[0]["version_id"], before[2]["version_id"], before[4]["version_id"]}
     assert node.read() == "A"

@@ -1,4 +1,4 @@
-"""Fixtures for the API.md compatibility suite (tests/compat).
+"""Fixtures for the 0.4.2 compatibility suite (tests/compat).
 
 ``versioned`` adds a mount ``ver`` backed by an in-test versioned memory backend, so the
 version-aware paths of §4.4 and §4.10 (index/date resolution, snapshots, compaction,

@@ -1,4 +1,5 @@
-"""API.md §11: where 0.4.2's documentation disagrees with its code, the code's behaviour
+"""0.4.2 compatibility, docs/index.md (0.4.2 differences):
+where 0.4.2's documentation disagrees with its code, the code's behaviour
 is what users depend on (§0 decisions noted where they add to it)."""
 
 from __future__ import annotations

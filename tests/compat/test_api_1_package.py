@@ -1,4 +1,5 @@
-"""API.md §1: the package surface (top-level names, import paths, distribution)."""
+"""0.4.2 compatibility, docs/api.md:
+the package surface (top-level names, import paths, distribution)."""
 
 from __future__ import annotations
 

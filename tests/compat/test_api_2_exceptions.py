@@ -1,4 +1,5 @@
-"""API.md §2: the exception tree and which exception each failure surfaces as.
+"""0.4.2 compatibility, docs/api.md (Errors):
+the exception tree and which exception each failure surfaces as.
 
 Rule checked throughout: where 0.4.2 raised a builtin, we may raise a ``Storage*``
 subclass of it (``except FileNotFoundError`` still catches it); where 0.4.2 raised a

@@ -1,4 +1,5 @@
-"""API.md §3: StorageManager (constructor, configure, mount dicts, relative mounts,
+"""0.4.2 compatibility, docs/configuration.md:
+StorageManager (constructor, configure, mount dicts, relative mounts,
 permissions, callable local paths, node())."""
 
 from __future__ import annotations
@@ -172,11 +173,12 @@ def test_configure_accumulates_and_replaces() -> None:
     assert storage.node("a:f.txt").read() == "data"  # replacing does not touch stored data
 
 
-def test_same_name_twice_in_one_call_last_wins() -> None:
+def test_same_name_twice_in_one_call_is_refused() -> None:
+    # 0.4.2 let the last one win silently; issue 11 refuses it (nothing is applied)
     storage = StorageManager()
-    storage.configure([{"name": "x", "type": "memory"}, {"name": "x", "type": "base64"}])
-    assert storage.get_mount_names() == ["x"]
-    assert storage.node("x:aGk=").read() == "hi"
+    with pytest.raises(StorageConfigError, match="Mount 'x' is defined twice"):
+        storage.configure([{"name": "x", "type": "memory"}, {"name": "x", "type": "base64"}])
+    assert storage.get_mount_names() == []
 
 
 def test_relative_mount_may_use_a_parent_from_the_same_call() -> None:
@@ -195,7 +197,7 @@ def test_missing_name(entry: dict) -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [{"type": "s3"}, {"type": "nope"}, {"type": "local"}, {"bucket": "b", "other": 1}, {}],
+    [{"type": "s3"}, {"type": "nope"}, {"type": "local"}, {"protocol": "s3"}, {}],
 )
 def test_a_path_with_colon_is_a_relative_mount_whatever_type_says(
     storage: StorageManager, extra: dict
@@ -278,17 +280,21 @@ def test_keys_and_type_are_checked_before_permissions(config: dict, message: str
         StorageManager().configure([{"name": "m", **config}])
 
 
-def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ({"name": "m", "type": "memory", "colour": "blue"}, "colour"),
+        ({"name": "l", "type": "local", "path": "/tmp", "base_path": "/elsewhere"}, "base_path"),
+        ({"name": "b", "type": "base64", "anything": True}, "anything"),
+        ({"name": "r", "path": "mem:sub", "bucket": "b"}, "bucket"),
+    ],
+)
+def test_unknown_keys_are_refused(entry: dict, key: str) -> None:
+    # 0.4.2 ignored them silently, so a typo ('regoin') went unnoticed; issue 11
     storage = StorageManager()
-    storage.configure(
-        [
-            {"name": "m", "type": "memory", "colour": "blue", "bucket": "ignored"},
-            {"name": "l", "type": "local", "path": str(tmp_path), "base_path": "/elsewhere"},
-            {"name": "b", "type": "base64", "anything": True},
-        ]
-    )
-    storage.node("l:f.txt").write("x")
-    assert (tmp_path / "f.txt").read_text() == "x"
+    storage.configure([mem("mem")])
+    with pytest.raises(StorageConfigError, match=f"Mount '{entry['name']}': unknown key '{key}'"):
+        storage.configure([entry])
 
 
 # ================================================================ §3.4 backend types

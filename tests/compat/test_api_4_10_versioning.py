@@ -1,4 +1,5 @@
-"""API.md §4.10: versioning (version lists, index/date resolution, snapshots, compaction).
+"""0.4.2 compatibility, docs/versioning.md:
+versioning (version lists, index/date resolution, snapshots, compaction).
 
 Uses the in-test versioned backend of conftest.py for the version-aware paths; the
 embedded backends (local, memory, base64) are checked as non-versioned.

@@ -1,4 +1,4 @@
-"""API.md §4.11: base64 nodes (the path is the payload)."""
+"""0.4.2 compatibility, docs/backends.md (base64): base64 nodes (the path is the payload)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""API.md §4.12: local_path() and call() (serve() is covered by the serving suite)."""
+"""0.4.2 compatibility, docs/tutorials/07-advanced-features.md:
+local_path() and call() (serve() is covered by the serving suite)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md §4.13: metadata and URLs on the embedded backends."""
+"""0.4.2 compatibility, docs/file-operations.md: metadata and URLs on the embedded backends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md §4.6 (copy_to, move_to) and §4.7 (SkipStrategy semantics)."""
+"""0.4.2 compatibility, docs/copy-strategies.md: copy_to, move_to and SkipStrategy semantics."""
 
 from __future__ import annotations
 

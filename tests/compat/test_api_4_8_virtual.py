@@ -1,4 +1,5 @@
-"""API.md §4.8: virtual nodes (iternode, diffnode), the dummy node, and zip()."""
+"""0.4.2 compatibility, docs/virtual-nodes.md:
+virtual nodes (iternode, diffnode), the dummy node, and zip()."""
 
 from __future__ import annotations
 

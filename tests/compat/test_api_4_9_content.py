@@ -1,4 +1,5 @@
-"""API.md §4.9: content helpers (md5hash, to_base64, fill_from_url)."""
+"""0.4.2 compatibility, docs/file-operations.md:
+content helpers (md5hash, to_base64, fill_from_url)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""API.md §4.1 to §4.5: StorageNode identity, path and state properties, read/write/open,
+"""0.4.2 compatibility, docs/file-operations.md:
+StorageNode identity, path and state properties, read/write/open,
 directory and file operations (local and memory; base64 in test_api_4_11_base64.py)."""
 
 from __future__ import annotations

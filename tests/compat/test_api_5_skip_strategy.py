@@ -1,4 +1,4 @@
-"""API.md §5: SkipStrategy, a str-based Enum."""
+"""0.4.2 compatibility, docs/copy-strategies.md: SkipStrategy, a str-based Enum."""
 
 from __future__ import annotations
 

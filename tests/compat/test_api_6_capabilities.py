@@ -1,4 +1,5 @@
-"""API.md §6: BackendCapabilities (fields, defaults, dataclass behaviour, labels, and
+"""0.4.2 compatibility, docs/backends.md (Capabilities):
+BackendCapabilities (fields, defaults, dataclass behaviour, labels, and
 the values reported by the embedded backends)."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""API.md §8: the backend layer reached through ``manager._mounts`` and ``node._backend``
+"""0.4.2 compatibility, docs/architecture.md and docs/backends.md:
+the backend layer reached through ``manager._mounts`` and ``node._backend``
 (local, memory, base64 and relative wrappers)."""
 
 from __future__ import annotations

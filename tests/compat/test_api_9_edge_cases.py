@@ -1,4 +1,5 @@
-"""API.md §9: the edge-case checklist, one test per line, run on local, memory and a
+"""0.4.2 compatibility, docs/file-operations.md:
+the edge-case checklist, one test per line, run on local, memory and a
 relative mount where the line applies to them (serve() lines: see the serving suite;
 remote drivers: out of this suite's scope)."""
 

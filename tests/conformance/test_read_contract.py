@@ -164,6 +164,7 @@ def test_hash_skip_copies_a_changed_file(tree_mount: Mount) -> None:
     assert dest.child("note.md").read("rb") == TREE["sub/note.md"]
 
 
+@pytest.mark.slow
 def test_big_file_streams_with_flat_memory(tree_mount: Mount) -> None:
     node = tree_mount.node(f"tree/{BIG_NAME}")
     assert node.size == BIG_SIZE
@@ -178,6 +179,7 @@ def test_big_file_streams_with_flat_memory(tree_mount: Mount) -> None:
     assert mem["peak"] < FLAT_LIMIT, f"peak {mem['peak'] >> 20} MiB"
 
 
+@pytest.mark.slow
 def test_big_file_copies_to_local_with_flat_memory(tree_mount: Mount) -> None:
     dest = tree_mount.local("big.bin")
     with peak_memory() as mem:

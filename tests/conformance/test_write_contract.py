@@ -289,6 +289,7 @@ def test_skip_strategies_tell_changes_apart(storage_mount: Mount) -> None:
 
 
 # ---------------------------------------------------------------- big files
+@pytest.mark.slow
 def test_fifty_mib_stream_round_trip_with_flat_memory(storage_mount: Mount) -> None:
     node = storage_mount.node("big/stream.bin")
     with peak_memory() as wrote:
@@ -306,6 +307,7 @@ def test_fifty_mib_stream_round_trip_with_flat_memory(storage_mount: Mount) -> N
     assert wrote["peak"] < WRITE_FLAT_LIMIT, f"write peak {wrote['peak'] >> 20} MiB"
 
 
+@pytest.mark.slow
 def test_fifty_mib_copy_from_local_with_flat_memory(storage_mount: Mount) -> None:
     source = storage_mount.local("big.bin")
     source.write_stream(big_chunks())

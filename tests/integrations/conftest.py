@@ -28,7 +28,7 @@ import pytest
 from genro_storage import StorageManager
 from genro_storage.serving.asgi_app import ASGIApp
 from genro_storage.serving.wsgi_app import WSGIApp
-from tests._procs import free_port, gunicorn_args, server, uvicorn_args
+from tests._procs import free_port, granian_args, gunicorn_args, server, uvicorn_args
 from tests.integrations._site import build_storage, make_spec, write_spec
 from tests.services import load_services, require_services
 
@@ -151,8 +151,16 @@ def uvicorn_url(spec_file: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
+@pytest.fixture(scope="session")
+def granian_url(spec_file: Path) -> Iterator[str]:
+    port = free_port()
+    args = granian_args("tests.integrations._server:asgi_app", port)
+    with server(args, port, {"GENRO_TEST_APP_SPEC": str(spec_file)}):
+        yield f"http://127.0.0.1:{port}"
+
+
 def make_client(kind: str, request: pytest.FixtureRequest) -> Iterator[Client]:
-    """``inproc-wsgi``, ``inproc-asgi``, ``gunicorn`` or ``uvicorn``."""
+    """``inproc-wsgi``, ``inproc-asgi``, ``gunicorn``, ``uvicorn`` or ``granian``."""
     raw: httpx.Client | httpx.AsyncClient
     if kind == "inproc-wsgi":
         app = request.getfixturevalue("wsgi_app")

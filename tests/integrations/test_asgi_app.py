@@ -1,8 +1,10 @@
-"""The ASGI app: every case of ``_cases.py`` in process and under uvicorn, plus mounting."""
+"""The ASGI app: every case of ``_cases.py`` in process, under uvicorn and under granian
+(a Rust server that sends files itself through ASGI's ``pathsend``), plus mounting."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,7 +18,7 @@ from tests.integrations._site import FILES
 from tests.integrations.conftest import Client, make_client
 
 
-@pytest.fixture(params=["inproc-asgi", "uvicorn"])
+@pytest.fixture(params=["inproc-asgi", "uvicorn", "granian"])
 def client(request: pytest.FixtureRequest) -> Iterator[Client]:
     yield from make_client(request.param, request)
 
@@ -95,3 +97,57 @@ def test_lifespan_is_answered(asgi_app: ASGIApp) -> None:
 
     asyncio.run(asgi_app({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def _record_threads(backend: Any, method: str, threads: list[int]) -> None:
+    """Wrap one method of a real backend object so it notes the thread it runs in."""
+    original = getattr(backend, method)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return original(*args, **kwargs)
+
+    setattr(backend, method, recorded)
+
+
+def test_local_routes_answer_in_the_event_loop_others_in_a_worker_thread(tmp_path: Any) -> None:
+    from genro_storage import StorageManager
+
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "disk" / "a.txt").write_text("local bytes")
+    storage = StorageManager()
+    storage.configure(
+        [
+            {"name": "disk", "type": "local", "path": str(tmp_path / "disk")},
+            {"name": "sub", "path": "disk:"},
+            {"name": "mem", "type": "memory", "base_path": f"inline-{id(tmp_path)}"},
+        ]
+    )
+    storage.node("mem:a.txt").write_text("memory bytes")
+    threads: list[int] = []
+    _record_threads(storage.get_backend("disk"), "local_stat", threads)
+    _record_threads(storage.get_backend("mem"), "info", threads)
+    _record_threads(storage.get_backend("disk"), "list_detail", threads)
+    serve = {"/d": "disk", "/s": "sub", "/m": "mem", "/i": {"mount": "disk", "index": True}}
+    app = ASGIApp(storage, serve=serve)
+    loop_thread = threading.get_ident()  # asyncio.run() runs the loop in this thread
+
+    status, headers, body = call(app, {"path": "/d/a.txt"})
+    assert (status, body) == (200, b"local bytes") and threads[-1] == loop_thread
+    etag = headers[b"etag"]
+    status, _, body = call(app, {"path": "/d/a.txt", "headers": [(b"if-none-match", etag)]})
+    assert (status, body) == (304, b"") and threads[-1] == loop_thread
+    status, _, body = call(app, {"path": "/s/a.txt"})  # a relative mount over local disk
+    assert (status, body) == (200, b"local bytes") and threads[-1] == loop_thread
+
+    status, _, body = call(app, {"path": "/m/a.txt"})
+    assert (status, body) == (200, b"memory bytes") and threads[-1] != loop_thread
+    status, _, _ = call(app, {"path": "/i/"})  # a listing reads a directory: a thread
+    assert status == 200 and threads[-1] != loop_thread
+
+    class Custom(ASGIApp):  # a subclass's hook may block: its answers take the thread
+        def check_access(self, route: Any, request: Any) -> bool:
+            return True
+
+    status, _, _ = call(Custom(storage, serve=serve), {"path": "/d/a.txt"})
+    assert status == 200 and threads[-1] != loop_thread

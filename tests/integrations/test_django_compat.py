@@ -341,16 +341,27 @@ def test_azure_cache_control_and_object_parameters(azure, settings) -> None:
 
 
 # ---------------------------------------------------------------- manage.py check
-def test_manage_py_check_is_clean_for_our_storages(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tests.integrations.django_project.settings",  # GenroStorage for media and static
+        "tests.integrations.django_static.settings",  # GenroStaticStorage + the middleware
+    ],
+)
+def test_manage_py_check_is_clean_for_our_storages(tmp_path: Path, module: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "collected").mkdir()
+    env["STATIC_SITE_SRC"] = str(tmp_path / "src")
+    env["STATIC_SITE_MOUNT"] = json.dumps({"type": "local", "path": str(tmp_path / "collected")})
     run = subprocess.run(
         [
             sys.executable,
             "-m",
             "django",
             "check",
-            "--settings=tests.integrations.django_project.settings",
+            f"--settings={module}",
         ],
         cwd=tmp_path,
         env=env,

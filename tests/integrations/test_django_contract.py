@@ -297,6 +297,7 @@ def test_child_runs_django_42() -> None:
 
 
 @pytest.mark.skipif(bool(os.environ.get("GENRO_DJANGO42_CHILD")), reason="the child run")
+@pytest.mark.slow  # the whole contract again, in a Django 4.2 child interpreter
 def test_contract_passes_on_django_42() -> None:
     """Both contract files, again, in a child interpreter that imports Django 4.2 LTS."""
     if django.VERSION >= (5, 0):

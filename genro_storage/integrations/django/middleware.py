@@ -167,14 +167,14 @@ class StaticFilesMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         name = self.name_of(request)
         if name is None:
-            return await self.get_response(request)  # type: ignore[no-any-return]
+            return await self.get_response(request)
         if self.options["redirect_to_url"]:
             return HttpResponseRedirect(self.storage.url(name))
         scope = _http_scope(request)
         headers = headers_from_scope(scope) if scope else headers_from_environ(request.META)
         prepared = await asgi_adapter.run_sync(self.decide, request, name, headers)
         if prepared.plan.status == 404:
-            return await self.get_response(request)  # type: ignore[no-any-return]
+            return await self.get_response(request)
         if scope is None:  # async middleware under WSGI (tests): no loop to stream on
             return _response(
                 run_wsgi(

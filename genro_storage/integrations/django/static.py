@@ -64,7 +64,7 @@ def _brotli() -> Any:
 
 
 @deconstructible(path="genro_storage.integrations.django.GenroStaticStorage")
-class GenroStaticStorage(ManifestFilesMixin, GenroStorage):  # type: ignore[misc]
+class GenroStaticStorage(ManifestFilesMixin, GenroStorage):
     """Manifest (hashed) static files with ``.gz``/``.br`` siblings (see the module doc)."""
 
     def __init__(self, **options: Any) -> None:

@@ -84,6 +84,8 @@ class GenroFile(File):
     """A stored file: streams from the node (a local file or a block-buffered remote
     reader, never a spooled copy of the whole object) and reopens through it."""
 
+    file: Any  # the node's file object (Django's File has no type hints)
+
     def __init__(self, node: StorageNode, name: str, mode: str = "rb") -> None:
         self.node = node
         self.mode = mode
@@ -164,7 +166,7 @@ class GenroStorage(Storage):
         base = self._options["base_url"]
         if base and not str(base).endswith("/"):
             base = f"{base}/"
-        return base
+        return None if base is None else str(base)
 
     # ------------------------------------------------------------------ names -> nodes
     def node(self, name: str | os.PathLike[str]) -> StorageNode:
@@ -205,7 +207,7 @@ class GenroStorage(Storage):
             backend = manager.get_backend(self.mount)
             try:
                 backend.save_stream(
-                    node.path,
+                    node.path or "",
                     _utf8_chunks(content),
                     exclusive=not self.file_overwrite,
                     content_type=content_type if isinstance(content_type, str) else None,
@@ -217,7 +219,7 @@ class GenroStorage(Storage):
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         if not self.file_overwrite:
-            return super().get_available_name(name, max_length=max_length)
+            return str(super().get_available_name(name, max_length=max_length))
         name = str(name).replace("\\", "/")
         validate_file_name(name, allow_relative_path=True)
         if max_length is None or len(name) <= max_length:
@@ -284,7 +286,7 @@ class GenroStorage(Storage):
             key = "/".join(p for p in (filepath_to_uri(self.location), relative) if p)
             return f"{self._options['url_protocol']}//{domain}/{key}{query}"
         if self.base_url is not None:
-            return urljoin(self.base_url, relative) + query
+            return str(urljoin(self.base_url, relative)) + query
         node = self.node(name or "")
         expires = int(expire if expire is not None else self._options["querystring_expire"])
         backend = conf.get_manager().get_backend(self.mount)
@@ -292,7 +294,7 @@ class GenroStorage(Storage):
             extra: dict[str, Any] = dict(parameters or {})
             if http_method:
                 extra["http_method"] = http_method
-            presigned = backend.url(node.path, expires_in=expires, **extra)
+            presigned = backend.url(node.path or "", expires_in=expires, **extra)
             if presigned:
                 return str(presigned)
         public = getattr(backend, "public_url", None)

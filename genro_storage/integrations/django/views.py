@@ -109,6 +109,6 @@ def _response(captured: Captured) -> StreamingHttpResponse:
         response[name] = value
     if captured.file is not None:
         # Django's WSGIHandler hands this to the server's wsgi.file_wrapper (sendfile)
-        response.file_to_stream = captured.file  # type: ignore[attr-defined]
-        response.block_size = captured.block_size  # type: ignore[attr-defined]
+        response.file_to_stream = captured.file
+        response.block_size = captured.block_size
     return response
