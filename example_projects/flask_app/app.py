@@ -12,6 +12,7 @@ The mount ``files`` is a local folder, ``data/`` beside this file, unless
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 from flask import Flask, abort, redirect, render_template_string, request, url_for
@@ -62,6 +63,11 @@ def default_mounts() -> list[dict[str, str]]:
     return [{"name": "files", "type": "local", "path": str(HERE / "data")}]
 
 
+def unavailable(exc: BaseException) -> tuple[str, int]:
+    """A 503 page naming the mount and the library's error (e.g. a missing bucket)."""
+    return f"<h1>Storage unavailable</h1><p>Mount 'files': {escape(str(exc))}</p>\n", 503
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["GENRO_STORAGE_MOUNTS"] = os.environ.get("GENRO_STORAGE_CONFIG") or default_mounts()
@@ -82,7 +88,10 @@ def create_app() -> Flask:
         file = request.files.get("file")
         if file is None or not file.filename:
             abort(400)
-        save_upload(file, storage.node("files:"))
+        try:
+            save_upload(file, storage.node("files:"))
+        except FileNotFoundError as exc:  # the mount's bucket/folder is gone: 503, never 500
+            return unavailable(exc)
         return redirect(url_for("index"), code=303)
 
     @app.post("/delete")

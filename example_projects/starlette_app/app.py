@@ -91,7 +91,10 @@ async def upload(
 ) -> RedirectResponse:
     if not file.filename:
         raise HTTPException(400, "no file")
-    await save_upload(file, manager.node("files:"))
+    try:
+        await save_upload(file, manager.node("files:"))
+    except FileNotFoundError as exc:  # the mount's bucket/folder is gone: 503, never 500
+        raise HTTPException(503, f"Storage unavailable: mount 'files': {exc}") from None
     return RedirectResponse("/", status_code=303)
 
 

@@ -31,6 +31,9 @@ EXAMPLES = servers.REPO / "example_projects"
 CONTENT = b"genro-storage example \x00\x01\xff " * 3000  # ~70 KB, binary
 
 
+MISSING_BUCKET = "genro-ex-never-created"
+
+
 @dataclass(frozen=True)
 class Project:
     folder: str
@@ -61,12 +64,13 @@ def started(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         EXAMPLES / project.folder, workdir, ignore=shutil.ignore_patterns("data", "__pycache__")
     )
     env: dict[str, str] = {}
-    if storage == "s3":
+    if storage in ("s3", "s3-missing"):
         svc = require_services("s3")
+        bucket = MISSING_BUCKET if storage == "s3-missing" else make_bucket(svc, "genro-ex")
         config = tmp_path / "s3.yaml"
         config.write_text(
             "- name: files\n  type: s3\n"
-            f"  bucket: {make_bucket(svc, 'genro-ex')}\n  prefix: example\n"
+            f"  bucket: {bucket}\n  prefix: example\n"
             f"  endpoint_url: {svc['SVC_S3_ENDPOINT']}\n"
             f"  key: {svc['SVC_S3_KEY']}\n  secret: {svc['SVC_S3_SECRET']}\n",
             encoding="utf-8",
@@ -214,3 +218,19 @@ def test_refused_names_on_delete_are_400_and_nothing_is_lost(started: str) -> No
             if name in ("..", ".", "\x00"):
                 assert answer.status_code == 400, (name, answer.status_code)
         assert client.get(link).content == CONTENT  # the file and its folder survived
+
+
+@pytest.mark.parametrize(
+    "started", [(n, "s3-missing") for n in PROJECTS], ids=list(PROJECTS), indirect=True
+)
+def test_missing_bucket_is_a_clear_503_never_500(started: str) -> None:
+    """A mount whose bucket does not exist: 503 naming the mount and bucket, never 500."""
+    with httpx.Client(base_url=started, timeout=15) as client:
+        page = client.get("/")
+        assert page.status_code in (200, 503), (page.status_code, page.text[:300])
+        if page.status_code == 503:
+            assert MISSING_BUCKET in page.text and "files" in page.text
+        fields = form_fields(page.text)
+        uploaded = client.post("/upload", data=fields, files={"file": ("a.bin", CONTENT)})
+        assert uploaded.status_code == 503, (uploaded.status_code, uploaded.text[:300])
+        assert MISSING_BUCKET in uploaded.text and "files" in uploaded.text

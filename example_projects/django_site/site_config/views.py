@@ -1,5 +1,7 @@
 """Upload, list, download (through the serve view) and delete files of the default storage."""
 
+from html import escape
+
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -23,7 +25,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return HttpResponseBadRequest("no file")
-    default_storage.save(default_storage.get_valid_name(uploaded.name), uploaded)
+    try:
+        default_storage.save(default_storage.get_valid_name(uploaded.name), uploaded)
+    except FileNotFoundError as exc:  # the mount's bucket/folder is gone: 503, never 500
+        mount = escape(str(default_storage.mount))
+        return HttpResponse(
+            f"<h1>Storage unavailable</h1><p>Mount '{mount}': {escape(str(exc))}</p>\n",
+            status=503,
+        )
     return redirect("index")
 
 
