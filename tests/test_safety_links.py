@@ -173,3 +173,42 @@ def test_sftp_delete_removes_links_not_their_targets(tmp_path: Path) -> None:
         assert (root / "sub" / "keep.txt").exists()
     finally:
         manager.close()
+
+
+@pytest.mark.services
+def test_sftp_reads_never_follow_a_link_out_of_the_mount(tmp_path: Path) -> None:
+    """Links to a canary file and folder next to the root: refused on read, open, list."""
+    manager, root = _sftp(tmp_path.name)
+    outside = root.parent / f"{root.name}-outside"
+    outside.mkdir()
+    canary = root.parent / f"{root.name}-canary.txt"
+    try:
+        canary.write_text("SECRET")
+        (outside / "leak.txt").write_text("SECRET")
+        for item in (canary, outside / "leak.txt"):
+            item.chmod(0o644)
+        outside.chmod(0o755)
+        os.symlink(canary, root / "out.txt")
+        os.symlink(outside, root / "outdir")
+        os.symlink("keep.txt", root / "sub" / "inside.txt")  # stays inside: allowed
+        for path in ("s:out.txt", "s:outdir/leak.txt"):
+            node = manager.node(path)
+            with pytest.raises(PathTraversalError, match="'s'"):
+                node.read_bytes()
+            with pytest.raises(PathTraversalError, match="'s'"):
+                node.open("rb")
+            with pytest.raises(PathTraversalError, match="'s'"):
+                list(node.iter_bytes())
+        with pytest.raises(PathTraversalError, match="'s'"):
+            manager.node("s:outdir").children()
+        assert manager.node("s:sub/inside.txt").read_text() == "keep"
+        assert manager.node("s:sub/keep.txt").read_text() == "keep"
+        assert sorted(n.basename for n in manager.node("s:").children()) == [
+            "out.txt",
+            "outdir",
+            "sub",
+        ]
+        assert canary.read_text() == "SECRET"
+    finally:
+        manager.close()
+        canary.unlink(missing_ok=True)

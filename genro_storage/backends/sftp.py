@@ -13,9 +13,12 @@ import contextlib
 import functools
 import stat
 import threading
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
+from ..errors import PathTraversalError
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["SFTPBackend", "create"]
@@ -31,6 +34,53 @@ class SFTPBackend(FsspecBackend):
 
     def __init__(self, fs: Any, root: str, mount_name: str) -> None:
         super().__init__(fs, root, "sftp", mount_name)
+
+    # ------------------------------------------------------------------ link containment
+    @functools.cached_property
+    def _real_root(self) -> str:
+        return str(self.fs.ftp.normalize(self.root)).rstrip("/")
+
+    def _contain(self, path: str, full: str) -> None:
+        """Refuse ``path`` when a symlink on the way leads outside the mount root.
+
+        One REALPATH request (the server resolves every link); when it answers the
+        path unchanged there is no link and nothing else is asked.
+        """
+        try:
+            real = str(self.fs.ftp.normalize(full))
+        except OSError:
+            return  # missing: the operation itself reports it
+        if real == full:
+            return
+        root = self._real_root
+        if real != root and not real.startswith(root + "/") and root:
+            raise PathTraversalError(
+                f"{self.describe()}: {path!r} is a link leading outside the mount"
+            )
+
+    def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
+        self._contain(path, full)
+        return super()._open_read(path, full, mode)
+
+    def read_bytes(self, path: str) -> bytes:
+        self._contain(path, self._full(path))
+        return super().read_bytes(path)
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        self._contain(path, self._full(path))
+        return super().read_range(path, start, end)
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        self._contain(path, self._full(path))
+        return super().list_detail(path)
+
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        self._contain(path, self._full(path))
+        return super().walk_files(path)
+
+    def download_file(self, path: str, os_path: str) -> None:
+        self._contain(path, self._full(path))
+        super().download_file(path, os_path)
 
     def close(self) -> None:
         if self._fs is not None:
