@@ -191,6 +191,8 @@ def test_sftp_reads_never_follow_a_link_out_of_the_mount(tmp_path: Path) -> None
         os.symlink(canary, root / "out.txt")
         os.symlink(outside, root / "outdir")
         os.symlink("keep.txt", root / "sub" / "inside.txt")  # stays inside: allowed
+        (tmp_path / "dest").mkdir()
+        manager.add_mount({"name": "t", "type": "local", "path": str(tmp_path / "dest")})
         for path in ("s:out.txt", "s:outdir/leak.txt"):
             node = manager.node(path)
             with pytest.raises(PathTraversalError, match="'s'"):
@@ -199,6 +201,15 @@ def test_sftp_reads_never_follow_a_link_out_of_the_mount(tmp_path: Path) -> None
                 node.open("rb")
             with pytest.raises(PathTraversalError, match="'s'"):
                 list(node.iter_bytes())
+            for attr in ("exists", "size", "mtime", "md5hash"):
+                with pytest.raises(PathTraversalError, match="'s'"):
+                    getattr(node, attr)
+            with pytest.raises(PathTraversalError, match="'s'"):
+                node.copy_to(manager.node("t:copy.txt"))
+            with pytest.raises(PathTraversalError, match="'s'"):  # noqa: SIM117
+                with node.local_path():
+                    pass
+            assert not (tmp_path / "dest" / "copy.txt").exists()
         with pytest.raises(PathTraversalError, match="'s'"):
             manager.node("s:outdir").children()
         assert manager.node("s:sub/inside.txt").read_text() == "keep"

@@ -82,6 +82,23 @@ class SFTPBackend(FsspecBackend):
         self._contain(path, self._full(path))
         super().download_file(path, os_path)
 
+    def info(self, path: str) -> EntryInfo:
+        self._contain(path, self._full(path))
+        return super().info(path)
+
+    def exists(self, path: str) -> bool:
+        # like a local mount: a link leading out is refused, not reported missing
+        self._contain(path, self._full(path))
+        return super().exists(path)
+
+    def server_side_copy(self, src_path: str, dest_path: str) -> bool:
+        self._contain(src_path, self._full(src_path))
+        return super().server_side_copy(src_path, dest_path)
+
+    def copy_file(self, src_path: str, dest_backend: Any, dest_path: str) -> str | None:
+        self._contain(src_path, self._full(src_path))
+        return super().copy_file(src_path, dest_backend, dest_path)
+
     def close(self) -> None:
         if self._fs is not None:
             with contextlib.suppress(Exception):
