@@ -75,11 +75,11 @@ def create_app() -> Flask:
     storage.init_app(app)
 
     @app.get("/")
-    def index() -> str:
-        try:
+    def index():  # type: ignore[no-untyped-def]
+        try:  # an empty S3 prefix lists as []; a missing bucket raises
             nodes = storage.node("files:").children()
-        except FileNotFoundError:  # an empty S3 prefix has no "folder" yet
-            nodes = []
+        except FileNotFoundError as exc:  # the mount's bucket/folder is gone: 503
+            return unavailable(exc)
         files = sorted((n for n in nodes if n.isfile), key=lambda n: n.basename)
         return render_template_string(PAGE, files=files)
 

@@ -73,10 +73,10 @@ ITEM = """    <li data-name="{name}">
 
 @app.get("/", response_class=HTMLResponse)
 def index(request: Request, manager: StorageManager = Depends(get_manager)) -> str:
-    try:
+    try:  # an empty S3 prefix lists as []; a missing bucket raises
         children = manager.node("files:").children()
-    except FileNotFoundError:  # an empty S3 prefix has no "folder" yet
-        children = []
+    except FileNotFoundError as exc:  # the mount's bucket/folder is gone: 503
+        raise HTTPException(503, f"Storage unavailable: mount 'files': {exc}") from None
     nodes = sorted((n for n in children if n.isfile), key=lambda n: n.basename)
     items = [
         ITEM.format(name=escape(n.basename), url=escape(storage.url_for(request, n)), size=n.size)

@@ -12,11 +12,17 @@ from django.views.decorators.http import require_GET, require_POST
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     _, names = default_storage.listdir("")
+    mount = default_storage.mount
+    if not names:  # an empty listing: an empty folder, or a missing bucket (503)
+        try:
+            default_storage.exists("")
+        except FileNotFoundError as exc:
+            context = {"files": [], "mount": mount, "error": str(exc)}
+            return render(request, "index.html", context, status=503)
     files = [
         {"name": name, "size": default_storage.size(name), "url": default_storage.url(name)}
         for name in sorted(names)
     ]
-    mount = default_storage.mount
     return render(request, "index.html", {"files": files, "mount": mount})
 
 
