@@ -23,7 +23,7 @@ from ..errors import CapabilityError, PathTraversalError
 from ..http.options import ServeOptions
 from ..http.signing import verify
 from ..manager import StorageManager
-from ..serving.asgi import Receive, Scope, Send, run_sync, serve_node
+from ..serving.asgi import Receive, Scope, Send, lifespan, run_sync, serve_node
 from . import api
 from ._http import HTTPError, Request, send_bytes, send_json
 from .actions import Actions, clean_path
@@ -63,13 +63,8 @@ class ConsoleApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                kind = (await receive())["type"]
-                if kind == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif kind == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await lifespan(receive, send)
+            return
         if scope["type"] != "http":
             raise RuntimeError(f"the console serves HTTP, not {scope['type']!r}")
         request = Request.from_scope(scope, receive, send)

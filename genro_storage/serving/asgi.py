@@ -46,6 +46,17 @@ def _anyio() -> Any:
     return anyio
 
 
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Answer an ASGI lifespan scope: nothing to start or stop, so acknowledge both events."""
+    while True:
+        kind = (await receive())["type"]
+        if kind == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
     """Run blocking ``func(*args)`` in a worker thread (the one place this module blocks)."""
     return await _anyio().to_thread.run_sync(partial(func, *args))

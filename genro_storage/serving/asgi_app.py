@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import StorageError
 from ..http.headers import headers_from_scope
 from .app import FileServer, Request, canonical_path
-from .asgi import Receive, Scope, Send, run_sync, send_prepared
+from .asgi import Receive, Scope, Send, lifespan, run_sync, send_prepared
 
 __all__ = ["ASGIApp", "create_app"]
 
@@ -90,13 +90,8 @@ class ASGIApp(FileServer):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                kind = (await receive())["type"]
-                if kind == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif kind == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await lifespan(receive, send)
+            return
         if scope["type"] != "http":
             raise RuntimeError(f"ASGIApp serves HTTP, not {scope['type']!r}")
         request = self.request_from(scope)
