@@ -667,6 +667,25 @@ class FsspecBackend(StorageBackend):
         self.info(path)
         return {}
 
+    # ------------------------------------------------------------------ async edge hooks
+    # What ``engine/aio_native`` needs to run this backend's fsspec coroutines itself:
+    # the same path mapping, parsing and cache invalidation as the sync methods.
+    def full_path(self, path: str) -> str:
+        """The fsspec path of mount path ``path``."""
+        return self._full(path)
+
+    def parse_info(self, info: dict[str, Any], path: str) -> EntryInfo:
+        """The :class:`EntryInfo` of an fsspec ``info()`` answer for mount path ``path``."""
+        return self._entry(info, path)
+
+    def parse_listing(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
+        """The entries of directory ``path`` from an fsspec ``ls(detail=True)`` answer."""
+        return self._detail_entries(path, infos)
+
+    def invalidate(self, path: str) -> None:
+        """Forget the fs's cached listings around ``path`` (after a write)."""
+        self._invalidate(path)
+
     def close(self) -> None:
         if self._fs is not None:
             with contextlib.suppress(Exception):
