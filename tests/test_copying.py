@@ -793,3 +793,19 @@ def test_executor_copies_stream_through_a_window(
         report = storage.node("shared:src").sync_to("shared:dst", executor=pool, max_workers=1)
     assert len(report.copied) == 25
     assert len(tree(storage, "shared:dst")) == 25
+
+
+def test_a_single_file_copy_stats_its_destination_once(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.node("home:a.txt").write("hello")
+    storage.node("home:out/a.txt").write("hellO")
+    backend = storage.get_backend("home")
+    asked: list[str] = []
+    real_info = backend.info
+    monkeypatch.setattr(backend, "info", lambda p: (asked.append(p), real_info(p))[1])
+    for skip in ("never", "size"):
+        asked.clear()
+        storage.node("home:a.txt").copy_to("home:out/a.txt", skip=skip, on_file=lambda n: None)
+        assert asked.count("out/a.txt") == 1, skip
+    assert storage.node("home:out/a.txt").read() == "hello"

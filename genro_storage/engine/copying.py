@@ -274,8 +274,11 @@ def _copy_single(
     """One file: filters and progress do not apply (0.4.2); skip, on_file, on_skip do."""
     report = CopyReport(dry_run=opts.dry_run)
     landed = target
-    if _tracked(opts):
-        dest_entry = _stat_or_none(target)
+    tracked = _tracked(opts)
+    onto_dir = not target.backend.implicit_dirs  # a file onto a directory lands inside
+    # one stat of the destination answers both the skip rule and "is it a directory"
+    dest_entry = _stat_or_none(target) if tracked or (onto_dir and not opts.dry_run) else None
+    if tracked:
         reason = skip_reason(src, src_entry, target, dest_entry, opts.skip, _skip_fn(opts))
         if reason:
             report.skipped.append((src.basename, reason))
@@ -283,7 +286,7 @@ def _copy_single(
                 opts.on_skip(opts.present(src), reason)
             return report, landed
     if not opts.dry_run:
-        if not target.backend.implicit_dirs and target.backend.is_dir(target.path):
+        if onto_dir and dest_entry is not None and dest_entry.is_dir:
             _transfer(src, target.child(src.basename))  # a file onto a directory lands inside
         else:
             new_path = _transfer(src, target)
