@@ -416,8 +416,8 @@ def test_same_backend_copy_is_server_side(
     make_flat(storage, "mem:src", 5)
     backend = storage.get_backend("mem")
     copies: list[str] = []
-    real_copy = backend.fs.copy  # type: ignore[attr-defined]
-    monkeypatch.setattr(backend.fs, "copy", lambda a, b: (copies.append(b), real_copy(a, b)))
+    real_copy = backend.fs.cp_file  # type: ignore[attr-defined]
+    monkeypatch.setattr(backend.fs, "cp_file", lambda a, b: (copies.append(b), real_copy(a, b)))
     monkeypatch.setattr(
         backend, "write_stream", lambda *a: pytest.fail("streamed instead of copying")
     )
