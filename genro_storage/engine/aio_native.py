@@ -30,7 +30,7 @@ from ..backends.relative import RelativeMountBackend
 if TYPE_CHECKING:
     from ..node import StorageNode
 
-__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
+__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "loop_fs", "native_file"]
 
 #: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
 STREAM_BLOCK = 4 * 1024 * 1024
@@ -86,7 +86,7 @@ class NativeFile:
         self.full = backend._full(path)
 
     async def fs(self) -> Any:
-        return await _loop_fs(self.backend.fs)
+        return await loop_fs(self.backend.fs)
 
     @_mapped
     async def info(self) -> EntryInfo:
@@ -197,8 +197,11 @@ class _LoopState:
                     await _close_fs(future.result())
 
 
-async def _loop_fs(fs: Any) -> Any:
-    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once)."""
+async def loop_fs(fs: Any) -> Any:
+    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once).
+
+    Also the native edge of ``genro://``'s async face (``integrations/_fsspec_async``).
+    """
     loop = asyncio.get_running_loop()
     state = _LOOPS.get(loop)
     if state is None:
@@ -209,9 +212,9 @@ async def _loop_fs(fs: Any) -> Any:
     future: asyncio.Future[Any] = loop.create_future()
     state.instances[id(fs)] = (fs, future)
     try:
-        from ..aio import run_in_thread
-
-        afs = await run_in_thread(_build_async_fs, fs)  # constructors may read credentials
+        # constructors may read credentials: a worker thread (asyncio's own, so the
+        # async fsspec face needs no asyncer)
+        afs = await asyncio.to_thread(_build_async_fs, fs)
         await _open_session(afs)
     except BaseException as exc:
         state.instances.pop(id(fs), None)
