@@ -18,6 +18,7 @@ from .config import (
     load_source,
     validate_mount,
 )
+from .engine.location import Location
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode
 from .paths import normalize, split_mount
@@ -227,6 +228,10 @@ class StorageManager:
         else:
             path = normalize(*([rest] if rest else []), *path_parts)
         return StorageNode(self, mount, path, version=version)
+
+    def locate(self, fullpath: str) -> Location:
+        """The engine's view of ``'mount:path'``: the mount's backend and the path."""
+        return self.node(fullpath).location
 
     def glob(self, pattern: str) -> list[StorageNode]:
         """``glob('mount:dir/**/*.csv')``: the nodes of a mount matching a pathlib pattern."""

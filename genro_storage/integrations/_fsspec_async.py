@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fsspec import AbstractFileSystem
 from fsspec.asyn import AsyncFileSystem, get_loop
 
-from ..engine.aio_native import loop_fs
 from ._fsspec_target import Target, directory, find_entries, ls_entries, renamed, whole_listing
 
 __all__ = ["AsyncFace"]
@@ -80,6 +79,8 @@ class AsyncFace(AsyncFileSystem):
 
     async def _native(self, target: Target) -> Any:
         """The running loop's async twin of the mount's filesystem."""
+        from ..engine.aio_native import loop_fs
+
         return await loop_fs(target.fs)
 
     # ------------------------------------------------------------------ stat and listing
@@ -224,7 +225,7 @@ class AsyncFace(AsyncFileSystem):
         afs = await self._native(target)
         put = driver._put_kwargs(target.full)  # type: ignore[attr-defined]
         await afs._pipe_file(target.full, bytes(value), **put)
-        driver._invalidate_full(target.full)  # type: ignore[attr-defined]
+        driver.invalidate(target.inner)  # type: ignore[attr-defined]
 
     async def _put_file(
         self, lpath: Any, rpath: Any, mode: str = "overwrite", **kwargs: Any
@@ -252,7 +253,7 @@ class AsyncFace(AsyncFileSystem):
             max_concurrency=driver.network.part_concurrency,
             **driver._put_kwargs(target.full),
         )
-        driver._invalidate_full(target.full)
+        driver.invalidate(target.inner)
 
     async def _cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         src, dest = self._file_target(path1), self._file_target(path2)
@@ -268,7 +269,7 @@ class AsyncFace(AsyncFileSystem):
                 raise
             await self._makedirs(path2, exist_ok=True)
             return
-        dest.driver._invalidate_full(dest.full)  # type: ignore[attr-defined]
+        dest.driver.invalidate(dest.inner)  # type: ignore[attr-defined]
 
     async def _rm_file(self, path: Any, **kwargs: Any) -> None:
         target = self._file_target(path)
@@ -281,7 +282,7 @@ class AsyncFace(AsyncFileSystem):
         if await afs._isdir(target.full):
             raise IsADirectoryError(f"genro://{target.name} is a directory: use rm(recursive=True)")
         await afs._rm_file(target.full)
-        target.driver._invalidate_full(target.full)  # type: ignore[attr-defined]
+        target.driver.invalidate(target.inner)  # type: ignore[attr-defined]
 
     async def _rm(
         self,
@@ -310,7 +311,7 @@ class AsyncFace(AsyncFileSystem):
             afs = await self._native(group[0])
             await afs._rm([t.full for t in group], recursive=recursive, maxdepth=maxdepth)
             for target in group:
-                target.driver._invalidate_full(target.full)  # type: ignore[attr-defined]
+                target.driver.invalidate(target.inner)  # type: ignore[attr-defined]
 
     @staticmethod
     def _has_magic(path: Any) -> bool:

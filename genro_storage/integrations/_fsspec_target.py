@@ -14,7 +14,6 @@ from fsspec.implementations.local import LocalFileSystem
 from ..backends.base import EntryInfo, StorageBackend
 from ..backends.fsspec import FsspecBackend
 from ..backends.local import LocalStorage
-from ..backends.relative import RelativeMountBackend
 
 __all__ = ["Target", "directory", "entry_dict", "find_entries", "ls_entries", "renamed"]
 
@@ -33,10 +32,7 @@ class Target:
 
     def __init__(self, mount: str, rel: str, backend: StorageBackend, direct: bool) -> None:
         self.mount, self.rel, self.backend = mount, rel, backend
-        inner, driver = rel, backend
-        while isinstance(driver, RelativeMountBackend):
-            inner = driver._p(inner)
-            driver = driver.parent
+        driver, inner = backend.resolve(rel)
         self.driver, self.inner = driver, inner
         self.fs: Any = None
         self.full = ""
@@ -46,7 +42,7 @@ class Target:
             # the backend's containment check (no symlink out of the mount), then the OS
             self.fs, self.full = _LOCAL, driver.os_path(inner)
         elif isinstance(driver, FsspecBackend):
-            self.fs, self.full = driver.fs, driver._full(inner)
+            self.fs, self.full = driver.fs, driver.full_path(inner)
 
     @property
     def name(self) -> str:
