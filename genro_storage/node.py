@@ -86,9 +86,11 @@ class StorageNode(PathlibMixin):
         self._mount_name = mount_name
         self._path = path
         self._version = version
-        self._backend: StorageBackend | None = (
-            manager._mounts[mount_name] if mount_name is not None else None
-        )
+        self._backend: StorageBackend | None = None
+        if mount_name is not None:
+            if not manager.has_mount(mount_name):
+                raise KeyError(mount_name)  # 0.4.2: a direct constructor call raises KeyError
+            self._backend = manager.get_backend(mount_name)  # built now on a lazy manager
 
     # ------------------------------------------------------------------ identity
     @property
