@@ -109,6 +109,11 @@ class StorageBackend(ABC):
         """
         return None
 
+    def resolve(self, path: str) -> tuple[StorageBackend, str]:
+        """The backend that really holds ``path``, and the path there: this one, except
+        under a relative mount (its parent's, prefixed). The native async edge uses it."""
+        return self, path
+
     def refuse_root_delete(self, path: str) -> None:
         """Raise :class:`MountRootError` when ``path`` is the mount root in any spelling.
 

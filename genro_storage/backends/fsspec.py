@@ -616,17 +616,27 @@ class FsspecBackend(StorageBackend):
 
     def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         """Server-side copy (S3 CopyObject...) when both ends are one account, else stream."""
-        if (
-            isinstance(dest_backend, FsspecBackend)
-            and self.capabilities.copy_optimization
-            and _same_account(self.fs, dest_backend.fs)
-        ):
+        if isinstance(dest_backend, FsspecBackend) and self._copies_server_side_to(dest_backend):
             dest_backend.check_write_allowed()
             dest_backend._ensure_parent(dest_path)
-            self.fs.copy(self._full(src_path), dest_backend._full(dest_path))
+            self._copy_object(src_path, dest_backend, dest_path)
             dest_backend._invalidate(dest_path)
             return None
         return super().copy_file(src_path, dest_backend, dest_path)
+
+    def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
+        """Whether a file can go to ``dest_backend`` without its bytes passing through us.
+
+        The declared flags, not :attr:`capabilities` (which may ask the server: S3 bucket
+        versioning), and one account on both ends.
+        """
+        return bool(self._capabilities.copy_optimization) and _same_account(
+            self.fs, dest_backend.fs
+        )
+
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """Server-side copy of one file (known to be a file: no path expansion, no listing)."""
+        self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
 
     def download_file(self, path: str, os_path: str) -> None:
         """The client's own download (``native_download`` backends): one streaming GET,
@@ -656,6 +666,25 @@ class FsspecBackend(StorageBackend):
     def get_metadata(self, path: str) -> dict[str, str]:
         self.info(path)
         return {}
+
+    # ------------------------------------------------------------------ async edge hooks
+    # What ``engine/aio_native`` needs to run this backend's fsspec coroutines itself:
+    # the same path mapping, parsing and cache invalidation as the sync methods.
+    def full_path(self, path: str) -> str:
+        """The fsspec path of mount path ``path``."""
+        return self._full(path)
+
+    def parse_info(self, info: dict[str, Any], path: str) -> EntryInfo:
+        """The :class:`EntryInfo` of an fsspec ``info()`` answer for mount path ``path``."""
+        return self._entry(info, path)
+
+    def parse_listing(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
+        """The entries of directory ``path`` from an fsspec ``ls(detail=True)`` answer."""
+        return self._detail_entries(path, infos)
+
+    def invalidate(self, path: str) -> None:
+        """Forget the fs's cached listings around ``path`` (after a write)."""
+        self._invalidate(path)
 
     def close(self) -> None:
         if self._fs is not None:
@@ -704,7 +733,12 @@ def _same_account(fs1: Any, fs2: Any) -> bool:
     """Whether one filesystem can copy between the two without moving bytes through us."""
     if fs1 is fs2:
         return True
-    return type(fs1) is type(fs2) and fs1.storage_options == fs2.storage_options
+    if type(fs1) is not type(fs2):
+        return False
+    # the client session (request logging of each mount) is not part of the account
+    options1 = {k: v for k, v in fs1.storage_options.items() if k != "session"}
+    options2 = {k: v for k, v in fs2.storage_options.items() if k != "session"}
+    return options1 == options2
 
 
 wrap_methods(FsspecBackend, MAPPED_METHODS)

@@ -7,13 +7,15 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..backends.base import EntryInfo
 from ..errors import MountRootError, StorageNotFoundError
-from ..node import StorageNode
 from ..paths import is_root
 from ._resolve import Session, Target
+
+if TYPE_CHECKING:
+    from ..backends.base import EntryInfo
+    from ..node import StorageNode
 
 __all__ = ["register"]
 

@@ -8,12 +8,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..backends.base import CHUNK_SIZE
 from ..errors import StorageNotFoundError
-from ..node import StorageNode
+from ..fileio import CHUNK_SIZE
 from ._resolve import Session, Target
+
+if TYPE_CHECKING:
+    from ..node import StorageNode
 from .files import into_directory, stat_or_fail
 
 __all__ = ["register"]
