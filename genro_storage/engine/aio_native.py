@@ -28,9 +28,8 @@ from ..backends._errors import F, classify, mapped
 from ..backends.base import CHUNK_SIZE, EntryInfo
 from ..backends.fsspec import FsspecBackend
 from .location import Location
-from .thread_edge import run_in_thread
 
-__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
+__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "loop_fs", "native_file"]
 
 #: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
 STREAM_BLOCK = 4 * 1024 * 1024
@@ -84,7 +83,7 @@ class NativeFile:
         self.full = backend.full_path(path)
 
     async def fs(self) -> Any:
-        return await _loop_fs(self.backend.fs)
+        return await loop_fs(self.backend.fs)
 
     @_mapped
     async def info(self) -> EntryInfo:
@@ -131,6 +130,8 @@ class NativeFile:
     async def list_detail(self) -> list[EntryInfo]:
         if type(self.backend).list_detail is not FsspecBackend.list_detail:
             # a backend with its own listing (HTTP): its sync one, in a thread
+            from .thread_edge import run_in_thread  # asyncer: only the async API needs it
+
             entries = await run_in_thread(self.backend.list_detail, self.path)
         else:
             afs = await self.fs()
@@ -193,8 +194,11 @@ class _LoopState:
                     await _close_fs(future.result())
 
 
-async def _loop_fs(fs: Any) -> Any:
-    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once)."""
+async def loop_fs(fs: Any) -> Any:
+    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once).
+
+    Also the native edge of ``genro://``'s async face (``integrations/_fsspec_async``).
+    """
     loop = asyncio.get_running_loop()
     state = _LOOPS.get(loop)
     if state is None:
@@ -205,7 +209,9 @@ async def _loop_fs(fs: Any) -> Any:
     future: asyncio.Future[Any] = loop.create_future()
     state.instances[id(fs)] = (fs, future)
     try:
-        afs = await run_in_thread(_build_async_fs, fs)  # constructors may read credentials
+        # constructors may read credentials: a worker thread (asyncio's own, so the
+        # async fsspec face needs no asyncer)
+        afs = await asyncio.to_thread(_build_async_fs, fs)
         await _open_session(afs)
     except BaseException as exc:
         state.instances.pop(id(fs), None)
