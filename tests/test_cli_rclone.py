@@ -236,6 +236,16 @@ def test_bwlimit_holds_a_real_copy_to_its_rate(cli: CLI) -> None:  # noqa: F811
     assert time.monotonic() - started < 1.5
 
 
+def test_bwlimit_on_a_memory_mount(cli: CLI, mem: str) -> None:  # noqa: F811
+    payload = os.urandom(64 * KiB)
+    (cli.tmp / "m.bin").write_bytes(payload)
+    started = time.monotonic()
+    cli.ok("cp", "m.bin", "mem:m.bin", "--bwlimit", "64K")
+    cli.ok("cp", "mem:m.bin", "back.bin", "--bwlimit", "64K")
+    assert 1.9 <= time.monotonic() - started < 30
+    assert (cli.tmp / "back.bin").read_bytes() == payload
+
+
 def test_bwlimit_on_streams(cli: CLI) -> None:  # noqa: F811
     data = os.urandom(96 * KiB)
     started = time.monotonic()
