@@ -15,7 +15,7 @@ import fnmatch
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -24,6 +24,7 @@ from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
+from .batch import batch_start, submit_batched
 from .location import Location, Mounts, Present
 from .skipping import SKIPS, skip_reason
 
@@ -41,6 +42,10 @@ log = logging.getLogger("genro_storage")
 #: Files in flight at once. Small-file copies to object stores are bound by round trips,
 #: so this is well above the core count; 1 copies serially.
 DEFAULT_MAX_WORKERS = 16
+
+#: skip rules decided from the listings alone (no read of either file): trees copied
+#: with these may take the backends' batch route (``StorageBackend.copy_starter``)
+_DECIDED_FROM_LISTINGS = ("never", "exists", "size")
 
 OnError = Union[str, Callable[[Any, BaseException], None]]
 _ON_ERROR = ("continue", "collect", "raise")
@@ -228,9 +233,9 @@ def sync(
     if not src_entry.is_dir:
         return _copy_single(src, src_entry, dest, opts)[0]
     _refuse_copy_into_itself(src, dest)
-    report, plan = _copy_tree(src, dest, opts, mounts, list_all=delete)
+    report, walk = _copy_tree(src, dest, opts, mounts, list_all=delete)
     if delete and not report.failed:
-        _delete_extraneous(dest, plan, report, opts)
+        _delete_extraneous(dest, walk, report, opts)
     return report
 
 
@@ -274,8 +279,11 @@ def _copy_single(
     """One file: filters and progress do not apply (0.4.2); skip, on_file, on_skip do."""
     report = CopyReport(dry_run=opts.dry_run)
     landed = target
-    if _tracked(opts):
-        dest_entry = _stat_or_none(target)
+    tracked = _tracked(opts)
+    onto_dir = not target.backend.implicit_dirs  # a file onto a directory lands inside
+    # one stat of the destination answers both the skip rule and "is it a directory"
+    dest_entry = _stat_or_none(target) if tracked or (onto_dir and not opts.dry_run) else None
+    if tracked:
         reason = skip_reason(src, src_entry, target, dest_entry, opts.skip, _skip_fn(opts))
         if reason:
             report.skipped.append((src.basename, reason))
@@ -283,7 +291,7 @@ def _copy_single(
                 opts.on_skip(opts.present(src), reason)
             return report, landed
     if not opts.dry_run:
-        if not target.backend.implicit_dirs and target.backend.is_dir(target.path):
+        if onto_dir and dest_entry is not None and dest_entry.is_dir:
             _transfer(src, target.child(src.basename))  # a file onto a directory lands inside
         else:
             new_path = _transfer(src, target)
@@ -321,6 +329,16 @@ def _transfer(src: Location, dest: Location) -> str | None:
     destination path when the backend's path is its content (``base64``), else None.
     """
     attempts = max(_attempts(src.backend), _attempts(dest.backend))
+    if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
+        try:
+            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        except Exception as exc:
+            error = _transfer_error(src, dest, exc, 1)
+            if error is exc:
+                raise
+            raise error from exc
+        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+        return new_path
     made = 0
     new_path = None
     try:
@@ -329,41 +347,59 @@ def _transfer(src: Location, dest: Location) -> str | None:
                 made += 1
                 new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
     except Exception as exc:
-        raise _transfer_error(src, dest, exc, made) from exc
+        error = _transfer_error(src, dest, exc, made)
+        if error is exc:
+            raise
+        raise error from exc
     log.info("copied %s -> %s", src.fullpath, dest.fullpath)
     return new_path
+
+
+#: Copies submitted to an ``executor=`` ahead of the one being waited for.
+EXECUTOR_WINDOW = 1024
 
 
 def _run_on_executor(
     executor: Any,
     mounts: Mounts | None,
-    items: list[_Item],
+    items: Iterable[_Item],
     decide: Callable[[_Item], str | None],
-    dry_run: bool,
+    opts: _Options,
 ) -> Iterator[tuple[Any, Any]]:
     """Skip decisions here, each file's copy submitted to ``executor`` (a
-    ``distributed.Client`` or any ``concurrent.futures.Executor``).
+    ``distributed.Client`` or any ``concurrent.futures.Executor``), in input order.
 
     A task carries the mount configuration and two ``mount:path`` names, never a live
     connection: the worker (another process, another machine) builds its own mounts
     once. Mounts every worker can reach (object stores, shared disks) make sense here.
+    At most :data:`EXECUTOR_WINDOW` copies are in flight, so a huge tree is not turned
+    into one task list up front.
     """
     if mounts is None:
         raise ValueError("executor= needs the mounts to ship (copy through StorageNode.copy_to)")
     config = mounts.mount_configs()
-    submitted: list[tuple[_Item, Any, Any]] = []
-    for item in items:
+    window = max(EXECUTOR_WINDOW, opts.max_workers * 4)
+    pending: deque[tuple[_Item, Any, Any]] = deque()
+
+    def submit(item: _Item) -> None:
         try:
             reason = decide(item)
         except Exception as exc:
-            submitted.append((item, exc, None))
-            continue
+            pending.append((item, exc, None))
+            return
         future = None
-        if reason is None and not dry_run:
+        if reason is None and not opts.dry_run:
             src, dest = item.src.fullpath, item.dest.fullpath
             future = executor.submit(copy_between_mounts, type(mounts), config, src, dest)
-        submitted.append((item, reason, future))
-    for item, reason, future in submitted:
+        pending.append((item, reason, future))
+
+    source = iter(items)
+    for item in itertools.islice(source, window):
+        submit(item)
+    while pending:
+        item, reason, future = pending.popleft()
+        for nxt in itertools.islice(source, 1):
+            submit(nxt)
         if future is None:
             yield item, reason
             continue
@@ -460,39 +496,51 @@ class _Item:
     src: Location
     entry: EntryInfo
     dest: Location
+    dest_entry: EntryInfo | None  # from the destination listing (None: absent, unlisted)
 
 
-@dataclass
-class _Plan:
-    kept: list[_Item]
-    source_files: set[str]  # every source file (relative), filtered or not
-    listing: dict[str, EntryInfo]  # destination files by mount path, when listed
+class _Walk:
+    """The source tree as a stream of kept files, read as the copy goes.
 
+    The source is walked once (one paginated listing on object stores), its
+    directories mirrored, each file filtered; the destination is listed once up front
+    when a skip rule or ``delete`` needs it. Each source file takes its entry out of that
+    listing, so what is left at the end is exactly the destination files the source
+    lacks, and no set of source names is kept.
+    """
 
-def _plan(src: Location, dest: Location, opts: _Options, list_dest: bool) -> _Plan:
-    """Walk the source once, mirror its directories, filter, and list the destination once."""
-    make_dirs = not opts.dry_run and not dest.backend.implicit_dirs
-    if make_dirs:
-        dest.backend.mkdir(dest.path, parents=True, exist_ok=True)
-    listing = _listing(dest) if list_dest else {}
-    plan = _Plan([], set(), listing)
-    base = src.path
-    for entry in src.backend.walk_files(src.path):
-        rel = _relative(entry.path, base)
-        target = dest.child(rel)
-        if entry.is_dir:
-            if make_dirs:
-                target.backend.mkdir(target.path, parents=True, exist_ok=True)
-            continue
-        plan.source_files.add(rel)
-        source = src.at(entry.path)
-        reason = _keep(rel, source, opts)
-        if reason:
-            if opts.on_skip:
-                opts.on_skip(opts.present(source), reason)
-            continue
-        plan.kept.append(_Item(rel, source, entry, target))
-    return plan
+    def __init__(self, src: Location, dest: Location, opts: _Options, list_dest: bool) -> None:
+        self.src, self.dest, self.opts = src, dest, opts
+        self.make_dirs = not opts.dry_run and not dest.backend.implicit_dirs
+        if self.make_dirs:
+            dest.backend.mkdir(dest.path, parents=True, exist_ok=True)
+        self.listing: dict[str, EntryInfo] | None = _listing(dest) if list_dest else None
+
+    def __iter__(self) -> Iterator[_Item]:
+        src, dest, opts, listing = self.src, self.dest, self.opts, self.listing
+        base = src.path
+        for entry in src.backend.walk_files(src.path):
+            rel = _relative(entry.path, base)
+            target = dest.child(rel)
+            if entry.is_dir:
+                if self.make_dirs:
+                    target.backend.mkdir(target.path, parents=True, exist_ok=True)
+                continue
+            dest_entry = listing.pop(target.path, None) if listing is not None else None
+            source = src.at(entry.path)
+            reason = _keep(rel, source, opts)
+            if reason:
+                if opts.on_skip:
+                    opts.on_skip(opts.present(source), reason)
+                continue
+            yield _Item(rel, source, entry, target, dest_entry)
+
+    def extraneous(self) -> list[str]:
+        """Destination files (relative) the source does not have and the filters keep."""
+        base = self.dest.path
+        left = sorted(self.listing or ())
+        found = [_relative(path, base) for path in left]
+        return [rel for rel in found if _keep(rel, None, self.opts) is None]
 
 
 def _copy_tree(
@@ -501,16 +549,27 @@ def _copy_tree(
     opts: _Options,
     mounts: Mounts | None,
     list_all: bool = False,
-) -> tuple[CopyReport, _Plan]:
-    plan = _plan(src, dest, opts, list_all or opts.skip not in ("never", "custom"))
+) -> tuple[CopyReport, _Walk]:
+    """Copy the kept files of ``src`` below ``dest`` while the source is being listed.
+
+    Files go through a bounded window (a few per worker), so memory stays flat however
+    big the tree. Only ``progress``/``progress_bytes`` (whose ``total`` is promised from
+    the first call) make the whole listing come first.
+    """
+    walk = _Walk(src, dest, opts, list_all or opts.skip not in ("never", "custom"))
     report = CopyReport(dry_run=opts.dry_run)
-    total, total_bytes = len(plan.kept), sum(item.entry.size for item in plan.kept)
+    items: Iterable[_Item] = walk
+    total = total_bytes = 0
+    if opts.progress or opts.progress_bytes:
+        listed = list(walk)
+        total, total_bytes = len(listed), sum(item.entry.size for item in listed)
+        items = listed
     done_bytes = 0
     custom = opts.skip == "custom"
     skip_fn = _skip_fn(opts)
 
     def decide(item: _Item) -> str | None:
-        dest_entry = _stat_or_none(item.dest) if custom else plan.listing.get(item.dest.path)
+        dest_entry = _stat_or_none(item.dest) if custom else item.dest_entry
         return skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, skip_fn)
 
     def work(item: _Item) -> str | None:
@@ -520,9 +579,15 @@ def _copy_tree(
         return reason
 
     if opts.executor is not None:
-        outcomes = _run_on_executor(opts.executor, mounts, plan.kept, decide, opts.dry_run)
+        outcomes = _run_on_executor(opts.executor, mounts, items, decide, opts)
     else:
-        outcomes = _run(work, plan.kept, _workers(opts.max_workers, src, dest))
+        workers = _workers(opts.max_workers, src, dest)
+        start = None
+        if opts.skip in _DECIDED_FROM_LISTINGS and not opts.dry_run and workers > 1:
+            starter = src.backend.copy_starter(dest.backend, workers)
+            if starter is not None:
+                start = batch_start(starter, decide)
+        outcomes = _run(work, items, workers, start)
     for index, (item, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
@@ -544,7 +609,7 @@ def _copy_tree(
             opts.progress(index, total)
         if opts.progress_bytes:
             opts.progress_bytes(done_bytes, total_bytes)
-    return report, plan
+    return report, walk
 
 
 def _workers(wanted: int, *locations: Location) -> int:
@@ -557,14 +622,9 @@ def _workers(wanted: int, *locations: Location) -> int:
     return wanted
 
 
-def _delete_extraneous(dest: Location, plan: _Plan, report: CopyReport, opts: _Options) -> None:
+def _delete_extraneous(dest: Location, walk: _Walk, report: CopyReport, opts: _Options) -> None:
     """Remove destination files the source lacks; excluded ones are not ours to delete."""
-    base = dest.path
-    doomed = []
-    for path in sorted(plan.listing):
-        rel = _relative(path, base)
-        if rel not in plan.source_files and _keep(rel, None, opts) is None:
-            doomed.append(rel)
+    doomed = walk.extraneous()
 
     def work(rel: str) -> None:
         if not opts.dry_run:
@@ -592,32 +652,49 @@ def _listing(dest: Location) -> dict[str, EntryInfo]:
 
 
 def _run(
-    work: Callable[[Any], Any], items: list[Any], max_workers: int
+    work: Callable[[Any], Any],
+    items: Iterable[Any],
+    max_workers: int,
+    start: Callable[[Any], Future[Any] | None] | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
 
-    Only a few items per worker are queued ahead, so memory stays flat on huge trees
+    ``items`` is read lazily, a few per worker ahead, so memory stays flat on huge trees
     and an abort (``on_error='raise'``, Ctrl-C) cancels everything not yet started.
+    ``start(item)`` (the backends' batch route, see :mod:`.batch`) may run an item
+    without a worker thread; what it declines, or fails transiently, goes to ``work``.
     """
-    if max_workers <= 1 or len(items) <= 1:
-        for item in items:
+    source: Iterator[Any] = iter(items)
+    if max_workers <= 1:
+        for item in source:
             try:
                 yield item, work(item)
             except Exception as exc:
                 yield item, exc
         return
-    workers = min(max_workers, len(items))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genro-copy")
-    source: Iterator[Any] = iter(items)
+    first = list(itertools.islice(source, 2))
+    if len(first) <= 1:  # one file: no pool to start
+        for item in first:
+            try:
+                yield item, work(item)
+            except Exception as exc:
+                yield item, exc
+        return
+    source = itertools.chain(first, source)
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="genro-copy")
+
+    def submit(item: Any) -> Future[Any]:
+        return pool.submit(work, item) if start is None else submit_batched(start, pool, work, item)
+
     pending: deque[tuple[Any, Future[Any]]] = deque(
-        (item, pool.submit(work, item)) for item in itertools.islice(source, workers * 4)
+        (item, submit(item)) for item in itertools.islice(source, max_workers * 4)
     )
     try:
         while pending:
             item, future = pending.popleft()
             error = future.exception()
             for nxt in itertools.islice(source, 1):
-                pending.append((nxt, pool.submit(work, nxt)))
+                pending.append((nxt, submit(nxt)))
             yield item, error if error is not None else future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
