@@ -54,9 +54,13 @@ class S3Backend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True
+    batch_transfers = True
     #: S3 refuses parts below 5 MiB (except the last)
     min_part_size = 5 * MiB
     network: NetworkSettings
+    #: endpoint and credentials from the mount's configuration: two mounts with the same
+    #: copy server-side between them (None: never, e.g. a filesystem built elsewhere)
+    account: tuple[Any, ...] | None = None
 
     def __init__(
         self,
@@ -294,6 +298,63 @@ class S3Backend(FsspecBackend):
         )
         self._invalidate(path)
 
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """One CopyObject request (s3fs would first HEAD the source for its size).
+
+        Objects over S3's 5 GiB CopyObject limit are refused by the server; they are
+        then copied in parts by s3fs (UploadPartCopy).
+        """
+        assert isinstance(dest_backend, S3Backend)
+        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
+        try:
+            self.fs.call_s3(
+                "copy_object",
+                Bucket=dest_backend.bucket,
+                Key=dest_backend._key(dest_path),
+                CopySource=source,
+            )
+        except (OSError, ValueError) as exc:
+            if not _copy_source_too_large(exc):
+                raise
+            self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    async def _copy_object_async(
+        self, src_path: str, dest_backend: FsspecBackend, dest_path: str
+    ) -> None:
+        """Coroutine twin of :meth:`_copy_object`."""
+        assert isinstance(dest_backend, S3Backend)
+        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
+        try:
+            await self.fs._call_s3(
+                "copy_object",
+                Bucket=dest_backend.bucket,
+                Key=dest_backend._key(dest_path),
+                CopySource=source,
+            )
+        except (OSError, ValueError) as exc:
+            if not _copy_source_too_large(exc):
+                raise
+            await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    async def _upload_async(self, os_path: str, full: str) -> None:
+        """Coroutine twin of :meth:`upload_file`."""
+        await self.fs._put_file(
+            os_path,
+            full,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
+            **self._put_kwargs(full),
+        )
+
+    def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
+        """Same endpoint and credentials: the server copies (any bucket, any prefix)."""
+        return (
+            isinstance(dest_backend, S3Backend)
+            and bool(self._capabilities.copy_optimization)
+            and self.account is not None
+            and self.account == dest_backend.account
+        )
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
         ``part_size`` in flight (memory: their product)."""
@@ -363,6 +424,17 @@ class S3Backend(FsspecBackend):
         return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
+def _copy_source_too_large(exc: BaseException) -> bool:
+    """S3's answer to a CopyObject over 5 GiB (``InvalidRequest``, "copy source is larger
+    than the maximum allowable size")."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "copy source is larger" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _pool_size(network: NetworkSettings) -> int:
     """Connections kept by botocore: one per copy worker (16) and per part in flight."""
     return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
@@ -416,6 +488,10 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         mount_name,
         versions_fs=connect_versioned,
         network=network,
+    )
+    backend.account = tuple(
+        repr(config.get(name))
+        for name in ("endpoint_url", "key", "secret", "token", "anon", "region", "client_kwargs")
     )
     backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend
