@@ -30,6 +30,8 @@ CSS = b"".join(b".rule-%d { color: red; margin: %dpx; }\n" % (i, i) for i in ran
 JS = b"".join(b"function f%d(a) { return a * %d; }\n" % (i, i) for i in range(4000))  # > 64 KiB
 HASHED_CSS = "css/site.0123456789ab.css"
 HASHED_JS = "js/app.0123456789ab.js"
+# closing a response sends request_finished, whose receiver checks the DB connection
+pytestmark = pytest.mark.django_db
 
 
 def fallthrough(request: HttpRequest) -> HttpResponse:
