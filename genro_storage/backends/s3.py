@@ -435,9 +435,19 @@ def _copy_source_too_large(exc: BaseException) -> bool:
     return False
 
 
+#: botocore's connection cap (its default is 10). The async API lets callers put any
+#: number of requests in flight (``asyncio.gather``): under the cap they would queue for a
+#: connection, a round trip each time on a server that closes connections (moto).
+#: 100 is aiohttp's own default; connections are opened only when needed.
+POOL_CONNECTIONS = 100
+
+
 def _pool_size(network: NetworkSettings) -> int:
-    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
-    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    """Connections botocore may open: at least :data:`POOL_CONNECTIONS`, and one per copy
+    worker (16) and per part in flight."""
+    return max(
+        POOL_CONNECTIONS, 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    )
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
@@ -465,8 +475,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
-        "max_pool_connections": 16
-        + 2 * max(network.part_concurrency, network.download_concurrency),
+        "max_pool_connections": _pool_size(network),
         **(config.get("config_kwargs") or {}),
     }
 

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from genro_storage import StorageManager
+from bench.netproxy import NetProxy
+from genro_storage import AsyncStorageManager, StorageManager
 from genro_storage.errors import StoragePermissionError
+from tests._procs import free_port
 from tests.backends.conftest import unique
 from tests.remote import S3Requests, s3_client
 from tests.services import require_services
@@ -230,3 +232,36 @@ def test_a_readonly_destination_refuses_before_any_request(
     ):
         local.node("disk:src").sync_to("ro:x", skip="never")
     assert recorder.requests == []
+
+
+# ---------------------------------------------------------------- connection pool
+def test_concurrent_async_reads_are_not_held_to_a_small_pool(
+    env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """60 reads gathered at once each get a connection (botocore's pool was 20, so 40
+    waited for one: a round trip each on a server that closes connections, as moto does)."""
+    import asyncio
+
+    port = int(env["SVC_S3_ENDPOINT"].rsplit(":", 1)[1])
+    with NetProxy(port, rtt=0.05, port=free_port()) as proxy:
+        manager = StorageManager()
+        prefix = unique("pool")
+        manager.configure(
+            [{**_mount(env, "s3", buckets[0], prefix), "endpoint_url": proxy.endpoint}]
+        )
+        for i in range(60):
+            manager.node(f"s3:{i}.bin").write_bytes(bytes([i]) * 1024)
+
+        async def read_all() -> list[bytes]:
+            amanager = AsyncStorageManager(manager)
+            try:
+                await amanager.node("s3:0.bin").read_bytes()  # the session
+                proxy.peak_connections = proxy.open_connections
+                nodes = [amanager.node(f"s3:{i}.bin") for i in range(60)]
+                return list(await asyncio.gather(*(n.read_bytes() for n in nodes)))
+            finally:
+                await amanager.aclose()
+
+        datas = asyncio.run(read_all())
+    assert datas == [bytes([i]) * 1024 for i in range(60)]
+    assert proxy.peak_connections > 40
