@@ -272,7 +272,7 @@ def test_small_uploads_do_not_wait_for_100_continue(
     local: StorageManager, tmp_path: Path, env: dict[str, str]
 ) -> None:
     """botocore asks every PutObject to wait for ``100 Continue`` (a round trip before the
-    body); small bodies go at once, parts of a multipart upload still ask."""
+    body); small bodies go at once."""
     _tree(tmp_path / "src", 4)
     (tmp_path / "big.bin").write_bytes(os.urandom(11 * 1024 * 1024))  # 3 parts of 5 MiB
     with S3Requests(env["SVC_S3_ENDPOINT"]) as recorder:
