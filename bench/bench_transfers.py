@@ -52,7 +52,11 @@ ROWS = (
     "local-small",
     "async-reads",
     "startup",
+    "startup-ls",
+    "startup-ls-s3",
 )
+#: rows timed on loopback only (no S3 request, or start-up rather than transfer)
+LOOPBACK_ONLY = ("local-small", "startup", "startup-ls", "startup-ls-s3")
 
 
 # ---------------------------------------------------------------------- S3 servers
@@ -151,6 +155,7 @@ class Bench:
         self.local_small = work / "small"
         self.local_many = work / "many"
         self.big = work / "big" / "big.bin"
+        self.local_ls = work / "ls"
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -171,6 +176,9 @@ class Bench:
                 self.fs.put_file(str(self.big), f"{BUCKET}/src-large/big.bin")
         if "local-small" in rows:
             make_tree(self.local_many, a.local_files, 1024)
+        if {"startup-ls", "startup-ls-s3"} & set(rows):
+            make_tree(self.local_ls, 10, 100)
+            self.fs.put(str(self.local_ls) + "/", f"{BUCKET}/src-ls", recursive=True)
         if "async-reads" in rows:
             payload = os.urandom(64 * 1024)
             for i in range(100):
@@ -196,6 +204,21 @@ class Bench:
             RCLONE_CONFIG_S3_REGION="us-east-1",
         )
         return env
+
+    def cli_config(self, endpoint: str) -> str:
+        """A CLI config: the bench bucket as mount ``s3`` beside a mount of every other
+        network type (never touched: their drivers must not load)."""
+        key = self.server.key
+        config = self.work / "cli-mounts.yaml"
+        config.write_text(
+            f"- name: s3\n  type: s3\n  bucket: {BUCKET}\n  endpoint_url: {endpoint}\n"
+            f"  key: {key}\n  secret: {key}\n"
+            "- name: gcs\n  type: gcs\n  bucket: b\n  endpoint_url: http://127.0.0.1:9\n"
+            "- name: az\n  type: azure\n  container: c\n  account_name: devstoreaccount1\n"
+            "- name: sftp\n  type: sftp\n  host: 127.0.0.1\n  port: 9\n  username: u\n"
+            "- name: smb\n  type: smb\n  host: 127.0.0.1\n  share: s\n"
+        )
+        return str(config)
 
     def py_job(self, tool: str, row: str, endpoint: str, **params: Any) -> list[str]:
         base = {"endpoint": endpoint, "key": self.server.key, "secret": self.server.key}
@@ -392,6 +415,24 @@ class Bench:
                 tools["rclone"] = lambda: ([rc, "version"], False)
             if s5:
                 tools["s5cmd"] = lambda: ([s5, "version"], False)
+        elif row == "startup-ls":  # a whole command on a local folder of 10 files
+            folder = str(self.local_ls)
+            tools["ours"] = lambda: ([PY, "-m", "genro_storage", "ls", folder], False)
+            if rc:
+                tools["rclone"] = lambda: ([rc, "lsf", folder], False)
+        elif row == "startup-ls-s3":  # the same on S3, with every driver family configured
+            config = self.cli_config(endpoint)
+            tools["ours"] = lambda: (
+                [PY, "-m", "genro_storage", "-c", config, "ls", "s3:src-ls"],
+                False,
+            )
+            if rc:
+                tools["rclone"] = lambda: ([rc, "lsf", f"s3:{BUCKET}/src-ls"], False)
+            if s5:
+                tools["s5cmd"] = lambda: (
+                    [s5, "--endpoint-url", endpoint, "ls", f"s3://{BUCKET}/src-ls/"],
+                    False,
+                )
         return {k: _normal(f) for k, f in tools.items()}
 
     def row(self, row: str, rtt_ms: float) -> dict[str, Result]:
@@ -446,6 +487,8 @@ def describe(args: argparse.Namespace) -> dict[str, str]:
         "local-small": f"{args.local_files} x 1 KiB local -> local",
         "async-reads": "100 concurrent async 64 KiB reads",
         "startup": "CLI start-up (--version)",
+        "startup-ls": "CLI `ls` of a local folder (10 files)",
+        "startup-ls-s3": "CLI `ls s3:` (10 objects; gcs/azure/sftp/smb mounts configured)",
     }
 
 
@@ -481,7 +524,7 @@ def main() -> None:
             print("| row | RTT | ours s (RSS MiB) | best anchor s (RSS MiB) | best/ours | others |")
             print("|---|---|---|---|---|---|")
             for row in rows:
-                for rtt in rtts if row not in ("local-small", "startup") else [0.0]:
+                for rtt in rtts if row not in LOOPBACK_ONLY else [0.0]:
                     best = bench.row(row, rtt)
                     figures.append(report(labels[row], rtt, best))
         finally:

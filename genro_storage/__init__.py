@@ -5,9 +5,15 @@
 >>> storage.configure([{"name": "mem", "type": "memory"}])
 >>> storage.node("mem:hello.txt").write("hi")
 True
+
+The names below load on first use (PEP 562), so that ``genro-storage --version`` and
+commands on one mount import only what they need.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     StorageConfigError,
@@ -15,14 +21,11 @@ from .errors import (
     StorageNotFoundError,
     StoragePermissionError,
 )
-from .manager import StorageManager
-from .node import SkipStrategy, StorageNode
 
-try:  # the async API needs the optional 'asyncer' package (pip install genro-storage[async])
+if TYPE_CHECKING:
     from .aio import AsyncStorageManager, AsyncStorageNode
-except ImportError:  # pragma: no cover - exercised by the no-extras install test
-    AsyncStorageManager = None  # type: ignore[assignment,misc]
-    AsyncStorageNode = None  # type: ignore[assignment,misc]
+    from .manager import StorageManager
+    from .node import SkipStrategy, StorageNode
 
 __version__ = "0.5.0"
 
@@ -38,3 +41,31 @@ __all__ = [
     "StoragePermissionError",
     "__version__",
 ]
+
+#: public name -> the module that defines it, imported on first access
+_LAZY = {
+    "StorageManager": ".manager",
+    "StorageNode": ".node",
+    "SkipStrategy": ".node",
+    "AsyncStorageManager": ".aio",
+    "AsyncStorageNode": ".aio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(module_name, __name__), name)
+    except ImportError:
+        # the async API needs the optional 'asyncer' package (pip install genro-storage[async])
+        if module_name != ".aio":
+            raise
+        value = None  # pragma: no cover - exercised by the no-extras install test
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

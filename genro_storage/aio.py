@@ -17,21 +17,21 @@ ImportError.
 from __future__ import annotations
 
 import codecs
-import functools
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Union
 
 from .errors import missing_extra
 
 try:
     import anyio
     import anyio.from_thread
-    from asyncer import asyncify
+
+    from .engine.thread_edge import run_in_thread  # asyncer's asyncify
 except ImportError as _exc:  # name the extra that fixes it
     raise missing_extra(_exc, "async", "genro_storage.aio (the async API)") from _exc
 
 from .backends.base import EntryInfo, entry_mtime
-from .engine.aio_native import NATIVE_WRITE_LIMIT, close_native, native_file
+from .engine.aio_native import NATIVE_WRITE_LIMIT, NativeFile, close_native, native_file
 from .fileio import CHUNK_SIZE, md5_hex_async
 from .manager import StorageManager
 from .node import (
@@ -49,13 +49,14 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncFile", "AsyncStorageManager", "AsyncStorageNode", "run_in_thread"]
 
-T = TypeVar("T")
 Chunks = Union[AsyncIterable[bytes], Iterable[bytes]]
 
 
-async def run_in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """The thread edge: run a blocking call in a worker thread (asyncer/anyio)."""
-    return await asyncify(functools.partial(func, *args, **kwargs))()
+def _native(node: StorageNode) -> NativeFile | None:
+    """The native async handle on ``node``; snapshots and virtual nodes take the thread."""
+    if node.version is not None or node.mount_name is None:
+        return None
+    return native_file(node.location)
 
 
 class AsyncStorageManager:
@@ -179,13 +180,13 @@ class AsyncStorageNode:
     # ------------------------------------------------------------------ state
     async def stat(self) -> EntryInfo:
         """Size, mtime, etag, md5 and is_dir in one call (``FileNotFoundError`` if missing)."""
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             return await native.info()
         return await run_in_thread(self._node.stat)
 
     async def exists(self) -> bool:
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             return await native.exists()
         return await run_in_thread(lambda: self._node.exists)
@@ -210,7 +211,7 @@ class AsyncStorageNode:
 
     async def md5hash(self) -> str:
         """MD5 hex of the content: the stored MD5 (S3 ETag...) when there is one, else streamed."""
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is None:
             return await run_in_thread(lambda: self._node.md5hash)
         entry = await native.info()
@@ -226,7 +227,7 @@ class AsyncStorageNode:
         return decode_payload(await self.read_bytes(), mode, encoding)
 
     async def read_bytes(self) -> bytes:
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             return await native.read_bytes()
         return await run_in_thread(self._node.read_bytes)
@@ -236,14 +237,14 @@ class AsyncStorageNode:
 
     async def read_range(self, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` with a ranged read."""
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             return await native.read_range(start, end)
         return await run_in_thread(self._node.read_range, start, end)
 
     async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """``async for chunk in node.iter_bytes()``: stream without holding the file."""
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             async for chunk in native.iter_bytes(chunk_size):
                 yield chunk
@@ -267,7 +268,7 @@ class AsyncStorageNode:
     ) -> bool:
         """Write the whole content; returns False when skipped as unchanged."""
         payload = encode_payload(data, mode, encoding)
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is None or skip_if_unchanged or len(payload) > NATIVE_WRITE_LIMIT:
             return await run_in_thread(self._node._write_payload, payload, skip_if_unchanged)
         await native.write_bytes(payload)
@@ -293,7 +294,7 @@ class AsyncStorageNode:
             return
         source = chunks.__aiter__()
         head: list[bytes] = []
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             native.check_write_allowed()
             size = 0
@@ -345,7 +346,7 @@ class AsyncStorageNode:
 
     async def children(self) -> list[AsyncStorageNode]:
         """One node per directory entry."""
-        native = native_file(self._node)
+        native = _native(self._node)
         if native is not None:
             entries = await native.list_detail()
             return [self.child(entry.name) for entry in entries]

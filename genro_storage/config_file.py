@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import StorageConfigError
 
 __all__ = ["APP_KEYS", "ConfigDocument", "Origin", "SourcedMounts", "read_config_file"]
@@ -129,6 +127,8 @@ def _sourced(
 
 # ---------------------------------------------------------------------- YAML
 def _read_yaml(source: Path, path: str) -> tuple[Any, list[tuple[int, dict[str, int]]]]:
+    import yaml  # here: a JSON config (and the CLI's --version) never loads it
+
     with source.open(encoding="utf-8") as stream:  # the stream's name is the file's
         loader = yaml.SafeLoader(stream)
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Union
 
@@ -18,6 +19,7 @@ from .config import (
     load_source,
     validate_mount,
 )
+from .engine.location import Location
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode
 from .paths import normalize, split_mount
@@ -36,15 +38,23 @@ class StorageManager:
     'scratch:notes/today.txt'
     """
 
-    def __init__(self, *, env: bool = True) -> None:
+    def __init__(self, *, env: bool = True, lazy: bool = False) -> None:
         """Start with no mounts, or with those of ``$GENRO_STORAGE_CONFIG`` when it is set.
 
         One config file then serves the library, the CLI and every ``genro://`` fsspec
         user. ``env=False`` starts empty whatever the environment says (integrations that
         configure from their own settings pass it).
+
+        ``lazy=True`` checks each mount's keys at ``configure()`` but builds its backend
+        (importing its driver: s3fs, gcsfs, paramiko...) only when the mount is first
+        used; errors of the build itself (a driver not installed, a permission level the
+        backend cannot grant) then surface at that first use. The command line uses it,
+        so that ``ls s3:`` imports the S3 driver and nothing else.
         """
-        self._mounts: dict[str, StorageBackend] = {}
-        self._configs: dict[str, MountConfig] = {}
+        self._mounts: dict[str, StorageBackend] = {}  # built backends
+        self._configs: dict[str, MountConfig] = {}  # every mount, built or not
+        self._lazy = lazy
+        self._build_lock = threading.RLock()
         self._fsspec: Any = None
         path = env_config_path() if env else None
         if path is not None:
@@ -72,8 +82,11 @@ class StorageManager:
                     f"mount names must be unique"
                 )
             seen[mount.name] = origin
-            backend = self._build(mount, staged_mounts)
-            staged_mounts[mount.name] = backend
+            self._check_parent(mount, [*staged_configs, *staged_mounts])
+            if self._lazy:
+                staged_mounts.pop(mount.name, None)  # rebuilt from the new options on use
+            else:
+                staged_mounts[mount.name] = self._build(mount, staged_mounts.__getitem__)
             staged_configs[mount.name] = mount
         self._mounts, self._configs = staged_mounts, staged_configs
 
@@ -83,26 +96,36 @@ class StorageManager:
 
     def remove_mount(self, name: str) -> None:
         """Forget a mount (its data is untouched); unknown names raise StorageNotFoundError."""
-        if name not in self._mounts:
+        if name not in self:
             raise self._unknown(name)
-        backend = self._mounts.pop(name)
+        backend = self._mounts.pop(name, None)
         self._configs.pop(name, None)
-        backend.close()
+        if backend is not None:
+            backend.close()
 
     delete_mount = remove_mount
 
-    def _build(self, mount: MountConfig, mounts: dict[str, StorageBackend]) -> StorageBackend:
+    @staticmethod
+    def _check_parent(mount: MountConfig, names: list[str]) -> None:
+        """A relative mount names a mount configured before it (or in the same call)."""
+        if not mount.is_relative:
+            return
+        parent_name = mount.options["path"].partition(":")[0]
+        if parent_name not in names:
+            available = ", ".join(f"'{n}'" for n in dict.fromkeys(names)) or "none"
+            raise StorageConfigError(
+                f"Parent mount '{parent_name}' not found for relative mount '{mount.name}'. "
+                f"Available mounts: {available}"
+            )
+
+    def _build(
+        self, mount: MountConfig, parent_of: Callable[[str], StorageBackend]
+    ) -> StorageBackend:
         options = mount.options
         if mount.is_relative:
             parent_name, _, subpath = options["path"].partition(":")
-            if parent_name not in mounts:
-                available = ", ".join(f"'{n}'" for n in mounts) or "none"
-                raise StorageConfigError(
-                    f"Parent mount '{parent_name}' not found for relative mount '{mount.name}'. "
-                    f"Available mounts: {available}"
-                )
             return RelativeMountBackend(
-                mounts[parent_name],
+                parent_of(parent_name),
                 subpath.strip("/"),
                 options.get("permissions") or "delete",
                 mount.name,
@@ -128,27 +151,39 @@ class StorageManager:
 
     # ------------------------------------------------------------------ introspection
     def get_mount_names(self) -> list[str]:
-        return list(self._mounts)
+        # configured mounts (built or not), then backends set on ``_mounts`` directly
+        return [*self._configs, *(n for n in self._mounts if n not in self._configs)]
 
     def has_mount(self, name: str) -> bool:
-        return name in self._mounts
+        return name in self._configs or name in self._mounts
 
     def __contains__(self, name: object) -> bool:
-        return name in self._mounts
+        return name in self._configs or name in self._mounts
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._mounts)
+        return iter(self.get_mount_names())
 
     def get_backend(self, name: str) -> StorageBackend:
-        """The backend object of a mount (``StorageNotFoundError`` when unknown)."""
-        try:
-            return self._mounts[name]
-        except KeyError:
-            raise self._unknown(name) from None
+        """The backend object of a mount (``StorageNotFoundError`` when unknown).
+
+        A mount of a ``lazy`` manager is built here, on first use.
+        """
+        backend = self._mounts.get(name)
+        if backend is not None:
+            return backend
+        if name not in self._configs:
+            raise self._unknown(name)
+        with self._build_lock:
+            backend = self._mounts.get(name)
+            if backend is None:
+                backend = self._build(self._configs[name], self.get_backend)
+                self._mounts[name] = backend
+            return backend
 
     def mount_config(self, name: str) -> dict[str, Any]:
         """A copy of the options a mount was configured with."""
-        self.get_backend(name)
+        if name not in self._configs:
+            raise self._unknown(name)
         return dict(self._configs[name].options)
 
     def mount_configs(self) -> list[dict[str, Any]]:
@@ -183,15 +218,15 @@ class StorageManager:
         return self._fsspec
 
     def _unknown(self, name: str) -> StorageNotFoundError:
-        available = ", ".join(self._mounts) or "none"
+        available = ", ".join(self.get_mount_names()) or "none"
         head, sep, rest = name.partition("/")
-        hint = f" Did you mean '{head}:{rest}'?" if sep and head in self._mounts else ""
+        hint = f" Did you mean '{head}:{rest}'?" if sep and head in self else ""
         return StorageNotFoundError(
             f"Mount point '{name}' not found.{hint} Available mounts: {available}"
         )
 
     def __repr__(self) -> str:
-        names = ", ".join(self._mounts) or "none"
+        names = ", ".join(self.get_mount_names()) or "none"
         return f"StorageManager(mounts=[{names}])"
 
     def cleanup(self, name: str, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
@@ -200,7 +235,7 @@ class StorageManager:
 
     def close(self) -> None:
         """Close every backend (connections, caches)."""
-        for backend in self._mounts.values():
+        for backend in list(self._mounts.values()):
             backend.close()
 
     # ------------------------------------------------------------------ nodes
@@ -215,9 +250,7 @@ class StorageManager:
                 f"node() takes 'mount:path' strings, got {type(mount_or_path).__name__}"
             )
         mount, rest = split_mount(mount_or_path)
-        if mount not in self._mounts:
-            raise self._unknown(mount)
-        backend = self._mounts[mount]
+        backend = self.get_backend(mount)
         if backend.path_is_content:
             # the payload is data, not a path: never normalise it
             for part in path_parts:
@@ -227,6 +260,10 @@ class StorageManager:
         else:
             path = normalize(*([rest] if rest else []), *path_parts)
         return StorageNode(self, mount, path, version=version)
+
+    def locate(self, fullpath: str) -> Location:
+        """The engine's view of ``'mount:path'``: the mount's backend and the path."""
+        return self.node(fullpath).location
 
     def glob(self, pattern: str) -> list[StorageNode]:
         """``glob('mount:dir/**/*.csv')``: the nodes of a mount matching a pathlib pattern."""

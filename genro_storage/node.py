@@ -14,14 +14,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .backends.base import EntryInfo, StorageBackend
 from .capabilities import BackendCapabilities
-from .engine import versioning
+from .engine import copying, tools, versioning
+from .engine.location import Location
 from .errors import StorageError
 from .fileio import CHUNK_SIZE, is_write_mode, md5_hex
 from .node_pathlib import PathlibMixin, wrap_text
 from .paths import join
 
 if TYPE_CHECKING:
-    from .engine.copying import CopyReport
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
@@ -86,9 +86,11 @@ class StorageNode(PathlibMixin):
         self._mount_name = mount_name
         self._path = path
         self._version = version
-        self._backend: StorageBackend | None = (
-            manager._mounts[mount_name] if mount_name is not None else None
-        )
+        self._backend: StorageBackend | None = None
+        if mount_name is not None:
+            if not manager.has_mount(mount_name):
+                raise KeyError(mount_name)  # 0.4.2: a direct constructor call raises KeyError
+            self._backend = manager.get_backend(mount_name)  # built now on a lazy manager
 
     # ------------------------------------------------------------------ identity
     @property
@@ -188,6 +190,15 @@ class StorageNode(PathlibMixin):
         return StorageNode(self._manager, self._mount_name, join(self._path or "", *parts))
 
     # ------------------------------------------------------------------ internals
+    @property
+    def location(self) -> Location:
+        """What the engine works on: the mount, its backend and the path (no version)."""
+        return Location(self._mount_name or "", self._require_backend(), self._path or "")
+
+    def _present(self, location: Location) -> StorageNode:
+        """The node callbacks receive for an engine location (of this node's manager)."""
+        return StorageNode(self._manager, location.mount, location.path)
+
     def _require_backend(self) -> StorageBackend:
         if self._backend is None:
             raise AttributeError("This node has no backend (virtual or dummy node)")
@@ -464,8 +475,11 @@ class StorageNode(PathlibMixin):
         worker can reach). ``options=CopyOptions(...)`` carries all of these in one object
         (:class:`genro_storage.engine.copying.CopyOptions`); keywords override its fields.
         """
-        from .engine.copying import copy_node
-
+        target = self._manager.node(dest) if isinstance(dest, str) else dest
+        if self._backend is None or self._version is not None:
+            # virtual nodes and versioned snapshots copy what they read, not the current object
+            target.write_stream(self.iter_bytes())
+            return target
         given = _given(
             ("include", include, None),
             ("exclude", exclude, None),
@@ -477,7 +491,17 @@ class StorageNode(PathlibMixin):
             ("on_skip", on_skip, None),
         )
         preset = options.pop("options", None)
-        return copy_node(self, dest, preset, **given, **options)
+        landed = copying.copy(
+            self.location,
+            target.location,
+            preset,
+            present=self._present,
+            mounts=self._manager,
+            **given,
+            **options,
+        )
+        target._adopt(landed.path if landed.path != target._p else None)
+        return target
 
     def sync_to(
         self,
@@ -486,18 +510,27 @@ class StorageNode(PathlibMixin):
         dry_run: bool = False,
         skip: SkipStrategy | str = SkipStrategy.HASH,
         **options: Any,
-    ) -> CopyReport:
+    ) -> copying.CopyReport:
         """Make ``dest`` mirror this tree: copy what is missing or changed; returns a report.
 
         ``delete=True`` also removes destination files the source does not have (only when
         every copy succeeded); ``dry_run=True`` reports what would happen without writing.
         Takes ``copy_to``'s filters, callbacks and engine options, plus ``on_delete(node)``.
         """
-        from .engine.copying import sync_node
-
+        target = self._manager.node(dest) if isinstance(dest, str) else dest
         given = _given(("skip", skip, SkipStrategy.HASH))
         preset = options.pop("options", None)
-        return sync_node(self, dest, preset, delete=delete, dry_run=dry_run, **given, **options)
+        return copying.sync(
+            self.location,
+            target.location,
+            preset,
+            delete=delete,
+            dry_run=dry_run,
+            present=self._present,
+            mounts=self._manager,
+            **given,
+            **options,
+        )
 
     def move_to(self, dest: StorageNode | str) -> StorageNode:
         """Copy to ``dest``, delete the source, and point this node at ``dest``."""
@@ -527,9 +560,9 @@ class StorageNode(PathlibMixin):
 
     def fill_from_url(self, url: str, timeout: int = 30) -> None:
         """Download ``url`` (http/https) into this node, streaming."""
-        from .engine.tools import fill_from_url
-
-        fill_from_url(self, url, timeout)
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            self._check_not_snapshot()  # an invalid URL is reported first, as in 0.4.2
+        self._adopt(tools.fill_from_url(self.location, url, timeout))
 
     def zip(self) -> bytes:
         """A ZIP archive (bytes) of this file or directory."""
@@ -600,9 +633,7 @@ class StorageNode(PathlibMixin):
         if mode != "r":
             self._check_not_snapshot()
         if self._version is not None:
-            from .engine.tools import snapshot_local_path
-
-            with snapshot_local_path(self) as local:
+            with tools.snapshot_local_path(self.suffix, self.iter_bytes()) as local:
                 yield local
             return
         with backend.local_path(self._p, mode) as local:
@@ -617,10 +648,8 @@ class StorageNode(PathlibMixin):
         **subprocess_kwargs: Any,
     ) -> str | None:
         """Run an external command; node arguments become local paths (uploaded after)."""
-        from .engine.tools import call
-
-        return call(
-            args,
+        return tools.call(
+            tuple(_local_argument(a) for a in args),
             callback=callback,
             async_mode=async_mode,
             return_output=return_output,
@@ -647,6 +676,13 @@ class StorageNode(PathlibMixin):
             download_name=download_name,
             cache_max_age=cache_max_age,
         )
+
+
+def _local_argument(arg: Any) -> Any:
+    """A node argument of ``call()`` as the engine takes it: a local path to open."""
+    if isinstance(arg, StorageNode):
+        return tools.LocalArgument(lambda: arg.local_path(mode="rw"))
+    return arg
 
 
 def _given(*params: tuple[str, Any, Any]) -> dict[str, Any]:

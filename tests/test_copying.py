@@ -416,8 +416,8 @@ def test_same_backend_copy_is_server_side(
     make_flat(storage, "mem:src", 5)
     backend = storage.get_backend("mem")
     copies: list[str] = []
-    real_copy = backend.fs.copy  # type: ignore[attr-defined]
-    monkeypatch.setattr(backend.fs, "copy", lambda a, b: (copies.append(b), real_copy(a, b)))
+    real_copy = backend.fs.cp_file  # type: ignore[attr-defined]
+    monkeypatch.setattr(backend.fs, "cp_file", lambda a, b: (copies.append(b), real_copy(a, b)))
     monkeypatch.setattr(
         backend, "write_stream", lambda *a: pytest.fail("streamed instead of copying")
     )
@@ -577,7 +577,7 @@ def test_multipart_etag_is_matched_without_knowing_the_part_size(storage: Storag
     storage.node("home:big.bin").write_bytes(data)
     etag = _etag(data, 5 * 1024 * 1024)
     assert etag.endswith("-3")
-    node = storage.node("home:big.bin")
+    node = storage.node("home:big.bin").location
     assert multipart_etag_matches(node, len(data), etag)
     assert not multipart_etag_matches(node, len(data), etag.replace("-3", "-4"))
     assert not multipart_etag_matches(node, len(data), "0" * 32 + "-3")
@@ -727,3 +727,85 @@ def test_a_tree_is_never_copied_into_itself(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="into itself"):
             storage.node(src).sync_to(dest)
     assert sorted(os.listdir(tmp_path)) == ["d", "selflink"]
+
+
+# ---------------------------------------------------------------------- streaming plans
+def test_a_tree_is_copied_while_it_is_listed(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No plan is built first: the first file is copied before the listing is done."""
+    make_flat(storage, "home:src", 20)
+    events: list[str] = []
+    backend = storage.get_backend("home")
+    real_walk, real = backend.walk_files, copying._transfer
+
+    def walk(path: str):  # type: ignore[no-untyped-def]
+        for entry in real_walk(path):
+            events.append(f"listed {entry.name}")
+            yield entry
+        events.append("listing done")
+
+    monkeypatch.setattr(backend, "walk_files", walk)
+    monkeypatch.setattr(
+        copying, "_transfer", lambda s, d: (events.append(f"copied {s.basename}"), real(s, d))[1]
+    )
+    for workers in (1, 4):
+        events.clear()
+        storage.node("home:src").copy_to(f"mem:dst{workers}", max_workers=workers)
+        first = next(i for i, e in enumerate(events) if e.startswith("copied"))
+        assert first < events.index("listing done")
+        # a bounded window: at most a few files per worker listed ahead of the copies
+        assert sum(1 for e in events[:first] if e.startswith("listed")) <= workers * 4 + 2
+        assert len(tree(storage, f"mem:dst{workers}")) == 20
+
+
+def test_sync_delete_from_a_streamed_listing(storage: StorageManager) -> None:
+    """Deletions come from what the walk left of the destination listing."""
+    make_flat(storage, "home:src", 30)
+    storage.node("home:src").copy_to("mem:dst")
+    for name in ("f005.bin", "f017.bin"):
+        storage.node(f"home:src/{name}").delete()
+    storage.node("mem:dst/extra/deep.txt").write("x")
+    storage.node("mem:dst/keep.log").write("x")
+    report = storage.node("home:src").sync_to("mem:dst", delete=True, skip="size", exclude="*.log")
+    assert sorted(report.deleted) == ["extra/deep.txt", "f005.bin", "f017.bin"]
+    assert len(report.skipped) == 28 and not report.copied
+    assert storage.node("mem:dst/keep.log").exists
+
+
+def test_progress_still_knows_the_total_from_the_first_call(storage: StorageManager) -> None:
+    make_flat(storage, "home:src", 12)
+    calls: list[tuple[int, int]] = []
+    storage.node("home:src").copy_to("mem:dst", progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(i, 12) for i in range(1, 13)]
+
+
+def test_executor_copies_stream_through_a_window(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    home = str(storage.get_backend("home").base_path)
+    storage.configure([{"name": "shared", "type": "local", "path": home}])
+    make_flat(storage, "shared:src", 25)
+    monkeypatch.setattr(copying, "EXECUTOR_WINDOW", 3)
+    with ThreadPoolExecutor(2) as pool:
+        report = storage.node("shared:src").sync_to("shared:dst", executor=pool, max_workers=1)
+    assert len(report.copied) == 25
+    assert len(tree(storage, "shared:dst")) == 25
+
+
+def test_a_single_file_copy_stats_its_destination_once(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.node("home:a.txt").write("hello")
+    storage.node("home:out/a.txt").write("hellO")
+    backend = storage.get_backend("home")
+    asked: list[str] = []
+    real_info = backend.info
+    monkeypatch.setattr(backend, "info", lambda p: (asked.append(p), real_info(p))[1])
+    for skip in ("never", "size"):
+        asked.clear()
+        storage.node("home:a.txt").copy_to("home:out/a.txt", skip=skip, on_file=lambda n: None)
+        assert asked.count("out/a.txt") == 1, skip
+    assert storage.node("home:out/a.txt").read() == "hello"

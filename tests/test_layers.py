@@ -30,14 +30,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 
 # (importing module, imported module): known upward imports, each with its reason.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    # The copy engine still walks StorageNodes (issue 12: an engine over backends and
-    # paths, with the node a thin facade, is the remaining step).
-    ("engine.copying", "node"): "copy engine takes nodes",
-    ("engine.copying", "virtual"): "copy_to a virtual (zip/iter) node",
-    ("engine.skipping", "node"): "skip rules compare nodes",
-    ("engine.tools", "node"): "call() swaps StorageNode arguments for local paths",
-    ("engine.aio_native", "node"): "the native async edge is built from a node",
-    ("engine.aio_native", "aio"): "falls back to the thread edge's run_in_thread",
     # StorageNode.serve(environ, start_response) is API; it calls the WSGI adapter lazily.
     ("node", "serving.wsgi"): "StorageNode.serve() delegates to the WSGI adapter",
 }

@@ -24,7 +24,7 @@ import contextlib
 import functools
 import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import IO, Any
@@ -33,7 +33,8 @@ from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
 from ..fileio import is_write_mode
 from ..paths import canonical
-from ._errors import classify, wrap_methods
+from ._batch import CopyStarter, LoopStarter
+from ._errors import classify, translate, wrap_methods
 from ._objectparams import ObjectParameters
 from ._publish import REMOTE_TEMP_SUFFIX, PublishOnClose, PublishText, discard_buffered, temp_name
 from ._transfer import NetworkSettings
@@ -157,6 +158,9 @@ class FsspecBackend(StorageBackend):
     #: ``pipe_file`` stores the whole content in one step (object stores, memory): a
     #: failure leaves nothing behind, so ``write_bytes`` needs no temporary file
     atomic_pipe = False
+    #: trees copied to or from this backend run each file as a coroutine on the client's
+    #: event loop (:meth:`copy_starter`): set by the async object stores
+    batch_transfers = False
     #: header defaults and metadata of every object written (object stores; see
     #: :mod:`._objectparams`)
     object_parameters = ObjectParameters()
@@ -616,17 +620,103 @@ class FsspecBackend(StorageBackend):
 
     def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         """Server-side copy (S3 CopyObject...) when both ends are one account, else stream."""
-        if (
-            isinstance(dest_backend, FsspecBackend)
-            and self.capabilities.copy_optimization
-            and _same_account(self.fs, dest_backend.fs)
-        ):
+        if isinstance(dest_backend, FsspecBackend) and self._copies_server_side_to(dest_backend):
             dest_backend.check_write_allowed()
             dest_backend._ensure_parent(dest_path)
-            self.fs.copy(self._full(src_path), dest_backend._full(dest_path))
+            self._copy_object(src_path, dest_backend, dest_path)
             dest_backend._invalidate(dest_path)
             return None
         return super().copy_file(src_path, dest_backend, dest_path)
+
+    def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
+        """Whether a file can go to ``dest_backend`` without its bytes passing through us.
+
+        The declared flags, not :attr:`capabilities` (which may ask the server: S3 bucket
+        versioning), and one account on both ends.
+        """
+        return bool(self._capabilities.copy_optimization) and _same_account(
+            self.fs, dest_backend.fs
+        )
+
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """Server-side copy of one file (known to be a file: no path expansion, no listing)."""
+        self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    # ------------------------------------------------------------------ batch route
+    def copy_starter(self, dest_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """Server-side copies and downloads to a local disk as coroutines on the client's
+        event loop (:attr:`batch_transfers` backends), else the destination's route."""
+        if self.batch_transfers:
+            if isinstance(dest_backend, FsspecBackend) and self._copies_server_side_to(
+                dest_backend
+            ):
+                prepare = functools.partial(self._prepare_server_copy, dest_backend)
+                return LoopStarter(self.fs.loop, concurrency, prepare)
+            if self.native_download:
+                prepare = functools.partial(self._prepare_download, dest_backend)
+                return LoopStarter(self.fs.loop, concurrency, prepare)
+        return super().copy_starter(dest_backend, concurrency)
+
+    def receive_starter(self, src_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """Uploads of local files as coroutines (:attr:`batch_transfers` backends)."""
+        if not self.batch_transfers:
+            return None
+        prepare = functools.partial(self._prepare_upload, src_backend)
+        return LoopStarter(self.fs.loop, concurrency, prepare)
+
+    def _prepare_upload(self, src_backend: StorageBackend, src_path: str, dest_path: str) -> Job:
+        os_path = src_backend.os_path(src_path)
+        if os_path is None:
+            return None
+        self._check_file_write(dest_path)
+        full = self._full(dest_path)
+
+        async def upload() -> None:
+            await self._upload_async(os_path, full)
+            self._invalidate_full(full)
+
+        return _mapped_job(self, dest_path, upload)
+
+    def _prepare_download(self, dest_backend: StorageBackend, src_path: str, dest_path: str) -> Job:
+        receipt = dest_backend.begin_receive(dest_path)
+        if receipt is None:
+            return None
+        full = self._full(src_path)
+
+        async def download() -> None:
+            try:
+                await self._download_async(full, receipt.tmp)
+                receipt.publish()
+            except BaseException:
+                receipt.discard()
+                raise
+
+        return _mapped_job(self, src_path, download)
+
+    def _prepare_server_copy(
+        self, dest_backend: FsspecBackend, src_path: str, dest_path: str
+    ) -> Job:
+        dest_backend._check_file_write(dest_path)
+
+        async def copy() -> None:
+            await self._copy_object_async(src_path, dest_backend, dest_path)
+            dest_backend._invalidate(dest_path)
+
+        return _mapped_job(self, src_path, copy)
+
+    async def _upload_async(self, os_path: str, full: str) -> None:
+        """Coroutine twin of :meth:`upload_file` (``full``: the driver's path)."""
+        await self.fs._put_file(os_path, full, **self._put_kwargs(full))
+
+    async def _download_async(self, full: str, os_path: str) -> None:
+        """Coroutine twin of :meth:`download_file`."""
+        await self.fs._get_file(full, os_path, **self.download_options())
+
+    async def _copy_object_async(
+        self, src_path: str, dest_backend: FsspecBackend, dest_path: str
+    ) -> None:
+        """Coroutine twin of :meth:`_copy_object`."""
+        await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
 
     def download_file(self, path: str, os_path: str) -> None:
         """The client's own download (``native_download`` backends): one streaming GET,
@@ -657,10 +747,50 @@ class FsspecBackend(StorageBackend):
         self.info(path)
         return {}
 
+    # ------------------------------------------------------------------ async edge hooks
+    # What ``engine/aio_native`` needs to run this backend's fsspec coroutines itself:
+    # the same path mapping, parsing and cache invalidation as the sync methods.
+    def full_path(self, path: str) -> str:
+        """The fsspec path of mount path ``path``."""
+        return self._full(path)
+
+    def parse_info(self, info: dict[str, Any], path: str) -> EntryInfo:
+        """The :class:`EntryInfo` of an fsspec ``info()`` answer for mount path ``path``."""
+        return self._entry(info, path)
+
+    def parse_listing(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
+        """The entries of directory ``path`` from an fsspec ``ls(detail=True)`` answer."""
+        return self._detail_entries(path, infos)
+
+    def invalidate(self, path: str) -> None:
+        """Forget the fs's cached listings around ``path`` (after a write)."""
+        self._invalidate(path)
+
     def close(self) -> None:
         if self._fs is not None:
             with contextlib.suppress(Exception):
                 self._fs.invalidate_cache()
+
+
+Job = Callable[[], Awaitable[None]] | None
+
+
+def _mapped_job(
+    backend: FsspecBackend, path: str, job: Callable[[], Awaitable[None]]
+) -> Callable[[], Awaitable[None]]:
+    """``job`` whose client-library errors leave as genro-storage errors naming the mount
+    (what :func:`~._errors.mapped` does for the synchronous methods)."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except Exception as exc:
+            new = translate(backend, exc, path)
+            if new is None:
+                raise
+            raise new from exc
+
+    return run
 
 
 def _spool(iterator: Iterator[bytes]) -> tuple[list[bytes], bool]:
@@ -704,7 +834,12 @@ def _same_account(fs1: Any, fs2: Any) -> bool:
     """Whether one filesystem can copy between the two without moving bytes through us."""
     if fs1 is fs2:
         return True
-    return type(fs1) is type(fs2) and fs1.storage_options == fs2.storage_options
+    if type(fs1) is not type(fs2):
+        return False
+    # the client session (request logging of each mount) is not part of the account
+    options1 = {k: v for k, v in fs1.storage_options.items() if k != "session"}
+    options2 = {k: v for k, v in fs2.storage_options.items() if k != "session"}
+    return options1 == options2
 
 
 wrap_methods(FsspecBackend, MAPPED_METHODS)

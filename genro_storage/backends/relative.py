@@ -77,6 +77,9 @@ class RelativeMountBackend(StorageBackend):
             return path
         return f"{self.prefix}/{path}" if path else self.prefix
 
+    def resolve(self, path: str) -> tuple[StorageBackend, str]:
+        return self.parent.resolve(self._p(path))
+
     def _unprefix(self, path: str) -> str:
         if self.prefix and path.startswith(self.prefix + "/"):
             return path[len(self.prefix) + 1 :]

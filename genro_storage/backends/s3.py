@@ -54,9 +54,13 @@ class S3Backend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True
+    batch_transfers = True
     #: S3 refuses parts below 5 MiB (except the last)
     min_part_size = 5 * MiB
     network: NetworkSettings
+    #: endpoint and credentials from the mount's configuration: two mounts with the same
+    #: copy server-side between them (None: never, e.g. a filesystem built elsewhere)
+    account: tuple[Any, ...] | None = None
 
     def __init__(
         self,
@@ -294,6 +298,63 @@ class S3Backend(FsspecBackend):
         )
         self._invalidate(path)
 
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """One CopyObject request (s3fs would first HEAD the source for its size).
+
+        Objects over S3's 5 GiB CopyObject limit are refused by the server; they are
+        then copied in parts by s3fs (UploadPartCopy).
+        """
+        assert isinstance(dest_backend, S3Backend)
+        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
+        try:
+            self.fs.call_s3(
+                "copy_object",
+                Bucket=dest_backend.bucket,
+                Key=dest_backend._key(dest_path),
+                CopySource=source,
+            )
+        except (OSError, ValueError) as exc:
+            if not _copy_source_too_large(exc):
+                raise
+            self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    async def _copy_object_async(
+        self, src_path: str, dest_backend: FsspecBackend, dest_path: str
+    ) -> None:
+        """Coroutine twin of :meth:`_copy_object`."""
+        assert isinstance(dest_backend, S3Backend)
+        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
+        try:
+            await self.fs._call_s3(
+                "copy_object",
+                Bucket=dest_backend.bucket,
+                Key=dest_backend._key(dest_path),
+                CopySource=source,
+            )
+        except (OSError, ValueError) as exc:
+            if not _copy_source_too_large(exc):
+                raise
+            await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    async def _upload_async(self, os_path: str, full: str) -> None:
+        """Coroutine twin of :meth:`upload_file`."""
+        await self.fs._put_file(
+            os_path,
+            full,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
+            **self._put_kwargs(full),
+        )
+
+    def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
+        """Same endpoint and credentials: the server copies (any bucket, any prefix)."""
+        return (
+            isinstance(dest_backend, S3Backend)
+            and bool(self._capabilities.copy_optimization)
+            and self.account is not None
+            and self.account == dest_backend.account
+        )
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
         ``part_size`` in flight (memory: their product)."""
@@ -363,9 +424,69 @@ class S3Backend(FsspecBackend):
         return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
+#: bodies from this size on keep botocore's ``Expect: 100-continue`` (the AWS Go SDK's
+#: threshold): the server may refuse them before they are sent
+EXPECT_CONTINUE_MIN = 2 * MiB
+
+
+def _drop_small_expect(params: dict[str, Any], **_: Any) -> None:
+    """Remove ``Expect: 100-continue`` from a request with a small body.
+
+    botocore adds it to every PUT/POST whose body is file-like (every PutObject: it wraps
+    bytes in a file), and aiohttp then sends the headers, waits for the server's
+    ``100 Continue`` and only then the body: one more round trip per small file, for
+    nothing (the header is not signed).
+    """
+    headers = params.get("headers") or {}
+    if headers.get("Expect") != "100-continue":
+        return
+    body = params.get("body")
+    size = _body_size(body)
+    if size is not None and size < EXPECT_CONTINUE_MIN:
+        del headers["Expect"]
+
+
+def _body_size(body: Any) -> int | None:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body)
+    getbuffer = getattr(body, "getbuffer", None)  # io.BytesIO: botocore's wrapper of bytes
+    if getbuffer is not None:
+        return int(getbuffer().nbytes - body.tell())
+    return None
+
+
+def s3_session(mount_name: str) -> Any:
+    """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
+    bodies sent without waiting for ``100 Continue``."""
+    session = logging_session(mount_name)
+    session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
+    return session
+
+
+def _copy_source_too_large(exc: BaseException) -> bool:
+    """S3's answer to a CopyObject over 5 GiB (``InvalidRequest``, "copy source is larger
+    than the maximum allowable size")."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "copy source is larger" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+#: botocore's connection cap (its default is 10). The async API lets callers put any
+#: number of requests in flight (``asyncio.gather``): under the cap they would queue for a
+#: connection, a round trip each time on a server that closes connections (moto).
+#: 100 is aiohttp's own default; connections are opened only when needed.
+POOL_CONNECTIONS = 100
+
+
 def _pool_size(network: NetworkSettings) -> int:
-    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
-    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    """Connections botocore may open: at least :data:`POOL_CONNECTIONS`, and one per copy
+    worker (16) and per part in flight."""
+    return max(
+        POOL_CONNECTIONS, 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    )
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
@@ -393,8 +514,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
-        "max_pool_connections": 16
-        + 2 * max(network.part_concurrency, network.download_concurrency),
+        "max_pool_connections": _pool_size(network),
         **(config.get("config_kwargs") or {}),
     }
 
@@ -403,11 +523,11 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         return fs
 
     def connect() -> Any:
-        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**options, session=s3_session(mount_name)))
 
     def connect_versioned() -> Any:
         versioned = {**options, "version_aware": True}
-        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**versioned, session=s3_session(mount_name)))
 
     backend = S3Backend(
         connect,
@@ -416,6 +536,10 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         mount_name,
         versions_fs=connect_versioned,
         network=network,
+    )
+    backend.account = tuple(
+        repr(config.get(name))
+        for name in ("endpoint_url", "key", "secret", "token", "anon", "region", "client_kwargs")
     )
     backend.object_parameters = parse_object_parameters(config.get("object_parameters"), mount_name)
     return backend

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StorageConfigError, StorageError, StorageNotFoundError
-from ..manager import StorageManager
-from ..node import StorageNode
+
+if TYPE_CHECKING:  # imported on first use: `--version` and `--help` load no backend
+    from ..manager import StorageManager
+    from ..node import StorageNode
 
 __all__ = ["CONFIG_ENV", "LOCAL_MOUNT", "Session", "Target", "Unsupported"]
 
@@ -44,14 +46,41 @@ def is_mount_spec(arg: str) -> bool:
     return bool(name) and "/" not in name and "\\" not in name
 
 
-class Session:
-    """The manager of one command run: configured mounts plus the implicit local mount."""
+def _override_retries(mounts: list[Any], retries: int) -> None:
+    """Set ``retries`` on every mount whose type takes it (S3, GCS, Azure), in place (the
+    list keeps each entry's file and line for error messages)."""
+    from ..backends.registry import BACKENDS
 
-    def __init__(self, config: str | None = None) -> None:
-        self.manager = StorageManager(env=False)
+    for index, entry in enumerate(mounts):
+        if not isinstance(entry, dict):
+            continue  # configure() reports it, naming file and line
+        spec = BACKENDS.get(str(entry.get("type") or entry.get("protocol") or ""))
+        if spec is not None and "retries" in spec.optional:
+            mounts[index] = {**entry, "retries": retries}
+
+
+class Session:
+    """The manager of one command run: configured mounts plus the implicit local mount.
+
+    The manager is lazy: a mount's backend (and its driver: s3fs, paramiko...) is built
+    when a command first touches the mount, so ``ls s3:`` imports nothing for the others.
+    """
+
+    def __init__(self, config: str | None = None, retries: int | None = None) -> None:
         self.config = config or os.environ.get(CONFIG_ENV) or None
+        self.retries = retries  # --retries: overrides every network mount's ``retries``
+        self._manager: StorageManager | None = None
         self._loaded = False
         self.serve: dict[str, Any] | None = None  # the file's ``serve:`` routes, if any
+
+    @property
+    def manager(self) -> StorageManager:
+        """The command's manager, created on first use."""
+        if self._manager is None:
+            from ..manager import StorageManager
+
+            self._manager = StorageManager(env=False, lazy=True)
+        return self._manager
 
     def __enter__(self) -> Session:
         return self
@@ -62,7 +91,8 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.manager.close()
+        if self._manager is not None:
+            self._manager.close()
 
     # ------------------------------------------------------------------ mounts
     def load(self) -> StorageManager:
@@ -77,11 +107,14 @@ class Session:
 
     def _configure(self, path: str) -> None:
         """A mounts list, or an app config ``{mounts: [...], serve: {...}}``."""
-        from ..serving.routes import load_app_config
+        from ..config_file import read_config_file
 
-        mounts, serve = load_app_config(path)  # the one reader: errors name file and line
-        self.manager.configure(mounts)
-        self.serve = dict(serve) if serve else None
+        # the reader of configure() and of the apps: errors name the file and the line
+        document = read_config_file(path, app=True)
+        if self.retries is not None:
+            _override_retries(document.mounts, self.retries)
+        self.manager.configure(document.mounts)
+        self.serve = dict(document.serve) if document.serve else None
 
     def mount_names(self) -> list[str]:
         """The configured mounts (the implicit local mount is not listed)."""

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socketserver
 import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ..errors import StorageNotFoundError
 from ._resolve import Session, Unsupported
@@ -102,13 +100,20 @@ def cmd_url(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+def _make_server(host: str, port: int, app: Any, access_log: bool) -> Any:
+    """A threaded wsgiref server (imported here: other commands never load it)."""
+    import socketserver
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+    class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = WSGIRequestHandler if access_log else QuietHandler
+    return make_server(host, port, app, server_class=ThreadingServer, handler_class=handler)
 
 
 def cmd_serve(session: Session, args: argparse.Namespace) -> int:
@@ -121,10 +126,7 @@ def cmd_serve(session: Session, args: argparse.Namespace) -> int:
             "nothing to serve: configure mounts with --config or $GENRO_STORAGE_CONFIG"
         )
     app = WSGIApp(session.manager, serve=routes)
-    handler = WSGIRequestHandler if args.access_log else _QuietHandler
-    server = make_server(
-        args.host, args.port, app, server_class=_ThreadingServer, handler_class=handler
-    )
+    server = _make_server(args.host, args.port, app, args.access_log)
     host, port = str(server.server_address[0]), int(server.server_address[1])
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     names = ", ".join(route.mount for route in app.routes)

@@ -6,10 +6,12 @@ filesystem's sessions to the loop that opened them, so each loop gets its own in
 (``asynchronous=True``), built once and closed when the loop shuts down (or by
 ``AsyncStorageManager.aclose()``).
 
-:class:`NativeFile` mirrors the handful of :class:`FsspecBackend` primitives the async
-node calls often (stat, read, ranged read, write, listing, streaming); it reuses the
-backend's path mapping and entry parsing, so only the I/O call differs from the sync path.
-Anything else goes through a worker thread (``aio.py``).
+:class:`NativeFile` runs the handful of operations the async node calls often (stat,
+read, ranged read, write, listing, streaming) on a :class:`~genro_storage.engine.location.
+Location`. It asks the backend through its declared hooks (``resolve`` under relative
+mounts; ``full_path``, ``parse_info``, ``parse_listing``, ``invalidate`` and
+``cat_options`` of :class:`FsspecBackend`), so only the I/O call differs from the sync
+path. Anything else goes through a worker thread (``thread_edge``).
 """
 
 from __future__ import annotations
@@ -20,17 +22,14 @@ import inspect
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from ..backends._errors import F, classify, mapped
 from ..backends.base import CHUNK_SIZE, EntryInfo
 from ..backends.fsspec import FsspecBackend
-from ..backends.relative import RelativeMountBackend
+from .location import Location
 
-if TYPE_CHECKING:
-    from ..node import StorageNode
-
-__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "native_file"]
+__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "loop_fs", "native_file"]
 
 #: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
 STREAM_BLOCK = 4 * 1024 * 1024
@@ -39,19 +38,17 @@ STREAM_BLOCK = 4 * 1024 * 1024
 NATIVE_WRITE_LIMIT = 1024 * 1024 - 1
 
 
-def native_file(node: StorageNode) -> NativeFile | None:
-    """A native-async handle on ``node``, or None when it must go through a thread."""
-    if node._version is not None or node._backend is None:
+def native_file(location: Location | None) -> NativeFile | None:
+    """A native-async handle on ``location``, or None when it must go through a thread
+    (None in: a versioned snapshot or a virtual node, which always do)."""
+    if location is None:
         return None
-    backend, path = node._backend, node._path or ""
-    while isinstance(backend, RelativeMountBackend):
-        path = backend._p(path)
-        backend = backend.parent
+    backend, path = location.backend.resolve(location.path)
     if not isinstance(backend, FsspecBackend) or not backend.native_async or not path:
         return None  # the mount root goes through the thread edge (see _empty_root)
     if not getattr(backend.fs, "async_impl", False) or not _on_asyncio():
         return None
-    return NativeFile(node, backend, path)
+    return NativeFile(location, backend, path)
 
 
 def _on_asyncio() -> bool:
@@ -68,7 +65,7 @@ def _on_asyncio() -> bool:
 
 
 def _native_location(self: NativeFile, args: tuple[Any, ...]) -> tuple[Any, str]:
-    return self.backend, self.node._path or ""
+    return self.backend, self.location.path
 
 
 def _mapped(method: F) -> F:
@@ -79,19 +76,19 @@ def _mapped(method: F) -> F:
 class NativeFile:
     """One file of an async-capable fsspec backend, driven on the running loop."""
 
-    def __init__(self, node: StorageNode, backend: FsspecBackend, path: str) -> None:
-        self.node = node
-        self.backend = backend
+    def __init__(self, location: Location, backend: FsspecBackend, path: str) -> None:
+        self.location = location  # as the node names it (its own mount, maybe relative)
+        self.backend = backend  # the fsspec backend underneath, and the path there
         self.path = path
-        self.full = backend._full(path)
+        self.full = backend.full_path(path)
 
     async def fs(self) -> Any:
-        return await _loop_fs(self.backend.fs)
+        return await loop_fs(self.backend.fs)
 
     @_mapped
     async def info(self) -> EntryInfo:
         afs = await self.fs()
-        return self.backend._entry(await afs._info(self.full), self.node._path or "")
+        return self.backend.parse_info(await afs._info(self.full), self.location.path)
 
     @_mapped
     async def exists(self) -> bool:
@@ -111,7 +108,7 @@ class NativeFile:
             return bytes(await afs._cat_file(self.full, **self.backend.cat_options))
         except (FileNotFoundError, IsADirectoryError):
             if await afs._isdir(self.full):
-                raise IsADirectoryError(f"Is a directory: {self.node.fullpath}") from None
+                raise IsADirectoryError(f"Is a directory: {self.location.fullpath}") from None
             raise
 
     @_mapped
@@ -120,26 +117,26 @@ class NativeFile:
         return bytes(await afs._cat_file(self.full, start=start, end=end))
 
     def check_write_allowed(self) -> None:
-        self.node._check_not_snapshot()
-        self.node._require_backend().check_write_allowed()  # a relative mount asks its parent
+        self.location.backend.check_write_allowed()  # a relative mount asks its parent
 
     @_mapped
     async def write_bytes(self, data: bytes) -> None:
         self.check_write_allowed()
         afs = await self.fs()
         await afs._pipe_file(self.full, data)
-        self.backend._invalidate(self.path)
+        self.backend.invalidate(self.path)
 
     @_mapped
     async def list_detail(self) -> list[EntryInfo]:
         if type(self.backend).list_detail is not FsspecBackend.list_detail:
-            from ..aio import run_in_thread  # a backend with its own listing (HTTP)
+            # a backend with its own listing (HTTP): its sync one, in a thread
+            from .thread_edge import run_in_thread  # asyncer: only the async API needs it
 
             entries = await run_in_thread(self.backend.list_detail, self.path)
         else:
             afs = await self.fs()
-            entries = self.backend._detail_entries(self.path, await afs._ls(self.full, detail=True))
-        base = self.node._path or ""
+            entries = self.backend.parse_listing(self.path, await afs._ls(self.full, detail=True))
+        base = self.location.path
         if base == self.path:
             return entries
         # under a relative mount: paths as the node's own mount names them
@@ -197,8 +194,11 @@ class _LoopState:
                     await _close_fs(future.result())
 
 
-async def _loop_fs(fs: Any) -> Any:
-    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once)."""
+async def loop_fs(fs: Any) -> Any:
+    """The ``asynchronous=True`` twin of ``fs`` for the running loop (built once).
+
+    Also the native edge of ``genro://``'s async face (``integrations/_fsspec_async``).
+    """
     loop = asyncio.get_running_loop()
     state = _LOOPS.get(loop)
     if state is None:
@@ -209,9 +209,9 @@ async def _loop_fs(fs: Any) -> Any:
     future: asyncio.Future[Any] = loop.create_future()
     state.instances[id(fs)] = (fs, future)
     try:
-        from ..aio import run_in_thread
-
-        afs = await run_in_thread(_build_async_fs, fs)  # constructors may read credentials
+        # constructors may read credentials: a worker thread (asyncio's own, so the
+        # async fsspec face needs no asyncer)
+        afs = await asyncio.to_thread(_build_async_fs, fs)
         await _open_session(afs)
     except BaseException as exc:
         state.instances.pop(id(fs), None)

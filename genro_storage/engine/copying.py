@@ -15,27 +15,26 @@ import fnmatch
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
+from .batch import batch_start, submit_batched
+from .location import Location, Mounts, Present
 from .skipping import SKIPS, skip_reason
-
-if TYPE_CHECKING:
-    from ..node import StorageNode
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
     "CopyOptions",
     "CopyReport",
+    "copy",
     "copy_between_mounts",
-    "copy_node",
-    "sync_node",
+    "sync",
 ]
 
 log = logging.getLogger("genro_storage")
@@ -44,7 +43,11 @@ log = logging.getLogger("genro_storage")
 #: so this is well above the core count; 1 copies serially.
 DEFAULT_MAX_WORKERS = 16
 
-OnError = Union[str, Callable[["StorageNode", BaseException], None]]
+#: skip rules decided from the listings alone (no read of either file): trees copied
+#: with these may take the backends' batch route (``StorageBackend.copy_starter``)
+_DECIDED_FROM_LISTINGS = ("never", "exists", "size")
+
+OnError = Union[str, Callable[[Any, BaseException], None]]
 _ON_ERROR = ("continue", "collect", "raise")
 
 
@@ -94,9 +97,9 @@ class CopyOptions:
     skip_fn: Callable[..., bool] | None = None
     progress: Callable[[int, int], None] | None = None
     progress_bytes: Callable[[int, int], None] | None = None
-    on_file: Callable[[StorageNode], None] | None = None
-    on_skip: Callable[[StorageNode, str], None] | None = None
-    on_delete: Callable[[StorageNode], None] | None = None
+    on_file: Callable[[Any], None] | None = None
+    on_skip: Callable[[Any, str], None] | None = None
+    on_delete: Callable[[Any], None] | None = None
     max_workers: int = DEFAULT_MAX_WORKERS
     on_error: OnError = "continue"
     executor: Any = None
@@ -120,13 +123,14 @@ class _Options:
     skip_fn: Callable[..., bool] | None
     progress: Callable[[int, int], None] | None
     progress_bytes: Callable[[int, int], None] | None
-    on_file: Callable[[StorageNode], None] | None
-    on_skip: Callable[[StorageNode, str], None] | None
-    on_delete: Callable[[StorageNode], None] | None
+    on_file: Callable[[Any], None] | None
+    on_skip: Callable[[Any, str], None] | None
+    on_delete: Callable[[Any], None] | None
     max_workers: int
     on_error: OnError
     dry_run: bool = False
     executor: Any = None
+    present: Present = lambda location: location  # what callbacks receive
 
 
 def _patterns(value: str | list[str] | None) -> list[str]:
@@ -141,6 +145,7 @@ def _options(
     overrides: dict[str, Any],
     default_skip: str,
     dry_run: bool = False,
+    present: Present | None = None,
 ) -> _Options:
     """``options`` with ``overrides`` applied, validated (bad values raise ``ValueError``)."""
     unknown = sorted(set(overrides) - _FIELDS)
@@ -168,46 +173,49 @@ def _options(
         skip=skip,
         dry_run=dry_run,
     )
+    if present is not None:
+        values["present"] = present
     return _Options(**values)
 
 
-def copy_node(
-    src: StorageNode,
-    dest: StorageNode | str,
+def copy(
+    src: Location,
+    dest: Location,
     options: CopyOptions | None = None,
+    *,
+    present: Present | None = None,
+    mounts: Mounts | None = None,
     **overrides: Any,
-) -> StorageNode:
-    """``StorageNode.copy_to``: copy a file or tree, return the destination node.
+) -> Location:
+    """``StorageNode.copy_to``: copy a file or tree; returns the destination location
+    (its path changes only on backends whose path is the content, ``base64``).
 
-    ``overrides`` are :class:`CopyOptions` fields, applied over ``options``.
+    ``overrides`` are :class:`CopyOptions` fields, applied over ``options``; callbacks
+    receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
+    ship each copy to a worker with the mount configuration.
     """
-    from ..virtual import VirtualNode
-
-    target = src._manager.node(dest) if isinstance(dest, str) else dest
-    if isinstance(src, VirtualNode) or src.version is not None:
-        # virtual nodes and versioned snapshots copy what they read, not the current object
-        target.write_stream(src.iter_bytes())
-        return target
     src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
-    opts = _options("copy_to", options, overrides, "never")
-    target._require_backend().check_write_allowed()
+    opts = _options("copy_to", options, overrides, "never", present=present)
+    dest.backend.check_write_allowed()
     if not src_entry.is_dir:
-        _copy_single(src, src_entry, target, opts)
-        return target
-    _refuse_copy_into_itself(src, target)
-    report, _ = _copy_tree(src, target, opts)
+        report, landed = _copy_single(src, src_entry, dest, opts)
+        return landed
+    _refuse_copy_into_itself(src, dest)
+    report, _ = _copy_tree(src, dest, opts, mounts)
     if report.failed and not callable(opts.on_error):  # a callable took care of each
         raise CopyError([(src.child(rel).fullpath, exc) for rel, exc in report.failed])
-    return target
+    return dest
 
 
-def sync_node(
-    src: StorageNode,
-    dest: StorageNode | str,
+def sync(
+    src: Location,
+    dest: Location,
     options: CopyOptions | None = None,
     *,
     delete: bool = False,
     dry_run: bool = False,
+    present: Present | None = None,
+    mounts: Mounts | None = None,
     **overrides: Any,
 ) -> CopyReport:
     """``StorageNode.sync_to``: make the ``dest`` tree mirror ``src``; returns a report.
@@ -218,30 +226,26 @@ def sync_node(
     ``dry_run`` lists what would happen and changes nothing. Failures are in the
     report (``on_error='raise'`` aborts at the first one instead).
     """
-    target = src._manager.node(dest) if isinstance(dest, str) else dest
-    opts = _options("sync_to", options, overrides, "hash", dry_run=dry_run)
+    opts = _options("sync_to", options, overrides, "hash", dry_run=dry_run, present=present)
     src_entry = _source_entry(src)
     if not dry_run:
-        target._require_backend().check_write_allowed()
+        dest.backend.check_write_allowed()
     if not src_entry.is_dir:
-        return _copy_single(src, src_entry, target, opts)
-    _refuse_copy_into_itself(src, target)
-    report, plan = _copy_tree(src, target, opts, list_all=delete)
+        return _copy_single(src, src_entry, dest, opts)[0]
+    _refuse_copy_into_itself(src, dest)
+    report, walk = _copy_tree(src, dest, opts, mounts, list_all=delete)
     if delete and not report.failed:
-        _delete_extraneous(target, plan, report, opts, opts.on_delete)
+        _delete_extraneous(dest, walk, report, opts)
     return report
 
 
-def _refuse_copy_into_itself(src: StorageNode, dest: StorageNode) -> None:
+def _refuse_copy_into_itself(src: Location, dest: Location) -> None:
     """A tree copied into itself (``cp -r a a/b``) would never end: refuse it first."""
-    src_os, dest_os = (
-        src._require_backend().os_path(src._p),
-        dest._require_backend().os_path(dest._p),
-    )
+    src_os, dest_os = src.backend.os_path(src.path), dest.backend.os_path(dest.path)
     if src_os is not None and dest_os is not None:  # local disks: through symlinks too
         inner, outer = dest_os, src_os.rstrip("/")
-    elif src.mount_name == dest.mount_name:
-        inner, outer = canonical(dest._p), canonical(src._p)
+    elif src.mount == dest.mount:
+        inner, outer = canonical(dest.path), canonical(src.path)
     else:
         return
     if inner != outer and (not outer or inner.startswith(outer + "/")):
@@ -251,9 +255,9 @@ def _refuse_copy_into_itself(src: StorageNode, dest: StorageNode) -> None:
         )
 
 
-def _source_entry(src: StorageNode) -> EntryInfo:
+def _source_entry(src: Location) -> EntryInfo:
     try:
-        return src.stat()
+        return src.backend.info(src.path)
     except FileNotFoundError:
         raise FileNotFoundError(f"Source not found: {src.fullpath}") from None
 
@@ -270,83 +274,132 @@ def _tracked(opts: _Options) -> bool:
 
 
 def _copy_single(
-    src: StorageNode, src_entry: EntryInfo, target: StorageNode, opts: _Options
-) -> CopyReport:
+    src: Location, src_entry: EntryInfo, target: Location, opts: _Options
+) -> tuple[CopyReport, Location]:
     """One file: filters and progress do not apply (0.4.2); skip, on_file, on_skip do."""
     report = CopyReport(dry_run=opts.dry_run)
-    if _tracked(opts):
-        dest_entry = _stat_or_none(target)
-        reason = skip_reason(src, src_entry, target, dest_entry, opts.skip, opts.skip_fn)
+    landed = target
+    tracked = _tracked(opts)
+    onto_dir = not target.backend.implicit_dirs  # a file onto a directory lands inside
+    # one stat of the destination answers both the skip rule and "is it a directory"
+    dest_entry = _stat_or_none(target) if tracked or (onto_dir and not opts.dry_run) else None
+    if tracked:
+        reason = skip_reason(src, src_entry, target, dest_entry, opts.skip, _skip_fn(opts))
         if reason:
             report.skipped.append((src.basename, reason))
             if opts.on_skip:
-                opts.on_skip(src, reason)
-            return report
+                opts.on_skip(opts.present(src), reason)
+            return report, landed
     if not opts.dry_run:
-        if not target._require_backend().implicit_dirs and target.isdir:
+        if onto_dir and dest_entry is not None and dest_entry.is_dir:
             _transfer(src, target.child(src.basename))  # a file onto a directory lands inside
         else:
-            _transfer(src, target)
+            new_path = _transfer(src, target)
+            if new_path is not None:
+                landed = target.at(new_path)
     report.copied.append(src.basename)
     report.bytes_copied += src_entry.size
     if opts.on_file:
-        opts.on_file(src)
-    return report
+        opts.on_file(opts.present(src))
+    return report, landed
 
 
-def _stat_or_none(node: StorageNode) -> EntryInfo | None:
+def _skip_fn(opts: _Options) -> Callable[[Location, Location], bool] | None:
+    """``skip_fn`` called with what users see (nodes), not locations."""
+    user = opts.skip_fn
+    if user is None:
+        return None
+    present = opts.present
+    return lambda src, dest: bool(user(present(src), present(dest)))
+
+
+def _stat_or_none(location: Location) -> EntryInfo | None:
     try:
-        return node.stat()
+        return location.backend.info(location.path)
     except FileNotFoundError:
         return None
 
 
-def _transfer(src: StorageNode, dest: StorageNode) -> None:
+def _transfer(src: Location, dest: Location) -> str | None:
     """Copy one file by the backends' cheapest route (server-side, upload, stream).
 
     Every route is atomic, so a transient failure (reset, timeout, 5xx, SlowDown...)
     is retried from the start, with backoff, up to the mounts' ``retries``; the final
-    error names both ends, the side that failed and the attempts made.
+    error names both ends, the side that failed and the attempts made. Returns the new
+    destination path when the backend's path is its content (``base64``), else None.
     """
-    src_backend, dest_backend = src._require_backend(), dest._require_backend()
-    attempts = max(_attempts(src_backend), _attempts(dest_backend))
+    attempts = max(_attempts(src.backend), _attempts(dest.backend))
+    if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
+        try:
+            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        except Exception as exc:
+            error = _transfer_error(src, dest, exc, 1)
+            if error is exc:
+                raise
+            raise error from exc
+        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+        return new_path
     made = 0
+    new_path = None
     try:
         for attempt in retrying(attempts):
             with attempt:
                 made += 1
-                new_path = src_backend.copy_file(src._p, dest_backend, dest._p)
+                new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
     except Exception as exc:
-        raise _transfer_error(src, dest, exc, made) from exc
-    dest._adopt(new_path)
+        error = _transfer_error(src, dest, exc, made)
+        if error is exc:
+            raise
+        raise error from exc
     log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+    return new_path
+
+
+#: Copies submitted to an ``executor=`` ahead of the one being waited for.
+EXECUTOR_WINDOW = 1024
 
 
 def _run_on_executor(
-    executor: Any, items: list[_Item], decide: Callable[[_Item], str | None], dry_run: bool
+    executor: Any,
+    mounts: Mounts | None,
+    items: Iterable[_Item],
+    decide: Callable[[_Item], str | None],
+    opts: _Options,
 ) -> Iterator[tuple[Any, Any]]:
     """Skip decisions here, each file's copy submitted to ``executor`` (a
-    ``distributed.Client`` or any ``concurrent.futures.Executor``).
+    ``distributed.Client`` or any ``concurrent.futures.Executor``), in input order.
 
     A task carries the mount configuration and two ``mount:path`` names, never a live
     connection: the worker (another process, another machine) builds its own mounts
     once. Mounts every worker can reach (object stores, shared disks) make sense here.
+    At most :data:`EXECUTOR_WINDOW` copies are in flight, so a huge tree is not turned
+    into one task list up front.
     """
-    manager = items[0].src._manager if items else None
-    config = manager.mount_configs() if manager is not None else []
-    submitted: list[tuple[_Item, Any, Any]] = []
-    for item in items:
+    if mounts is None:
+        raise ValueError("executor= needs the mounts to ship (copy through StorageNode.copy_to)")
+    config = mounts.mount_configs()
+    window = max(EXECUTOR_WINDOW, opts.max_workers * 4)
+    pending: deque[tuple[_Item, Any, Any]] = deque()
+
+    def submit(item: _Item) -> None:
         try:
             reason = decide(item)
         except Exception as exc:
-            submitted.append((item, exc, None))
-            continue
+            pending.append((item, exc, None))
+            return
         future = None
-        if reason is None and not dry_run:
+        if reason is None and not opts.dry_run:
             src, dest = item.src.fullpath, item.dest.fullpath
-            future = executor.submit(copy_between_mounts, type(manager), config, src, dest)
-        submitted.append((item, reason, future))
-    for item, reason, future in submitted:
+            future = executor.submit(copy_between_mounts, type(mounts), config, src, dest)
+        pending.append((item, reason, future))
+
+    source = iter(items)
+    for item in itertools.islice(source, window):
+        submit(item)
+    while pending:
+        item, reason, future = pending.popleft()
+        for nxt in itertools.islice(source, 1):
+            submit(nxt)
         if future is None:
             yield item, reason
             continue
@@ -367,7 +420,8 @@ def copy_between_mounts(
     """Copy ``src`` to ``dest`` (``mount:path`` names) with mounts built from ``config``.
 
     What an executor's worker runs for ``copy_to(..., executor=client)``; the mounts are
-    built once per worker process and configuration.
+    built once per worker process and configuration (``manager_cls(env=False)``, then
+    ``configure(config)``; ``locate()`` names the two ends).
     """
     key = repr(config)
     manager = _worker_managers.get(key)
@@ -375,7 +429,7 @@ def copy_between_mounts(
         manager = manager_cls(env=False)
         manager.configure(config)
         _worker_managers[key] = manager
-    _transfer(manager.node(src), manager.node(dest))
+    _transfer(manager.locate(src), manager.locate(dest))
 
 
 def _attempts(backend: Any) -> int:
@@ -388,18 +442,18 @@ def _attempts(backend: Any) -> int:
     return 1
 
 
-def _transfer_error(src: StorageNode, dest: StorageNode, exc: Exception, made: int) -> Exception:
+def _transfer_error(src: Location, dest: Location, exc: Exception, made: int) -> Exception:
     """``exc`` again, or when it was retried or came from the network, the same kind of
     error saying which side failed, in which operation, after how many attempts."""
     if made <= 1 and not is_transient(exc):
         return exc
     text = str(exc)
-    dest_where = dest._require_backend().describe()
-    src_where = src._require_backend().describe()
+    dest_where = dest.backend.describe()
+    src_where = src.backend.describe()
     side = "destination" if dest_where in text else "source" if src_where in text else "transfer"
-    if src._require_backend().os_path(src._p) is not None:
+    if src.backend.os_path(src.path) is not None:
         operation = "upload"
-    elif dest._require_backend().os_path(dest._p) is not None:
+    elif dest.backend.os_path(dest.path) is not None:
         operation = "download"
     else:
         operation = "copy"
@@ -416,16 +470,16 @@ def _transfer_error(src: StorageNode, dest: StorageNode, exc: Exception, made: i
     return StorageConnectionError(message)
 
 
-def _keep(rel: str, node: StorageNode | None, opts: _Options) -> str | None:
+def _keep(rel: str, src: Location | None, opts: _Options) -> str | None:
     """None to keep the file, else the reason it is filtered out."""
     if opts.include and not any(fnmatch.fnmatch(rel, p) for p in opts.include):
         return "not matching include patterns"
     for pattern in opts.exclude:
         if fnmatch.fnmatch(rel, pattern):
             return f"matching exclude pattern '{pattern}'"
-    if opts.filter is not None and node is not None:
+    if opts.filter is not None and src is not None:
         try:
-            if not opts.filter(node, rel):
+            if not opts.filter(opts.present(src), rel):
                 return "filtered by custom function"
         except Exception as exc:
             return f"filter error: {exc}"
@@ -439,55 +493,84 @@ def _relative(entry_path: str, base: str) -> str:
 @dataclass
 class _Item:
     rel: str
-    src: StorageNode
+    src: Location
     entry: EntryInfo
-    dest: StorageNode
+    dest: Location
+    dest_entry: EntryInfo | None  # from the destination listing (None: absent, unlisted)
 
 
-@dataclass
-class _Plan:
-    kept: list[_Item]
-    source_files: set[str]  # every source file (relative), filtered or not
-    listing: dict[str, EntryInfo]  # destination files by mount path, when listed
+class _Walk:
+    """The source tree as a stream of kept files, read as the copy goes.
 
+    The source is walked once (one paginated listing on object stores), its
+    directories mirrored, each file filtered; the destination is listed once up front
+    when a skip rule or ``delete`` needs it. Each source file takes its entry out of that
+    listing, so what is left at the end is exactly the destination files the source
+    lacks, and no set of source names is kept.
+    """
 
-def _plan(src: StorageNode, dest: StorageNode, opts: _Options, list_dest: bool) -> _Plan:
-    """Walk the source once, mirror its directories, filter, and list the destination once."""
-    make_dirs = not opts.dry_run and not dest._require_backend().implicit_dirs
-    if make_dirs:
-        dest.mkdir(parents=True, exist_ok=True)
-    listing = _listing(dest) if list_dest else {}
-    plan = _Plan([], set(), listing)
-    base = src._p
-    for node, entry in src.walk():
-        rel = _relative(entry.path, base)
-        target = dest.child(rel)
-        if entry.is_dir:
-            if make_dirs:
-                target.mkdir(parents=True, exist_ok=True)
-            continue
-        plan.source_files.add(rel)
-        reason = _keep(rel, node, opts)
-        if reason:
-            if opts.on_skip:
-                opts.on_skip(node, reason)
-            continue
-        plan.kept.append(_Item(rel, node, entry, target))
-    return plan
+    def __init__(self, src: Location, dest: Location, opts: _Options, list_dest: bool) -> None:
+        self.src, self.dest, self.opts = src, dest, opts
+        self.make_dirs = not opts.dry_run and not dest.backend.implicit_dirs
+        if self.make_dirs:
+            dest.backend.mkdir(dest.path, parents=True, exist_ok=True)
+        self.listing: dict[str, EntryInfo] | None = _listing(dest) if list_dest else None
+
+    def __iter__(self) -> Iterator[_Item]:
+        src, dest, opts, listing = self.src, self.dest, self.opts, self.listing
+        base = src.path
+        for entry in src.backend.walk_files(src.path):
+            rel = _relative(entry.path, base)
+            target = dest.child(rel)
+            if entry.is_dir:
+                if self.make_dirs:
+                    target.backend.mkdir(target.path, parents=True, exist_ok=True)
+                continue
+            dest_entry = listing.pop(target.path, None) if listing is not None else None
+            source = src.at(entry.path)
+            reason = _keep(rel, source, opts)
+            if reason:
+                if opts.on_skip:
+                    opts.on_skip(opts.present(source), reason)
+                continue
+            yield _Item(rel, source, entry, target, dest_entry)
+
+    def extraneous(self) -> list[str]:
+        """Destination files (relative) the source does not have and the filters keep."""
+        base = self.dest.path
+        left = sorted(self.listing or ())
+        found = [_relative(path, base) for path in left]
+        return [rel for rel in found if _keep(rel, None, self.opts) is None]
 
 
 def _copy_tree(
-    src: StorageNode, dest: StorageNode, opts: _Options, list_all: bool = False
-) -> tuple[CopyReport, _Plan]:
-    plan = _plan(src, dest, opts, list_all or opts.skip not in ("never", "custom"))
+    src: Location,
+    dest: Location,
+    opts: _Options,
+    mounts: Mounts | None,
+    list_all: bool = False,
+) -> tuple[CopyReport, _Walk]:
+    """Copy the kept files of ``src`` below ``dest`` while the source is being listed.
+
+    Files go through a bounded window (a few per worker), so memory stays flat however
+    big the tree. Only ``progress``/``progress_bytes`` (whose ``total`` is promised from
+    the first call) make the whole listing come first.
+    """
+    walk = _Walk(src, dest, opts, list_all or opts.skip not in ("never", "custom"))
     report = CopyReport(dry_run=opts.dry_run)
-    total, total_bytes = len(plan.kept), sum(item.entry.size for item in plan.kept)
+    items: Iterable[_Item] = walk
+    total = total_bytes = 0
+    if opts.progress or opts.progress_bytes:
+        listed = list(walk)
+        total, total_bytes = len(listed), sum(item.entry.size for item in listed)
+        items = listed
     done_bytes = 0
     custom = opts.skip == "custom"
+    skip_fn = _skip_fn(opts)
 
     def decide(item: _Item) -> str | None:
-        dest_entry = _stat_or_none(item.dest) if custom else plan.listing.get(item.dest._p)
-        return skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, opts.skip_fn)
+        dest_entry = _stat_or_none(item.dest) if custom else item.dest_entry
+        return skip_reason(item.src, item.entry, item.dest, dest_entry, opts.skip, skip_fn)
 
     def work(item: _Item) -> str | None:
         reason = decide(item)
@@ -496,61 +579,58 @@ def _copy_tree(
         return reason
 
     if opts.executor is not None:
-        outcomes = _run_on_executor(opts.executor, plan.kept, decide, opts.dry_run)
+        outcomes = _run_on_executor(opts.executor, mounts, items, decide, opts)
     else:
-        outcomes = _run(work, plan.kept, _workers(opts.max_workers, src, dest))
+        workers = _workers(opts.max_workers, src, dest)
+        start = None
+        if opts.skip in _DECIDED_FROM_LISTINGS and not opts.dry_run and workers > 1:
+            starter = src.backend.copy_starter(dest.backend, workers)
+            if starter is not None:
+                start = batch_start(starter, decide)
+        outcomes = _run(work, items, workers, start)
     for index, (item, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
                 raise outcome
             report.failed.append((item.rel, outcome))
             if callable(opts.on_error):
-                opts.on_error(item.src, outcome)
+                opts.on_error(opts.present(item.src), outcome)
         elif outcome is None:
             report.copied.append(item.rel)
             report.bytes_copied += item.entry.size
             if opts.on_file:
-                opts.on_file(item.src)
+                opts.on_file(opts.present(item.src))
         else:
             report.skipped.append((item.rel, outcome))
             if opts.on_skip:
-                opts.on_skip(item.src, outcome)
+                opts.on_skip(opts.present(item.src), outcome)
         done_bytes += item.entry.size
         if opts.progress:
             opts.progress(index, total)
         if opts.progress_bytes:
             opts.progress_bytes(done_bytes, total_bytes)
-    return report, plan
+    return report, walk
 
 
-def _workers(wanted: int, *nodes: StorageNode) -> int:
+def _workers(wanted: int, *locations: Location) -> int:
     """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
     members share one file and one read position)."""
-    for node in nodes:
-        cap = node._require_backend().max_concurrency
+    for location in locations:
+        cap = location.backend.max_concurrency
         if cap:
             wanted = min(wanted, cap)
     return wanted
 
 
-def _delete_extraneous(
-    dest: StorageNode,
-    plan: _Plan,
-    report: CopyReport,
-    opts: _Options,
-    on_delete: Callable[[StorageNode], None] | None,
-) -> None:
+def _delete_extraneous(dest: Location, walk: _Walk, report: CopyReport, opts: _Options) -> None:
     """Remove destination files the source lacks; excluded ones are not ours to delete."""
-    base = dest._p
-    doomed = []
-    for path in sorted(plan.listing):
-        rel = _relative(path, base)
-        if rel not in plan.source_files and _keep(rel, None, opts) is None:
-            doomed.append(rel)
+    doomed = walk.extraneous()
 
     def work(rel: str) -> None:
         if not opts.dry_run:
-            dest.child(rel).delete()
+            gone = dest.child(rel)
+            gone.backend.refuse_root_delete(gone.path)
+            gone.backend.delete(gone.path, recursive=True)
 
     for rel, outcome in _run(work, doomed, opts.max_workers):
         if isinstance(outcome, BaseException):
@@ -559,45 +639,62 @@ def _delete_extraneous(
             report.failed.append((rel, outcome))
             continue
         report.deleted.append(rel)
-        if on_delete:
-            on_delete(dest.child(rel))
+        if opts.on_delete:
+            opts.on_delete(opts.present(dest.child(rel)))
 
 
-def _listing(dest: StorageNode) -> dict[str, EntryInfo]:
+def _listing(dest: Location) -> dict[str, EntryInfo]:
     """Every file below ``dest`` by path: one recursive listing."""
     try:
-        return {e.path: e for e in dest._require_backend().walk_files(dest._p) if not e.is_dir}
+        return {e.path: e for e in dest.backend.walk_files(dest.path) if not e.is_dir}
     except (FileNotFoundError, NotImplementedError, ValueError):
         return {}
 
 
 def _run(
-    work: Callable[[Any], Any], items: list[Any], max_workers: int
+    work: Callable[[Any], Any],
+    items: Iterable[Any],
+    max_workers: int,
+    start: Callable[[Any], Future[Any] | None] | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
 
-    Only a few items per worker are queued ahead, so memory stays flat on huge trees
+    ``items`` is read lazily, a few per worker ahead, so memory stays flat on huge trees
     and an abort (``on_error='raise'``, Ctrl-C) cancels everything not yet started.
+    ``start(item)`` (the backends' batch route, see :mod:`.batch`) may run an item
+    without a worker thread; what it declines, or fails transiently, goes to ``work``.
     """
-    if max_workers <= 1 or len(items) <= 1:
-        for item in items:
+    source: Iterator[Any] = iter(items)
+    if max_workers <= 1:
+        for item in source:
             try:
                 yield item, work(item)
             except Exception as exc:
                 yield item, exc
         return
-    workers = min(max_workers, len(items))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genro-copy")
-    source: Iterator[Any] = iter(items)
+    first = list(itertools.islice(source, 2))
+    if len(first) <= 1:  # one file: no pool to start
+        for item in first:
+            try:
+                yield item, work(item)
+            except Exception as exc:
+                yield item, exc
+        return
+    source = itertools.chain(first, source)
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="genro-copy")
+
+    def submit(item: Any) -> Future[Any]:
+        return pool.submit(work, item) if start is None else submit_batched(start, pool, work, item)
+
     pending: deque[tuple[Any, Future[Any]]] = deque(
-        (item, pool.submit(work, item)) for item in itertools.islice(source, workers * 4)
+        (item, submit(item)) for item in itertools.islice(source, max_workers * 4)
     )
     try:
         while pending:
             item, future = pending.popleft()
             error = future.exception()
             for nxt in itertools.islice(source, 1):
-                pending.append((nxt, pool.submit(work, nxt)))
+                pending.append((nxt, submit(nxt)))
             yield item, error if error is not None else future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -12,12 +12,9 @@ import hashlib
 import math
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ..backends.base import CHUNK_SIZE, EntryInfo
-
-if TYPE_CHECKING:
-    from ..node import StorageNode
+from .location import Location
 
 __all__ = ["SKIPS", "multipart_etag_matches", "skip_reason"]
 
@@ -30,9 +27,9 @@ _PART_SIZES = (5, 8, 15, 16, 32, 50, 64, 100, 128, 256, 512)
 
 
 def skip_reason(
-    src: StorageNode,
+    src: Location,
     src_entry: EntryInfo,
-    dest: StorageNode,
+    dest: Location,
     dest_entry: EntryInfo | None,
     skip: str,
     skip_fn: Callable[..., bool] | None,
@@ -60,15 +57,15 @@ def skip_reason(
     return None
 
 
-def stored_md5(node: StorageNode, entry: EntryInfo) -> str | None:
+def stored_md5(location: Location, entry: EntryInfo) -> str | None:
     """The MD5 a listing carries, when the backend vouches that it is the content's MD5."""
-    if entry.md5 and node.capabilities.hash_on_metadata:
+    if entry.md5 and location.backend.capabilities.hash_on_metadata:
         return entry.md5.lower()
     return None
 
 
 def same_content(
-    src: StorageNode, src_entry: EntryInfo, dest: StorageNode, dest_entry: EntryInfo
+    src: Location, src_entry: EntryInfo, dest: Location, dest_entry: EntryInfo
 ) -> str | None:
     """The shared digest when both sides hold the same bytes, else None."""
     if src_entry.size != dest_entry.size:
@@ -81,20 +78,32 @@ def same_content(
         return dest_tag if multipart_etag_matches(src, src_entry.size, dest_tag) else None
     if src_tag and not src_md5:
         return src_tag if multipart_etag_matches(dest, dest_entry.size, src_tag) else None
-    src_md5 = src_md5 or src.md5hash
-    dest_md5 = dest_md5 or dest.md5hash
+    src_md5 = src_md5 or _content_md5(src)
+    dest_md5 = dest_md5 or _content_md5(dest)
     return src_md5 if src_md5 == dest_md5 else None
 
 
-def _multipart(node: StorageNode, entry: EntryInfo) -> str | None:
+def _content_md5(location: Location) -> str:
+    """The MD5 of the content: stored by the service (one HEAD, only where a listing can
+    lack it), else computed (local mounts cache it by path, size, mtime and inode, so
+    no second stat is made there)."""
+    backend = location.backend
+    if backend.capabilities.hash_on_metadata:  # a listing without it, a HEAD with it
+        stored = backend.get_hash(location.path)
+        if stored:
+            return stored.lower()
+    return backend.compute_md5(location.path).lower()
+
+
+def _multipart(location: Location, entry: EntryInfo) -> str | None:
     etag = (entry.etag or "").strip('"').lower()
-    if _MULTIPART.match(etag) and node.capabilities.hash_on_metadata:
+    if _MULTIPART.match(etag) and location.backend.capabilities.hash_on_metadata:
         return etag
     return None
 
 
-def multipart_etag_matches(node: StorageNode, size: int, etag: str) -> bool:
-    """Whether ``node``'s content uploaded in parts of some usual size gives ``etag``.
+def multipart_etag_matches(location: Location, size: int, etag: str) -> bool:
+    """Whether ``location``'s content uploaded in parts of some usual size gives ``etag``.
 
     One pass over the content feeds every candidate part size at once.
     """
@@ -109,7 +118,7 @@ def multipart_etag_matches(node: StorageNode, size: int, etag: str) -> bool:
     if not sizes:
         return False
     hashers = [_PartHasher(part) for part in sizes]
-    for chunk in node.iter_bytes(CHUNK_SIZE * 16):
+    for chunk in location.backend.iter_bytes(location.path, CHUNK_SIZE * 16):
         for hasher in hashers:
             hasher.update(chunk)
     return any(hasher.etag() == etag for hasher in hashers)

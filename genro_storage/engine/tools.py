@@ -11,24 +11,24 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ..backends.base import CHUNK_SIZE
+from .location import Location
 
-if TYPE_CHECKING:
-    from ..node import StorageNode
-
-__all__ = ["call", "fill_from_url", "snapshot_local_path"]
+__all__ = ["LocalArgument", "call", "fill_from_url", "snapshot_local_path"]
 
 logger = logging.getLogger("genro_storage")
 
 
-def fill_from_url(node: StorageNode, url: str, timeout: int = 30) -> None:
-    """Download ``url`` into ``node`` (streamed for real HTTP responses).
+def fill_from_url(dest: Location, url: str, timeout: int = 30) -> str | None:
+    """Download ``url`` into ``dest`` (streamed for real HTTP responses).
 
     Download failures raise ``OSError`` ("Failed to download from ..." for ``URLError``,
     else "Error downloading from ..."); write errors (permissions...) propagate unchanged.
+    Returns the new path where the backend's path is the content (``base64``), else None.
     """
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ValueError(f"Invalid URL: {url!r} (must start with http:// or https://)")
@@ -41,9 +41,9 @@ def fill_from_url(node: StorageNode, url: str, timeout: int = 30) -> None:
         raise OSError(f"Error downloading from {url}: {exc}") from exc
     try:
         if _is_real_stream(response):  # http.client.HTTPResponse: stream it
-            node.write_stream(_chunks(response, url))
-        else:  # a test double for urlopen's result: read it whole, as 0.4.2 did
-            node.write_bytes(_read_whole(response, url))
+            return dest.backend.write_stream(dest.path, _chunks(response, url))
+        # a test double for urlopen's result: read it whole, as 0.4.2 did
+        return dest.backend.write_bytes(dest.path, _read_whole(response, url))
     finally:
         close = getattr(response, "close", None)
         if callable(close):
@@ -86,12 +86,13 @@ def _read_whole(response: Any, url: str) -> bytes:
 
 
 @contextlib.contextmanager
-def snapshot_local_path(node: StorageNode) -> Iterator[str]:
-    """A temp file holding a versioned snapshot's bytes (read-only use)."""
-    fd, tmp = tempfile.mkstemp(suffix=node.suffix)
+def snapshot_local_path(suffix: str, chunks: Iterable[bytes]) -> Iterator[str]:
+    """A temp file (named ``*suffix``) holding ``chunks``: a versioned snapshot's bytes,
+    for read-only use."""
+    fd, tmp = tempfile.mkstemp(suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
-            for chunk in node.iter_bytes():
+            for chunk in chunks:
                 fh.write(chunk)
         yield tmp
     finally:
@@ -106,15 +107,13 @@ def call(
     return_output: bool = False,
     **subprocess_kwargs: Any,
 ) -> str | None:
-    """Run ``args``; StorageNode arguments are swapped for local paths (mode ``rw``)."""
-    from ..node import StorageNode
+    """Run ``args``; :class:`LocalArgument` items are swapped for their local paths
+    (entered for the run, so written-back files are uploaded after it)."""
 
     def run() -> str | None:
         with contextlib.ExitStack() as stack:
             argv = [
-                stack.enter_context(a.local_path(mode="rw"))
-                if isinstance(a, StorageNode)
-                else str(a)
+                stack.enter_context(a.open()) if isinstance(a, LocalArgument) else str(a)
                 for a in args
             ]
             if return_output:
@@ -131,6 +130,19 @@ def call(
         threading.Thread(target=_logged(run, args), daemon=True).start()
         return None
     return run()
+
+
+class LocalArgument:
+    """A command argument that is a file: ``open()`` gives a context manager yielding a
+    local path (the file itself on local disk, a temp copy uploaded afterwards elsewhere).
+
+    The facade wraps each node argument of ``StorageNode.call`` in one of these.
+    """
+
+    __slots__ = ("open",)
+
+    def __init__(self, open: Callable[[], AbstractContextManager[str]]) -> None:
+        self.open = open
 
 
 def _logged(run: Any, args: tuple[Any, ...]) -> Any:

@@ -15,6 +15,10 @@ in front. Writes and deletes always go through the mount's backend, so permissio
 (``readonly`` mounts), atomic publication and error messages naming the mount hold.
 Mounts without an fsspec filesystem (base64, git...) are served through the backend API.
 
+With ``asynchronous=True`` it is an fsspec async filesystem too (``_cat_file``,
+``_info``...): coroutines await the mount driver's own on the caller's loop where the
+driver is async, a worker thread otherwise (:mod:`._fsspec_async`).
+
 Pickling keeps the mount configuration, never live connections: a Dask worker in another
 process builds its own mounts from it.
 """
@@ -29,17 +33,23 @@ from glob import has_magic
 from typing import Any
 
 from fsspec import AbstractFileSystem
-from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import make_instance
 
-from ..backends.base import EntryInfo, StorageBackend
-from ..backends.fsspec import FsspecBackend
-from ..backends.local import LocalStorage
-from ..backends.relative import RelativeMountBackend
 from ..errors import CapabilityError, StorageNotFoundError
 from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
 from ..paths import normalize
+from ._fsspec_async import AsyncFace
+from ._fsspec_snapshot import bulk_call, current
+from ._fsspec_target import (
+    Target,
+    directory,
+    entry_dict,
+    find_entries,
+    ls_entries,
+    renamed,
+    whole_listing,
+)
 
 __all__ = ["GenroFileSystem"]
 
@@ -56,61 +66,7 @@ class _ManagerAwareCache(type(AbstractFileSystem)):  # type: ignore[misc]
         return super().__call__(*args, **kwargs)
 
 
-class _Target:
-    """Where a genro path lives: its mount backend, and the fsspec filesystem path if any."""
-
-    __slots__ = ("backend", "fs", "full", "mount", "rel")
-
-    def __init__(self, mount: str, rel: str, backend: StorageBackend, direct: bool) -> None:
-        self.mount, self.rel, self.backend = mount, rel, backend
-        self.fs: Any = None
-        self.full = ""
-        located = _fs_location(backend, rel) if direct else None
-        if located is not None:
-            self.fs, self.full = located
-
-    @property
-    def name(self) -> str:
-        return f"{self.mount}/{self.rel}" if self.rel else self.mount
-
-
-def _fs_location(backend: StorageBackend, rel: str) -> tuple[Any, str] | None:
-    """The fsspec filesystem and its path for ``rel`` of ``backend``, when it has one."""
-    prefix = rel
-    while isinstance(backend, RelativeMountBackend):
-        prefix = backend._p(prefix)
-        backend = backend.parent
-    if isinstance(backend, LocalStorage):
-        # the backend's containment check (no symlink out of the mount), then the OS
-        return _LOCAL, backend.os_path(prefix)
-    if isinstance(backend, FsspecBackend):
-        return backend.fs, backend._full(prefix)
-    return None
-
-
-_LOCAL = LocalFileSystem(auto_mkdir=True)
-
-
-def _entry_dict(name: str, entry: EntryInfo) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "name": name,
-        "size": entry.size,
-        "type": "directory" if entry.is_dir else "file",
-    }
-    if entry.mtime is not None:
-        info["mtime"] = entry.mtime
-    if entry.etag:
-        info["ETag"] = entry.etag
-    if entry.md5:
-        info["md5"] = entry.md5
-    return info
-
-
-def _directory(name: str) -> dict[str, Any]:
-    return {"name": name, "size": 0, "type": "directory"}
-
-
-class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
+class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
     """The mounts of a :class:`~genro_storage.StorageManager` as one fsspec filesystem.
 
     Paths are ``MOUNT/path/inside`` (``genro://`` in front optional); the root lists the
@@ -150,6 +106,8 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     def __reduce__(self) -> Any:
         """Rebuild from the mount configuration (no connection, no cached state)."""
         options = {"config": self.manager.mount_configs(), "direct": self.direct}
+        if self.asynchronous:
+            options["asynchronous"] = True
         return make_instance, (type(self), (), options)
 
     # ------------------------------------------------------------------ paths
@@ -175,7 +133,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     def unstrip_protocol(self, name: str) -> str:
         return f"{PROTOCOL}://{self._strip_protocol(name)}"
 
-    def _target(self, path: Any) -> _Target | None:
+    def _target(self, path: Any) -> Target | None:
         """The mount and mount-relative path of ``path``; None for the root (the mount list)."""
         stripped = self._strip_protocol(path)
         if not stripped:
@@ -193,29 +151,59 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             raise FileNotFoundError(f"genro://{stripped}: {exc}{hint}") from exc
         # the library's one audited normaliser: '..' in any spelling, NUL... refused
         rel = normalize(rel) if rel else ""
-        return _Target(mount, rel, backend, self.direct)
+        return Target(mount, rel, backend, self.direct)
 
-    def _file_target(self, path: Any) -> _Target:
+    def _file_target(self, path: Any) -> Target:
         target = self._target(path)
         if target is None:
             raise IsADirectoryError("genro:// root lists the mounts: name a file in a mount")
         return target
 
+    # ------------------------------------------------------------------ bulk calls
+    # One listing per object-store tree for the length of the call (_fsspec_snapshot).
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().copy(*args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().get(*args, **kwargs)
+
+    def expand_path(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().expand_path(*args, **kwargs)
+
     @staticmethod
-    def _renamed(info: dict[str, Any], name: str) -> dict[str, Any]:
-        out = dict(info)
-        out["name"] = name
-        return out
+    def _snapshot(target: Target | None) -> tuple[bool, dict[str, Any] | None]:
+        """(covered, info) of ``target`` in the running bulk call's listings."""
+        snapshots = current()
+        if snapshots is None or target is None or target.fs is None or not target.rel:
+            return False, None
+        if not target.driver.implicit_dirs:
+            return False, None
+        return snapshots.lookup(target.fs, target.fs._strip_protocol(target.full).rstrip("/"))
+
+    @staticmethod
+    def _forget(target: Target) -> None:
+        """A write is about to happen at ``target``: drop the listings it changes."""
+        snapshots = current()
+        if snapshots is not None and target.fs is not None:
+            snapshots.forget(target.fs, target.fs._strip_protocol(target.full).rstrip("/"))
 
     # ------------------------------------------------------------------ stat and listing
     def info(self, path: Any, **kwargs: Any) -> dict[str, Any]:
         """The mount filesystem's info dict (ETag, mtime...) with ``name`` as a genro path."""
         target = self._target(path)
         if target is None:
-            return _directory("")
+            return directory("")
+        covered, known = self._snapshot(target)
+        if covered:
+            if known is None:
+                raise FileNotFoundError(f"genro://{target.name}")
+            return renamed(known, target.name)
         if target.fs is not None and target.rel:
-            return self._renamed(target.fs.info(target.full), target.name)
-        return _entry_dict(target.name, target.backend.info(target.rel))
+            return renamed(target.fs.info(target.full), target.name)
+        return entry_dict(target.name, target.backend.info(target.rel))
 
     def isdir(self, path: Any) -> bool:
         try:
@@ -224,6 +212,9 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             return False
         if target is None or not target.rel:
             return target is None or target.backend.is_dir("")
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None and known.get("type") == "directory"
         if target.fs is not None:
             return bool(target.fs.isdir(target.full))
         return target.backend.is_dir(target.rel)
@@ -235,6 +226,9 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             return False
         if target is None or not target.rel:
             return False
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None and known.get("type") != "directory"
         if target.fs is not None:
             return bool(target.fs.isfile(target.full))
         return target.backend.is_file(target.rel)
@@ -246,6 +240,9 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             return False
         if target is None:
             return True
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None
         if target.fs is not None and target.rel:
             return bool(target.fs.exists(target.full))
         return target.backend.exists(target.rel)
@@ -254,14 +251,14 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         """Entries of a directory (the mounts at the root); a file lists itself."""
         target = self._target(path)
         if target is None:
-            entries = [_directory(name) for name in self.manager.get_mount_names()]
+            entries = [directory(name) for name in self.manager.get_mount_names()]
         elif target.fs is not None:
             entries = self._fs_ls(target)
         else:
             entries = self._backend_ls(target)
         return entries if detail else [entry["name"] for entry in entries]
 
-    def _backend_ls(self, target: _Target) -> list[dict[str, Any]]:
+    def _backend_ls(self, target: Target) -> list[dict[str, Any]]:
         backend, prefix = target.backend, f"{target.name}/"
         try:
             listed = backend.list_detail(target.rel)
@@ -269,27 +266,17 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             entry = backend.info(target.rel)  # fsspec's ls of a file: the file itself
             if entry.is_dir:
                 raise
-            return [_entry_dict(target.name, entry)]
-        return [_entry_dict(prefix + entry.name, entry) for entry in listed]
+            return [entry_dict(target.name, entry)]
+        return [entry_dict(prefix + entry.name, entry) for entry in listed]
 
-    def _fs_ls(self, target: _Target) -> list[dict[str, Any]]:
-        fs, full = target.fs, target.full
+    def _fs_ls(self, target: Target) -> list[dict[str, Any]]:
         try:
-            infos = fs.ls(full, detail=True)
+            infos = target.fs.ls(target.full, detail=True)
         except FileNotFoundError:
             if target.rel or not target.backend.is_dir(""):
                 raise
             return []  # an object store's empty mount root
-        own = fs._strip_protocol(full).rstrip("/")
-        out = []
-        for info in infos:
-            name = fs._strip_protocol(info["name"]).rstrip("/")
-            if name == own:
-                if info.get("type") != "directory":  # ls of a file: the file itself
-                    return [self._renamed(info, target.name)]
-                continue
-            out.append(self._renamed(info, f"{target.name}/{name.rsplit('/', 1)[-1]}"))
-        return out
+        return ls_entries(target, infos)
 
     def find(
         self,
@@ -303,35 +290,39 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         target = self._target(path)
         if target is None or target.fs is None:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
-        fs = target.fs
-        # Object stores: one recursive listing (1,000 keys a request) filtered by depth
-        # here costs fewer requests than the driver's directory-by-directory walk.
-        whole = target.backend.implicit_dirs and maxdepth is not None and maxdepth > 1
+        snapshots = current()
+        if snapshots is not None and target.driver.implicit_dirs:
+            return self._find_in_snapshot(target, maxdepth, withdirs, detail)
+        whole = whole_listing(target, maxdepth)
         try:
-            found = fs.find(
-                target.full,
-                maxdepth=None if whole else maxdepth,
-                withdirs=withdirs,
-                detail=True,
+            found = target.fs.find(
+                target.full, maxdepth=None if whole else maxdepth, withdirs=withdirs, detail=True
             )
         except FileNotFoundError:
             found = {}
+        return find_entries(target, found, maxdepth, detail)
+
+    def _find_in_snapshot(
+        self, target: Target, maxdepth: int | None, withdirs: bool, detail: bool
+    ) -> Any:
+        """``find`` from the bulk call's listing of the tree (listed now if it is not)."""
+        snapshots = current()
+        assert snapshots is not None
+        fs = target.fs
         own = fs._strip_protocol(target.full).rstrip("/")
-        out: dict[str, Any] = {}
-        for name, info in found.items():
-            stripped = fs._strip_protocol(name).rstrip("/")
-            if stripped == own:
-                rel_name = target.name
-            elif stripped.startswith(own + "/") or not own:
-                inner = stripped[len(own) :].strip("/")
-                if whole and inner.count("/") >= maxdepth:
-                    continue
-                rel_name = f"{target.name}/{inner}"
-            else:
-                continue
-            out[rel_name] = self._renamed(info, rel_name)
-        names = sorted(out)
-        return {n: out[n] for n in names} if detail else names
+        entries = snapshots.tree(fs, own)
+        if entries is None:
+            try:
+                found = fs.find(target.full, withdirs=True, detail=True)
+            except FileNotFoundError:
+                found = {}
+            entries = snapshots.store(fs, own, found)
+        kept = {
+            name: info
+            for name, info in entries.items()
+            if withdirs or info.get("type") != "directory"
+        }
+        return find_entries(target, kept, maxdepth, detail, whole=True)
 
     # ------------------------------------------------------------------ reading
     def cat_file(
@@ -370,6 +361,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             return _SizedReader(target.backend.open(target.rel, "rb"), target)
         backend = target.backend
         backend.check_write_allowed()
+        self._forget(target)
         if "x" in mode:
             if backend.exists(target.rel):
                 raise FileExistsError(f"genro://{target.name} already exists")
@@ -386,7 +378,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             and outfile is None
             and not hasattr(lpath, "write")
         ):
-            if target.fs.isdir(target.full):
+            if self.isdir(rpath):  # a bulk get's listing answers this
                 os.makedirs(lpath, exist_ok=True)
                 return
             os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
@@ -398,6 +390,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
     # ------------------------------------------------------------------ writing
     def pipe_file(self, path: Any, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         backend = target.backend
         if mode == "create" and backend.exists(target.rel):
             raise FileExistsError(f"genro://{target.name} already exists")
@@ -408,6 +401,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
         self, lpath: Any, rpath: Any, callback: Any = None, mode: str = "overwrite", **kwargs: Any
     ) -> None:
         target = self._file_target(rpath)
+        self._forget(target)
         backend = target.backend
         if mode == "create" and backend.exists(target.rel):
             raise FileExistsError(f"genro://{target.name} already exists")
@@ -423,6 +417,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     def cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         src, dest = self._file_target(path1), self._file_target(path2)
+        self._forget(dest)
         dest.backend.check_write_allowed()
         if src.fs is not None and src.fs is dest.fs:
             # one filesystem (same mount, or mounts on one account): its own copy
@@ -443,6 +438,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     def rm_file(self, path: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         target.backend.check_delete_allowed()
         if target.backend.is_dir(target.rel):
             raise IsADirectoryError(f"genro://{target.name} is a directory: use rm(recursive=True)")
@@ -454,11 +450,12 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
             paths = self.expand_path(paths, recursive=recursive, maxdepth=maxdepth)
         targets = [self._file_target(p) for p in paths]
         for target in targets:
+            self._forget(target)
             target.backend.check_delete_allowed()
             if not target.rel:
                 raise PermissionError(f"genro://{target.name}: a mount root cannot be removed")
         fast = [t for t in targets if t.fs is not None]
-        by_fs: dict[int, list[_Target]] = {}
+        by_fs: dict[int, list[Target]] = {}
         for target in fast:
             by_fs.setdefault(id(target.fs), []).append(target)
         for group in by_fs.values():  # one bulk request where the driver has one
@@ -473,6 +470,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     def rmdir(self, path: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         if target.backend.list_dir(target.rel):
             raise OSError(f"genro://{target.name}: directory not empty")
         target.backend.check_delete_allowed()
@@ -480,10 +478,13 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 
     def mkdir(self, path: Any, create_parents: bool = True, **kwargs: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         target.backend.mkdir(target.rel, parents=create_parents, exist_ok=False)
 
     def makedirs(self, path: Any, exist_ok: bool = False) -> None:
         target = self._target(path)
+        if target is not None:
+            self._forget(target)
         if target is None or not target.rel:
             if not exist_ok:
                 raise FileExistsError(f"genro://{self._strip_protocol(path)} exists")
@@ -535,7 +536,7 @@ class GenroFileSystem(AbstractFileSystem, metaclass=_ManagerAwareCache):
 class _SizedReader(io.BufferedReader):
     """A backend's read handle with the ``size`` attribute fsspec readers expect."""
 
-    def __init__(self, raw: Any, target: _Target) -> None:
+    def __init__(self, raw: Any, target: Target) -> None:
         self._raw_handle = raw
         self._size: int | None = None
         self._target = target
