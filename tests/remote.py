@@ -101,17 +101,20 @@ def _mount(manager: StorageManager, kind: str, config: dict[str, Any]) -> None:
 
 
 class S3Requests:
-    """Count the requests the moto server receives for ``bucket`` (moto's own request
+    """Count the requests the moto server receives for ``buckets`` (moto's own request
     recorder).
 
     The recorder is one switch for the whole server and sees every client, other pytest-xdist
     workers' too: a recording holds a lock file per server for its duration (no two at once,
-    whichever worker runs them), and keeps only the requests that name ``bucket``.
+    whichever worker runs them), and keeps only the requests that name one of ``buckets``
+    (the test's own, uniquely named: at least one).
     """
 
-    def __init__(self, endpoint: str, bucket: str) -> None:
+    def __init__(self, endpoint: str, *buckets: str) -> None:
+        if not buckets:
+            raise TypeError("S3Requests needs the test's bucket(s): it keeps only their requests")
         self.endpoint = endpoint.rstrip("/")
-        self.bucket = bucket
+        self.buckets = set(buckets)
         port = urllib.parse.urlsplit(self.endpoint).port
         self._lock_path = Path(tempfile.gettempdir()) / f"genro-moto-recorder-{port}.lock"
         self._lock: IO[bytes] | None = None
@@ -145,12 +148,12 @@ class S3Requests:
             self._lock = None
 
     def _ours(self, url: str) -> bool:
-        """A request for our bucket: path-style ``/bucket[/key][?query]`` or a
+        """A request for one of our buckets: path-style ``/bucket[/key][?query]`` or a
         virtual-hosted ``bucket.host``."""
         rest = url.split("://", 1)[-1]
         host, _, path = rest.partition("/")
         first = path.split("?", 1)[0].split("/", 1)[0]
-        return first == self.bucket or host.startswith(f"{self.bucket}.")
+        return first in self.buckets or host.split(".", 1)[0] in self.buckets
 
     async def __aenter__(self) -> S3Requests:  # for async tests: never block the loop
         import anyio.to_thread
