@@ -108,6 +108,8 @@ class NetProxy:
         self.port = port or free_port(exclude={target_port})
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.requests = 0
+        self.open_connections = 0
+        self.peak_connections = 0  # the most client connections open at once
         self.injected: dict[str, int] = {}
         self.log: list[str] = []  # "<kind> <request line>" of every fault injected
         self._lock = threading.Lock()
@@ -160,10 +162,14 @@ class NetProxy:
 
     # ------------------------------------------------------------------ relaying
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections += 1  # the proxy's own loop: no lock needed
+        self.peak_connections = max(self.peak_connections, self.open_connections)
         try:
             await self._relay(reader, writer)
         except asyncio.CancelledError:  # the proxy stops: connections just end
             writer.transport.abort()
+        finally:
+            self.open_connections -= 1
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.rtt:

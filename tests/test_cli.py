@@ -155,6 +155,9 @@ def test_help_lists_every_command(cli: CLI) -> None:
         "hash",
         "url",
         "serve",
+        "du",
+        "tree",
+        "check",
     ):
         assert command in out
     assert "4 not found" in out

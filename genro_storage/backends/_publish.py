@@ -33,6 +33,7 @@ from typing import IO, Any
 
 __all__ = [
     "LOCAL_TEMP_SUFFIX",
+    "LocalReceipt",
     "NAME_MAX",
     "REMOTE_TEMP_SUFFIX",
     "PublishOnClose",
@@ -253,21 +254,37 @@ def open_local_writer(target: Path, mode: str = "wb", encoding: str | None = Non
     return PublishText(pending, encoding)
 
 
+class LocalReceipt:
+    """A bounded temp sibling of a local ``target`` that a download fills, then renamed
+    over it (:meth:`publish`) or removed (:meth:`discard`). Creating it, publishing and
+    discarding are a few system calls each (fine on an event loop)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.tmp = os.path.join(target.parent, temp_name(target.name, LOCAL_TEMP_SUFFIX))
+        os.close(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+    def publish(self) -> None:
+        try:
+            os.chmod(self.tmp, stat.S_IMODE(os.stat(self.target).st_mode))
+        except FileNotFoundError:
+            os.chmod(self.tmp, 0o666 & ~_umask())
+        os.replace(self.tmp, self.target)
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
 def receive_local(target: Path, fill: Callable[[str], Any]) -> None:
     """``fill(temp_path)`` writes a bounded temp sibling of ``target``, renamed over it on
     success and removed on failure (downloads by a client library that wants a path)."""
-    tmp = os.path.join(target.parent, temp_name(target.name, LOCAL_TEMP_SUFFIX))
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    receipt = LocalReceipt(target)
     try:
-        fill(tmp)
-        try:
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        fill(receipt.tmp)
+        receipt.publish()
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        receipt.discard()
         raise
 
 

@@ -22,6 +22,8 @@ from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, MountRootError, StorageIsADirectoryError
 from ..fileio import CHUNK_SIZE, md5_hex
 from ..paths import is_root
+from ._batch import CopyStarter
+from ._publish import LocalReceipt
 
 __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 
@@ -323,6 +325,28 @@ class StorageBackend(ABC):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+    def copy_starter(self, dest_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """A batch route for many files from here to ``dest_backend``, or None.
+
+        ``start(src_path, dest_path)`` begins one file's copy as a coroutine on the
+        client's own event loop (object stores) and returns a
+        ``concurrent.futures.Future``, or None for a file that must take
+        :meth:`copy_file` on a worker thread; at most ``concurrency`` copies run at once.
+        The copy engine uses it for trees: no thread hop per file. This default asks the
+        destination (:meth:`receive_starter`: uploads of local files).
+        """
+        return dest_backend.receive_starter(self, concurrency)
+
+    def receive_starter(self, src_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """The batch route of :meth:`copy_starter` seen from the destination (an object
+        store receiving local files); None: no such route."""
+        return None
+
+    def begin_receive(self, path: str) -> LocalReceipt | None:
+        """A temp file beside local ``path`` for a download to fill and publish
+        (:class:`~._publish.LocalReceipt`), or None when this backend is not a local disk."""
+        return None
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         """Copy inside this backend without moving bytes through us; False if unsupported."""

@@ -26,7 +26,7 @@ import inspect
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import IO, Any
@@ -35,7 +35,8 @@ from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError, StoragePermissionError
 from ..fileio import is_write_mode
 from ..paths import canonical
-from ._errors import classify, wrap_methods
+from ._batch import CopyStarter, LoopStarter
+from ._errors import classify, translate, wrap_methods
 from ._objectparams import ObjectParameters
 from ._publish import REMOTE_TEMP_SUFFIX, PublishOnClose, PublishText, discard_buffered, temp_name
 from ._transfer import NetworkSettings
@@ -177,6 +178,9 @@ class FsspecBackend(StorageBackend):
     #: ``pipe_file`` stores the whole content in one step (object stores, memory): a
     #: failure leaves nothing behind, so ``write_bytes`` needs no temporary file
     atomic_pipe = False
+    #: trees copied to or from this backend run each file as a coroutine on the client's
+    #: event loop (:meth:`copy_starter`): set by the async object stores
+    batch_transfers = False
     #: header defaults and metadata of every object written (object stores; see
     #: :mod:`._objectparams`)
     object_parameters = ObjectParameters()
@@ -700,6 +704,83 @@ class FsspecBackend(StorageBackend):
         kwargs[self.metadata_kwarg] = metadata
         return kwargs
 
+    # ------------------------------------------------------------------ batch route
+    def copy_starter(self, dest_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """Server-side copies and downloads to a local disk as coroutines on the client's
+        event loop (:attr:`batch_transfers` backends), else the destination's route."""
+        if self.batch_transfers:
+            if isinstance(dest_backend, FsspecBackend) and self._copies_server_side_to(
+                dest_backend
+            ):
+                prepare = functools.partial(self._prepare_server_copy, dest_backend)
+                return LoopStarter(self.fs.loop, concurrency, prepare)
+            if self.native_download:
+                prepare = functools.partial(self._prepare_download, dest_backend)
+                return LoopStarter(self.fs.loop, concurrency, prepare)
+        return super().copy_starter(dest_backend, concurrency)
+
+    def receive_starter(self, src_backend: StorageBackend, concurrency: int) -> CopyStarter | None:
+        """Uploads of local files as coroutines (:attr:`batch_transfers` backends)."""
+        if not self.batch_transfers:
+            return None
+        prepare = functools.partial(self._prepare_upload, src_backend)
+        return LoopStarter(self.fs.loop, concurrency, prepare)
+
+    def _prepare_upload(self, src_backend: StorageBackend, src_path: str, dest_path: str) -> Job:
+        os_path = src_backend.os_path(src_path)
+        if os_path is None:
+            return None
+        self._check_file_write(dest_path)
+        full = self._full(dest_path)
+
+        async def upload() -> None:
+            await self._upload_async(os_path, full)
+            self._invalidate_full(full)
+
+        return _mapped_job(self, dest_path, upload)
+
+    def _prepare_download(self, dest_backend: StorageBackend, src_path: str, dest_path: str) -> Job:
+        receipt = dest_backend.begin_receive(dest_path)
+        if receipt is None:
+            return None
+        full = self._full(src_path)
+
+        async def download() -> None:
+            try:
+                await self._download_async(full, receipt.tmp)
+                receipt.publish()
+            except BaseException:
+                receipt.discard()
+                raise
+
+        return _mapped_job(self, src_path, download)
+
+    def _prepare_server_copy(
+        self, dest_backend: FsspecBackend, src_path: str, dest_path: str
+    ) -> Job:
+        dest_backend._check_file_write(dest_path)
+
+        async def copy() -> None:
+            await self._copy_object_async(src_path, dest_backend, dest_path)
+            dest_backend._invalidate(dest_path)
+
+        return _mapped_job(self, src_path, copy)
+
+    async def _upload_async(self, os_path: str, full: str) -> None:
+        """Coroutine twin of :meth:`upload_file` (``full``: the driver's path)."""
+        kwargs = self._upload_kwargs(full, os.stat(os_path).st_mtime)
+        await self.fs._put_file(os_path, full, **kwargs)
+
+    async def _download_async(self, full: str, os_path: str) -> None:
+        """Coroutine twin of :meth:`download_file`."""
+        await self.fs._get_file(full, os_path, **self.download_options())
+
+    async def _copy_object_async(
+        self, src_path: str, dest_backend: FsspecBackend, dest_path: str
+    ) -> None:
+        """Coroutine twin of :meth:`_copy_object`."""
+        await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
+
     def download_file(self, path: str, os_path: str) -> None:
         """The client's own download (``native_download`` backends): one streaming GET,
         or parallel ranged GETs when :meth:`download_options` allow them."""
@@ -752,6 +833,27 @@ class FsspecBackend(StorageBackend):
         if self._fs is not None:
             with contextlib.suppress(Exception):
                 self._fs.invalidate_cache()
+
+
+Job = Callable[[], Awaitable[None]] | None
+
+
+def _mapped_job(
+    backend: FsspecBackend, path: str, job: Callable[[], Awaitable[None]]
+) -> Callable[[], Awaitable[None]]:
+    """``job`` whose client-library errors leave as genro-storage errors naming the mount
+    (what :func:`~._errors.mapped` does for the synchronous methods)."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except Exception as exc:
+            new = translate(backend, exc, path)
+            if new is None:
+                raise
+            raise new from exc
+
+    return run
 
 
 def _spool(iterator: Iterator[bytes]) -> tuple[list[bytes], bool]:

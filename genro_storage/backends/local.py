@@ -24,7 +24,7 @@ from ..errors import (
 from ..fileio import is_write_mode, md5_hex
 from ..paths import canonical, resolve_within
 from ._create import create_new
-from ._publish import open_local_writer, receive_local
+from ._publish import LocalReceipt, open_local_writer, receive_local
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
@@ -300,6 +300,10 @@ class LocalStorage(StorageBackend):
         with open_local_writer(dest) as writer, open(os_path, "rb") as fh:
             shutil.copyfileobj(fh, writer, 1024 * 1024)
         shutil.copystat(os_path, dest)
+
+    def begin_receive(self, path: str) -> LocalReceipt:
+        """A temp sibling of ``path`` (checked like every write), published by rename."""
+        return LocalReceipt(self._writable_file(path))
 
     def receive_file(self, path: str, fill: Callable[[str], None]) -> None:
         """``fill`` writes a temp file beside the target, renamed into place on success."""

@@ -55,6 +55,7 @@ class S3Backend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True
+    batch_transfers = True
     #: S3 refuses parts below 5 MiB (except the last)
     min_part_size = 5 * MiB
     network: NetworkSettings
@@ -318,6 +319,34 @@ class S3Backend(FsspecBackend):
                 raise
             self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
 
+    async def _copy_object_async(
+        self, src_path: str, dest_backend: FsspecBackend, dest_path: str
+    ) -> None:
+        """Coroutine twin of :meth:`_copy_object`."""
+        assert isinstance(dest_backend, S3Backend)
+        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
+        try:
+            await self.fs._call_s3(
+                "copy_object",
+                Bucket=dest_backend.bucket,
+                Key=dest_backend._key(dest_path),
+                CopySource=source,
+            )
+        except (OSError, ValueError) as exc:
+            if not _copy_source_too_large(exc):
+                raise
+            await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
+
+    async def _upload_async(self, os_path: str, full: str) -> None:
+        """Coroutine twin of :meth:`upload_file`."""
+        await self.fs._put_file(
+            os_path,
+            full,
+            chunksize=self.network.part_size,
+            max_concurrency=self.network.part_concurrency,
+            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
+        )
+
     def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
         """Same endpoint and credentials: the server copies (any bucket, any prefix)."""
         return (
@@ -411,9 +440,19 @@ def _copy_source_too_large(exc: BaseException) -> bool:
     return False
 
 
+#: botocore's connection cap (its default is 10). The async API lets callers put any
+#: number of requests in flight (``asyncio.gather``): under the cap they would queue for a
+#: connection, a round trip each time on a server that closes connections (moto).
+#: 100 is aiohttp's own default; connections are opened only when needed.
+POOL_CONNECTIONS = 100
+
+
 def _pool_size(network: NetworkSettings) -> int:
-    """Connections kept by botocore: one per copy worker (16) and per part in flight."""
-    return 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    """Connections botocore may open: at least :data:`POOL_CONNECTIONS`, and one per copy
+    worker (16) and per part in flight."""
+    return max(
+        POOL_CONNECTIONS, 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    )
 
 
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
@@ -441,8 +480,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
-        "max_pool_connections": 16
-        + 2 * max(network.part_concurrency, network.download_concurrency),
+        "max_pool_connections": _pool_size(network),
         **(config.get("config_kwargs") or {}),
     }
 

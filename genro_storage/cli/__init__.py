@@ -85,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(args_list)
         debug = bool(getattr(args, "debug", False))
-        with Session(getattr(args, "config", None)) as session:
+        with Session(
+            getattr(args, "config", None), retries=getattr(args, "retries", None)
+        ) as session:
             return int(args.run(session, args) or 0)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

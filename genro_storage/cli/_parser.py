@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+from typing import Any, NoReturn
 
-__all__ = ["PROG", "UsageError", "build_parser"]
+from ._sizes import parse_rate
+
+__all__ = ["PROG", "UsageError", "build_parser", "positive"]
 
 PROG = "genro-storage"
 
@@ -43,6 +45,14 @@ def _common() -> _Parser:
         default=argparse.SUPPRESS,
         help="show the full traceback on errors",
     )
+    common.add_argument(
+        "--retries",
+        type=_not_negative,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="retries after a transient failure (reset, timeout, 5xx, SlowDown) on every "
+        "S3/GCS/Azure mount, per request and per file copied (default: the mount's, 4)",
+    )
     return common
 
 
@@ -75,6 +85,13 @@ def _copy_options() -> _Parser:
         help="files copied at once (default 16)",
     )
     opts.add_argument(
+        "--bwlimit",
+        type=parse_rate,
+        metavar="RATE",
+        help="limit transfers to RATE bytes per second: 10M (MiB/s), 512K, 1G; "
+        "a bare number is KiB/s, as in rclone",
+    )
+    opts.add_argument(
         "--stats",
         type=float,
         metavar="SECONDS",
@@ -90,10 +107,22 @@ def _positive(text: str) -> int:
     return value
 
 
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def positive(text: str) -> int:
+    """An argparse ``type``: a whole number of at least 1."""
+    return _positive(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each sub-command sets ``run(session, args) -> int``."""
     from .. import __version__
-    from . import console, files, transfer, web
+    from . import compare, console, files, transfer, usage, web
 
     common = _common()
     parser = _Parser(
@@ -107,11 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def add(name: str, help: str, *parents: _Parser) -> argparse.ArgumentParser:
+    def add(name: str, help: str, *parents: _Parser, **kwargs: Any) -> argparse.ArgumentParser:
         parser_parents: list[_Parser] = [common, *parents]
-        return sub.add_parser(name, help=help, description=help, parents=parser_parents)
+        return sub.add_parser(name, help=help, description=help, parents=parser_parents, **kwargs)
 
     files.register(add)
+    usage.register(add)
+    compare.register(add)
     transfer.register(add, _copy_options)
     web.register(add)
     console.register(add)

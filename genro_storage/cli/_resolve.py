@@ -46,6 +46,19 @@ def is_mount_spec(arg: str) -> bool:
     return bool(name) and "/" not in name and "\\" not in name
 
 
+def _override_retries(mounts: list[Any], retries: int) -> None:
+    """Set ``retries`` on every mount whose type takes it (S3, GCS, Azure), in place (the
+    list keeps each entry's file and line for error messages)."""
+    from ..backends.registry import BACKENDS
+
+    for index, entry in enumerate(mounts):
+        if not isinstance(entry, dict):
+            continue  # configure() reports it, naming file and line
+        spec = BACKENDS.get(str(entry.get("type") or entry.get("protocol") or ""))
+        if spec is not None and "retries" in spec.optional:
+            mounts[index] = {**entry, "retries": retries}
+
+
 class Session:
     """The manager of one command run: configured mounts plus the implicit local mount.
 
@@ -53,8 +66,9 @@ class Session:
     when a command first touches the mount, so ``ls s3:`` imports nothing for the others.
     """
 
-    def __init__(self, config: str | None = None) -> None:
+    def __init__(self, config: str | None = None, retries: int | None = None) -> None:
         self.config = config or os.environ.get(CONFIG_ENV) or None
+        self.retries = retries  # --retries: overrides every network mount's ``retries``
         self._manager: StorageManager | None = None
         self._loaded = False
         self.serve: dict[str, Any] | None = None  # the file's ``serve:`` routes, if any
@@ -97,6 +111,8 @@ class Session:
 
         # the reader of configure() and of the apps: errors name the file and the line
         document = read_config_file(path, app=True)
+        if self.retries is not None:
+            _override_retries(document.mounts, self.retries)
         self.manager.configure(document.mounts)
         self.serve = dict(document.serve) if document.serve else None
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MountRootError, StorageNotFoundError
 from ..paths import is_root
 from ._resolve import Session, Target
+from ._sizes import show_size
 
 if TYPE_CHECKING:
     from ..backends.base import EntryInfo
@@ -28,9 +29,17 @@ def register(add: Add) -> None:
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(run=cmd_mounts)
 
-    p = add("ls", "list a directory (or show a file)")
+    p = add("ls", "list a directory (or show a file)", add_help=False)
     p.add_argument("targets", nargs="*", metavar="TARGET")
+    p.add_argument("--help", action="help", help="show this help message and exit")
     p.add_argument("-l", dest="long", action="store_true", help="long format: type, size, mtime")
+    p.add_argument(
+        "-h",
+        "--human-readable",
+        dest="human",
+        action="store_true",
+        help="with -l: sizes as 1.5K, 12M",
+    )
     p.add_argument("-R", dest="recursive", action="store_true", help="list sub-directories too")
     p.add_argument("--json", action="store_true", help="JSON output (a list of entries)")
     p.set_defaults(run=cmd_ls)
@@ -174,7 +183,7 @@ def cmd_ls(session: Session, args: argparse.Namespace) -> int:
             name = rel + ("/" if entry.is_dir else "")
             if args.long:
                 kind = "d" if entry.is_dir else "-"
-                size = "-" if entry.is_dir else str(entry.size)
+                size = "-" if entry.is_dir else show_size(entry.size, args.human)
                 print(f"{kind} {size:>12}  {fmt_time(entry.mtime)}  {name}")
             else:
                 print(name)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import StorageNotFoundError
 from ..fileio import CHUNK_SIZE
+from ._bwlimit import RateLimit
 from ._resolve import Session, Target
+from .files import into_directory, stat_or_fail
 
 if TYPE_CHECKING:
     from ..node import StorageNode
-from .files import into_directory, stat_or_fail
 
 __all__ = ["register"]
 
@@ -81,6 +82,15 @@ class Reporter:
         self.base = ""
         self.dest_base = ""
         self.shown = ""
+        self.limit = make_limit(args)
+        self._limited = 0  # bytes of the current source already held to --bwlimit
+        self.single_size: int | None = None  # a single file's size (no byte progress)
+
+    def start(self, base: str, dest_base: str, shown: str, single_size: int | None) -> None:
+        """A new source: its byte counts start from zero."""
+        self.base, self.dest_base, self.shown = base, dest_base, shown
+        self.single_size = single_size
+        self._limited = 0
 
     def step(self, step: Step, dry_run: bool) -> None:
         self.counts[step.action] += 1
@@ -101,6 +111,8 @@ class Reporter:
 
     def on_file(self, node: StorageNode) -> None:
         self.step(Step("copy", self._rel(node)), self.dry_run)
+        if self.limit is not None and self.single_size is not None:
+            self.limit.consume(self.single_size)  # one file: no byte progress comes
 
     def on_skip(self, node: StorageNode, reason: str) -> None:
         self.step(Step("skip", self._rel(node), reason), self.dry_run)
@@ -112,7 +124,15 @@ class Reporter:
         self.files = (done, total)
 
     def progress_bytes(self, done: int, total: int) -> None:
-        """The bar in bytes (rate, ETA) on a terminal; ``--stats`` lines otherwise."""
+        """The bar in bytes (rate, ETA) on a terminal; ``--stats`` lines otherwise.
+
+        ``--bwlimit`` holds the copy here: the engine waits for this callback before
+        it starts more files, so the bytes moved never run ahead of the limit by more
+        than the files in flight.
+        """
+        if self.limit is not None:
+            self.limit.consume(done - self._limited)
+            self._limited = done
         if self.stats_every is not None:
             now = time.monotonic()
             if now - self._last_stats >= self.stats_every or done == total:
@@ -176,12 +196,15 @@ def transfer(
     try:
         for source, dest in pairs:
             src = source.node
-            stat_or_fail(session, source)
+            entry = stat_or_fail(session, source)
             _refuse_into_itself(session, src, dest)
-            is_tree = src.isdir
-            reporter.base = (src.path or "") if is_tree else ""
-            reporter.dest_base = (dest.path or "") if is_tree else ""
-            reporter.shown = source.shown if args.dry_run and not is_tree else ""
+            is_tree = entry.is_dir
+            reporter.start(
+                (src.path or "") if is_tree else "",
+                (dest.path or "") if is_tree else "",
+                source.shown if args.dry_run and not is_tree else "",
+                None if is_tree else entry.size,
+            )
             options: dict[str, Any] = {
                 "include": include or None,
                 "exclude": exclude or None,
@@ -276,7 +299,9 @@ def cmd_put(session: Session, args: argparse.Namespace) -> int:
             raise IsADirectoryError(f"{dest.shown}: put - needs a file destination")
         if not args.dry_run:
             stdin = sys.stdin.buffer
-            dest.node.write_stream(iter(lambda: stdin.read(CHUNK_SIZE), b""))
+            chunks = iter(lambda: stdin.read(CHUNK_SIZE), b"")
+            limit = make_limit(args)
+            dest.node.write_stream(limit.chunks(chunks) if limit else chunks)
         return 0
     source = session.target(args.source, local=True)
     return transfer(
@@ -290,7 +315,9 @@ def cmd_get(session: Session, args: argparse.Namespace) -> int:
         if stat_or_fail(session, source).is_dir:
             raise IsADirectoryError(f"{source.shown}: get - needs a file")
         out = sys.stdout.buffer
-        for chunk in source.node.iter_bytes():
+        limit = make_limit(args)
+        chunks = source.node.iter_bytes()
+        for chunk in limit.chunks(chunks) if limit else chunks:
             out.write(chunk)
         out.flush()
         return 0
@@ -300,6 +327,14 @@ def cmd_get(session: Session, args: argparse.Namespace) -> int:
     return transfer(
         session, args, [(source, _destination(source, dest, False))], skip=args.skip or "never"
     )
+
+
+def make_limit(args: argparse.Namespace) -> RateLimit | None:
+    """The ``--bwlimit`` bucket of this command (none for a dry run or no limit)."""
+    rate = getattr(args, "bwlimit", None)
+    if not rate or getattr(args, "dry_run", False):
+        return None
+    return RateLimit(rate)
 
 
 def _size(count: float) -> str:

@@ -24,6 +24,7 @@ from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
+from .batch import batch_start, submit_batched
 from .location import Location, Mounts, Present
 from .skipping import SKIPS, skip_reason
 
@@ -41,6 +42,10 @@ log = logging.getLogger("genro_storage")
 #: Files in flight at once. Small-file copies to object stores are bound by round trips,
 #: so this is well above the core count; 1 copies serially.
 DEFAULT_MAX_WORKERS = 16
+
+#: skip rules decided from the listings alone (no read of either file): trees copied
+#: with these may take the backends' batch route (``StorageBackend.copy_starter``)
+_DECIDED_FROM_LISTINGS = ("never", "exists", "size", "mtime")
 
 OnError = Union[str, Callable[[Any, BaseException], None]]
 _ON_ERROR = ("continue", "collect", "raise")
@@ -576,7 +581,13 @@ def _copy_tree(
     if opts.executor is not None:
         outcomes = _run_on_executor(opts.executor, mounts, items, decide, opts)
     else:
-        outcomes = _run(work, items, _workers(opts.max_workers, src, dest))
+        workers = _workers(opts.max_workers, src, dest)
+        start = None
+        if opts.skip in _DECIDED_FROM_LISTINGS and not opts.dry_run and workers > 1:
+            starter = src.backend.copy_starter(dest.backend, workers)
+            if starter is not None:
+                start = batch_start(starter, decide)
+        outcomes = _run(work, items, workers, start)
     for index, (item, outcome) in enumerate(outcomes, start=1):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
@@ -641,12 +652,17 @@ def _listing(dest: Location) -> dict[str, EntryInfo]:
 
 
 def _run(
-    work: Callable[[Any], Any], items: Iterable[Any], max_workers: int
+    work: Callable[[Any], Any],
+    items: Iterable[Any],
+    max_workers: int,
+    start: Callable[[Any], Future[Any] | None] | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
 
     ``items`` is read lazily, a few per worker ahead, so memory stays flat on huge trees
     and an abort (``on_error='raise'``, Ctrl-C) cancels everything not yet started.
+    ``start(item)`` (the backends' batch route, see :mod:`.batch`) may run an item
+    without a worker thread; what it declines, or fails transiently, goes to ``work``.
     """
     source: Iterator[Any] = iter(items)
     if max_workers <= 1:
@@ -666,15 +682,19 @@ def _run(
         return
     source = itertools.chain(first, source)
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="genro-copy")
+
+    def submit(item: Any) -> Future[Any]:
+        return pool.submit(work, item) if start is None else submit_batched(start, pool, work, item)
+
     pending: deque[tuple[Any, Future[Any]]] = deque(
-        (item, pool.submit(work, item)) for item in itertools.islice(source, max_workers * 4)
+        (item, submit(item)) for item in itertools.islice(source, max_workers * 4)
     )
     try:
         while pending:
             item, future = pending.popleft()
             error = future.exception()
             for nxt in itertools.islice(source, 1):
-                pending.append((nxt, pool.submit(work, nxt)))
+                pending.append((nxt, submit(nxt)))
             yield item, error if error is not None else future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -97,6 +97,11 @@ class EnvironHeaders(Mapping[str, str]):
         value = self._environ.get(key)
         return value if isinstance(value, str) else default
 
+    @property
+    def environ(self) -> Mapping[str, Any]:
+        """The WSGI environ the headers are read from."""
+        return self._environ
+
     def _mapping(self) -> dict[str, str]:
         if self._all is None:
             self._all = headers_from_environ(self._environ)

@@ -30,11 +30,14 @@ from ..http.signing import sign_path, verify
 from ..manager import StorageManager
 from ..node import StorageNode
 from ..paths import from_url_path
+from .hot import HotFiles
 from .listing import listing_plan, wants_json
 from .routes import Route, load_app_config, parse_routes
 from .source import Prepared, prepare
 
 __all__ = ["FileServer", "Request"]
+
+_HOOKS = ("lookup", "check_access", "get_node", "get_response")
 
 StorageSource = Union[StorageManager, list[Any], str, "os.PathLike[str]"]
 _PLAIN = ServeOptions()
@@ -86,6 +89,16 @@ def _inside(backend: Any, entry: EntryInfo) -> bool:
     return True
 
 
+def _keepable(route: Route) -> bool:
+    """True for a route whose answers :class:`HotFiles` may keep (plain, streamed)."""
+    return (
+        not route.index
+        and not route.private
+        and route.stat_cache is None
+        and route.delivery.mode == "stream"
+    )
+
+
 @dataclass(frozen=True)
 class Request:
     """What the file server needs from an HTTP request.
@@ -126,6 +139,10 @@ class FileServer:
             raise TypeError(f"storage must be a StorageManager, a list or a path: {storage!r}")
         self.storage = storage
         self.routes: list[Route] = parse_routes(serve, storage.get_mount_names())
+        # decided answers for plain local routes (serving/hot.py); a subclass overriding
+        # a decision hook gets none: its hook must see every request
+        overridden = any(getattr(type(self), n) is not getattr(FileServer, n) for n in _HOOKS)
+        self.hot: HotFiles | None = None if overridden else HotFiles(storage)
 
     # ------------------------------------------------------------------ decisions
     def lookup(self, path: str) -> tuple[Route, str] | None:
@@ -156,7 +173,23 @@ class FileServer:
 
     def get_response(self, request: Request) -> Prepared:
         """The response to ``request`` (blocking: stats, listings, small reads)."""
-        head = request.method == "HEAD"
+        hot = self.hot
+        asked = request.path
+        method = request.method
+        raw = request.raw_path
+        plain = (
+            hot is not None
+            and (method == "GET" or method == "HEAD")
+            and (raw is None or ("%" not in raw and "\\" not in raw))
+        )
+        key: tuple[Any, ...] = ()
+        if plain:
+            assert hot is not None
+            key = hot.key(method, request.headers)
+            kept = hot.answer(asked, method, request.headers, key)
+            if kept is not None:
+                return kept
+        head = method == "HEAD"
         path = canonical_path(request.path)
         if path is None:  # a dot segment: refused like every other escape attempt
             return Prepared(simple_plan(404, "Not Found", _PLAIN, head))
@@ -175,6 +208,11 @@ class FileServer:
             return Prepared(simple_plan(404, "Not Found", options, head))
         if not self.check_access(route, request):
             return Prepared(simple_plan(403, "Forbidden", options, head))
+        if plain and path == asked and _keepable(route):
+            assert hot is not None
+            learned = hot.learn(path, route, node, method, request.headers, key)
+            if learned is not None:
+                return learned
         try:
             prepared = prepare(
                 node, request.method, request.headers, options, route.delivery,

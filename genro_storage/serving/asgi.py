@@ -22,6 +22,7 @@ from .body import CHUNK_SIZE, iter_body
 from .source import Prepared, prepare
 
 if TYPE_CHECKING:
+    from ..http.response import ResponsePlan
     from ..node import StorageNode
 
 __all__ = ["run_sync", "send_prepared", "serve_node"]
@@ -84,11 +85,29 @@ def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
+_ENCODED: dict[int, tuple[ResponsePlan, list[tuple[bytes, bytes]]]] = {}
+_MAX_ENCODED = 1024
+
+
+def _raw_headers(plan: ResponsePlan) -> list[tuple[bytes, bytes]]:
+    """``plan``'s headers as ASGI byte pairs, encoded once per plan (a kept answer of
+    serving/hot.py is sent again and again); a fresh list each time, since middleware
+    may add to it."""
+    found = _ENCODED.get(id(plan))
+    if found is not None and found[0] is plan:
+        return list(found[1])
+    encoded = _encode(plan.headers)
+    if len(_ENCODED) >= _MAX_ENCODED:
+        _ENCODED.clear()
+    _ENCODED[id(plan)] = (plan, encoded)  # holds the plan: its id is not reused meanwhile
+    return list(encoded)
+
+
 async def send_prepared(prepared: Prepared, scope: Scope, receive: Receive, send: Send) -> None:
     """Send the start message and the body of ``prepared``."""
     plan = prepared.plan
     await send(
-        {"type": "http.response.start", "status": plan.status, "headers": _encode(plan.headers)}
+        {"type": "http.response.start", "status": plan.status, "headers": _raw_headers(plan)}
     )
     if prepared.body is not None or plan.body or not plan.parts:
         body = plan.body or prepared.body or b""

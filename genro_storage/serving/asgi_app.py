@@ -52,6 +52,9 @@ class ASGIApp(FileServer):
         listings, anything unknown)."""
         if self._hooks_overridden:
             return False
+        hot = self.hot
+        if hot is not None and request.path in hot:  # kept: a plain local route
+            return True
         path = canonical_path(request.path)
         match = None if path is None else self.lookup(path)
         if match is None:

@@ -73,7 +73,9 @@ def send_prepared(
 ) -> Iterable[bytes]:
     """Start the response and return its body: file_wrapper, a list, or a generator."""
     plan = prepared.plan
-    start_response(plan.status_line, plan.headers)
+    # a copy: servers may add to the list (wsgiref's Connection, Date), and a kept answer
+    # (serving/hot.py) is sent again
+    start_response(plan.status_line, list(plan.headers))
     if prepared.body is not None or plan.body or not plan.parts:
         body = plan.body or prepared.body
         return [body] if body else []

@@ -6,11 +6,17 @@ versioning probe is not part of a copy and must not be sent by one.
 
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from genro_storage import StorageManager
+from bench.netproxy import NetProxy
+from genro_storage import AsyncStorageManager, StorageManager
+from genro_storage.errors import StoragePermissionError
+from tests._procs import free_port
 from tests.backends.conftest import unique
 from tests.remote import S3Requests, s3_client
 from tests.services import require_services
@@ -44,12 +50,18 @@ def _mount(
 
 
 @pytest.fixture(scope="module")
-def storage(env: dict[str, str], client: Any) -> StorageManager:
-    """``a`` and ``b``: two prefixes of one bucket; ``c``: another bucket; ``other``:
-    the bucket of ``a`` under other credentials (moto accepts any key)."""
+def buckets(client: Any) -> tuple[str, str]:
     first, second = unique("genro-xfer"), unique("genro-xfer")
     client.create_bucket(Bucket=first)
     client.create_bucket(Bucket=second)
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def storage(env: dict[str, str], buckets: tuple[str, str]) -> StorageManager:
+    """``a`` and ``b``: two prefixes of one bucket; ``c``: another bucket; ``other``:
+    the bucket of ``a`` under other credentials (moto accepts any key)."""
+    first, second = buckets
     manager = StorageManager()
     manager.configure(
         [
@@ -123,3 +135,133 @@ def test_other_credentials_stream_the_bytes(storage: StorageManager, env: dict[s
         any(k.lower() == "x-amz-copy-source" for k in r["headers"]) for r in recorder.requests
     )
     assert storage.node(f"other:{name}.txt").read_text() == "streamed"
+
+
+# ---------------------------------------------------------------- the batch route
+@pytest.fixture
+def local(tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]) -> StorageManager:
+    """``disk`` on ``tmp_path``, ``s3`` on a fresh prefix, ``ro`` the same prefix readonly."""
+    prefix = unique("p")
+    manager = StorageManager()
+    manager.configure(
+        [
+            {"name": "disk", "type": "local", "path": str(tmp_path)},
+            _mount(env, "s3", buckets[0], prefix),
+            {**_mount(env, "ro", buckets[0], prefix), "permissions": "readonly"},
+        ]
+    )
+    return manager
+
+
+def _tree(root: Path, files: int) -> dict[str, bytes]:
+    made = {}
+    for i in range(files):
+        rel = f"d{i % 3}/f{i:03d}.bin"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        data = os.urandom(100 + i)
+        (root / rel).write_bytes(data)
+        made[rel] = data
+    return made
+
+
+def _copy_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("genro-copy")]
+
+
+def test_a_tree_goes_up_and_down_without_a_thread_per_file(
+    local: StorageManager, tmp_path: Path
+) -> None:
+    """Local <-> S3 trees run as coroutines on the client's loop: no copy worker threads,
+    every byte intact, no temp file left, an existing local file replaced."""
+    made = _tree(tmp_path / "src", 40)
+    seen_threads: list[str] = []
+
+    def progress(done: int, total: int) -> None:
+        seen_threads.extend(_copy_threads())
+
+    local.node("disk:src").copy_to("s3:tree", progress=progress)
+    (tmp_path / "back/d1").mkdir(parents=True)
+    (tmp_path / "back/d1/f001.bin").write_bytes(b"old content")
+    local.node("s3:tree").copy_to("disk:back", progress=progress)
+
+    assert seen_threads == []
+    back = {
+        str(p.relative_to(tmp_path / "back")): p.read_bytes()
+        for p in (tmp_path / "back").rglob("*")
+        if p.is_file()
+    }
+    assert back == made  # and nothing else: no .tmp sibling left behind
+    assert local.node("s3:tree/d2/f038.bin").read_bytes() == made["d2/f038.bin"]
+
+
+def test_the_batch_route_honours_skip_rules(local: StorageManager, tmp_path: Path) -> None:
+    made = _tree(tmp_path / "src", 12)
+    local.node("disk:src").copy_to("s3:skip")
+    (tmp_path / "src/d0/f000.bin").write_bytes(b"a different size")
+
+    report = local.node("disk:src").sync_to("s3:skip", skip="size")
+
+    assert report.copied == ["d0/f000.bin"]
+    assert len(report.skipped) == len(made) - 1
+    assert local.node("s3:skip/d0/f000.bin").read_bytes() == b"a different size"
+    report = local.node("s3:skip").sync_to("disk:src", skip="exists")
+    assert report.copied == [] and len(report.skipped) == len(made)
+
+
+def test_a_file_that_cannot_land_fails_alone(local: StorageManager, tmp_path: Path) -> None:
+    """A local destination that is a directory refuses its file; the others arrive."""
+    _tree(tmp_path / "src", 9)
+    local.node("disk:src").copy_to("s3:some")
+    (tmp_path / "dest/d1/f004.bin").mkdir(parents=True)  # a directory where a file goes
+
+    report = local.node("s3:some").sync_to("disk:dest", skip="never")
+
+    assert [rel for rel, _ in report.failed] == ["d1/f004.bin"]
+    assert "directory" in str(report.failed[0][1])
+    assert len(report.copied) == 8
+    assert sorted(p.name for p in (tmp_path / "dest").rglob("*.tmp")) == []
+
+
+def test_a_readonly_destination_refuses_before_any_request(
+    local: StorageManager, tmp_path: Path, env: dict[str, str]
+) -> None:
+    _tree(tmp_path / "src", 5)
+    with (
+        S3Requests(env["SVC_S3_ENDPOINT"]) as recorder,
+        pytest.raises(StoragePermissionError, match="'ro'"),
+    ):
+        local.node("disk:src").sync_to("ro:x", skip="never")
+    assert recorder.requests == []
+
+
+# ---------------------------------------------------------------- connection pool
+def test_concurrent_async_reads_are_not_held_to_a_small_pool(
+    env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """60 reads gathered at once each get a connection (botocore's pool was 20, so 40
+    waited for one: a round trip each on a server that closes connections, as moto does)."""
+    import asyncio
+
+    port = int(env["SVC_S3_ENDPOINT"].rsplit(":", 1)[1])
+    with NetProxy(port, rtt=0.05, port=free_port()) as proxy:
+        manager = StorageManager()
+        prefix = unique("pool")
+        manager.configure(
+            [{**_mount(env, "s3", buckets[0], prefix), "endpoint_url": proxy.endpoint}]
+        )
+        for i in range(60):
+            manager.node(f"s3:{i}.bin").write_bytes(bytes([i]) * 1024)
+
+        async def read_all() -> list[bytes]:
+            amanager = AsyncStorageManager(manager)
+            try:
+                await amanager.node("s3:0.bin").read_bytes()  # the session
+                proxy.peak_connections = proxy.open_connections
+                nodes = [amanager.node(f"s3:{i}.bin") for i in range(60)]
+                return list(await asyncio.gather(*(n.read_bytes() for n in nodes)))
+            finally:
+                await amanager.aclose()
+
+        datas = asyncio.run(read_all())
+    assert datas == [bytes([i]) * 1024 for i in range(60)]
+    assert proxy.peak_connections > 40

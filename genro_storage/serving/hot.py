@@ -1,0 +1,278 @@
+"""Decided answers for local files, reused while one stat per request says nothing changed.
+
+A request for a file on local disk costs one ``lstat`` per path segment (plus one
+``access`` per precompressed suffix) whatever this module does: that is how an upload or
+an edit shows in the very next answer. What it saves is the rest: the route lookup, the
+node, the description of the file and the serve core's decision. Each decided answer
+(status, headers, which file sends the bytes) is kept per request path and per request
+"key" (method and the header values the decision reads: the four preconditions,
+``Range``, ``If-Range``, ``Accept-Encoding``), next to the signature of the stats it
+was decided from: size, ``mtime`` and ``ctime`` in nanoseconds, inode, mode, of the file
+and of its ``.br``/``.gz`` siblings. A request whose stats give the same signature gets
+the same answer, which is what the core would decide again (it reads nothing else); any
+other signature drops the entry and the request is decided from scratch.
+
+A small body (up to :data:`BODY_LIMIT`) is kept with its answer, so a 1 KiB file costs
+no ``open``/``read``: only for a file whose ``ctime`` is at least :data:`SETTLED` seconds
+old when it is read. The kernel moves ``ctime`` on every write and it cannot be set back,
+so a later edit always shows in the signature, even one that keeps size and ``mtime``
+(the ``ctime`` of a file changed twice within one clock tick could repeat: the guard
+keeps such a file out of the body cache, as git does for its "racy" index entries).
+
+Only plain local routes use it: no ``index``, no ``private`` signature, the ``stream``
+delivery, no ``cache_stat`` (that option keeps its own stats), and an app whose
+``lookup``/``check_access``/``get_node``/``get_response`` are not overridden. Answers of
+another kind (404, 405, several ranges with their random boundary, symlinked siblings)
+are never kept.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..http.encoding import ENCODING_SUFFIXES
+from ..http.headers import EnvironHeaders
+from ..manager import StorageManager
+from ..node import StorageNode
+from .body import read_body
+from .routes import Route
+from .source import PRELOAD_LIMIT, Prepared, compressible, prepare
+from .source import _media as media_of
+
+__all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
+
+BODY_LIMIT = 16 * 1024
+"""Bodies up to this size are kept with their answer (a byte budget bounds the total)."""
+SETTLED = 2.0
+"""Seconds since a file's last change (its ``ctime``) before its bytes may be kept."""
+_BODY_BUDGET = 8 * 1024 * 1024
+_MAX_FILES = 2048
+_MAX_KEYS = 32  # answers kept per file (distinct If-None-Match/Range values...)
+_SUFFIXES = tuple(ENCODING_SUFFIXES.values())
+# the request header fields the decision reads (http/core.py, source.py's variant choice)
+_FIELDS = (
+    *("if-none-match", "if-modified-since", "accept-encoding", "range", "if-range"),
+    *("if-match", "if-unmodified-since"),
+)
+_ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
+
+Signature = tuple[int, int, int, int, int]
+
+
+def signature(st: os.stat_result) -> Signature:
+    """What tells one state of a file from another: size, mtime, ctime (ns), inode, mode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+
+
+def _siblings(os_path: str) -> tuple[Signature | None, ...] | None:
+    """The signatures of ``os_path``'s ``.br``/``.gz`` siblings (None: absent); None when
+    one is a symlink (its target may change under an unchanged link: never kept)."""
+    found: list[Signature | None] = []
+    for suffix in _SUFFIXES:
+        path = os_path + suffix
+        if not os.access(path, os.F_OK):  # the cheap "no" of most requests
+            found.append(None)
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        found.append(signature(st))
+    return tuple(found)
+
+
+@dataclass
+class _Entry:
+    route: Route
+    backend: Any
+    rel: str  # the mount path
+    os_path: str
+    signature: Signature
+    siblings: tuple[Signature | None, ...] | None  # None: not looked at (not compressible)
+    node: StorageNode
+    answers: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
+    settle_at: float = 0.0  # answers kept without a body they may keep from then on
+
+
+class HotFiles:
+    """The kept answers of one app, by request path (see the module docstring)."""
+
+    def __init__(self, storage: StorageManager) -> None:
+        self._storage = storage
+        self._entries: dict[str, _Entry] = {}
+        self._body_bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, path: object) -> bool:
+        """True when answers for the request path ``path`` are kept (a local file)."""
+        return path in self._entries
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._body_bytes = 0
+
+    @staticmethod
+    def key(method: str, headers: Mapping[str, str]) -> tuple[Any, ...]:
+        """The request's part of the decision: method and the header values read."""
+        if type(headers) is EnvironHeaders:
+            return HotFiles.environ_key(method, headers.environ)
+        get = headers.get
+        return (method, *[get(name) for name in _FIELDS])
+
+    @staticmethod
+    def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
+        """:meth:`key` read straight from a WSGI environ (the same values)."""
+        get = environ.get
+        return (method, *[get(name) for name in _ENVIRON_FIELDS])
+
+    def _current(self, entry: _Entry) -> bool:
+        """True when the file (and its siblings) still have the entry's signature."""
+        try:  # a mount configured again since: its new backend decides
+            if self._storage.get_backend(entry.route.mount) is not entry.backend:
+                return False
+            found = entry.backend.local_stat(entry.rel)
+        except Exception:  # missing, refused...: decide again
+            return False
+        if found is None or found[0] != entry.os_path or signature(found[1]) != entry.signature:
+            return False
+        return entry.siblings is None or _siblings(entry.os_path) == entry.siblings
+
+    def answer(
+        self, path: str, method: str, headers: Mapping[str, str], key: tuple[Any, ...]
+    ) -> Prepared | None:
+        """The kept answer to a GET/HEAD of ``path`` whose :meth:`key` is ``key``, or None
+        (decide it the usual way)."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        if not self._current(entry):
+            self._drop(path)
+            return None
+        try:
+            prepared = entry.answers.get(key)
+        except TypeError:  # an unhashable environ value: not from a real server
+            return None
+        if prepared is None:
+            return self._decide(entry, method, headers, key)
+        if prepared.body is None and prepared.plan.parts:
+            plan = prepared.plan
+            small = plan.content_length <= BODY_LIMIT
+            if small and entry.settle_at and time.time() >= entry.settle_at:
+                entry.settle_at = 0.0  # settled since: decide again, keeping the bytes
+                self._forget_answers(entry)
+                return self._decide(entry, method, headers, key)
+            if plan.content_length <= PRELOAD_LIMIT:
+                assert prepared.node is not None
+                body = read_body(plan, prepared.node, prepared.os_path)
+                return Prepared(plan, prepared.node, prepared.os_path, body=body)
+        return prepared
+
+    def learn(
+        self,
+        path: str,
+        route: Route,
+        node: StorageNode,
+        method: str,
+        headers: Mapping[str, str],
+        key: tuple[Any, ...],
+    ) -> Prepared | None:
+        """Decide ``path`` for a plain local ``route`` and keep the answer; None when the
+        file cannot be kept (not a regular local file, reached through a symlink of
+        another name...): the caller then decides it the usual way."""
+        backend = node._backend
+        if backend is None or node.version is not None or len(self._entries) >= _MAX_FILES:
+            if len(self._entries) >= _MAX_FILES:
+                self.clear()
+            return None
+        rel = node.path or ""
+        try:  # the signature is taken BEFORE the decision: a change in between shows later
+            found = backend.local_stat(rel)
+        except Exception:  # missing, refused...: the usual way answers
+            return None
+        if found is None or not stat.S_ISREG(found[1].st_mode):
+            return None
+        os_path, st = found
+        if os.path.basename(os_path) != node.basename:
+            return None
+        media, coding = media_of(node)
+        siblings = None
+        if route.delivery.precompressed and coding is None and compressible(media):
+            siblings = _siblings(os_path)
+            if siblings is None:
+                return None
+        entry = _Entry(route, backend, rel, os_path, signature(st), siblings, node)
+        self._drop(path)
+        self._entries[path] = entry
+        return self._decide(entry, method, headers, key)
+
+    def _decide(
+        self, entry: _Entry, method: str, headers: Mapping[str, str], key: tuple[Any, ...]
+    ) -> Prepared:
+        route = entry.route
+        prepared = prepare(entry.node, method, headers, route.options, route.delivery)
+        plan = prepared.plan
+        if plan.status not in (200, 206, 304, 400, 412, 416) or plan.trailer:
+            return prepared
+        if len(entry.answers) >= _MAX_KEYS:
+            return prepared
+        kept = prepared
+        if prepared.body is not None:
+            verdict = self._keep_body(entry, prepared)
+            if verdict is not True:
+                kept = replace(prepared, body=None)
+            if verdict is None:  # changed a moment ago: the body is kept once settled
+                entry.settle_at = time.time() + SETTLED
+        try:
+            entry.answers[key] = kept
+        except TypeError:  # an unhashable environ value: not from a real server
+            pass
+        return prepared
+
+    def _keep_body(self, entry: _Entry, prepared: Prepared) -> bool | None:
+        """True when ``prepared``'s body may be kept: small, within the budget, and read
+        from the file in the entry's state, unchanged for :data:`SETTLED` seconds; None
+        when the file changed less than that ago (or while it was read): keep nothing.
+
+        The entry's signature was taken before the read and this ``lstat`` comes after
+        it: equal signatures with an old ``ctime`` mean nothing wrote in between.
+        """
+        body, os_path = prepared.body, prepared.os_path
+        if body is None or len(body) > BODY_LIMIT or os_path is None:
+            return False
+        if self._body_bytes + len(body) > _BODY_BUDGET:
+            return False
+        if os_path == entry.os_path:
+            expected = entry.signature
+        elif entry.siblings is not None and os_path.startswith(entry.os_path):
+            suffix = os_path[len(entry.os_path) :]
+            if suffix not in _SUFFIXES:
+                return False
+            expected = entry.siblings[_SUFFIXES.index(suffix)]  # type: ignore[assignment]
+        else:
+            return False
+        try:
+            st = os.lstat(os_path)
+        except OSError:
+            return None
+        if signature(st) != expected or time.time() - st.st_ctime < SETTLED:
+            return None
+        self._body_bytes += len(body)
+        return True
+
+    def _drop(self, path: str) -> None:
+        entry = self._entries.pop(path, None)
+        if entry is not None:
+            self._forget_answers(entry)
+
+    def _forget_answers(self, entry: _Entry) -> None:
+        answers, entry.answers = entry.answers, {}
+        self._body_bytes -= sum(len(p.body) for p in answers.values() if p.body is not None)
