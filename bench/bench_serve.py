@@ -5,7 +5,8 @@
 
 One run, the same files, the same machine, loopback only. For each server (our apps twice:
 default route and ``cache_stat: 60``): a 1 KiB file (req/s), a 10 MiB file (MiB/s), a 304
-(req/s) and a 1 KiB Range (req/s) with ``wrk``, and the serving process's CPU time per
+(req/s), a 1 KiB Range (req/s) and a 4 KiB stylesheet with ``.br``/``.gz`` siblings asked with
+``Accept-Encoding: gzip, br`` (req/s) with ``wrk``, and the serving process's CPU time per
 request in those runs; then the peak RSS of the serving process while 4 clients download a
 200 MiB file, against its idle RSS. Servers run one process each (gunicorn: 1 gthread
 worker, 8 threads; uvicorn and granian: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk
@@ -17,6 +18,7 @@ granian, whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/ins
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import os
 import re
@@ -70,6 +72,7 @@ SCENARIOS = [
     ("10 MiB file", "/static/big.bin", None, 200, "MiB/s"),
     ("304", "/static/small.css", "etag", 304, "req/s"),
     ("1 KiB range", "/static/big.bin", "Range: bytes=0-1023", 206, "req/s"),
+    ("precompressed", "/static/pre.css", "Accept-Encoding: gzip, br", 200, "req/s"),
 ]
 NGINX_CONF = """
 worker_processes 1; daemon off; pid {run}/nginx.pid; error_log {run}/error.log;
@@ -81,7 +84,7 @@ http {{
   include /etc/nginx/mime.types;
   server {{
     listen 127.0.0.1:{port};
-    location /static/ {{ alias {root}/; add_header Cache-Control "max-age=60";
+    location /static/ {{ alias {root}/; gzip_static on; add_header Cache-Control "max-age=60";
       add_header Access-Control-Allow-Origin "*"; }}
   }}
 }}
@@ -100,6 +103,14 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {start}-{end}")
 
 
+def _brotli(data: bytes) -> bytes:
+    try:
+        import brotli
+    except ImportError:  # the servers only send the file: its bytes need not be brotli
+        return gzip.compress(data, 9, mtime=0)
+    return bytes(brotli.compress(data))
+
+
 def pinned(cpu: int, args: list[str]) -> list[str]:
     return [TASKSET, "-c", str(cpu), *args] if TASKSET and (os.cpu_count() or 1) > 1 else args
 
@@ -109,6 +120,13 @@ def make_site(base: Path) -> Path:
     root.mkdir()
     (root / "small.css").write_bytes(b"a{color:red}\n" * 78 + b"/*12345*/\n")  # 1024 bytes
     (root / "big.bin").write_bytes(os.urandom(10 * 1024 * 1024))
+    # a 4 KiB stylesheet with its .gz and .br siblings (the "precompressed" row): asked
+    # with "Accept-Encoding: gzip, br", every Python server sends the .br (nginx, without
+    # its brotli module, the .gz)
+    css = b"".join(b".c%d{color:#%06x}\n" % (i, i * 2654435761 % 2**24) for i in range(190))
+    (root / "pre.css").write_bytes(css[:4096])
+    (root / "pre.css.gz").write_bytes(gzip.compress(css[:4096], 9, mtime=0))
+    (root / "pre.css.br").write_bytes(_brotli(css[:4096]))
     with open(root / "huge.bin", "wb") as fh:
         fh.truncate(HUGE)
     for path in (base, root):  # nginx workers run as an unprivileged user
@@ -255,8 +273,10 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
             wrk(port, "/static/small.css", None, 1, args.connections)  # warm-up
             for name, path, header, expected, _unit in SCENARIOS:
                 header = f"If-None-Match: {etag}" if header == "etag" else header
-                status = request(port, path, header)[0]
+                status, sent = request(port, path, header)
                 headers[label, name] = header
+                if name == "precompressed":
+                    results[label]["encoding"] = sent.get("content-encoding", "identity")
                 if status != expected:
                     results[label][name] = f"HTTP {status}"
         for round_ in range(args.rounds):
@@ -340,6 +360,8 @@ def main() -> int:
     print("\nThroughput (best round):")
     table(r, wsgi, WSGI_RATIOS)
     table(r, asgi, ASGI_RATIOS)
+    sent = ", ".join(f"{label} {r[label].get('encoding')}" for label, *_ in SERVERS)
+    print(f"\nprecompressed row, Content-Encoding sent: {sent}")
     print("\nCPU time of the serving process per request (lowest round; less sensitive than")
     print("throughput to load from other processes on the machine):")
     table(r, wsgi, WSGI_RATIOS, cpu=True)

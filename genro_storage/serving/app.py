@@ -91,12 +91,7 @@ def _inside(backend: Any, entry: EntryInfo) -> bool:
 
 def _keepable(route: Route) -> bool:
     """True for a route whose answers :class:`HotFiles` may keep (plain, streamed)."""
-    return (
-        not route.index
-        and not route.private
-        and route.stat_cache is None
-        and route.delivery.mode == "stream"
-    )
+    return not route.index and not route.private and route.delivery.mode == "stream"
 
 
 @dataclass(frozen=True)

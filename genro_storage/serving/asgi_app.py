@@ -28,6 +28,8 @@ from ..errors import StorageError
 from ..http.headers import headers_from_scope
 from .app import FileServer, Request, canonical_path
 from .asgi import Receive, Scope, Send, lifespan, run_sync, send_prepared
+from .hot import HotFiles
+from .source import Prepared
 
 __all__ = ["ASGIApp", "create_app"]
 
@@ -97,12 +99,37 @@ class ASGIApp(FileServer):
             return
         if scope["type"] != "http":
             raise RuntimeError(f"ASGIApp serves HTTP, not {scope['type']!r}")
+        hot = self.hot
+        if hot is not None:  # a kept answer (serving/hot.py) without building a Request
+            kept = _kept(hot, scope)
+            if kept is not None:
+                await send_prepared(kept, scope, receive, send)
+                return
         request = self.request_from(scope)
         if self.answers_inline(request):
             prepared = self.get_response(request)
         else:
             prepared = await run_sync(self.get_response, request)
         await send_prepared(prepared, scope, receive, send)
+
+
+def _kept(hot: HotFiles, scope: Scope) -> Prepared | None:
+    """The kept answer to ``scope`` when there is one (the key read as
+    :meth:`ASGIApp.request_from` and :func:`headers_from_scope` would read it)."""
+    method = scope.get("method", "GET")
+    if method != "GET" and method != "HEAD":
+        return None
+    raw = scope.get("raw_path")
+    if raw and (b"%" in raw or b"\\" in raw):
+        return None
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if path not in hot:
+        return None
+    key = hot.scope_key(method, scope.get("headers") or ())
+    return None if key is None else hot.answer(path, method, None, key)
 
 
 def create_app(config: str | None = None) -> ASGIApp:

@@ -20,10 +20,15 @@ so a later edit always shows in the signature, even one that keeps size and ``mt
 keeps such a file out of the body cache, as git does for its "racy" index entries).
 
 Only plain local routes use it: no ``index``, no ``private`` signature, the ``stream``
-delivery, no ``cache_stat`` (that option keeps its own stats), and an app whose
+delivery, and an app whose
 ``lookup``/``check_access``/``get_node``/``get_response`` are not overridden. Answers of
 another kind (404, 405, several ranges with their random boundary, symlinked siblings)
 are never kept.
+
+A route with ``cache_stat: N`` trusts an entry for N seconds without a stat and decides
+new keys from its :class:`~genro_storage.serving.statcache.StatCache`, as before
+(``clear()`` on it forgets the trust here too); a body that is not kept is read only
+after a fresh stat.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +64,7 @@ _FIELDS = (
     *("if-none-match", "if-modified-since", "accept-encoding", "range", "if-range"),
     *("if-match", "if-unmodified-since"),
 )
+_FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 
 Signature = tuple[int, int, int, int, int]
@@ -99,6 +105,8 @@ class _Entry:
     node: StorageNode
     answers: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
     settle_at: float = 0.0  # answers kept without a body they may keep from then on
+    trusted_until: float = 0.0  # cache_stat routes: no stat before then (monotonic)
+    generation: int = -1  # of the route's StatCache (its clear() forgets these too)
 
 
 class HotFiles:
@@ -129,16 +137,40 @@ class HotFiles:
         return (method, *[get(name) for name in _FIELDS])
 
     @staticmethod
+    def scope_key(method: str, pairs: Iterable[tuple[bytes, bytes]]) -> tuple[Any, ...] | None:
+        """:meth:`key` read straight from an ASGI scope's header pairs (the same values as
+        :func:`~genro_storage.http.headers.headers_from_scope` gives); None when a field
+        is repeated (its values would be joined: left to the usual way)."""
+        found: dict[bytes, str] = {}
+        for name, value in pairs:
+            lowered = name.lower()
+            if lowered in _FIELD_BYTES:
+                if lowered in found:
+                    return None
+                found[lowered] = value.decode("latin-1")
+        if not found:
+            return (method, None, None, None, None, None, None, None)
+        get = found.get
+        return (method, *[get(name) for name in _FIELD_BYTES])
+
+    @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
         """:meth:`key` read straight from a WSGI environ (the same values)."""
         get = environ.get
         return (method, *[get(name) for name in _ENVIRON_FIELDS])
 
+    def _same_backend(self, entry: _Entry) -> bool:
+        """False when the mount was configured again since: its new backend decides."""
+        try:
+            return self._storage.get_backend(entry.route.mount) is entry.backend
+        except Exception:  # the mount is gone
+            return False
+
     def _current(self, entry: _Entry) -> bool:
         """True when the file (and its siblings) still have the entry's signature."""
-        try:  # a mount configured again since: its new backend decides
-            if self._storage.get_backend(entry.route.mount) is not entry.backend:
-                return False
+        if not self._same_backend(entry):
+            return False
+        try:
             found = entry.backend.local_stat(entry.rel)
         except Exception:  # missing, refused...: decide again
             return False
@@ -147,30 +179,43 @@ class HotFiles:
         return entry.siblings is None or _siblings(entry.os_path) == entry.siblings
 
     def answer(
-        self, path: str, method: str, headers: Mapping[str, str], key: tuple[Any, ...]
+        self, path: str, method: str, headers: Mapping[str, str] | None, key: tuple[Any, ...]
     ) -> Prepared | None:
         """The kept answer to a GET/HEAD of ``path`` whose :meth:`key` is ``key``, or None
-        (decide it the usual way)."""
+        (decide it the usual way). Without ``headers``, a key not seen yet is None too."""
         entry = self._entries.get(path)
         if entry is None:
             return None
-        if not self._current(entry):
-            self._drop(path)
-            return None
+        cache = entry.route.stat_cache
+        trusted = (  # cache_stat: the stats are trusted for the route's TTL
+            cache is not None
+            and entry.generation == cache.generation
+            and cache.clock() < entry.trusted_until
+            and self._same_backend(entry)
+        )
+        if not trusted:
+            if not self._current(entry):
+                self._drop(path)
+                return None
+            if cache is not None:
+                entry.generation = cache.generation
+                entry.trusted_until = cache.clock() + cache.ttl
         try:
             prepared = entry.answers.get(key)
         except TypeError:  # an unhashable environ value: not from a real server
             return None
         if prepared is None:
-            return self._decide(entry, method, headers, key)
+            return None if headers is None else self._decide(entry, method, headers, key)
         if prepared.body is None and prepared.plan.parts:
             plan = prepared.plan
             small = plan.content_length <= BODY_LIMIT
-            if small and entry.settle_at and time.time() >= entry.settle_at:
+            if small and entry.settle_at and headers is not None and time.time() >= entry.settle_at:
                 entry.settle_at = 0.0  # settled since: decide again, keeping the bytes
                 self._forget_answers(entry)
                 return self._decide(entry, method, headers, key)
             if plan.content_length <= PRELOAD_LIMIT:
+                if trusted:  # read as cache_stat reads: checked against the kept stat
+                    return None if headers is None else self._decide(entry, method, headers, key)
                 assert prepared.node is not None
                 body = read_body(plan, prepared.node, prepared.os_path)
                 return Prepared(plan, prepared.node, prepared.os_path, body=body)
@@ -210,6 +255,11 @@ class HotFiles:
             if siblings is None:
                 return None
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, node)
+        cache = route.stat_cache
+        if cache is not None:  # decided from stats taken from now on, trusted for the TTL
+            cache.forget(rel)
+            entry.generation = cache.generation
+            entry.trusted_until = cache.clock() + cache.ttl
         self._drop(path)
         self._entries[path] = entry
         return self._decide(entry, method, headers, key)
@@ -218,7 +268,10 @@ class HotFiles:
         self, entry: _Entry, method: str, headers: Mapping[str, str], key: tuple[Any, ...]
     ) -> Prepared:
         route = entry.route
-        prepared = prepare(entry.node, method, headers, route.options, route.delivery)
+        prepared = prepare(
+            entry.node, method, headers, route.options, route.delivery,
+            stat_cache=route.stat_cache,
+        )  # fmt: skip
         plan = prepared.plan
         if plan.status not in (200, 206, 304, 400, 412, 416) or plan.trailer:
             return prepared

@@ -35,6 +35,7 @@ class StatCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[str, tuple[float, Any]] = {}
+        self.generation = 0  # moves on clear(): what others keep along with it goes too
 
     def get(self, path: str) -> Any:
         """What was stored for ``path`` less than ``ttl`` seconds ago, else None."""
@@ -61,6 +62,7 @@ class StatCache:
     def clear(self) -> None:
         """Forget everything (after a deploy, for instance)."""
         self._entries.clear()
+        self.generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)
