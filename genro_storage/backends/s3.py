@@ -8,6 +8,7 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import IO, Any
 from urllib.parse import quote
@@ -343,7 +344,7 @@ class S3Backend(FsspecBackend):
             full,
             chunksize=self.network.part_size,
             max_concurrency=self.network.part_concurrency,
-            **self._put_kwargs(full),
+            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
         )
 
     def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
@@ -355,16 +356,20 @@ class S3Backend(FsspecBackend):
             and self.account == dest_backend.account
         )
 
+    metadata_kwarg = "Metadata"
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
-        ``part_size`` in flight (memory: their product)."""
+        ``part_size`` in flight (memory: their product); its modification time is kept
+        as ``x-amz-meta-mtime`` (rclone reads it; S3 listings do not carry it)."""
         self._check_file_write(path)
+        full = self._full(path)
         self.fs.put_file(
             os_path,
-            self._full(path),
+            full,
             chunksize=self.network.part_size,
             max_concurrency=self.network.part_concurrency,
-            **self._put_kwargs(self._full(path)),
+            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
         )
         self._invalidate(path)
         return None
@@ -422,6 +427,45 @@ class S3Backend(FsspecBackend):
         if endpoint:
             return f"{str(endpoint).rstrip('/')}/{self.bucket}/{key}"
         return f"https://{self.bucket}.s3.amazonaws.com/{key}"
+
+
+#: bodies from this size on keep botocore's ``Expect: 100-continue`` (the AWS Go SDK's
+#: threshold): the server may refuse them before they are sent
+EXPECT_CONTINUE_MIN = 2 * MiB
+
+
+def _drop_small_expect(params: dict[str, Any], **_: Any) -> None:
+    """Remove ``Expect: 100-continue`` from a request with a small body.
+
+    botocore adds it to every PUT/POST whose body is file-like (every PutObject: it wraps
+    bytes in a file), and aiohttp then sends the headers, waits for the server's
+    ``100 Continue`` and only then the body: one more round trip per small file, for
+    nothing (the header is not signed).
+    """
+    headers = params.get("headers") or {}
+    if headers.get("Expect") != "100-continue":
+        return
+    body = params.get("body")
+    size = _body_size(body)
+    if size is not None and size < EXPECT_CONTINUE_MIN:
+        del headers["Expect"]
+
+
+def _body_size(body: Any) -> int | None:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body)
+    getbuffer = getattr(body, "getbuffer", None)  # io.BytesIO: botocore's wrapper of bytes
+    if getbuffer is not None:
+        return int(getbuffer().nbytes - body.tell())
+    return None
+
+
+def s3_session(mount_name: str) -> Any:
+    """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
+    bodies sent without waiting for ``100 Continue``."""
+    session = logging_session(mount_name)
+    session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
+    return session
 
 
 def _copy_source_too_large(exc: BaseException) -> bool:
@@ -484,11 +528,11 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         return fs
 
     def connect() -> Any:
-        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**options, session=s3_session(mount_name)))
 
     def connect_versioned() -> Any:
         versioned = {**options, "version_aware": True}
-        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**versioned, session=s3_session(mount_name)))
 
     backend = S3Backend(
         connect,

@@ -29,19 +29,28 @@ key                    default     meaning
 ``redirect_to_url``    ``False``   302 to ``storage.url(name)`` (a CDN ``base_url`` or
                                    ``custom_domain``) instead of serving
 ``cache_stat``         ``5``       seconds a file's stat is reused (0: every request)
+``autorefresh``        ``DEBUG``   stat every request (``cache_stat`` 0): an edited
+                                   file shows at once, as whitenoise's
+                                   ``WHITENOISE_AUTOREFRESH``
 =====================  ==========  ====================================================
+
+On a local mount (``stream`` delivery) the plain requests (GET, HEAD, the revalidation
+with the current ETag) are answered from headers decided once per file and kept (see
+:mod:`.answers`): a 304 never touches the disk, a 200 hands the file to the server.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
+from genro_storage import StorageNode
+from genro_storage.errors import StorageError
 from genro_storage.http.headers import headers_from_environ, headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
 from genro_storage.serving import wsgi as wsgi_adapter
@@ -50,6 +59,7 @@ from genro_storage.serving.source import Prepared
 
 from .._bridge import run_asgi, run_wsgi
 from . import conf
+from .answers import AnswerTable
 from .static import HASHED
 from .storage import GenroStorage
 from .views import _http_scope, _response
@@ -62,6 +72,7 @@ _DEFAULTS: dict[str, Any] = {
     "delivery": "stream",
     "redirect_to_url": False,
     "cache_stat": 5,
+    "autorefresh": None,  # None: settings.DEBUG
 }
 
 
@@ -93,10 +104,37 @@ class StaticFilesMiddleware:
         unknown = sorted(set(options) - set(_DEFAULTS))
         if unknown:
             raise ImproperlyConfigured(f"GENRO_STORAGE_STATIC: unknown key(s) {unknown}")
+        if options["autorefresh"] is None:
+            options["autorefresh"] = bool(settings.DEBUG)
+        if options["autorefresh"]:
+            options["cache_stat"] = 0
         self.options = options
         self.server = self._server(options)
         manifest = getattr(storage, "hashed_files", None) or {}
         self.hashed = frozenset(str(name) for name in manifest.values())
+        self.table = self._table(options)
+
+    def _table(self, options: dict[str, Any]) -> AnswerTable | None:
+        """The precomputed answers, for a local mount served by streaming (else None)."""
+        if options["delivery"] != "stream" or options["redirect_to_url"]:
+            return None
+        manager = conf.get_manager()
+        backend = manager.get_backend(self.storage.mount)
+        try:
+            if backend.os_path("") is None:
+                return None
+        except (StorageError, OSError, NotImplementedError):
+            return None
+        mount = self.storage.mount
+        routes = {route.prefix: route.options for route in self.server.routes}
+        immutable, short = routes["/h"], routes["/s"]
+        return AnswerTable(
+            backend,
+            lambda path: StorageNode(manager, mount, path),
+            self.storage.location,
+            lambda name: immutable if self.is_immutable(name) else short,
+            ttl=float(options["cache_stat"]),
+        )
 
     def _server(self, options: dict[str, Any]) -> FileServer:
         common = {
@@ -138,13 +176,18 @@ class StaticFilesMiddleware:
         route = "/h" if self.is_immutable(name) else "/s"
         path = f"{route}/{location}/{name}" if location else f"{route}/{name}"
         return self.server.get_response(
-            Request(method=request.method or "GET", path=unquote(path), headers=headers)
+            Request(method=request.method or "GET", path=path, headers=headers)
         )
 
     # ------------------------------------------------------------------ sync
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
+        table, path = self.table, request.path_info
+        if table is not None and path.startswith(self.prefix):
+            answer = table.answer(path[len(self.prefix) :], request.method or "", request.META)
+            if answer is not None:
+                return answer
         name = self.name_of(request)
         if name is None:
             return self.get_response(request)
@@ -164,7 +207,14 @@ class StaticFilesMiddleware:
         )
 
     # ------------------------------------------------------------------ async
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        table, path = self.table, request.path_info
+        if table is not None and path.startswith(self.prefix):
+            answer = table.answer(
+                path[len(self.prefix) :], request.method or "", request.META, asgi=True
+            )
+            if answer is not None:
+                return answer
         name = self.name_of(request)
         if name is None:
             return await self.get_response(request)
