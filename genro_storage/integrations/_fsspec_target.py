@@ -107,10 +107,20 @@ def whole_listing(target: Target, maxdepth: int | None) -> bool:
     return target.driver.implicit_dirs and maxdepth is not None and maxdepth > 1
 
 
-def find_entries(target: Target, found: dict[str, Any], maxdepth: int | None, detail: bool) -> Any:
-    """The mount filesystem's ``find(detail=True)`` of ``target`` under genro names, sorted."""
+def find_entries(
+    target: Target,
+    found: dict[str, Any],
+    maxdepth: int | None,
+    detail: bool,
+    whole: bool | None = None,
+) -> Any:
+    """The mount filesystem's ``find(detail=True)`` of ``target`` under genro names, sorted.
+
+    ``whole``: ``found`` is the whole tree (entries deeper than ``maxdepth`` left out here).
+    """
     fs = target.fs
-    whole = whole_listing(target, maxdepth)
+    if whole is None:
+        whole = whole_listing(target, maxdepth)
     own = fs._strip_protocol(target.full).rstrip("/")
     out: dict[str, Any] = {}
     for name, info in found.items():

@@ -40,6 +40,7 @@ from ..fileio import is_write_mode
 from ..manager import StorageManager, default_manager
 from ..paths import normalize
 from ._fsspec_async import AsyncFace
+from ._fsspec_snapshot import bulk_call, current
 from ._fsspec_target import (
     Target,
     directory,
@@ -158,12 +159,48 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             raise IsADirectoryError("genro:// root lists the mounts: name a file in a mount")
         return target
 
+    # ------------------------------------------------------------------ bulk calls
+    # One listing per object-store tree for the length of the call (_fsspec_snapshot).
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().copy(*args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().get(*args, **kwargs)
+
+    def expand_path(self, *args: Any, **kwargs: Any) -> Any:
+        with bulk_call():
+            return super().expand_path(*args, **kwargs)
+
+    @staticmethod
+    def _snapshot(target: Target | None) -> tuple[bool, dict[str, Any] | None]:
+        """(covered, info) of ``target`` in the running bulk call's listings."""
+        snapshots = current()
+        if snapshots is None or target is None or target.fs is None or not target.rel:
+            return False, None
+        if not target.driver.implicit_dirs:
+            return False, None
+        return snapshots.lookup(target.fs, target.fs._strip_protocol(target.full).rstrip("/"))
+
+    @staticmethod
+    def _forget(target: Target) -> None:
+        """A write is about to happen at ``target``: drop the listings it changes."""
+        snapshots = current()
+        if snapshots is not None and target.fs is not None:
+            snapshots.forget(target.fs, target.fs._strip_protocol(target.full).rstrip("/"))
+
     # ------------------------------------------------------------------ stat and listing
     def info(self, path: Any, **kwargs: Any) -> dict[str, Any]:
         """The mount filesystem's info dict (ETag, mtime...) with ``name`` as a genro path."""
         target = self._target(path)
         if target is None:
             return directory("")
+        covered, known = self._snapshot(target)
+        if covered:
+            if known is None:
+                raise FileNotFoundError(f"genro://{target.name}")
+            return renamed(known, target.name)
         if target.fs is not None and target.rel:
             return renamed(target.fs.info(target.full), target.name)
         return entry_dict(target.name, target.backend.info(target.rel))
@@ -175,6 +212,9 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             return False
         if target is None or not target.rel:
             return target is None or target.backend.is_dir("")
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None and known.get("type") == "directory"
         if target.fs is not None:
             return bool(target.fs.isdir(target.full))
         return target.backend.is_dir(target.rel)
@@ -186,6 +226,9 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             return False
         if target is None or not target.rel:
             return False
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None and known.get("type") != "directory"
         if target.fs is not None:
             return bool(target.fs.isfile(target.full))
         return target.backend.is_file(target.rel)
@@ -197,6 +240,9 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             return False
         if target is None:
             return True
+        covered, known = self._snapshot(target)
+        if covered:
+            return known is not None
         if target.fs is not None and target.rel:
             return bool(target.fs.exists(target.full))
         return target.backend.exists(target.rel)
@@ -244,6 +290,9 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
         target = self._target(path)
         if target is None or target.fs is None:
             return super().find(path, maxdepth, withdirs, detail, **kwargs)
+        snapshots = current()
+        if snapshots is not None and target.driver.implicit_dirs:
+            return self._find_in_snapshot(target, maxdepth, withdirs, detail)
         whole = whole_listing(target, maxdepth)
         try:
             found = target.fs.find(
@@ -252,6 +301,28 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
         except FileNotFoundError:
             found = {}
         return find_entries(target, found, maxdepth, detail)
+
+    def _find_in_snapshot(
+        self, target: Target, maxdepth: int | None, withdirs: bool, detail: bool
+    ) -> Any:
+        """``find`` from the bulk call's listing of the tree (listed now if it is not)."""
+        snapshots = current()
+        assert snapshots is not None
+        fs = target.fs
+        own = fs._strip_protocol(target.full).rstrip("/")
+        entries = snapshots.tree(fs, own)
+        if entries is None:
+            try:
+                found = fs.find(target.full, withdirs=True, detail=True)
+            except FileNotFoundError:
+                found = {}
+            entries = snapshots.store(fs, own, found)
+        kept = {
+            name: info
+            for name, info in entries.items()
+            if withdirs or info.get("type") != "directory"
+        }
+        return find_entries(target, kept, maxdepth, detail, whole=True)
 
     # ------------------------------------------------------------------ reading
     def cat_file(
@@ -290,6 +361,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             return _SizedReader(target.backend.open(target.rel, "rb"), target)
         backend = target.backend
         backend.check_write_allowed()
+        self._forget(target)
         if "x" in mode:
             if backend.exists(target.rel):
                 raise FileExistsError(f"genro://{target.name} already exists")
@@ -306,7 +378,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             and outfile is None
             and not hasattr(lpath, "write")
         ):
-            if target.fs.isdir(target.full):
+            if self.isdir(rpath):  # a bulk get's listing answers this
                 os.makedirs(lpath, exist_ok=True)
                 return
             os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
@@ -318,6 +390,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
     # ------------------------------------------------------------------ writing
     def pipe_file(self, path: Any, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         backend = target.backend
         if mode == "create" and backend.exists(target.rel):
             raise FileExistsError(f"genro://{target.name} already exists")
@@ -328,6 +401,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
         self, lpath: Any, rpath: Any, callback: Any = None, mode: str = "overwrite", **kwargs: Any
     ) -> None:
         target = self._file_target(rpath)
+        self._forget(target)
         backend = target.backend
         if mode == "create" and backend.exists(target.rel):
             raise FileExistsError(f"genro://{target.name} already exists")
@@ -343,6 +417,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
 
     def cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         src, dest = self._file_target(path1), self._file_target(path2)
+        self._forget(dest)
         dest.backend.check_write_allowed()
         if src.fs is not None and src.fs is dest.fs:
             # one filesystem (same mount, or mounts on one account): its own copy
@@ -363,6 +438,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
 
     def rm_file(self, path: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         target.backend.check_delete_allowed()
         if target.backend.is_dir(target.rel):
             raise IsADirectoryError(f"genro://{target.name} is a directory: use rm(recursive=True)")
@@ -374,6 +450,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
             paths = self.expand_path(paths, recursive=recursive, maxdepth=maxdepth)
         targets = [self._file_target(p) for p in paths]
         for target in targets:
+            self._forget(target)
             target.backend.check_delete_allowed()
             if not target.rel:
                 raise PermissionError(f"genro://{target.name}: a mount root cannot be removed")
@@ -393,6 +470,7 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
 
     def rmdir(self, path: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         if target.backend.list_dir(target.rel):
             raise OSError(f"genro://{target.name}: directory not empty")
         target.backend.check_delete_allowed()
@@ -400,10 +478,13 @@ class GenroFileSystem(AsyncFace, metaclass=_ManagerAwareCache):
 
     def mkdir(self, path: Any, create_parents: bool = True, **kwargs: Any) -> None:
         target = self._file_target(path)
+        self._forget(target)
         target.backend.mkdir(target.rel, parents=create_parents, exist_ok=False)
 
     def makedirs(self, path: Any, exist_ok: bool = False) -> None:
         target = self._target(path)
+        if target is not None:
+            self._forget(target)
         if target is None or not target.rel:
             if not exist_ok:
                 raise FileExistsError(f"genro://{self._strip_protocol(path)} exists")

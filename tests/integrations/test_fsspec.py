@@ -362,3 +362,47 @@ def test_genro_storage_logger_debug_per_retry(caplog: pytest.LogCaptureFixture) 
 def test_paths_leaving_a_mount_are_refused(fs: GenroFileSystem, bad: str) -> None:
     with pytest.raises(ValueError):
         fs.cat_file(bad)
+
+
+def _s3_request_kinds(caplog: pytest.LogCaptureFixture, mount: str) -> list[str]:
+    """The S3 operation of each HTTP request mount ``mount`` sent (its DEBUG log line)."""
+    head = f"mount '{mount}' (s3): "
+    out = []
+    for record in caplog.records:
+        message = record.getMessage()
+        if message.startswith(head) and message[len(head) : len(head) + 1].isupper():
+            out.append(message[len(head) :].split()[0])
+    return out
+
+
+@pytest.mark.services
+def test_s3_glob_copy_and_get_list_the_tree_once(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    manager = StorageManager(env=False)
+    add_remote_mount(manager, "s3", "snap")
+    fs = manager.fs
+    for i in range(6):
+        fs.pipe(f"snap/src/sub/f{i}.csv", b"%d" % i)
+    fs.pipe("snap/src/top.csv", b"top")
+    with caplog.at_level("DEBUG", logger="genro_storage"):
+        fs.copy("snap/src/sub/*.csv", "snap/dst/")
+        copied = _s3_request_kinds(caplog, "snap")
+        caplog.clear()
+        fs.get("snap/src/", str(tmp_path / "down"), recursive=True)
+        got = _s3_request_kinds(caplog, "snap")
+        caplog.clear()
+        # the destination lies inside the listed tree: the listing is taken again after
+        # the first write, so the copy sees its own files
+        fs.copy("snap/src/sub/", "snap/src/again", recursive=True)
+    assert fs.find("snap/dst") == [f"snap/dst/f{i}.csv" for i in range(6)]
+    assert copied.count("CopyObject") == 6
+    # one listing of the tree answers glob, isdir and exists (was one request per file)
+    assert copied.count("ListObjectsV2") <= 2, copied
+    assert sorted(p.name for p in (tmp_path / "down").rglob("*.csv")) == sorted(
+        [f"f{i}.csv" for i in range(6)] + ["top.csv"]
+    )
+    assert got.count("GetObject") == 7 and got.count("ListObjectsV2") <= 2, got
+    assert fs.cat("snap/src/again/f5.csv") == b"5"
+    assert sorted(fs.find("snap/src/again")) == [f"snap/src/again/f{i}.csv" for i in range(6)]
+    manager.close()

@@ -81,16 +81,42 @@ def test_duckdb_register_filesystem(mounts: list[dict[str, Any]]) -> None:
 
 
 def test_polars_reads_through_fsspec(mounts: list[dict[str, Any]]) -> None:
+    """Which polars calls reach a mount (polars 1.x/2.x; docs/pydata.md#polars)."""
     pl = pytest.importorskip("polars")
+    import fsspec
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    options = {"config": mounts}
     manager = StorageManager(env=False)
     manager.configure(mounts)
-    with manager.fs.open("reports/visits.csv", "rb") as fh:
-        frame = pl.read_csv(fh)
-    assert frame["visits"].sum() == 10
-    with manager.fs.open("data/pl.parquet", "wb") as fh:
+    # 1. a genro:// URL: read_parquet(use_pyarrow=True) hands it to pyarrow, then fsspec
+    frame = pl.read_csv(manager.fs.open("reports/visits.csv", "rb"))
+    with fsspec.open("genro://data/pl.parquet", "wb", **options) as fh:
         frame.write_parquet(fh)
+    url = pl.read_parquet("genro://data/pl.parquet", use_pyarrow=True, storage_options=options)
+    assert url.equals(frame)
+    # 2. file objects from fsspec.open / fs.open: every reader and writer, eager or lazy
+    with fsspec.open("genro://reports/visits.csv", "rb", **options) as fh:
+        assert pl.read_csv(fh)["visits"].sum() == 10
+    with fsspec.open("genro://reports/visits.csv", "rb", **options) as fh:
+        assert pl.scan_csv(fh).filter(pl.col("visits") > 2).collect().height == 2
     with manager.fs.open("data/pl.parquet", "rb") as fh:
-        assert pl.read_parquet(fh).equals(frame)
+        assert pl.scan_parquet(fh).select(pl.col("visits").max()).collect().item() == 5
+    with manager.fs.open("data/pl.ndjson", "wb") as fh:
+        frame.write_ndjson(fh)
+    with manager.fs.open("data/pl.ndjson", "rb") as fh:
+        assert pl.read_ndjson(fh).equals(frame)
+    # 3. a lazy scan of a directory of files: pyarrow's dataset over FSSpecHandler
+    arrow_fs = pafs.PyFileSystem(pafs.FSSpecHandler(manager.fs))
+    lazy = pl.scan_pyarrow_dataset(ds.dataset("data/pl.parquet", filesystem=arrow_fs))
+    assert lazy.filter(pl.col("city") == "Oslo").collect()["visits"].to_list() == [2]
+    # polars' own URL readers know s3://, gs://, az://, http(s)://, file:// only: a
+    # genro:// URL is taken as a local file name (or its options refused)
+    with pytest.raises((FileNotFoundError, ValueError, OSError)):
+        pl.read_csv("genro://reports/visits.csv", storage_options=options)
+    with pytest.raises((FileNotFoundError, ValueError, OSError)):
+        pl.scan_parquet("genro://data/pl.parquet", storage_options=options).collect()
 
 
 def test_universal_pathlib_upath(mounts: list[dict[str, Any]]) -> None:
