@@ -10,6 +10,7 @@ from typing import Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
+from ._requestlog import httpx_event_hooks
 from .fsspec import FsspecBackend
 
 __all__ = ["WebDAVBackend", "create"]
@@ -41,7 +42,8 @@ class WebDAVBackend(FsspecBackend):
 def create(config: dict[str, Any], mount_name: str) -> WebDAVBackend:
     from webdav4.fsspec import WebdavFileSystem
 
-    options: dict[str, Any] = {}
+    # one DEBUG line per HTTP request on the genro_storage logger
+    options: dict[str, Any] = {"event_hooks": httpx_event_hooks(mount_name, "webdav")}
     if config.get("username") is not None and config.get("password") is not None:
         options["auth"] = (config["username"], config["password"])
     if config.get("token"):
