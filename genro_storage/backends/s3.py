@@ -424,6 +424,45 @@ class S3Backend(FsspecBackend):
         return f"https://{self.bucket}.s3.amazonaws.com/{key}"
 
 
+#: bodies from this size on keep botocore's ``Expect: 100-continue`` (the AWS Go SDK's
+#: threshold): the server may refuse them before they are sent
+EXPECT_CONTINUE_MIN = 2 * MiB
+
+
+def _drop_small_expect(params: dict[str, Any], **_: Any) -> None:
+    """Remove ``Expect: 100-continue`` from a request with a small body.
+
+    botocore adds it to every PUT/POST whose body is file-like (every PutObject: it wraps
+    bytes in a file), and aiohttp then sends the headers, waits for the server's
+    ``100 Continue`` and only then the body: one more round trip per small file, for
+    nothing (the header is not signed).
+    """
+    headers = params.get("headers") or {}
+    if headers.get("Expect") != "100-continue":
+        return
+    body = params.get("body")
+    size = _body_size(body)
+    if size is not None and size < EXPECT_CONTINUE_MIN:
+        del headers["Expect"]
+
+
+def _body_size(body: Any) -> int | None:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return len(body)
+    getbuffer = getattr(body, "getbuffer", None)  # io.BytesIO: botocore's wrapper of bytes
+    if getbuffer is not None:
+        return int(getbuffer().nbytes - body.tell())
+    return None
+
+
+def s3_session(mount_name: str) -> Any:
+    """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
+    bodies sent without waiting for ``100 Continue``."""
+    session = logging_session(mount_name)
+    session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
+    return session
+
+
 def _copy_source_too_large(exc: BaseException) -> bool:
     """S3's answer to a CopyObject over 5 GiB (``InvalidRequest``, "copy source is larger
     than the maximum allowable size")."""
@@ -484,11 +523,11 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         return fs
 
     def connect() -> Any:
-        return tuned(s3fs.S3FileSystem(**options, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**options, session=s3_session(mount_name)))
 
     def connect_versioned() -> Any:
         versioned = {**options, "version_aware": True}
-        return tuned(s3fs.S3FileSystem(**versioned, session=logging_session(mount_name)))
+        return tuned(s3fs.S3FileSystem(**versioned, session=s3_session(mount_name)))
 
     backend = S3Backend(
         connect,
