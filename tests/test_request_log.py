@@ -134,3 +134,19 @@ def test_retries_are_logged_with_the_mount_named(
     retries = [line for line in lines if "retry" in line]
     assert retries, lines
     assert all(line.startswith(f"{described}: ") for line in retries), retries
+
+
+@pytest.mark.services
+def test_webdav_close_closes_its_connections_and_reconnects(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    with _mounted("webdav", tmp_path) as manager:
+        manager.node("m:a.txt").write_text("x")
+        client = manager.get_backend("m").fs.client.http
+        manager.close()
+        assert client.is_closed  # not left to the garbage collector (ResourceWarning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            gc.collect()
+        assert manager.node("m:a.txt").read_text() == "x"  # a new client
