@@ -9,6 +9,7 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 from urllib.parse import quote
@@ -73,6 +74,11 @@ class AzureBackend(FsspecBackend):
         # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
         kwargs = dict(kwargs)
         mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        # a handle commits a block list, for which Azure computes no Content-MD5 (a single
+        # Put Blob gets one): send it, so listings keep the MD5 that skip='hash' compares
+        settings = dict(kwargs.get("content_settings") or {})
+        settings["content_md5"] = bytearray(hashlib.md5(data).digest())
+        kwargs["content_settings"] = settings
         with self.fs.open(full, mode, **kwargs) as fh:
             fh.write(data)
 
