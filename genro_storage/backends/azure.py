@@ -36,6 +36,7 @@ class AzureBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True  # adlfs get_file: download_blob, parallel above its threshold
+    batch_transfers = True
 
     def __init__(
         self,
@@ -64,6 +65,10 @@ class AzureBackend(FsspecBackend):
         if params.metadata:
             kwargs["metadata"] = dict(params.metadata)
         return kwargs
+
+    def _uploads_in_batch(self, os_path: str) -> bool:
+        # with metadata, adlfs' pipe_file would drop the mount's: _pipe takes a handle
+        return not self.object_parameters.metadata and super()._uploads_in_batch(os_path)
 
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
         if "metadata" not in kwargs:
