@@ -35,6 +35,7 @@ class SkipStrategy(str, Enum):
     SIZE = "size"
     HASH = "hash"
     CUSTOM = "custom"
+    MTIME = "mtime"  # 0.5.0: same size and destination not older, from listings only
 
 
 def guess_mimetype(name: str) -> str:
@@ -463,9 +464,10 @@ class StorageNode(PathlibMixin):
     ) -> StorageNode:
         """Copy this file or tree to ``dest`` (another mount is fine); returns ``dest``.
 
-        ``skip`` leaves existing destination files alone (``exists``, ``size``, ``hash``,
-        ``custom`` with ``skip_fn``); ``include``/``exclude`` are fnmatch patterns on the
-        relative path; ``progress(done, total)``, ``on_file`` and ``on_skip`` report.
+        ``skip`` leaves existing destination files alone (``exists``, ``size``, ``mtime``:
+        same size and destination not older, ``hash``, ``custom`` with ``skip_fn``);
+        ``include``/``exclude`` are fnmatch patterns on the relative path;
+        ``progress(done, total)``, ``on_file`` and ``on_skip`` report.
         Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
         ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
         copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each

@@ -9,6 +9,7 @@ key: a mount without one (SAS-only credentials) reports ``presigned_urls=False``
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 from urllib.parse import quote
@@ -67,8 +68,9 @@ class AzureBackend(FsspecBackend):
         return kwargs
 
     def _uploads_in_batch(self, os_path: str) -> bool:
-        # with metadata, adlfs' pipe_file would drop the mount's: _pipe takes a handle
-        return not self.object_parameters.metadata and super()._uploads_in_batch(os_path)
+        # every upload carries metadata (the source mtime), which adlfs' pipe_file would
+        # drop: _pipe writes through a handle, so uploads keep the worker threads
+        return False
 
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
         if "metadata" not in kwargs:
@@ -77,6 +79,11 @@ class AzureBackend(FsspecBackend):
         # adlfs's pipe_file sets metadata itself: a write handle takes the mount's
         kwargs = dict(kwargs)
         mode = "xb" if kwargs.pop("mode", "") == "create" else "wb"
+        # a handle commits a block list, for which Azure computes no Content-MD5 (a single
+        # Put Blob gets one): send it, so listings keep the MD5 that skip='hash' compares
+        settings = dict(kwargs.get("content_settings") or {})
+        settings["content_md5"] = bytearray(hashlib.md5(data).digest())
+        kwargs["content_settings"] = settings
         with self.fs.open(full, mode, **kwargs) as fh:
             fh.write(data)
 

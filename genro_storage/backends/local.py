@@ -32,6 +32,9 @@ __all__ = ["LocalStorage"]
 PathSource = Union[str, "os.PathLike[str]", Callable[[], Any]]
 
 
+#: what ``Path.exists()`` takes for "no such file" (a dangling link, a link loop...)
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
 #: MD5s of local files by (path, size, mtime_ns, inode, device), least recently used first
 _HASHES: OrderedDict[tuple[str, int, int, int, int], str] = OrderedDict()
 _HASHES_KEPT = 100_000
@@ -138,7 +141,15 @@ class LocalStorage(StorageBackend):
         return digest
 
     def exists(self, path: str) -> bool:
-        return self._full(path).exists()
+        """One pass over the path (the containment walk's ``lstat`` is the answer), not a
+        second ``stat`` after it. A link leading out of the mount still raises."""
+        try:
+            self.local_stat(path)
+        except OSError as exc:
+            if exc.errno in _MISSING_ERRNOS:
+                return False
+            raise
+        return True
 
     def is_file(self, path: str) -> bool:
         return self._full(path).is_file()

@@ -8,6 +8,7 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import IO, Any
 from urllib.parse import quote
@@ -346,7 +347,7 @@ class S3Backend(FsspecBackend):
             full,
             chunksize=self.network.part_size,
             max_concurrency=self.network.part_concurrency,
-            **self._put_kwargs(full),
+            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
         )
 
     def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
@@ -358,16 +359,20 @@ class S3Backend(FsspecBackend):
             and self.account == dest_backend.account
         )
 
+    metadata_kwarg = "Metadata"
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
-        ``part_size`` in flight (memory: their product)."""
+        ``part_size`` in flight (memory: their product); its modification time is kept
+        as ``x-amz-meta-mtime`` (rclone reads it; S3 listings do not carry it)."""
         self._check_file_write(path)
+        full = self._full(path)
         self.fs.put_file(
             os_path,
-            self._full(path),
+            full,
             chunksize=self.network.part_size,
             max_concurrency=self.network.part_concurrency,
-            **self._put_kwargs(self._full(path)),
+            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
         )
         self._invalidate(path)
         return None

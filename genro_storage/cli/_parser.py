@@ -60,8 +60,9 @@ def _copy_options() -> _Parser:
     opts = _Parser(add_help=False)
     opts.add_argument(
         "--skip",
-        choices=("never", "exists", "size", "hash"),
+        choices=("never", "exists", "size", "mtime", "hash"),
         help="leave existing destination files alone: when they exist, have the same size, "
+        "the same size and are not older (mtime: listings only), "
         "or the same MD5 (object-store ETags, no download)",
     )
     opts.add_argument(

@@ -45,7 +45,7 @@ DEFAULT_MAX_WORKERS = 16
 
 #: skip rules decided from the listings alone (no read of either file): trees copied
 #: with these may take the backends' batch route (``StorageBackend.copy_starter``)
-_DECIDED_FROM_LISTINGS = ("never", "exists", "size")
+_DECIDED_FROM_LISTINGS = ("never", "exists", "size", "mtime")
 
 OnError = Union[str, Callable[[Any, BaseException], None]]
 _ON_ERROR = ("continue", "collect", "raise")

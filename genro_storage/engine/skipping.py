@@ -18,7 +18,10 @@ from .location import Location
 
 __all__ = ["SKIPS", "multipart_etag_matches", "skip_reason"]
 
-SKIPS = ("never", "exists", "size", "hash", "custom")
+SKIPS = ("never", "exists", "size", "mtime", "hash", "custom")
+
+#: Float rounding between stores: times this close are the same time.
+MTIME_SLACK = 0.001
 
 _MULTIPART = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 _MIB = 1024 * 1024
@@ -47,6 +50,8 @@ def skip_reason(
             if src_entry.size == dest_entry.size:
                 return f"same size ({src_entry.size} bytes)"
             return None
+        if skip == "mtime":
+            return _same_size_not_older(src_entry, dest_entry)
         if skip == "hash":
             digest = same_content(src, src_entry, dest, dest_entry)
             return f"same content (MD5: {digest[:8]}...)" if digest else None
@@ -54,6 +59,24 @@ def skip_reason(
             return "custom function returned True"
     except Exception:
         return None
+    return None
+
+
+def _same_size_not_older(src: EntryInfo, dest: EntryInfo) -> str | None:
+    """``skip='mtime'``: same size, and the destination is not older than the source.
+
+    From the listings alone. A copy keeps the source's time where the destination can
+    (local disks; object stores read it back from the ``mtime`` metadata the upload
+    stored, where their listings carry metadata: GCS, Azure); elsewhere the destination
+    was written after the source's last change (S3 listings show the upload time). A
+    source changed since its copy is newer than the destination, so it is copied again.
+    """
+    if src.size != dest.size or src.mtime is None or dest.mtime is None:
+        return None
+    if abs(dest.mtime - src.mtime) <= MTIME_SLACK:
+        return "same size and modification time"
+    if dest.mtime > src.mtime:
+        return "same size, destination newer"
     return None
 
 

@@ -9,11 +9,12 @@ import pytest
 from genro_storage import SkipStrategy, StorageManager
 
 MEMBERS = {"NEVER": "never", "EXISTS": "exists", "SIZE": "size", "HASH": "hash", "CUSTOM": "custom"}
+ADDED = {"MTIME": "mtime"}  # 0.5.0 (docs/copy-strategies.md), after the 0.4.2 members
 
 
 def test_members_and_values() -> None:
-    assert {m.name: m.value for m in SkipStrategy} == MEMBERS
-    assert [m.name for m in SkipStrategy] == list(MEMBERS)
+    assert {m.name: m.value for m in SkipStrategy} == {**MEMBERS, **ADDED}
+    assert [m.name for m in SkipStrategy] == [*MEMBERS, *ADDED]
     assert SkipStrategy.__mro__[1:3] == (str, Enum)
 
 
