@@ -1,8 +1,11 @@
 """Real servers for the HTTP tests: free loopback ports, start a process, stop it by PID.
 
 Ports come from ``GENRO_TEST_PORTS`` (``first-last``, default ``19710-19789``) so test
-servers stay out of the ranges other runs and services use; a port is handed out once per
-test session and only after a bind succeeds.
+servers stay out of the ranges other runs and services use. Under pytest-xdist each worker
+(``PYTEST_XDIST_WORKER`` ``gwN`` of ``PYTEST_XDIST_WORKER_COUNT``) owns its own slice of
+that range, so two workers never race for a port. Within a slice ports are handed out in
+turn, each only after a bind succeeds (a port still listening or in TIME_WAIT is passed
+over), and one comes round again only after every other port of the slice.
 """
 
 from __future__ import annotations
@@ -20,28 +23,51 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_given: set[int] = set()
+_given: set[int] = set()  # ports handed out since the slice last came round
+_turn = 0  # where the next search starts in the slice
 
 
 def _port_range() -> range:
+    """This process's ports: ``GENRO_TEST_PORTS``, or its xdist worker's slice of it."""
     first, _, last = os.environ.get("GENRO_TEST_PORTS", "19710-19789").partition("-")
-    return range(int(first), int(last) + 1)
+    ports = range(int(first), int(last) + 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count <= 1:
+        return ports
+    index, size = int(worker[2:]), len(ports) // count
+    if size < 4 or index >= count:
+        pytest.fail(f"GENRO_TEST_PORTS {first}-{last} is too small for {count} xdist workers")
+    return ports[index * size : (index + 1) * size]
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port(prefer: int | None = None) -> int:
-    """A loopback port nothing listens on (``prefer`` first when it is free)."""
-    candidates = ([prefer] if prefer else []) + list(_port_range())
-    for port in candidates:
-        if port in _given:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
+    """A loopback port of this process's range nothing listens on (``prefer`` first when
+    it is free and in the range)."""
+    global _turn
+    ports = _port_range()
+    if prefer in ports and prefer not in _given and _bindable(prefer):
+        _given.add(prefer)
+        return prefer
+    for _round in range(2):  # a second round forgets the ports given so far
+        for step in range(len(ports)):
+            port = ports[(_turn + step) % len(ports)]
+            if port in _given or not _bindable(port):
                 continue
-        _given.add(port)
-        return port
-    pytest.fail("no free port in GENRO_TEST_PORTS")
+            _given.add(port)
+            _turn = (_turn + step + 1) % len(ports)
+            return port
+        _given.clear()
+    pytest.fail(f"no free port in {ports.start}-{ports.stop - 1} (GENRO_TEST_PORTS)")
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:

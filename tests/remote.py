@@ -6,11 +6,15 @@ service's own client and configures a mount on it through the public ``configure
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
+import tempfile
+import urllib.parse
 import urllib.request
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from genro_storage import StorageManager
 from tests.services import require_services
@@ -97,10 +101,23 @@ def _mount(manager: StorageManager, kind: str, config: dict[str, Any]) -> None:
 
 
 class S3Requests:
-    """Count the requests the moto server receives (moto's own request recorder)."""
+    """Count the requests the moto server receives for ``buckets`` (moto's own request
+    recorder).
 
-    def __init__(self, endpoint: str) -> None:
+    The recorder is one switch for the whole server and sees every client, other pytest-xdist
+    workers' too: a recording holds a lock file per server for its duration (no two at once,
+    whichever worker runs them), and keeps only the requests that name one of ``buckets``
+    (the test's own, uniquely named: at least one).
+    """
+
+    def __init__(self, endpoint: str, *buckets: str) -> None:
+        if not buckets:
+            raise TypeError("S3Requests needs the test's bucket(s): it keeps only their requests")
         self.endpoint = endpoint.rstrip("/")
+        self.buckets = set(buckets)
+        port = urllib.parse.urlsplit(self.endpoint).port
+        self._lock_path = Path(tempfile.gettempdir()) / f"genro-moto-recorder-{port}.lock"
+        self._lock: IO[bytes] | None = None
 
     def _call(self, action: str) -> str:
         req = urllib.request.Request(
@@ -110,18 +127,33 @@ class S3Requests:
             return resp.read().decode()
 
     def __enter__(self) -> S3Requests:
+        self._lock = open(self._lock_path, "ab")  # closed in __exit__
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._call("reset-recording")
         self._call("start-recording")
         self.requests: list[dict[str, Any]] = []
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._call("stop-recording")
-        raw = urllib.request.urlopen(
-            f"{self.endpoint}/moto-api/recorder/download-recording", timeout=10
-        ).read()
-        self.requests = _parse_recording(raw.decode())
-        self._call("reset-recording")
+        try:
+            self._call("stop-recording")
+            raw = urllib.request.urlopen(
+                f"{self.endpoint}/moto-api/recorder/download-recording", timeout=60
+            ).read()
+            self.requests = [r for r in _parse_recording(raw.decode()) if self._ours(r["url"])]
+            self._call("reset-recording")
+        finally:
+            assert self._lock is not None
+            self._lock.close()  # releases the flock
+            self._lock = None
+
+    def _ours(self, url: str) -> bool:
+        """A request for one of our buckets: path-style ``/bucket[/key][?query]`` or a
+        virtual-hosted ``bucket.host``."""
+        rest = url.split("://", 1)[-1]
+        host, _, path = rest.partition("/")
+        first = path.split("?", 1)[0].split("/", 1)[0]
+        return first in self.buckets or host.split(".", 1)[0] in self.buckets
 
     async def __aenter__(self) -> S3Requests:  # for async tests: never block the loop
         import anyio.to_thread
@@ -163,15 +195,29 @@ class S3Requests:
 _REQUEST = re.compile(r'"method": "([A-Z]+)", "url": "([^"]+)"')
 
 
+_ENTRY = re.compile(r'\{"headers": ')
+_decoder = json.JSONDecoder()
+
+
 def _parse_recording(text: str) -> list[dict[str, Any]]:
-    """The recorder's JSON lines; concurrent large uploads can interleave their lines, so
-    a line that does not parse still yields its method and URL (without headers)."""
+    """The recorder's JSON lines. Concurrent large uploads (a base64 body is written in
+    several pieces) can interleave with other entries: every entry found whole inside a
+    line is decoded whole; of a cut one, its method and URL are kept (without headers)."""
     out: list[dict[str, Any]] = []
     for line in text.splitlines():
-        if not line:
+        starts = [m.start() for m in _ENTRY.finditer(line)]
+        if not starts:
             continue
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            out.extend({"method": m, "url": u, "headers": {}} for m, u in _REQUEST.findall(line))
+        for start, end in zip(starts, [*starts[1:], len(line)]):
+            try:
+                entry, stop = _decoder.raw_decode(line, start)
+            except ValueError:
+                entry, stop = None, start
+            if isinstance(entry, dict) and stop == end:
+                out.append(entry)
+            else:
+                piece = line[start:end]
+                out.extend(
+                    {"method": m, "url": u, "headers": {}} for m, u in _REQUEST.findall(piece)
+                )
     return out

@@ -314,11 +314,11 @@ async def test_s3_read_is_a_single_get(storage: StorageManager) -> None:
     s3 = add_remote_mount(storage, "s3", "s3")
     node = AsyncStorageManager(storage).node("s3:one.bin")
     await node.write_bytes(b"1" * 100_000)
-    async with S3Requests(str(s3["endpoint"])) as rec:
+    async with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rec:
         assert await node.read_bytes() == b"1" * 100_000
     assert rec.summary() == ["GET object"]  # no HEAD before it
     sync_node = storage.node("s3:one.bin")
-    async with S3Requests(str(s3["endpoint"])) as rec:
+    async with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rec:
         assert await anyio.to_thread.run_sync(sync_node.read_bytes) == b"1" * 100_000
     assert rec.summary() == ["GET object"]
 

@@ -603,19 +603,19 @@ def test_s3_copy_is_one_put_per_file_and_skip_hash_rerun_only_lists(
     from tests.remote import S3Requests
 
     _local_tree(storage)
-    with S3Requests(str(s3["endpoint"])) as first:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as first:
         storage.node("home:src").copy_to("s3:tree")
     assert first.summary().count("PUT object") == 30
     assert len(first.requests) <= 31  # the PUTs, at most one listing
     copied: list[str] = []
-    with S3Requests(str(s3["endpoint"])) as rerun:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rerun:
         storage.node("home:src").copy_to(
             "s3:tree", skip="hash", on_file=lambda n: copied.append(n.basename)
         )
     assert copied == []
     assert rerun.summary() == ["GET list"]  # one page of listing, no HEAD, no download
     assert rerun.versioning_probes <= 1  # the mount's capabilities, asked once
-    with S3Requests(str(s3["endpoint"])) as by_size:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as by_size:
         storage.node("home:src").copy_to("s3:tree", skip="size")
     assert by_size.summary() == ["GET list"]
     assert by_size.versioning_probes == 0
@@ -644,7 +644,7 @@ def test_s3_same_account_copy_is_server_side(
 
     _local_tree(storage, 5)
     storage.node("home:src").copy_to("s3:a")
-    with S3Requests(str(s3["endpoint"])) as rec:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rec:
         storage.node("s3:a").copy_to("s3:b")
     kinds = rec.summary()
     assert kinds.count("PUT object copy") == 5
@@ -662,11 +662,11 @@ def test_s3_large_upload_is_multipart_and_rerun_matches_its_etag(
 
     monkeypatch.setattr(s3fs.core, "calculate_chunksize", lambda size, chunksize=None: 5 << 20)
     storage.node("home:src/big.bin").write_bytes(bytes(range(256)) * (48 * 1024))  # 12 MiB
-    with S3Requests(str(s3["endpoint"])) as upload:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as upload:
         storage.node("home:src").copy_to("s3:big")
     assert upload.summary().count("PUT object") == 3  # three parts, sent concurrently
     assert (storage.node("s3:big/big.bin").stat().etag or "").endswith("-3")
-    with S3Requests(str(s3["endpoint"])) as rerun:
+    with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rerun:
         report = storage.node("home:src").sync_to("s3:big")
     assert report.copied == [] and rerun.summary() == ["GET list"]
 

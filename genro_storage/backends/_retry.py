@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -149,15 +150,17 @@ def _wait() -> Any:
 log = logging.getLogger("genro_storage")
 
 
-def _log_retry(state: RetryCallState) -> None:
-    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait)."""
+def _log_retry(state: RetryCallState, label: str = "") -> None:
+    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait);
+    ``label`` names the mount (``"mount 'x' (gcs): "``) where the caller knows it."""
     if not log.isEnabledFor(logging.DEBUG):
         return
     outcome = state.outcome
     exc = outcome.exception() if outcome is not None else None
     wait = state.next_action.sleep if state.next_action is not None else 0.0
     log.debug(
-        "retry %d after %s: %s (waiting %.2f s)",
+        "%sretry %d after %s: %s (waiting %.2f s)",
+        label,
         state.attempt_number,
         type(exc).__name__ if exc is not None else "failure",
         exc,
@@ -182,13 +185,13 @@ def retrying(
 
 
 def async_retrying(
-    attempts: int, transient: Callable[[BaseException], bool] = is_transient
+    attempts: int, transient: Callable[[BaseException], bool] = is_transient, label: str = ""
 ) -> AsyncRetrying:
-    """The ``async for`` twin of :func:`retrying`."""
+    """The ``async for`` twin of :func:`retrying` (``label``: see :func:`_log_retry`)."""
     return AsyncRetrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=_wait(),
         retry=retry_if_exception(transient),
         reraise=True,
-        before_sleep=_log_retry,
+        before_sleep=functools.partial(_log_retry, label=label),
     )

@@ -422,7 +422,7 @@ def test_md5hash_comes_from_the_etag_without_downloading(vs3: S3Area) -> None:
     node.write(content, "wb")
     assert node.capabilities.hash_on_metadata  # asks the bucket once, outside the recording
 
-    with S3Requests(vs3.env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(vs3.env["SVC_S3_ENDPOINT"], vs3.bucket) as recorder:
         digest = node.md5hash
 
     assert digest == md5(content)
@@ -438,7 +438,7 @@ def test_multipart_etag_is_not_an_md5_so_the_content_is_hashed(vs3: S3Area) -> N
     etag = vs3.head("big.bin")["ETag"].strip('"')
     assert "-" in etag, etag  # a multipart ETag: md5 of the part md5s, then "-<parts>"
 
-    with S3Requests(vs3.env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(vs3.env["SVC_S3_ENDPOINT"], vs3.bucket) as recorder:
         digest = node.md5hash
 
     assert digest == md5(content)
@@ -475,7 +475,7 @@ def test_every_capability_s3_claims_works(vs3: S3Area) -> None:
     assert caps.hash_on_metadata
     assert node.stat().md5 == md5("v2")
     assert caps.copy_optimization
-    with S3Requests(vs3.env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(vs3.env["SVC_S3_ENDPOINT"], vs3.bucket) as recorder:
         node.copy_to(vs3.node("caps/copy.txt"))
     assert vs3.node("caps/copy.txt").read() == "v2"
     assert "PUT object copy" in recorder.summary()  # server-side CopyObject

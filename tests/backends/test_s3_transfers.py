@@ -80,7 +80,11 @@ def _summary(recorder: S3Requests) -> list[str]:
 
 @pytest.mark.parametrize("dest_mount", ["a", "b", "c"])
 def test_a_server_side_copy_is_one_head_and_one_copy_object(
-    storage: StorageManager, client: Any, env: dict[str, str], dest_mount: str
+    storage: StorageManager,
+    client: Any,
+    env: dict[str, str],
+    buckets: tuple[str, str],
+    dest_mount: str,
 ) -> None:
     name = unique("f")
     src = storage.node(f"a:{name}.json")
@@ -88,7 +92,7 @@ def test_a_server_side_copy_is_one_head_and_one_copy_object(
     src.set_metadata({"origin": "test"})
     dest = storage.node(f"{dest_mount}:copies/{name}.json")
 
-    with S3Requests(env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
         src.copy_to(dest)
 
     # the source's stat (HEAD) and CopyObject: no listing, no second HEAD, no GET
@@ -100,13 +104,13 @@ def test_a_server_side_copy_is_one_head_and_one_copy_object(
 
 
 def test_a_tree_copy_between_prefixes_sends_no_get(
-    storage: StorageManager, env: dict[str, str]
+    storage: StorageManager, env: dict[str, str], buckets: tuple[str, str]
 ) -> None:
     base = unique("t")
     for i in range(5):
         storage.node(f"a:{base}/d{i % 2}/f{i}.txt").write_text(f"file {i}")
 
-    with S3Requests(env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
         storage.node(f"a:{base}").copy_to(f"b:{base}")
 
     methods = [r["method"] for r in recorder.requests]
@@ -121,12 +125,14 @@ def test_a_tree_copy_between_prefixes_sends_no_get(
     assert storage.node(f"b:{base}/d1/f3.txt").read_text() == "file 3"
 
 
-def test_other_credentials_stream_the_bytes(storage: StorageManager, env: dict[str, str]) -> None:
+def test_other_credentials_stream_the_bytes(
+    storage: StorageManager, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
     """Another account cannot be assumed to read the source: the bytes go through us."""
     name = unique("f")
     storage.node(f"a:{name}.txt").write_text("streamed")
 
-    with S3Requests(env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
         storage.node(f"a:{name}.txt").copy_to(f"other:{name}.txt")
 
     methods = [r["method"] for r in recorder.requests]
@@ -223,11 +229,11 @@ def test_a_file_that_cannot_land_fails_alone(local: StorageManager, tmp_path: Pa
 
 
 def test_a_readonly_destination_refuses_before_any_request(
-    local: StorageManager, tmp_path: Path, env: dict[str, str]
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
 ) -> None:
     _tree(tmp_path / "src", 5)
     with (
-        S3Requests(env["SVC_S3_ENDPOINT"]) as recorder,
+        S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder,
         pytest.raises(StoragePermissionError, match="'ro'"),
     ):
         local.node("disk:src").sync_to("ro:x", skip="never")
@@ -269,13 +275,13 @@ def test_concurrent_async_reads_are_not_held_to_a_small_pool(
 
 # ---------------------------------------------------------------- 100-continue
 def test_small_uploads_do_not_wait_for_100_continue(
-    local: StorageManager, tmp_path: Path, env: dict[str, str]
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
 ) -> None:
     """botocore asks every PutObject to wait for ``100 Continue`` (a round trip before the
     body); small bodies go at once."""
     _tree(tmp_path / "src", 4)
     (tmp_path / "big.bin").write_bytes(os.urandom(11 * 1024 * 1024))  # 3 parts of 5 MiB
-    with S3Requests(env["SVC_S3_ENDPOINT"]) as recorder:
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
         local.node("disk:src").copy_to("s3:expect")
         local.node("disk:src/d0/f000.bin").copy_to("s3:expect/single.bin")
         local.node("s3:expect/one.txt").write_text("one")

@@ -151,7 +151,8 @@ def test_list_pages_with_a_cursor_one_s3_request_per_page(console: Console) -> N
             return client.get("/api/list", params=params).json()
 
         if console.kind == "s3":  # type: ignore[attr-defined]
-            with S3Requests(console.env["SVC_S3_ENDPOINT"]) as recorded:
+            endpoint, bucket = console.env["SVC_S3_ENDPOINT"], console.mounts[0]["bucket"]
+            with S3Requests(endpoint, bucket) as recorded:
                 first = page(None)
             lists = [r for r in recorded.requests if "list-type=2" in r["url"]]
             assert len(lists) == 1, recorded.requests

@@ -1,4 +1,4 @@
-"""Real servers for the integration tests: a free port in 19810-19899, start, wait, stop.
+"""Real servers for the integration tests: a free port of GENRO_TEST_PORTS, start, wait, stop.
 
 Every server is a subprocess of the test, started with its own environment (no
 DJANGO_SETTINGS_MODULE or other leftovers of the test process) and stopped by its PID.
@@ -16,23 +16,15 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from tests import _procs
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PORTS = range(19810, 19900)
 
 
 def free_port() -> int:
-    """A port of our range nobody listens on (bound and released at once)."""
-    start = (os.getpid() * 7) % len(PORTS)
-    for offset in range(len(PORTS)):
-        port = PORTS[(start + offset) % len(PORTS)]
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 19810-19899")
+    """A port of ``GENRO_TEST_PORTS`` (this xdist worker's slice) nobody listens on."""
+    return _procs.free_port()
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

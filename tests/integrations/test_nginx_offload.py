@@ -48,14 +48,14 @@ http {{
 def nginx_url(
     request: pytest.FixtureRequest, spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """nginx on 127.0.0.1 (port 19790 when free) proxying to the app under test."""
+    """nginx on 127.0.0.1 (a port of GENRO_TEST_PORTS) proxying to the app under test."""
     if not os.path.exists(NGINX):
         if in_ci():
             pytest.fail("nginx is not installed (scripts/install.sh installs nginx-light)")
         pytest.skip("nginx is not installed")
     upstream = httpx.URL(request.getfixturevalue(f"{request.param}_url")).port
     run = tmp_path_factory.mktemp("nginx")
-    port = free_port(prefer=19790)
+    port = free_port()
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read the pytest tmp dir
     conf = CONFIG.format(user=user, run=run, port=port, upstream=upstream, root=spec["root"])
     (run / "nginx.conf").write_text(conf)

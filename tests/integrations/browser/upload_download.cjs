@@ -30,8 +30,11 @@ async function main() {
     result.title = await page.title();
 
     await page.setInputFiles('#upload input[name="file"]', upload);
-    await Promise.all([page.waitForURL(baseUrl + "/"), page.click('#upload button[type="submit"]')]);
     const item = page.locator(`#files li[data-name="${name}"]`);
+    // The page is already at "/", so waitForURL("/") would return before the POST's
+    // redirect lands: wait for the new page's entry instead (a missing one times out).
+    await page.click('#upload button[type="submit"]');
+    await item.waitFor({ state: "attached" }).catch(() => {});
     result.listed = (await item.count()) === 1;
     result.sizeText = result.listed ? await item.locator(".size").innerText() : null;
     await page.screenshot({ path: path.join(outDir, "listed.png"), fullPage: true });
@@ -44,8 +47,10 @@ async function main() {
     result.downloaded = path.join(outDir, "downloaded.bin");
     await download.saveAs(result.downloaded);
 
-    await Promise.all([page.waitForURL(baseUrl + "/"), item.locator('form.delete button').click()]);
-    result.deleted = (await page.locator(`#files li[data-name="${name}"]`).count()) === 0;
+    await item.locator("form.delete button").click();
+    await item.waitFor({ state: "detached" }).catch(() => {});
+    await page.waitForLoadState("load");
+    result.deleted = (await item.count()) === 0 && page.url() === baseUrl + "/";
   } finally {
     await context.close();
   }
