@@ -337,6 +337,9 @@ class S3Backend(FsspecBackend):
                 raise
             await self.fs._cp_file(self._full(src_path), dest_backend._full(dest_path))
 
+    def _uploads_in_batch(self, os_path: str) -> bool:
+        return True  # s3fs' put_file: one PUT, or parallel parts on the same loop
+
     async def _upload_async(self, os_path: str, full: str) -> None:
         """Coroutine twin of :meth:`upload_file`."""
         await self.fs._put_file(
