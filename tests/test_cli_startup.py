@@ -121,7 +121,7 @@ def test_ls_on_a_local_mount_imports_no_driver_of_the_other_mounts(tmp_path: Pat
 
 def test_a_plain_local_path_and_a_relative_mount_stay_local(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    for argv in (("ls", str(tmp_path / "home")), ("cat", "pub:a.txt"), ("ls",)):
+    for argv in (("ls", str(tmp_path / "home")), ("cat", "pub:a.txt"), ("ls",), ("mounts",)):
         code, packages, _ = _run(tmp_path, "-c", str(config), *argv)
         assert code == 0, argv
         assert not packages & set(DRIVERS), (argv, packages & set(DRIVERS))

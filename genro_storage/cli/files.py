@@ -129,7 +129,7 @@ def print_json(value: Any) -> None:
 
 # ---------------------------------------------------------------------- mounts
 def cmd_mounts(session: Session, args: argparse.Namespace) -> int:
-    rows = [session.describe_mount(name) for name in session.mount_names()]
+    rows = [session.describe_mount(n, capabilities=args.json) for n in session.mount_names()]
     if args.json:
         print_json(rows)
         return 0
