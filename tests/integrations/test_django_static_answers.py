@@ -55,12 +55,12 @@ def root(tmp_path: Path, settings: Any) -> Path:
     (root / "img").mkdir()
     (root / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     settings.GENRO_STORAGE_MOUNTS = [{"name": "static", "type": "local", "path": str(root)}]
+    # the mount comes from GENRO_STORAGE_MOUNT, not OPTIONS: Django 4.2's
+    # override_settings(STORAGES=...) drops the OPTIONS of the staticfiles entry
+    settings.GENRO_STORAGE_MOUNT = "static"
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "genro_storage.integrations.django.GenroStaticStorage",
-            "OPTIONS": {"mount": "static"},
-        },
+        "staticfiles": {"BACKEND": "genro_storage.integrations.django.GenroStaticStorage"},
     }
     settings.GENRO_STORAGE_STATIC = {"autorefresh": False}
     return root
