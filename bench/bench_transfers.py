@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_transfers.py [--rows up-small,down-large,...]
         [--server moto|s3rver] [--rtt 0,20] [--rounds 2] [--files 500] [--large-mib 100]
+        [--local-files 10000] [--tools rclone,cp]
 
 Every transfer runs in a fresh process (ours and fsspec through ``_transfer_jobs.py``,
 rclone and s5cmd as their own binaries), tools interleaved inside each round; the best
@@ -455,6 +456,9 @@ class Bench:
         env = self.env(endpoint)
         try:
             tools = self.commands(row, endpoint)
+            if self.args.tools:  # --tools: only these (ours always)
+                keep = {"ours", *self.args.tools.split(",")}
+                tools = {k: v for k, v in tools.items() if k in keep}
             if row == "resync-large":  # the first copy, by each tool, is not timed
                 for make in tools.values():
                     run(make()[0], env, False)
@@ -511,6 +515,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--large-mib", type=int, default=100)
     parser.add_argument("--local-files", type=int, default=10000)
+    parser.add_argument("--tools", help="run only these anchors besides ours: rclone,cp,...")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
         "--compare",

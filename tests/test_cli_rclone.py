@@ -184,6 +184,10 @@ def test_check_reports_each_difference(
     ]
     cli.run("check", "src", dest, "--combined", "report.txt")
     assert (cli.tmp / "report.txt").read_text() == combined.stdout.decode()
+    only_logs = cli.run("check", "src", dest, "--include", "*.log", "--combined", "-")
+    assert _lines(only_logs.stdout.decode()) == ["* build.log"]
+    no_top = cli.run("check", "src", dest, "--exclude", "*.log", "--exclude", "on*")
+    assert no_top.returncode == 0 and no_top.stdout == b""
 
 
 def test_check_missing_sides(cli: CLI, src: Path) -> None:  # noqa: F811
@@ -254,6 +258,9 @@ def test_bwlimit_on_streams(cli: CLI) -> None:  # noqa: F811
     assert (cli.home / "piped.bin").read_bytes() == data
     started = time.monotonic()
     result = cli.run("get", "home:piped.bin", "-", "--bwlimit", "64K")
+    assert time.monotonic() - started >= 1.4 and result.stdout == data
+    started = time.monotonic()
+    result = cli.run("cat", "home:piped.bin", "--bwlimit", "64K")
     assert time.monotonic() - started >= 1.4 and result.stdout == data
 
 
