@@ -18,7 +18,8 @@ Freshness: an entry is trusted for ``ttl`` seconds (``cache_stat``; 0 with
 again and the entry rebuilt if anything moved (content, size, a sibling added or removed).
 A file opened for a 200 is also checked against the stat the headers were built from
 (one ``fstat``): a file replaced within the TTL is never sent under its old length or
-ETag (a kept body is sent with the headers it was read with, until the TTL ends). Names are checked by the same containment rules as every other served path
+ETag (a kept body is sent with the headers it was read with, until the TTL ends). Names
+are checked by the same containment rules as every other served path
 (:func:`genro_storage.paths.from_url_path`, the backend's symlink check).
 
 Everything else (Range, ``If-Match``, ``If-Modified-Since``, an ``If-None-Match`` that is
