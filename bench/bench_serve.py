@@ -266,7 +266,6 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
         for label, kind, app in SERVERS:
             port = free_port()
             procs[label] = (start(kind, app, port, root, run), port)
-        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         headers: dict[tuple[str, str], str | None] = {}
         for label, (_, port) in procs.items():
             etag = request(port, "/static/small.css", None)[1].get("etag", '"none"')
@@ -279,6 +278,8 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
                     results[label]["encoding"] = sent.get("content-encoding", "identity")
                 if status != expected:
                     results[label][name] = f"HTTP {status}"
+        # after the first requests: gunicorn's worker (the serving process) exists by then
+        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         for round_ in range(args.rounds):
             for name, path, _, _, unit in SCENARIOS:
                 for label, (_, port) in procs.items():
@@ -339,7 +340,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--ports", default="19740-19799", help="loopback port range FIRST-LAST")
     parser.add_argument("--skip-rss", action="store_true", help="no 200 MiB downloads")
+    parser.add_argument(
+        "--only", choices=("wsgi", "asgi"), help="run only the WSGI or the ASGI table's servers"
+    )
     args = parser.parse_args()
+    global SERVERS
+    if args.only:
+        table_of = {"gunicorn": "wsgi", "uvicorn": "asgi", "granian": "asgi", "nginx": "asgi"}
+        SERVERS = [s for s in SERVERS if table_of[s[1]] == args.only]
     global PORTS
     first, _, last = args.ports.partition("-")
     PORTS = (int(first), int(last or first))
@@ -357,19 +365,23 @@ def main() -> int:
         "genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic",
         "genro ASGI granian", "nginx",
     ]  # fmt: skip
+    show = [t for t in (("wsgi", wsgi, WSGI_RATIOS), ("asgi", asgi, ASGI_RATIOS))
+            if args.only in (None, t[0])]  # fmt: skip
     print("\nThroughput (best round):")
-    table(r, wsgi, WSGI_RATIOS)
-    table(r, asgi, ASGI_RATIOS)
+    for _, labels, pairs in show:
+        table(r, labels, pairs)
     sent = ", ".join(f"{label} {r[label].get('encoding')}" for label, *_ in SERVERS)
     print(f"\nprecompressed row, Content-Encoding sent: {sent}")
     print("\nCPU time of the serving process per request (lowest round; less sensitive than")
     print("throughput to load from other processes on the machine):")
-    table(r, wsgi, WSGI_RATIOS, cpu=True)
-    table(r, asgi, ASGI_RATIOS, cpu=True)
+    for _, labels, pairs in show:
+        table(r, labels, pairs, cpu=True)
     if args.skip_rss:
         return 0
     print("\nPeak RSS while 4 clients download a 200 MiB file (idle -> peak, growth):\n")
-    for label, *_ in SERVERS[:-1]:
+    for label, kind, _ in SERVERS:
+        if kind == "nginx":
+            continue
         idle, peak = r[label]["rss"]
         print(f"- {label}: {idle:.1f} -> {peak:.1f} MiB (+{peak - idle:.1f} MiB)")
     return 0

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ._retry import is_transient
 
-__all__ = ["chain_text", "classify", "mapped", "wrap_methods"]
+__all__ = ["chain_text", "classify", "log_calls", "mapped", "wrap_methods"]
 
 if TYPE_CHECKING:
     from .base import StorageBackend
@@ -279,6 +279,28 @@ def mapped(
 
     wrapper = functools.wraps(method)(wrapper)
     wrapper.__mapped__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def log_calls(cls: type, names: Iterable[str]) -> None:
+    """Log one DEBUG line per call of ``cls``'s plain methods among ``names`` (as
+    :func:`mapped` does, without mapping errors: for backends whose errors are already
+    the standard library's, such as the local disk). Generators are left alone."""
+    for name in names:
+        method = getattr(cls, name, None)
+        if not callable(method) or getattr(method, "__logged__", False):
+            continue
+        if inspect.isgeneratorfunction(method) or inspect.iscoroutinefunction(method):
+            continue
+        setattr(cls, name, _logging_wrapper(method, name))
+
+
+def _logging_wrapper(method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _logged(self, name, args, lambda: method(self, *args, **kwargs))
+
+    wrapper.__logged__ = True  # type: ignore[attr-defined]
     return wrapper
 
 

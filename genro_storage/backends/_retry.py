@@ -12,20 +12,16 @@ Attempts wait with exponential backoff and full jitter (tenacity's
 
 from __future__ import annotations
 
-import asyncio
 import errno
+import functools
 import logging
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+if TYPE_CHECKING:  # tenacity loads on the first retry loop built (it imports tornado
+    # when installed: 50-70 ms that a local-only command does not need)
+    from tenacity import AsyncRetrying, RetryCallState, Retrying
 
 from ..errors import StorageAuthError, StorageConfigError, StorageConnectionError
 
@@ -118,7 +114,8 @@ def _one_transient(exc: BaseException) -> bool | None:
         return status in _TRANSIENT_STATUS
     if isinstance(exc, (StorageConnectionError, ConnectionError, TimeoutError)):
         return True
-    if isinstance(exc, asyncio.TimeoutError):
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio timeout can exist
+    if asyncio is not None and isinstance(exc, asyncio.TimeoutError):
         return True
     if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
         return True
@@ -143,21 +140,25 @@ def is_transient(exc: BaseException, depth: int = 8) -> bool:
 
 
 def _wait() -> Any:
+    from tenacity import wait_random_exponential
+
     return wait_random_exponential(multiplier=0.1, max=5)
 
 
 log = logging.getLogger("genro_storage")
 
 
-def _log_retry(state: RetryCallState) -> None:
-    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait)."""
+def _log_retry(state: RetryCallState, label: str = "") -> None:
+    """One DEBUG line per retry on the ``genro_storage`` logger (what failed, the wait);
+    ``label`` names the mount (``"mount 'x' (gcs): "``) where the caller knows it."""
     if not log.isEnabledFor(logging.DEBUG):
         return
     outcome = state.outcome
     exc = outcome.exception() if outcome is not None else None
     wait = state.next_action.sleep if state.next_action is not None else 0.0
     log.debug(
-        "retry %d after %s: %s (waiting %.2f s)",
+        "%sretry %d after %s: %s (waiting %.2f s)",
+        label,
         state.attempt_number,
         type(exc).__name__ if exc is not None else "failure",
         exc,
@@ -172,6 +173,8 @@ def retrying(
 ) -> Retrying:
     """A tenacity ``Retrying`` making up to ``attempts`` attempts at transient failures;
     the last failure is re-raised as it was."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
     return Retrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=_wait(),
@@ -182,13 +185,15 @@ def retrying(
 
 
 def async_retrying(
-    attempts: int, transient: Callable[[BaseException], bool] = is_transient
+    attempts: int, transient: Callable[[BaseException], bool] = is_transient, label: str = ""
 ) -> AsyncRetrying:
-    """The ``async for`` twin of :func:`retrying`."""
+    """The ``async for`` twin of :func:`retrying` (``label``: see :func:`_log_retry`)."""
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
     return AsyncRetrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=_wait(),
         retry=retry_if_exception(transient),
         reraise=True,
-        before_sleep=_log_retry,
+        before_sleep=functools.partial(_log_retry, label=label),
     )

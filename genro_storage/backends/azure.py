@@ -19,6 +19,7 @@ from ..errors import CapabilityError, StorageNotFoundError
 from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
+from ._requestlog import azure_request_hook, log_retry
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
@@ -37,6 +38,7 @@ class AzureBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True  # adlfs get_file: download_blob, parallel above its threshold
+    batch_transfers = True
 
     def __init__(
         self,
@@ -65,6 +67,11 @@ class AzureBackend(FsspecBackend):
         if params.metadata:
             kwargs["metadata"] = dict(params.metadata)
         return kwargs
+
+    def _uploads_in_batch(self, os_path: str) -> bool:
+        # every upload carries metadata (the source mtime), which adlfs' pipe_file would
+        # drop: _pipe writes through a handle, so uploads keep the worker threads
+        return False
 
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
         if "metadata" not in kwargs:
@@ -213,6 +220,7 @@ def create(config: dict[str, Any], mount_name: str) -> AzureBackend:
         "max_concurrency": max(network.part_concurrency, network.download_concurrency),
         "genro_attempts": network.retries + 1,
         "genro_part_size": network.part_size,
+        "genro_mount": mount_name,
     }
     for name in ("account_name", "account_key", "sas_token", "connection_string"):
         if config.get(name) is not None:
@@ -246,12 +254,42 @@ def _filesystem_class() -> Any:
     from adlfs import AzureBlobFileSystem
     from azure.storage.blob.aio import ExponentialRetry
 
+    class LoggedRetry(ExponentialRetry):
+        """azure-storage's retry policy, with a DEBUG line per retry it decides."""
+
+        def __init__(self, mount_name: str, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.mount_name = mount_name
+
+        def increment(
+            self, settings: Any, request: Any, response: Any = None, error: Any = None
+        ) -> bool:
+            again = bool(super().increment(settings, request, response=response, error=error))
+            if again:
+                http = getattr(response, "http_response", response)  # either is passed
+                status = getattr(http, "status_code", None)
+                reason = f"HTTP {status}" if status else type(error).__name__
+                log_retry(
+                    self.mount_name,
+                    "az",
+                    settings["count"],
+                    reason,
+                    self.get_backoff_time(settings),
+                )
+            return again
+
     class GenroAzureBlobFileSystem(AzureBlobFileSystem):
         def __init__(
-            self, *args: Any, genro_attempts: int = 5, genro_part_size: int = MiB, **kwargs: Any
+            self,
+            *args: Any,
+            genro_attempts: int = 5,
+            genro_part_size: int = MiB,
+            genro_mount: str = "",
+            **kwargs: Any,
         ) -> None:
             self.genro_attempts = genro_attempts
             self.genro_part_size = genro_part_size
+            self.genro_mount = genro_mount
             super().__init__(*args, **kwargs)
 
         def do_connect(self) -> None:
@@ -262,15 +300,18 @@ def _filesystem_class() -> Any:
                 credential=client.credential,
                 # azure-storage's own policy (it ignores azure-core's retry_backoff_*):
                 # waits 0.1 s, then 0.1 + 1.5**n s, +-0.1 s of jitter
-                retry_policy=ExponentialRetry(
-                    initial_backoff=0.1,  # type: ignore[arg-type]
-                    increment_base=1.5,  # type: ignore[arg-type]
+                retry_policy=LoggedRetry(
+                    self.genro_mount,
+                    initial_backoff=0.1,
+                    increment_base=1.5,
                     retry_total=self.genro_attempts - 1,
-                    random_jitter_range=0.1,  # type: ignore[arg-type]
+                    random_jitter_range=0.1,
                 ),
                 # download in part_size pieces (azure's first GET is 32 MiB by default)
                 max_single_get_size=self.genro_part_size,
                 max_chunk_get_size=self.genro_part_size,
+                # one DEBUG line per HTTP request (each attempt) on the genro_storage logger
+                raw_request_hook=azure_request_hook(self.genro_mount),
                 **self._timeout_kwargs,
             )
 

@@ -24,6 +24,7 @@ from ..capabilities import OBJECT_STORE
 from ..errors import CapabilityError, StorageConnectionError, StorageNotFoundError
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
+from ._requestlog import aiohttp_trace
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
@@ -41,6 +42,7 @@ class GCSBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True  # gcsfs get_file: one streaming GET
+    batch_transfers = True
 
     def __init__(
         self,
@@ -173,6 +175,9 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
         "use_listings_cache": False,
         "requests_timeout": timeout,
         "genro_attempts": network.retries + 1,
+        "genro_mount": mount_name,
+        # one DEBUG line per HTTP request on the genro_storage logger
+        "session_kwargs": {"trace_configs": [aiohttp_trace(mount_name, "gcs")]},
     }
     for name in ("token", "project", "endpoint_url"):
         if config.get(name) is not None:
@@ -223,12 +228,16 @@ def _filesystem_class() -> Any:
         )
 
     class GenroGCSFileSystem(gcsfs.GCSFileSystem):
-        def __init__(self, *args: Any, genro_attempts: int = 5, **kwargs: Any) -> None:
+        def __init__(
+            self, *args: Any, genro_attempts: int = 5, genro_mount: str = "", **kwargs: Any
+        ) -> None:
             super().__init__(*args, **kwargs)
             self.genro_attempts = genro_attempts
+            self.genro_label = f"mount '{genro_mount}' (gcs): " if genro_mount else ""
 
         async def _request(self, *args: Any, **kwargs: Any) -> Any:
-            async for attempt in async_retrying(self.genro_attempts, transient):
+            retrying = async_retrying(self.genro_attempts, transient, self.genro_label)
+            async for attempt in retrying:
                 with attempt:
                     return await raw_request(self, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ..capabilities import READ_ONLY
+from ._requestlog import aiohttp_trace
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend, info_mtime
 
@@ -73,9 +74,11 @@ class HTTPBackend(FsspecBackend):
 def create(config: dict[str, Any], mount_name: str) -> HTTPBackend:
     from fsspec.implementations.http import HTTPFileSystem
 
-    options: dict[str, Any] = {"skip_instance_cache": True}
+    # one DEBUG line per HTTP request on the genro_storage logger
+    client_kwargs: dict[str, Any] = {"trace_configs": [aiohttp_trace(mount_name, "http")]}
     if config.get("headers"):
-        options["client_kwargs"] = {"headers": dict(config["headers"])}
+        client_kwargs["headers"] = dict(config["headers"])
+    options: dict[str, Any] = {"skip_instance_cache": True, "client_kwargs": client_kwargs}
 
     def connect() -> Any:
         return HTTPFileSystem(**options)

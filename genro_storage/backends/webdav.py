@@ -10,6 +10,7 @@ from typing import Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
+from ._requestlog import httpx_event_hooks
 from .fsspec import FsspecBackend
 
 __all__ = ["WebDAVBackend", "create"]
@@ -33,6 +34,16 @@ class WebDAVBackend(FsspecBackend):
             )
         return None
 
+    def close(self) -> None:
+        """Close the HTTP connections too (httpx keeps them open until collected, which
+        warns ``ResourceWarning: unclosed socket``); the mount reconnects when used again."""
+        fs = self._fs
+        super().close()
+        http = getattr(getattr(fs, "client", None), "http", None)
+        if http is not None and self._factory is not None:
+            http.close()
+            self._fs = None  # a later call reconnects
+
     def _replace(self, temp: str, full: str) -> None:
         # fsspec's mv() sends MOVE with "Overwrite: F": an existing target answers 412
         self.fs.client.move(self.fs._strip_protocol(temp), self.fs._strip_protocol(full), True)
@@ -41,7 +52,11 @@ class WebDAVBackend(FsspecBackend):
 def create(config: dict[str, Any], mount_name: str) -> WebDAVBackend:
     from webdav4.fsspec import WebdavFileSystem
 
-    options: dict[str, Any] = {}
+    # one DEBUG line per HTTP request on the genro_storage logger
+    options: dict[str, Any] = {
+        "event_hooks": httpx_event_hooks(mount_name, "webdav"),
+        "skip_instance_cache": True,  # its own client: close() closes it
+    }
     if config.get("username") is not None and config.get("password") is not None:
         options["auth"] = (config["username"], config["password"])
     if config.get("token"):

@@ -8,7 +8,9 @@ node, the description of the file and the serve core's decision. Each decided an
 "key" (method and the header values the decision reads: the four preconditions,
 ``Range``, ``If-Range``, ``Accept-Encoding``), next to the signature of the stats it
 was decided from: size, ``mtime`` and ``ctime`` in nanoseconds, inode, mode, of the file
-and of its ``.br``/``.gz`` siblings. A request whose stats give the same signature gets
+and of its ``.br``/``.gz`` siblings (whether a sibling came or went is read from the
+directory's own signature when it has settled: one ``stat`` instead of one ``access`` per
+suffix). A request whose stats give the same signature gets
 the same answer, which is what the core would decide again (it reads nothing else); any
 other signature drops the entry and the request is decided from scratch.
 
@@ -57,7 +59,8 @@ SETTLED = 2.0
 """Seconds since a file's last change (its ``ctime``) before its bytes may be kept."""
 _BODY_BUDGET = 8 * 1024 * 1024
 _MAX_FILES = 2048
-_MAX_KEYS = 32  # answers kept per file (distinct If-None-Match/Range values...)
+_MAX_KEYS = 8  # answers kept per file (distinct If-None-Match/Range values...)
+_MAX_KEY_CHARS = 512  # a request whose header values are longer is decided each time
 _SUFFIXES = tuple(ENCODING_SUFFIXES.values())
 # the request header fields the decision reads (http/core.py, source.py's variant choice)
 _FIELDS = (
@@ -94,6 +97,24 @@ def _siblings(os_path: str) -> tuple[Signature | None, ...] | None:
     return tuple(found)
 
 
+def _stat_signature(path: str) -> Signature | None:
+    try:
+        return signature(os.lstat(path))
+    except OSError:
+        return None
+
+
+def _settled_folder(os_path: str) -> Signature | None:
+    """The signature of ``os_path``'s directory when nothing was added to, removed from
+    or renamed in it for :data:`SETTLED` seconds (else a change within the same tick of
+    the file system's clock could leave it unchanged), else None."""
+    try:
+        st = os.stat(os.path.dirname(os_path))
+    except OSError:
+        return None
+    return signature(st) if time.time() - st.st_ctime >= SETTLED else None
+
+
 @dataclass
 class _Entry:
     route: Route
@@ -102,11 +123,19 @@ class _Entry:
     os_path: str
     signature: Signature
     siblings: tuple[Signature | None, ...] | None  # None: not looked at (not compressible)
+    folder: Signature | None  # the directory's, when settled: siblings seen in one stat
     node: StorageNode
     answers: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
     settle_at: float = 0.0  # answers kept without a body they may keep from then on
     trusted_until: float = 0.0  # cache_stat routes: no stat before then (monotonic)
     generation: int = -1  # of the route's StatCache (its clear() forgets these too)
+    folder_retry: float = 0.0  # no directory stat before then (it changed lately)
+    folder_path: str = ""
+    sibling_paths: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.folder_path = os.path.dirname(self.os_path)
+        self.sibling_paths = tuple(self.os_path + suffix for suffix in _SUFFIXES)
 
 
 class HotFiles:
@@ -176,7 +205,31 @@ class HotFiles:
             return False
         if found is None or found[0] != entry.os_path or signature(found[1]) != entry.signature:
             return False
-        return entry.siblings is None or _siblings(entry.os_path) == entry.siblings
+        siblings = entry.siblings
+        if siblings is None:
+            return True
+        if entry.folder is None and time.time() < entry.folder_retry:
+            return _siblings(entry.os_path) == siblings  # the directory changed lately
+        # one stat of the directory says whether a sibling came or went (its mtime and
+        # ctime move with every entry added, removed or renamed in it)...
+        try:
+            folder = os.stat(entry.folder_path)
+        except OSError:
+            return False
+        now = signature(folder)
+        if now == entry.folder:  # ...and the siblings there are stat'ed themselves
+            return all(
+                _stat_signature(path) == found
+                for path, found in zip(entry.sibling_paths, siblings, strict=True)
+                if found is not None
+            )
+        if _siblings(entry.os_path) != siblings:
+            return False
+        # the directory changed, not the siblings: its new signature, once settled
+        settled = time.time() - folder.st_ctime >= SETTLED
+        entry.folder = now if settled else None
+        entry.folder_retry = 0.0 if settled else folder.st_ctime + SETTLED
+        return True
 
     def answer(
         self, path: str, method: str, headers: Mapping[str, str] | None, key: tuple[Any, ...]
@@ -209,7 +262,9 @@ class HotFiles:
         if prepared.body is None and prepared.plan.parts:
             plan = prepared.plan
             small = plan.content_length <= BODY_LIMIT
-            if small and entry.settle_at and headers is not None and time.time() >= entry.settle_at:
+            if small and entry.settle_at and time.time() >= entry.settle_at:
+                if headers is None:  # decided with the request's headers, the usual way
+                    return None
                 entry.settle_at = 0.0  # settled since: decide again, keeping the bytes
                 self._forget_answers(entry)
                 return self._decide(entry, method, headers, key)
@@ -249,12 +304,13 @@ class HotFiles:
         if os.path.basename(os_path) != node.basename:
             return None
         media, coding = media_of(node)
-        siblings = None
+        siblings = folder = None
         if route.delivery.precompressed and coding is None and compressible(media):
+            folder = _settled_folder(os_path)  # BEFORE the siblings are looked for
             siblings = _siblings(os_path)
             if siblings is None:
                 return None
-        entry = _Entry(route, backend, rel, os_path, signature(st), siblings, node)
+        entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
         cache = route.stat_cache
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
@@ -276,6 +332,8 @@ class HotFiles:
         if plan.status not in (200, 206, 304, 400, 412, 416) or plan.trailer:
             return prepared
         if len(entry.answers) >= _MAX_KEYS:
+            return prepared
+        if sum(len(value) for value in key[1:] if isinstance(value, str)) > _MAX_KEY_CHARS:
             return prepared
         kept = prepared
         if prepared.body is not None:

@@ -59,7 +59,7 @@ class WSGIApp(FileServer):
                 and (raw is None or ("%" not in raw and "\\" not in raw))
             ):
                 key = hot.environ_key(method, environ)
-                kept = hot.answer(path, method, EnvironHeaders(environ), key)
+                kept = hot.answer(path, method, None, key)
                 if kept is not None:
                     return send_prepared(kept, environ, start_response)
         prepared = self.get_response(self.request_from(environ))

@@ -122,6 +122,10 @@ def test_siblings_that_come_and_go_are_seen_at_once(served: tuple[str, int], sit
     assert (status, headers.get("content-encoding"), body) == (200, "br", b"pretend-brotli")
     assert headers["vary"] == "Accept-Encoding"
     assert get(port, url)[2] == file.read_bytes()  # no Accept-Encoding: the plain file
+    same_size_same_mtime(Path(f"{file}.br"), b"PRETEND-BROTLI")  # the directory stays
+    status, again, body = get(port, url, Accept_Encoding="br, gzip")
+    assert (status, again.get("content-encoding"), body) == (200, "br", b"PRETEND-BROTLI")
+    assert again["etag"] != headers["etag"]
     Path(f"{file}.br").unlink()
     status, headers, body = get(port, url, Accept_Encoding="br, gzip")
     assert (status, headers.get("content-encoding"), body) == (200, None, file.read_bytes())
@@ -367,3 +371,49 @@ def test_cache_stat_never_reads_a_body_that_does_not_fit_kept_headers(root: Path
     (root / "c.css").write_bytes(b"longer{}\n")
     _, headers, body = call_wsgi(app, "/s/c.css")
     assert body == b"longer{}\n" and ("Content-Length", str(len(body))) in headers
+
+
+def test_a_sibling_edited_in_place_is_seen_with_a_settled_directory(
+    settled: None, root: Path
+) -> None:
+    (root / "p.css").write_bytes(b"p{}\n")
+    (root / "p.css.gz").write_bytes(b"gzip-one")
+    app = WSGIApp(mounts(root), {"/s": "site"})
+    first = call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")
+    assert first[2] == b"gzip-one"
+    assert app.hot is not None and app.hot._entries["/s/p.css"].folder is not None
+    assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip") == first  # kept bytes
+    time.sleep(0.05)  # a later tick of the file system's clock (SETTLED is 0 here)
+    same_size_same_mtime(root / "p.css.gz", b"gzip-two")
+    assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"gzip-two"
+    time.sleep(0.05)
+    (root / "unrelated.txt").write_bytes(b"")  # the directory changes, not the siblings
+    assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"gzip-two"
+    (root / "p.css.gz").unlink()
+    assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"p{}\n"
+
+
+def test_header_names_in_any_case_reach_key_and_decision_alike(settled: None, root: Path) -> None:
+    """A caller's plain dict with mixed-case names: the kept answer of one request is
+    never sent to another whose headers differ only there."""
+    from genro_storage.serving.app import FileServer
+
+    server = FileServer(mounts(root), {"/s": "site"})
+    etag = server.get_response(Request("GET", "/s/a.css")).plan.header("ETag")
+    assert etag is not None
+    conditional = server.get_response(Request("GET", "/s/a.css", headers={"If-None-Match": etag}))
+    assert conditional.plan.status == 304
+    assert server.get_response(Request("GET", "/s/a.css")).plan.status == 200
+    ranged = server.get_response(Request("GET", "/s/a.css", headers={"RANGE": "bytes=0-1"}))
+    assert ranged.plan.status == 206 and ranged.body == b"a{"
+
+
+def test_requests_with_long_header_values_are_answered_but_not_kept(
+    settled: None, root: Path
+) -> None:
+    app = WSGIApp(mounts(root), {"/s": "site"})
+    call_wsgi(app, "/s/a.css")
+    long_tag = '"' + "x" * 600 + '"'
+    assert call_wsgi(app, "/s/a.css", HTTP_IF_NONE_MATCH=long_tag)[2] == b"a{}\n"
+    assert app.hot is not None
+    assert len(app.hot._entries["/s/a.css"].answers) == 1
