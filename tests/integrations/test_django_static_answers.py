@@ -307,7 +307,7 @@ def test_small_settled_files_are_kept_in_memory(root: Path) -> None:
     )
     coded = get(mw, "css/site.css", accept_encoding="br")
     assert not coded.streaming and brotli.decompress(coded.content) == CSS
-    large = get(mw, HASHED_JS)  # over 16 KiB: sent from the file
+    large = get(mw, HASHED_JS)  # over 64 KiB: sent from the file
     assert isinstance(large, StaticFileResponse) and body(large) == JS
 
 

@@ -9,7 +9,7 @@ stores of the 200 and of the 304, both decided once by the shared serve core
 ``Accept-Encoding`` choice (memoised) and either a 304 without touching the disk or the
 file handed to the server (``wsgi.file_wrapper`` / ``sendfile`` under WSGI).
 
-A file of up to 16 KiB (:data:`BODY_LIMIT`, 8 MiB in all) is also read once and kept with
+A file of up to 64 KiB (:data:`BODY_LIMIT`, 8 MiB in all) is also read once and kept with
 its headers, so its 200 opens nothing: only once its ``ctime`` is :data:`SETTLED` seconds
 old, so that any later change moves the stat the entry is checked against.
 
@@ -59,7 +59,7 @@ SMALL_FILE = 64 * 1024
 """Under ASGI, bodies up to this size are read in the event loop and sent in one message."""
 _SLOW_FIELDS = ("HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")
 _MAX_ENTRIES = 16384
-BODY_LIMIT = 16 * 1024
+BODY_LIMIT = 64 * 1024
 """Files up to this size are kept in memory with their headers (no open per request)."""
 BODY_BUDGET = 8 * 1024 * 1024
 """At most this many bytes of such files are kept per table."""
