@@ -18,6 +18,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+if os.environ.get("GENRO_BENCH_CODE"):  # ``--compare DIR``: another tree's genro_storage
+    sys.path.insert(0, os.environ["GENRO_BENCH_CODE"])
 
 
 def s3_options(p: dict[str, Any]) -> dict[str, Any]:

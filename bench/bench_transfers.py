@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_transfers.py [--rows up-small,down-large,...]
         [--server moto|s3rver] [--rtt 0,20] [--rounds 2] [--files 500] [--large-mib 100]
+        [--local-files 10000] [--tools rclone,cp]
 
 Every transfer runs in a fresh process (ours and fsspec through ``_transfer_jobs.py``,
 rclone and s5cmd as their own binaries), tools interleaved inside each round; the best
@@ -43,6 +44,7 @@ JOBS = str(Path(__file__).with_name("_transfer_jobs.py"))
 TIME = shutil.which("time") or "/usr/bin/time"  # GNU time (Debian package `time`)
 FIRST_PORT = int(os.environ.get("GENRO_BENCH_PORT", "19750"))
 BUCKET = "bench"
+BEFORE = "before"  # ``--compare DIR``: our job run with DIR's genro_storage
 ROWS = (
     "up-small",
     "down-small",
@@ -433,6 +435,14 @@ class Bench:
                     [s5, "--endpoint-url", endpoint, "ls", f"s3://{BUCKET}/src-ls/"],
                     False,
                 )
+        if self.args.compare and "ours" in tools and row != "startup":
+            mine = tools["ours"]
+
+            def before() -> tuple[list[str], Any]:
+                cmd, inside = mine()
+                return ["env", f"GENRO_BENCH_CODE={self.args.compare}", *cmd], inside
+
+            tools[BEFORE] = before
         return {k: _normal(f) for k, f in tools.items()}
 
     def row(self, row: str, rtt_ms: float) -> dict[str, Result]:
@@ -446,6 +456,9 @@ class Bench:
         env = self.env(endpoint)
         try:
             tools = self.commands(row, endpoint)
+            if self.args.tools:  # --tools: only these (ours always)
+                keep = {"ours", *self.args.tools.split(",")}
+                tools = {k: v for k, v in tools.items() if k in keep}
             if row == "resync-large":  # the first copy, by each tool, is not timed
                 for make in tools.values():
                     run(make()[0], env, False)
@@ -502,7 +515,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--large-mib", type=int, default=100)
     parser.add_argument("--local-files", type=int, default=10000)
+    parser.add_argument("--tools", help="run only these anchors besides ours: rclone,cp,...")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="also run our jobs with the genro_storage package found in DIR (an older "
+        "tree, e.g. `git archive REV genro_storage | tar -x -C DIR`): column before/ours",
+    )
     args = parser.parse_args()
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = set(rows) - set(ROWS)
@@ -536,6 +556,7 @@ def main() -> None:
 
 def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
     ours = best.pop("ours")
+    before = best.pop(BEFORE, None)
     anchor_name = min(best, key=lambda k: best[k].seconds) if best else ""
     anchor = best.get(anchor_name)
     ratio = anchor.seconds / ours.seconds if anchor else float("nan")
@@ -543,6 +564,8 @@ def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
         f"{k} {v.seconds:.2f} ({v.rss_mib:.0f})" for k, v in best.items() if k != anchor_name
     )
     anchor_text = f"{anchor_name} {anchor.seconds:.3f} ({anchor.rss_mib:.0f})" if anchor else "-"
+    if before is not None:
+        others = f"before {before.seconds:.3f} (x{before.seconds / ours.seconds:.2f}), " + others
     print(
         f"| {label} | {rtt:g} ms | {ours.seconds:.3f} ({ours.rss_mib:.0f}) | {anchor_text} "
         f"| {ratio:.2f} | {others} |",
@@ -555,6 +578,7 @@ def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
         "anchor": anchor_name,
         "ratio": ratio,
         "tools": {k: vars(v) for k, v in best.items()},
+        "before": vars(before) if before is not None else None,
     }
 
 

@@ -38,6 +38,7 @@ class AzureBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True  # adlfs get_file: download_blob, parallel above its threshold
+    batch_transfers = True
 
     def __init__(
         self,
@@ -66,6 +67,11 @@ class AzureBackend(FsspecBackend):
         if params.metadata:
             kwargs["metadata"] = dict(params.metadata)
         return kwargs
+
+    def _uploads_in_batch(self, os_path: str) -> bool:
+        # every upload carries metadata (the source mtime), which adlfs' pipe_file would
+        # drop: _pipe writes through a handle, so uploads keep the worker threads
+        return False
 
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
         if "metadata" not in kwargs:

@@ -728,7 +728,7 @@ class FsspecBackend(StorageBackend):
 
     def _prepare_upload(self, src_backend: StorageBackend, src_path: str, dest_path: str) -> Job:
         os_path = src_backend.os_path(src_path)
-        if os_path is None:
+        if os_path is None or not self._uploads_in_batch(os_path):
             return None
         self._check_file_write(dest_path)
         full = self._full(dest_path)
@@ -766,10 +766,18 @@ class FsspecBackend(StorageBackend):
 
         return _mapped_job(self, src_path, copy)
 
+    def _uploads_in_batch(self, os_path: str) -> bool:
+        """Whether the batch route uploads this local file (this default: up to
+        :data:`SPOOL_LIMIT` bytes, sent in one request as :meth:`write_bytes` does)."""
+        return os.path.getsize(os_path) <= SPOOL_LIMIT
+
     async def _upload_async(self, os_path: str, full: str) -> None:
-        """Coroutine twin of :meth:`upload_file` (``full``: the driver's path)."""
+        """Coroutine twin of :meth:`upload_file` (``full``: the driver's path); this
+        default stores a small file in one request, as :meth:`upload_file` does."""
         kwargs = self._upload_kwargs(full, os.stat(os_path).st_mtime)
-        await self.fs._put_file(os_path, full, **kwargs)
+        with open(os_path, "rb") as fh:  # at most SPOOL_LIMIT bytes (_uploads_in_batch)
+            data = fh.read()
+        await self.fs._pipe_file(full, data, **kwargs)
 
     async def _download_async(self, full: str, os_path: str) -> None:
         """Coroutine twin of :meth:`download_file`."""

@@ -42,6 +42,7 @@ class GCSBackend(FsspecBackend):
     read_block_size = 2 * MiB
     implicit_dirs = True
     native_download = True  # gcsfs get_file: one streaming GET
+    batch_transfers = True
 
     def __init__(
         self,

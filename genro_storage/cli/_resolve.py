@@ -152,11 +152,14 @@ class Session:
             return os.sep + (node.path or "")
         return node.fullpath
 
-    def describe_mount(self, name: str) -> dict[str, Any]:
-        """Name, type, location and capabilities of a mount, without secrets."""
+    def describe_mount(self, name: str, capabilities: bool = True) -> dict[str, Any]:
+        """Name, type, location and capabilities of a mount, without secrets.
+
+        ``capabilities=False`` reads the configuration only: the mount is not built and
+        its driver not imported (the text form of ``mounts``).
+        """
         manager = self.load()
         options = manager.mount_config(name)
-        backend = manager.get_backend(name)
         location = ""
         for key in ("path", "bucket", "container", "base_url", "url", "file", "host", "repo"):
             value = options.get(key)
@@ -165,6 +168,14 @@ class Session:
                 break
         if options.get("prefix"):
             location = f"{location}/{str(options['prefix']).strip('/')}"
+        if not capabilities:
+            return {
+                "name": name,
+                "type": options.get("type") or "relative",
+                "location": location,
+                "permissions": options.get("permissions") or "",
+            }
+        backend = manager.get_backend(name)
         caps = backend.capabilities
         return {
             "name": name,

@@ -236,3 +236,21 @@ def test_the_command_line_sets_the_type(remote: Remote, tmp_path: Path, source: 
     )
     assert run.returncode == 0, run.stderr.decode()
     assert content_type(remote.fetch("cli/page.svg")) == "image/svg+xml"
+
+
+def test_a_tree_copy_sets_type_and_parameters_of_every_object(
+    with_params: Remote, tmp_path: Path
+) -> None:
+    """Trees take the batch route (each file a coroutine on the client's loop): the same
+    headers and metadata as a single write."""
+    tree = tmp_path / "local/tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.css").write_bytes(b"body {}")
+    (tree / "sub/b.pdf").write_bytes(b"%PDF")
+    with_params.manager.node("local:tree").copy_to("m:tree")
+    for name, expected in (("tree/a.css", "text/css"), ("tree/sub/b.pdf", "application/pdf")):
+        headers = with_params.fetch(name)
+        assert content_type(headers) == expected
+        assert headers["cache-control"] == "public, max-age=60"
+        assert headers["content-disposition"] == "attachment"
+        assert headers["meta-owner"] == "site"

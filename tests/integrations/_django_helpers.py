@@ -40,3 +40,51 @@ def prepare(storage: Storage) -> Storage:
     if isinstance(storage, GenroStorage):
         storage.node("").mkdir(parents=True, exist_ok=True)
     return storage
+
+
+# ---------------------------------------------------------------- the Django 4.2 LTS pass
+ROOT = Path(__file__).resolve().parents[2]
+DJANGO42 = ROOT / ".cache" / "django42"
+#: set in the child interpreter that runs test files again on Django 4.2
+CHILD_FLAG = "GENRO_DJANGO42_CHILD"
+
+
+def run_on_django_42(files: list[str], timeout: int = 900) -> str:
+    """Run ``files`` with pytest in a child interpreter importing Django 4.2 LTS (the copy
+    ``scripts/install.sh`` keeps under ``.cache/django42``); returns pytest's summary.
+
+    Servers those tests start (gunicorn, uvicorn, ``manage.py``) inherit the child's
+    import path (:func:`tests.integrations.servers.clean_env` keeps it), so they run
+    Django 4.2 too. Skips (fails in CI) when the copy is missing.
+    """
+    import os
+    import subprocess
+    import sys
+
+    import django
+    import pytest
+
+    from tests.services import in_ci
+
+    if django.VERSION < (5, 0):
+        pytest.skip("the running Django is 4.2: this run is the 4.2 pass")
+    if not (DJANGO42 / "django" / "__init__.py").is_file():
+        message = f"Django 4.2 missing under {DJANGO42}: run bash scripts/install.sh"
+        pytest.fail(message) if in_ci() else pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env[CHILD_FLAG] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(DJANGO42), str(ROOT), env.get("PYTHONPATH")])
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "-p", "no:cov"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    tail = run.stdout[-6000:] + run.stderr[-2000:]
+    assert run.returncode == 0, tail
+    assert " passed" in run.stdout and " failed" not in run.stdout, tail
+    return run.stdout.strip().splitlines()[-1]

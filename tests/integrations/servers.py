@@ -34,6 +34,8 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         if not k.startswith(("DJANGO_", "GENRO_STORAGE", "PYTEST_", "COV_"))
     }
     env["PYTHONPATH"] = str(REPO)
+    if os.environ.get("GENRO_DJANGO42_CHILD"):  # the Django 4.2 pass: its servers too
+        env["PYTHONPATH"] = os.environ.get("PYTHONPATH") or str(REPO)
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env

@@ -372,3 +372,15 @@ def test_manage_py_check_is_clean_for_our_storages(tmp_path: Path, module: str) 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "System check identified no issues" in run.stdout, run.stdout + run.stderr
     assert "WARNING" not in run.stderr, run.stderr
+    # the Django of this run (4.2 under test_django_42.py), not whatever the venv holds
+    version = subprocess.run(
+        [sys.executable, "-m", "django", "--version"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    import django
+
+    assert version.stdout.strip() == django.get_version()

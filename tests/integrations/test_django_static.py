@@ -11,9 +11,11 @@ import gzip
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import brotli
 import httpx
@@ -36,6 +38,7 @@ class Site:
         mount = mount_config(kind, "static", tmp)
         mount.pop("name")
         self.mount = mount
+        self.hashed: dict[str, str] = {}
         self.env = {
             "DJANGO_SETTINGS_MODULE": SETTINGS,
             "STATIC_SITE_MOUNT": json.dumps(mount),
@@ -145,6 +148,13 @@ def test_a_large_script_arrives_whole(site: Site) -> None:
     assert ranged.status_code == 206 and len(ranged.content) == 10
 
 
+def test_the_site_runs_the_django_of_the_tests(site: Site) -> None:
+    """Under ``test_django_42.py`` the servers run Django 4.2 too, not the venv's."""
+    import django
+
+    assert site.get("/version").text == django.get_version()
+
+
 def test_unknown_static_names_fall_through_to_the_site(site: Site) -> None:
     assert site.get("/static/css/missing.css").status_code == 404
     page = site.get("/")
@@ -152,11 +162,92 @@ def test_unknown_static_names_fall_through_to_the_site(site: Site) -> None:
     assert site.manifest()[CSS_NAME] in page.text  # {% static %} resolves the hashed name
 
 
-def test_redirect_delivery_sends_clients_to_the_bucket(tmp_path: Path) -> None:
+JS_TYPES = ("text/javascript", "application/javascript")
+
+
+def bucket_manifest(site: Site) -> dict[str, str]:
+    from genro_storage import StorageManager
+
+    manager = StorageManager()
+    manager.configure([{"name": "s", **site.mount}])
+    return dict(json.loads(manager.node("s:staticfiles.json").read_bytes())["paths"])
+
+
+def fetched_from_the_bucket(site: Site, location: str, name: str) -> None:
+    """``location`` answers the file's bytes, with the type its name implies."""
+    reply = httpx.get(location, timeout=30)
+    assert reply.status_code == 200, (location, reply.text)
+    original = (
+        name
+        if name in (CSS_NAME, JS_NAME)
+        else next(k for k, v in site.hashed.items() if v == name)
+    )
+    assert reply.content == (site.src / original).read_bytes()
+    kind = reply.headers["content-type"]
+    assert kind.startswith("text/css" if name.endswith(".css") else JS_TYPES), kind
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_redirect_delivery_sends_clients_to_the_bucket(tmp_path: Path, server: str) -> None:
+    """``delivery: redirect``: 302 to the object's presigned URL; moto then answers the
+    bytes and the Content-Type the storage set when collectstatic uploaded them."""
     site = Site(tmp_path, "s3", {"delivery": "redirect"})
     site.collectstatic()
-    for _ in site.serve("gunicorn"):
-        reply = site.get(f"/static/{CSS_NAME}")
-        assert reply.status_code == 302
-        assert "X-Amz-Signature=" in reply.headers["location"]
-        assert httpx.get(reply.headers["location"]).content == (site.src / CSS_NAME).read_bytes()
+    site.hashed = bucket_manifest(site)
+    for _ in site.serve(server):
+        for name in (CSS_NAME, site.hashed[CSS_NAME], site.hashed[JS_NAME]):
+            reply = site.get(f"/static/{name}")
+            assert reply.status_code == 302, reply.text
+            location = reply.headers["location"]
+            assert "X-Amz-Signature=" in location
+            fetched_from_the_bucket(site, location, name)
+        assert site.get("/static/css/missing.css").status_code == 404
+
+
+def public_bucket(site: Site) -> None:
+    """Move the site's mount to a new bucket anyone may read (what a CDN's origin is)."""
+    import boto3
+
+    bucket = f"genro-cdn-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=site.mount["endpoint_url"],
+        aws_access_key_id=site.mount["key"],
+        aws_secret_access_key=site.mount["secret"],
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    site.mount["bucket"] = bucket
+    site.env["STATIC_SITE_MOUNT"] = json.dumps(site.mount)
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_redirect_to_url_sends_clients_to_the_cdn(tmp_path: Path, server: str) -> None:
+    """``redirect_to_url`` with django-storages' ``custom_domain`` (here the bucket's own
+    address on moto, standing for a CDN in front of it): 302 to that URL, unsigned."""
+    site = Site(tmp_path, "s3", {"redirect_to_url": True})
+    public_bucket(site)
+    endpoint = urlsplit(site.mount["endpoint_url"]).netloc
+    domain = f"{endpoint}/{site.mount['bucket']}/{site.mount['prefix']}"
+    site.env["STATIC_SITE_STORAGE"] = json.dumps({"custom_domain": domain, "url_protocol": "http:"})
+    site.collectstatic()
+    site.hashed = bucket_manifest(site)
+    for _ in site.serve(server):
+        for name in (CSS_NAME, site.hashed[CSS_NAME], site.hashed[JS_NAME]):
+            reply = site.get(f"/static/{name}")
+            assert reply.status_code == 302, reply.text
+            assert reply.headers["location"] == f"http://{domain}/{name}"
+            fetched_from_the_bucket(site, reply.headers["location"], name)
+        page = site.get("/")  # {% static %} points at the CDN too
+        assert f"http://{domain}/{site.hashed[CSS_NAME]}" in page.text
+        assert site.get("/static/css/missing.css").status_code == 404
+        listed = site.get("/static/staticfiles.json")  # not in the manifest: looked up
+        assert listed.headers["location"] == f"http://{domain}/staticfiles.json"

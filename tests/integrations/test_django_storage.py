@@ -343,3 +343,37 @@ def test_listdir_of_an_empty_mount(kind: str, settings, tmp_path: Path) -> None:
     settings.GENRO_STORAGE_MOUNTS = [mount_config(kind, "m", tmp_path)]
     store = GenroStorage(mount="m", location="never/used")
     assert store.listdir("") == ([], [])
+
+
+# ---------------------------------------------------------------- names up to 255 bytes
+@pytest.mark.parametrize("length", [242, 248, 255])
+@pytest.mark.parametrize("stem", ["n", "é"], ids=["ascii", "two-byte"])
+def test_names_up_to_255_bytes_can_be_saved_again_on_a_local_mount(
+    settings, tmp_path: Path, length: int, stem: str
+) -> None:
+    """A file name of 242 to 255 bytes (the most a local file system takes): saved over
+    with ``file_overwrite`` (django-storages' ``AWS_S3_FILE_OVERWRITE``), and saved again
+    without it, when ``get_available_name`` must find a free name that still fits."""
+    root = tmp_path / "local"
+    root.mkdir()
+    settings.GENRO_STORAGE_MOUNTS = [{"name": "m", "type": "local", "path": str(root)}]
+    base = stem * ((length - 4) // len(stem.encode()))
+    name = f"deep/{base}{'n' * (length - 4 - len(base.encode()))}.txt"
+    assert len(name.rsplit("/", 1)[1].encode()) == length
+
+    overwriting = GenroStorage(mount="m", file_overwrite=True)
+    assert overwriting.save(name, ContentFile(b"first")) == name
+    assert overwriting.save(name, ContentFile(b"second")) == name
+    with overwriting.open(name, "wb") as fh:
+        fh.write(b"third")
+    assert read(overwriting, name) == b"third"
+    assert overwriting.listdir("deep") == ([], [name.rsplit("/", 1)[1]])  # no temp file left
+
+    keeping = GenroStorage(mount="m")
+    other = keeping.save(name, ContentFile(b"kept apart"))
+    assert other != name and other.startswith("deep/") and other.endswith(".txt")
+    assert len(other.rsplit("/", 1)[1].encode()) <= 255
+    assert (read(keeping, name), read(keeping, other)) == (b"third", b"kept apart")
+    with_limit = keeping.save(name, ContentFile(b"limited"), max_length=len(name))
+    assert len(with_limit) <= len(name) and read(keeping, with_limit) == b"limited"
+    assert len(keeping.listdir("deep")[1]) == 3

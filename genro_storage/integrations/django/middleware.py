@@ -26,8 +26,10 @@ key                    default     meaning
 ``immutable_max_age``  one year    seconds hashed names may be cached (``immutable``)
 ``delivery``           ``stream``  ``redirect``: 302 to the object's presigned URL
                                    (object-store mounts; no bytes through Django)
-``redirect_to_url``    ``False``   302 to ``storage.url(name)`` (a CDN ``base_url`` or
-                                   ``custom_domain``) instead of serving
+``redirect_to_url``    ``False``   302 to the name's URL on the storage (a CDN
+                                   ``base_url`` or ``custom_domain``) instead of
+                                   serving; names not in the manifest are looked up
+                                   first (a missing one falls through to the site)
 ``cache_stat``         ``5``       seconds a file's stat is reused (0: every request)
 ``autorefresh``        ``DEBUG``   stat every request (``cache_stat`` 0): an edited
                                    file shows at once, as whitenoise's
@@ -46,7 +48,11 @@ from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    MiddlewareNotUsed,
+    SuspiciousFileOperation,
+)
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
 from genro_storage import StorageNode
@@ -112,6 +118,7 @@ class StaticFilesMiddleware:
         self.server = self._server(options)
         manifest = getattr(storage, "hashed_files", None) or {}
         self.hashed = frozenset(str(name) for name in manifest.values())
+        self.known = self.hashed | frozenset(str(name) for name in manifest)
         self.table = self._table(options)
 
     def _table(self, options: dict[str, Any]) -> AnswerTable | None:
@@ -170,6 +177,21 @@ class StaticFilesMiddleware:
     def is_immutable(self, name: str) -> bool:
         return name in self.hashed or bool(HASHED.search(name))
 
+    def redirect_url(self, name: str) -> str | None:
+        """The URL ``redirect_to_url`` sends ``name`` to, None when the storage lacks it.
+
+        The name is already the stored one (hashed, or what ``{% static %}`` gave): its
+        URL is taken as it is, without the manifest's hashing (which would refuse a
+        hashed name). A name of the manifest needs no lookup; any other costs one stat.
+        """
+        if name not in self.known:
+            try:
+                if not self.storage.exists(name):
+                    return None
+            except (SuspiciousFileOperation, StorageError, ValueError):
+                return None
+        return str(GenroStorage.url(self.storage, name))
+
     def decide(self, request: HttpRequest, name: str, headers: dict[str, str]) -> Prepared:
         """The serve core's answer for ``name`` (blocking: one stat, maybe a small read)."""
         location = self.storage.location
@@ -192,7 +214,8 @@ class StaticFilesMiddleware:
         if name is None:
             return self.get_response(request)
         if self.options["redirect_to_url"]:
-            return HttpResponseRedirect(self.storage.url(name))
+            target = self.redirect_url(name)
+            return self.get_response(request) if target is None else HttpResponseRedirect(target)
         scope = _http_scope(request)
         headers = headers_from_scope(scope) if scope else headers_from_environ(request.META)
         prepared = self.decide(request, name, headers)
@@ -219,7 +242,10 @@ class StaticFilesMiddleware:
         if name is None:
             return await self.get_response(request)
         if self.options["redirect_to_url"]:
-            return HttpResponseRedirect(self.storage.url(name))
+            target = await asgi_adapter.run_sync(self.redirect_url, name)
+            if target is None:
+                return await self.get_response(request)
+            return HttpResponseRedirect(target)
         scope = _http_scope(request)
         headers = headers_from_scope(scope) if scope else headers_from_environ(request.META)
         prepared = await asgi_adapter.run_sync(self.decide, request, name, headers)

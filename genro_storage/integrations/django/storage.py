@@ -59,12 +59,14 @@ from django.utils.functional import cached_property
 
 from genro_storage import StorageNode
 from genro_storage.errors import PathTraversalError
-from genro_storage.paths import normalize
+from genro_storage.paths import MAX_SEGMENT_BYTES, normalize
 
 from .._server import is_served, sign_query
 from . import conf
 
 __all__ = ["GenroFile", "GenroStorage"]
+
+_SUFFIX = 8  # Storage.get_alternative_name adds "_" and 7 random characters
 
 _DEFAULTS: dict[str, Any] = {
     "mount": None,
@@ -218,7 +220,18 @@ class GenroStorage(Storage):
             return str(name).replace("\\", "/")
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        """Django's rules; with ``file_overwrite`` the name itself (cut to ``max_length``).
+
+        Without ``max_length``, a name whose last segment is too long to take Django's
+        ``_<7 characters>`` suffix within the 255 bytes a file name may have (a name of
+        248 to 255 bytes) gets alternatives of its own length, its stem cut to make
+        room, where FileSystemStorage fails with "File name too long".
+        """
         if not self.file_overwrite:
+            name = str(name).replace("\\", "/")
+            segment = name.rsplit("/", 1)[-1]
+            if max_length is None and len(segment.encode()) > MAX_SEGMENT_BYTES - _SUFFIX:
+                max_length = len(name)
             return str(super().get_available_name(name, max_length=max_length))
         name = str(name).replace("\\", "/")
         validate_file_name(name, allow_relative_path=True)

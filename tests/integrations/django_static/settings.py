@@ -7,7 +7,8 @@ Environment (read once, at start-up; the tests and the benchmark set them):
 - ``STATIC_SITE_MOUNT``: the JSON mount dict of the ``static`` mount (genro mode);
 - ``STATIC_SITE_ROOT``: STATIC_ROOT (whitenoise mode);
 - ``STATIC_SITE_SRC``: the source folder collectstatic reads (default: ``static_src``);
-- ``STATIC_SITE_OPTIONS``: JSON ``GENRO_STORAGE_STATIC``.
+- ``STATIC_SITE_OPTIONS``: JSON ``GENRO_STORAGE_STATIC``;
+- ``STATIC_SITE_STORAGE``: JSON, more ``OPTIONS`` of the static storage (genro mode).
 """
 
 import json
@@ -45,6 +46,7 @@ else:
     }
     GENRO_STORAGE_MOUNTS = [{**mount, "name": "static"}]
     GENRO_STORAGE_STATIC = json.loads(os.environ.get("STATIC_SITE_OPTIONS") or "{}")
+    STORAGE_OPTIONS = json.loads(os.environ.get("STATIC_SITE_STORAGE") or "{}")
     STORAGES = {
         "default": {
             "BACKEND": "genro_storage.integrations.django.GenroStorage",
@@ -52,6 +54,6 @@ else:
         },
         "staticfiles": {
             "BACKEND": "genro_storage.integrations.django.GenroStaticStorage",
-            "OPTIONS": {"mount": "static"},
+            "OPTIONS": {"mount": "static", **STORAGE_OPTIONS},
         },
     }
