@@ -342,14 +342,17 @@ class S3Backend(FsspecBackend):
     def _uploads_in_batch(self, os_path: str) -> bool:
         return True  # s3fs' put_file: one PUT, or parallel parts on the same loop
 
-    async def _upload_async(self, os_path: str, full: str) -> None:
+    async def _upload_async(self, os_path: str, full: str, fs: Any = None) -> None:
         """:meth:`upload_file` on the client's loop: up to ``multipart_threshold`` bytes
         one PUT whose body is read from the file as it is sent (memory stays flat, and
-        the ETag is the content's MD5); bigger files in parts (s3fs' ``put_file``)."""
+        the ETag is the content's MD5); bigger files in parts (s3fs' ``put_file``).
+        ``fs``: another s3fs instance of this mount (``genro://``'s async face passes the
+        running loop's own)."""
+        fs = fs if fs is not None else self.fs
         info = os.stat(os_path)
         kwargs = self._upload_kwargs(full, info.st_mtime)
         if info.st_size > self.network.multipart_threshold:
-            await self.fs._put_file(
+            await fs._put_file(
                 os_path,
                 full,
                 chunksize=self.network.part_size,
@@ -357,9 +360,9 @@ class S3Backend(FsspecBackend):
                 **kwargs,
             )
             return
-        bucket, key, _ = self.fs.split_path(full)
+        bucket, key, _ = fs.split_path(full)
         with open(os_path, "rb") as body:
-            await self.fs._call_s3(
+            await fs._call_s3(
                 "put_object",
                 Bucket=bucket,
                 Key=key,

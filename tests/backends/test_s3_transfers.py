@@ -15,6 +15,7 @@ import pytest
 
 from bench.netproxy import NetProxy
 from genro_storage import AsyncStorageManager, StorageManager
+from genro_storage.backends.s3 import S3Backend
 from genro_storage.errors import StoragePermissionError
 from tests._procs import free_port
 from tests.backends.conftest import unique
@@ -176,7 +177,7 @@ def _copy_threads() -> list[str]:
 
 
 def test_a_tree_goes_up_and_down_without_a_thread_per_file(
-    local: StorageManager, tmp_path: Path
+    local: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Local <-> S3 trees run as coroutines on the client's loop: no copy worker threads,
     every byte intact, no temp file left, an existing local file replaced."""
@@ -187,6 +188,7 @@ def test_a_tree_goes_up_and_down_without_a_thread_per_file(
         seen_threads.extend(_copy_threads())
 
     local.node("disk:src").copy_to("s3:tree", progress=progress)
+    monkeypatch.setattr(S3Backend, "batch_downloads", True)  # off by default
     (tmp_path / "back/d1").mkdir(parents=True)
     (tmp_path / "back/d1/f001.bin").write_bytes(b"old content")
     local.node("s3:tree").copy_to("disk:back", progress=progress)
