@@ -266,7 +266,6 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
         for label, kind, app in SERVERS:
             port = free_port()
             procs[label] = (start(kind, app, port, root, run), port)
-        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         headers: dict[tuple[str, str], str | None] = {}
         for label, (_, port) in procs.items():
             etag = request(port, "/static/small.css", None)[1].get("etag", '"none"')
@@ -279,6 +278,8 @@ def run_all(root: Path, run: Path, args: argparse.Namespace) -> dict[str, dict]:
                     results[label]["encoding"] = sent.get("content-encoding", "identity")
                 if status != expected:
                     results[label][name] = f"HTTP {status}"
+        # after the first requests: gunicorn's worker (the serving process) exists by then
+        pids = {label: serving_pid(proc) for label, (proc, _) in procs.items()}
         for round_ in range(args.rounds):
             for name, path, _, _, unit in SCENARIOS:
                 for label, (_, port) in procs.items():

@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 _given: set[int] = set()  # ports handed out since the slice last came round
 _turn = 0  # where the next search starts in the slice
+MIN_PORTS_PER_WORKER = 16
 
 
 def _port_range() -> range:
@@ -36,8 +37,13 @@ def _port_range() -> range:
     if not worker.startswith("gw") or count <= 1:
         return ports
     index, size = int(worker[2:]), len(ports) // count
-    if size < 4 or index >= count:
-        pytest.fail(f"GENRO_TEST_PORTS {first}-{last} is too small for {count} xdist workers")
+    # a stopped server's port stays in TIME_WAIT (unbindable here) for a minute: a worker
+    # starting servers one after another needs room (10 ports per worker ran out)
+    if size < MIN_PORTS_PER_WORKER or index >= count:
+        pytest.fail(
+            f"GENRO_TEST_PORTS {first}-{last} is too small for {count} xdist workers"
+            f" (at least {MIN_PORTS_PER_WORKER} ports each)"
+        )
     return ports[index * size : (index + 1) * size]
 
 

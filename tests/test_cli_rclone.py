@@ -184,6 +184,10 @@ def test_check_reports_each_difference(
     ]
     cli.run("check", "src", dest, "--combined", "report.txt")
     assert (cli.tmp / "report.txt").read_text() == combined.stdout.decode()
+    only_logs = cli.run("check", "src", dest, "--include", "*.log", "--combined", "-")
+    assert _lines(only_logs.stdout.decode()) == ["* build.log"]
+    no_top = cli.run("check", "src", dest, "--exclude", "*.log", "--exclude", "on*")
+    assert no_top.returncode == 0 and no_top.stdout == b""
 
 
 def test_check_missing_sides(cli: CLI, src: Path) -> None:  # noqa: F811
@@ -254,6 +258,9 @@ def test_bwlimit_on_streams(cli: CLI) -> None:  # noqa: F811
     assert (cli.home / "piped.bin").read_bytes() == data
     started = time.monotonic()
     result = cli.run("get", "home:piped.bin", "-", "--bwlimit", "64K")
+    assert time.monotonic() - started >= 1.4 and result.stdout == data
+    started = time.monotonic()
+    result = cli.run("cat", "home:piped.bin", "--bwlimit", "64K")
     assert time.monotonic() - started >= 1.4 and result.stdout == data
 
 
@@ -372,3 +379,47 @@ def test_retries_flag_overrides_the_mounts(cli: CLI, s3: str) -> None:  # noqa: 
         assert fault.fired >= 1
     cli.write_config(text)
     assert cli.ok("cat", "s3:r3.txt") == "payload"
+
+
+# ---------------------------------------------------------------------- streamed copies
+def test_a_copy_without_progress_starts_while_the_source_is_listed(cli: CLI) -> None:  # noqa: F811
+    """No bar, no --stats, no --bwlimit: the CLI asks for no byte total, so the engine
+    copies files while it lists the source; --stats needs the total, so it lists first."""
+    from typing import Any
+
+    from genro_storage.backends.local import create
+    from genro_storage.backends.registry import BACKENDS, register_backend
+
+    source = cli.tmp / "many"
+    source.mkdir()
+    for i in range(20):
+        (source / f"f{i:02d}.txt").write_text(str(i))
+    copied_when_listed: list[int] = []
+    out = cli.home / "out"
+
+    def factory(config: dict[str, Any], mount_name: str) -> Any:
+        backend = create({"type": "local", "path": config["path"]}, mount_name)
+        listing = backend.walk_files
+
+        def walk_files(path: str) -> Any:
+            for entry in listing(path):
+                copied_when_listed.append(len(list(out.glob("*.txt"))) if out.exists() else 0)
+                yield entry
+
+        backend.walk_files = walk_files  # type: ignore[method-assign]
+        return backend
+
+    register_backend("watched", factory, required=("path",), replace=True)
+    try:
+        cli.write_config(cli.config.read_text() + f"- name: w\n  type: watched\n  path: {source}\n")
+        cli.ok("cp", "w:", "home:out", "--transfers", "1")
+        assert copied_when_listed[-1] > 0  # files landed before the listing ended
+        assert len(list(out.glob("*.txt"))) == 20
+        copied_when_listed.clear()
+        out = cli.home / "out2"  # the listing sees this one now
+        result = cli.run("cp", "w:", "home:out2", "--transfers", "1", "--stats", "60")
+        assert result.returncode == 0, result.stderr.decode()
+        assert copied_when_listed and set(copied_when_listed) == {0}  # listed first
+        assert len(list(out.glob("*.txt"))) == 20
+    finally:
+        BACKENDS.pop("watched", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -661,6 +662,10 @@ def test_s3_large_upload_is_multipart_and_rerun_matches_its_etag(
     from tests.remote import S3Requests
 
     monkeypatch.setattr(s3fs.core, "calculate_chunksize", lambda size, chunksize=None: 5 << 20)
+    backend = storage.get_backend("s3")  # parts above 5 MiB (default: one PUT to 200 MiB)
+    monkeypatch.setattr(
+        backend, "network", dataclasses.replace(backend.network, multipart_threshold=5 << 20)
+    )
     storage.node("home:src/big.bin").write_bytes(bytes(range(256)) * (48 * 1024))  # 12 MiB
     with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as upload:
         storage.node("home:src").copy_to("s3:big")

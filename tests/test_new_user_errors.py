@@ -131,6 +131,7 @@ def test_a_failed_multipart_completion_is_reported_as_such(tmp_path: Path) -> No
     with NetProxy(server_port("s3"), faults=[always]) as proxy:
         config = tmp_path / "m.yaml"
         mount = {"name": "far", **remote_config("s3", proxy.endpoint, area), "retries": 1}
+        mount["multipart_threshold"] = 5 * 1024 * 1024  # (default: one PUT up to 200 MiB)
         config.write_text(yaml.safe_dump([mount]))
         out = subprocess.run(
             [sys.executable, "-m", "genro_storage", "-c", str(config), "put", str(big), "far:b"],

@@ -114,6 +114,9 @@ def digest(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+MULTIPART = {"multipart_threshold": 5 * MiB}  # S3: the 12 MiB file goes up in parts
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "src"
@@ -121,7 +124,8 @@ def tree(tmp_path: Path) -> Path:
         folder = root / f"d{i % 3}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"f{i:02d}.bin").write_bytes(os.urandom(1000 + i * 997))
-    (root / "big.bin").write_bytes(os.urandom(12 * MiB))  # 3 parts of 5 MiB on S3
+    # one streamed PUT on S3 (under multipart_threshold), 3 parts of 5 MiB with MULTIPART
+    (root / "big.bin").write_bytes(os.urandom(12 * MiB))
     return root
 
 
@@ -165,7 +169,7 @@ def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> Non
         manager.configure(
             [
                 {"name": "here", "type": "local", "path": str(tree)},
-                {"name": "far", **remote_config("s3", proxy.endpoint, area)},
+                {"name": "far", **remote_config("s3", proxy.endpoint, area), **MULTIPART},
             ]
         )
         manager.node("here:big.bin").copy_to("far:big.bin")
@@ -182,7 +186,7 @@ def test_s3_failure_after_retries_names_side_operation_and_attempts(
     always = Fault("500", match=r"^POST .*\?uploadId=")
     with NetProxy(server_port("s3"), faults=[always]) as proxy:
         manager = StorageManager()
-        config = {**remote_config("s3", proxy.endpoint, area), "retries": 1}
+        config = {**remote_config("s3", proxy.endpoint, area), "retries": 1, **MULTIPART}
         manager.configure(
             [
                 {"name": "here", "type": "local", "path": str(tree)},

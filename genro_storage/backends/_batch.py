@@ -12,9 +12,12 @@ on the network.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: a local-only command never loads asyncio
+    import asyncio
 
 __all__ = ["CopyStarter", "LoopStarter"]
 
@@ -37,12 +40,16 @@ class LoopStarter:
         self._slots: asyncio.Semaphore | None = None  # made on the loop, at first use
 
     def __call__(self, src_path: str, dest_path: str) -> Future[None] | None:
+        import asyncio
+
         job = self.prepare(src_path, dest_path)
         if job is None:
             return None
         return asyncio.run_coroutine_threadsafe(self._bounded(job), self.loop)
 
     async def _bounded(self, job: Callable[[], Awaitable[None]]) -> None:
+        import asyncio
+
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.concurrency)
         async with self._slots:

@@ -12,21 +12,16 @@ Attempts wait with exponential backoff and full jitter (tenacity's
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import functools
 import logging
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+if TYPE_CHECKING:  # tenacity loads on the first retry loop built (it imports tornado
+    # when installed: 50-70 ms that a local-only command does not need)
+    from tenacity import AsyncRetrying, RetryCallState, Retrying
 
 from ..errors import StorageAuthError, StorageConfigError, StorageConnectionError
 
@@ -119,7 +114,8 @@ def _one_transient(exc: BaseException) -> bool | None:
         return status in _TRANSIENT_STATUS
     if isinstance(exc, (StorageConnectionError, ConnectionError, TimeoutError)):
         return True
-    if isinstance(exc, asyncio.TimeoutError):
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio timeout can exist
+    if asyncio is not None and isinstance(exc, asyncio.TimeoutError):
         return True
     if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
         return True
@@ -144,6 +140,8 @@ def is_transient(exc: BaseException, depth: int = 8) -> bool:
 
 
 def _wait() -> Any:
+    from tenacity import wait_random_exponential
+
     return wait_random_exponential(multiplier=0.1, max=5)
 
 
@@ -175,6 +173,8 @@ def retrying(
 ) -> Retrying:
     """A tenacity ``Retrying`` making up to ``attempts`` attempts at transient failures;
     the last failure is re-raised as it was."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
     return Retrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=_wait(),
@@ -188,6 +188,8 @@ def async_retrying(
     attempts: int, transient: Callable[[BaseException], bool] = is_transient, label: str = ""
 ) -> AsyncRetrying:
     """The ``async for`` twin of :func:`retrying` (``label``: see :func:`_log_retry`)."""
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
     return AsyncRetrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=_wait(),

@@ -12,6 +12,9 @@ key                  default  meaning
 ``connect_timeout``  5        seconds to open a connection
 ``part_size``        5 MiB    bytes per part of a multipart upload or a ranged download
 ``part_concurrency`` 2        parts uploaded at once per file (memory: ``part_size`` x this)
+``multipart_threshold`` 200 MiB S3 only: local files up to this size go up in one PUT
+                              streamed from disk (flat memory, one request; rclone's
+                              ``upload_cutoff``); bigger ones in parts
 ``download_concurrency`` 1    ranged GETs at once when downloading a file bigger than
                               ``part_size`` to a local mount; 1 = one streaming GET (flat
                               memory), more = parallel ranges (memory: ``part_size`` x this)
@@ -49,6 +52,7 @@ class NetworkSettings:
     part_size: int = 5 * MiB
     part_concurrency: int = 2
     download_concurrency: int = 1
+    multipart_threshold: int = 200 * MiB
 
     @classmethod
     def from_config(
@@ -63,6 +67,7 @@ class NetworkSettings:
             ("part_size", int, max(1, min_part_size)),
             ("part_concurrency", int, 1),
             ("download_concurrency", int, 1),
+            ("multipart_threshold", int, 0),
         ):
             raw = config.get(key)
             if raw is None:

@@ -181,6 +181,10 @@ class FsspecBackend(StorageBackend):
     #: trees copied to or from this backend run each file as a coroutine on the client's
     #: event loop (:meth:`copy_starter`): set by the async object stores
     batch_transfers = False
+    #: downloads to a local disk on the batch route too. Off: measured on moto (300 x 4 KiB,
+    #: same rounds) the worker threads finished in 2.1-3.2 s against 3.7-7.7 s on the
+    #: loop, whose thread then also runs every local temp-file publish
+    batch_downloads = False
     #: header defaults and metadata of every object written (object stores; see
     #: :mod:`._objectparams`)
     object_parameters = ObjectParameters()
@@ -714,7 +718,7 @@ class FsspecBackend(StorageBackend):
             ):
                 prepare = functools.partial(self._prepare_server_copy, dest_backend)
                 return LoopStarter(self.fs.loop, concurrency, prepare)
-            if self.native_download:
+            if self.native_download and self.batch_downloads:
                 prepare = functools.partial(self._prepare_download, dest_backend)
                 return LoopStarter(self.fs.loop, concurrency, prepare)
         return super().copy_starter(dest_backend, concurrency)

@@ -82,6 +82,7 @@ _SPECS = [
             "config_kwargs",
             "version_aware",
             *NETWORK_OPTIONS,
+            "multipart_threshold",
             "object_parameters",
         ),
         "s3",

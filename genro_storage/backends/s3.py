@@ -13,6 +13,8 @@ import threading
 from typing import IO, Any
 from urllib.parse import quote
 
+from fsspec.asyn import sync
+
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ..paths import is_root
@@ -340,15 +342,34 @@ class S3Backend(FsspecBackend):
     def _uploads_in_batch(self, os_path: str) -> bool:
         return True  # s3fs' put_file: one PUT, or parallel parts on the same loop
 
-    async def _upload_async(self, os_path: str, full: str) -> None:
-        """Coroutine twin of :meth:`upload_file`."""
-        await self.fs._put_file(
-            os_path,
-            full,
-            chunksize=self.network.part_size,
-            max_concurrency=self.network.part_concurrency,
-            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
-        )
+    async def _upload_async(self, os_path: str, full: str, fs: Any = None) -> None:
+        """:meth:`upload_file` on the client's loop: up to ``multipart_threshold`` bytes
+        one PUT whose body is read from the file as it is sent (memory stays flat, and
+        the ETag is the content's MD5); bigger files in parts (s3fs' ``put_file``).
+        ``fs``: another s3fs instance of this mount (``genro://``'s async face passes the
+        running loop's own)."""
+        fs = fs if fs is not None else self.fs
+        info = os.stat(os_path)
+        kwargs = self._upload_kwargs(full, info.st_mtime)
+        if info.st_size > self.network.multipart_threshold:
+            await fs._put_file(
+                os_path,
+                full,
+                chunksize=self.network.part_size,
+                max_concurrency=self.network.part_concurrency,
+                **kwargs,
+            )
+            return
+        bucket, key, _ = fs.split_path(full)
+        with open(os_path, "rb") as body:
+            await fs._call_s3(
+                "put_object",
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentLength=info.st_size,
+                **kwargs,
+            )
 
     def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
         """Same endpoint and credentials: the server copies (any bucket, any prefix)."""
@@ -367,13 +388,7 @@ class S3Backend(FsspecBackend):
         as ``x-amz-meta-mtime`` (rclone reads it; S3 listings do not carry it)."""
         self._check_file_write(path)
         full = self._full(path)
-        self.fs.put_file(
-            os_path,
-            full,
-            chunksize=self.network.part_size,
-            max_concurrency=self.network.part_concurrency,
-            **self._upload_kwargs(full, os.stat(os_path).st_mtime),
-        )
+        sync(self.fs.loop, self._upload_async, os_path, full)
         self._invalidate(path)
         return None
 
@@ -460,7 +475,10 @@ def _body_size(body: Any) -> int | None:
     getbuffer = getattr(body, "getbuffer", None)  # io.BytesIO: botocore's wrapper of bytes
     if getbuffer is not None:
         return int(getbuffer().nbytes - body.tell())
-    return None
+    try:  # a file streamed from disk (uploads under multipart_threshold)
+        return int(os.fstat(body.fileno()).st_size - body.tell())
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def s3_session(mount_name: str) -> Any:

@@ -32,6 +32,10 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--one-way", action="store_true", help="ignore files that only DST has")
     p.add_argument("--size-only", action="store_true", help="compare sizes only, never hashes")
     p.add_argument(
+        "--include", action="append", metavar="PATTERN", help="compare only matching files"
+    )
+    p.add_argument("--exclude", action="append", metavar="PATTERN", help="leave matching files out")
+    p.add_argument(
         "--checkers",
         type=positive,
         default=8,
@@ -57,6 +61,8 @@ def cmd_check(session: Session, args: argparse.Namespace) -> int:
         one_way=args.one_way,
         size_only=args.size_only,
         checkers=args.checkers,
+        include=args.include or (),
+        exclude=args.exclude or (),
     )
     if args.combined == "-":
         _combined(report, sys.stdout)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MountRootError, StorageNotFoundError
 from ..paths import is_root
 from ._resolve import Session, Target
-from ._sizes import show_size
+from ._sizes import parse_rate, show_size
 
 if TYPE_CHECKING:
     from ..backends.base import EntryInfo
@@ -51,6 +51,9 @@ def register(add: Add) -> None:
 
     p = add("cat", "write file contents to stdout")
     p.add_argument("targets", nargs="+", metavar="TARGET")
+    p.add_argument(
+        "--bwlimit", type=parse_rate, metavar="RATE", help="at most RATE bytes per second (10M)"
+    )
     p.set_defaults(run=cmd_cat)
 
     p = add("mkdir", "create directories")
@@ -230,9 +233,13 @@ def _files(session: Session, args: Iterable[str]) -> Iterable[Target]:
 
 
 def cmd_cat(session: Session, args: argparse.Namespace) -> int:
+    from ._bwlimit import RateLimit
+
     out = sys.stdout.buffer
+    limit = RateLimit(args.bwlimit) if args.bwlimit else None
     for target in _files(session, args.targets):
-        for chunk in target.node.iter_bytes():
+        chunks = target.node.iter_bytes()
+        for chunk in limit.chunks(chunks) if limit else chunks:
             out.write(chunk)
     out.flush()
     return 0

@@ -86,6 +86,11 @@ class Reporter:
         self._limited = 0  # bytes of the current source already held to --bwlimit
         self.single_size: int | None = None  # a single file's size (no byte progress)
 
+    @property
+    def counts_bytes(self) -> bool:
+        """Whether anything uses the byte counts: the bar, ``--stats``, ``--bwlimit``."""
+        return self.show_bar or self.stats_every is not None or self.limit is not None
+
     def start(self, base: str, dest_base: str, shown: str, single_size: int | None) -> None:
         """A new source: its byte counts start from zero."""
         self.base, self.dest_base, self.shown = base, dest_base, shown
@@ -211,8 +216,10 @@ def transfer(
                 "skip": skip,
                 "on_file": reporter.on_file,
                 "on_skip": reporter.on_skip,
-                "progress": reporter.progress,
-                "progress_bytes": reporter.progress_bytes,
+                # only when shown or needed: a byte total makes the engine list the whole
+                # source before the first copy; without one it copies while it lists
+                "progress": reporter.progress if reporter.counts_bytes else None,
+                "progress_bytes": reporter.progress_bytes if reporter.counts_bytes else None,
             }
             if getattr(args, "transfers", None):
                 options["max_workers"] = args.transfers

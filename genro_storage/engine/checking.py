@@ -10,7 +10,9 @@ hashes that could not be checked. Comparisons run on ``checkers`` threads.
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..backends.base import EntryInfo
@@ -66,11 +68,16 @@ def check(
     one_way: bool = False,
     size_only: bool = False,
     checkers: int = 8,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> CheckReport:
     """Compare the files of ``src`` and ``dest`` (two folders, or two files).
 
-    ``one_way`` ignores files only ``dest`` has; ``size_only`` never hashes. A missing
-    ``src`` raises ``FileNotFoundError``; a missing ``dest`` folder counts as empty.
+    ``one_way`` ignores files only ``dest`` has; ``size_only`` never hashes;
+    ``include``/``exclude`` are the copy engine's fnmatch patterns on the relative path
+    (a file must match an ``include`` pattern, when there are any, and no ``exclude``
+    pattern; on either side). A missing ``src`` raises ``FileNotFoundError``; a missing
+    ``dest`` folder counts as empty.
     """
     try:
         src_entry = src.backend.info(src.path)
@@ -86,6 +93,8 @@ def check(
         dest_files = {src.basename: dest_entry} if dest_entry and not dest_entry.is_dir else {}
     pairs: list[tuple[str, EntryInfo, EntryInfo]] = []
     for rel in sorted(set(src_files) | set(dest_files)):
+        if not _kept(rel, include, exclude):
+            continue
         if rel not in dest_files:
             report.missing_on_dest.append(rel)
         elif rel not in src_files:
@@ -120,6 +129,12 @@ def check(
         else:
             report.differ.append((rel, outcome))
     return report
+
+
+def _kept(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    if include and not any(fnmatch.fnmatch(rel, p) for p in include):
+        return False
+    return not any(fnmatch.fnmatch(rel, p) for p in exclude)
 
 
 def _files(root: Location) -> dict[str, EntryInfo]:

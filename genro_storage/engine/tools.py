@@ -6,11 +6,8 @@ import contextlib
 import io
 import logging
 import os
-import subprocess
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -30,6 +27,9 @@ def fill_from_url(dest: Location, url: str, timeout: int = 30) -> str | None:
     else "Error downloading from ..."); write errors (permissions...) propagate unchanged.
     Returns the new path where the backend's path is the content (``base64``), else None.
     """
+    import urllib.error  # here: a command that downloads nothing does not load them
+    import urllib.request
+
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ValueError(f"Invalid URL: {url!r} (must start with http:// or https://)")
     try:
@@ -111,6 +111,8 @@ def call(
     (entered for the run, so written-back files are uploaded after it)."""
 
     def run() -> str | None:
+        import subprocess  # here: only call() needs it
+
         with contextlib.ExitStack() as stack:
             argv = [
                 stack.enter_context(a.open()) if isinstance(a, LocalArgument) else str(a)

@@ -246,13 +246,9 @@ class AsyncFace(AsyncFileSystem):
         target.backend.check_write_allowed()
         driver._check_file_write(target.inner)
         afs = await self._native(target)
-        await afs._put_file(
-            os.fspath(lpath),
-            target.full,
-            chunksize=driver.network.part_size,
-            max_concurrency=driver.network.part_concurrency,
-            **driver._put_kwargs(target.full),
-        )
+        # the sync face's upload (one streamed PUT up to multipart_threshold, else parts;
+        # the file's mtime kept) with this loop's client
+        await driver._upload_async(os.fspath(lpath), target.full, afs)
         driver.invalidate(target.inner)
 
     async def _cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from ..backends.base import EntryInfo
 from ..errors import PathTraversalError
 from ..http.delivery import simple_plan
+from ..http.headers import normalize_headers
 from ..http.options import ServeOptions
 from ..http.signing import sign_path, verify
 from ..manager import StorageManager
@@ -180,8 +181,12 @@ class FileServer:
         key: tuple[Any, ...] = ()
         if plain:
             assert hot is not None
-            key = hot.key(method, request.headers)
-            kept = hot.answer(asked, method, request.headers, key)
+            # one spelling of the names for the key and the decision alike
+            headers = normalize_headers(request.headers)
+            if headers is not request.headers:
+                request = replace(request, headers=headers)
+            key = hot.key(method, headers)
+            kept = hot.answer(asked, method, headers, key)
             if kept is not None:
                 return kept
         head = method == "HEAD"

@@ -59,7 +59,8 @@ SETTLED = 2.0
 """Seconds since a file's last change (its ``ctime``) before its bytes may be kept."""
 _BODY_BUDGET = 8 * 1024 * 1024
 _MAX_FILES = 2048
-_MAX_KEYS = 32  # answers kept per file (distinct If-None-Match/Range values...)
+_MAX_KEYS = 8  # answers kept per file (distinct If-None-Match/Range values...)
+_MAX_KEY_CHARS = 512  # a request whose header values are longer is decided each time
 _SUFFIXES = tuple(ENCODING_SUFFIXES.values())
 # the request header fields the decision reads (http/core.py, source.py's variant choice)
 _FIELDS = (
@@ -331,6 +332,8 @@ class HotFiles:
         if plan.status not in (200, 206, 304, 400, 412, 416) or plan.trailer:
             return prepared
         if len(entry.answers) >= _MAX_KEYS:
+            return prepared
+        if sum(len(value) for value in key[1:] if isinstance(value, str)) > _MAX_KEY_CHARS:
             return prepared
         kept = prepared
         if prepared.body is not None:

@@ -61,9 +61,32 @@ def test_a_tree_goes_up_and_back_on_the_clients_loop(
     (tmp_path / "back/d0/f00.bin").write_bytes(b"replaced")
     storage.node("far:tree").copy_to("disk:back", progress=seen(down))
 
-    assert down == []
     # Azure uploads keep the threads: adlfs' one-request upload would drop the metadata
     assert (up != []) == (request.node.callspec.params["storage"] == "azure")
+    assert down != []  # downloads keep the worker threads by default (batch_downloads)
+    assert _files(tmp_path / "back") == _files(src)  # nothing else: no temp file left
+
+
+def test_downloads_on_the_clients_loop_when_enabled(
+    storage: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``batch_downloads``: each file fills a temp sibling from the loop, then renamed."""
+    src = tmp_path / "src"
+    for i in range(12):
+        path = src / f"d{i % 3}" / f"f{i:02d}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(300 + i))
+    storage.node("disk:src").copy_to("far:tree")
+    monkeypatch.setattr(type(storage.get_backend("far")), "batch_downloads", True)
+    (tmp_path / "back/d0").mkdir(parents=True)
+    (tmp_path / "back/d0/f00.bin").write_bytes(b"replaced")
+    down: list[str] = []
+
+    def progress(done: int, total: int) -> None:
+        down.extend(t.name for t in threading.enumerate() if t.name.startswith("genro-copy"))
+
+    storage.node("far:tree").copy_to("disk:back", progress=progress)
+    assert down == []
     assert _files(tmp_path / "back") == _files(src)  # nothing else: no temp file left
 
 

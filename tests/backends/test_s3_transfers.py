@@ -15,6 +15,7 @@ import pytest
 
 from bench.netproxy import NetProxy
 from genro_storage import AsyncStorageManager, StorageManager
+from genro_storage.backends.s3 import S3Backend
 from genro_storage.errors import StoragePermissionError
 from tests._procs import free_port
 from tests.backends.conftest import unique
@@ -152,8 +153,9 @@ def local(tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]) -> Stor
     manager.configure(
         [
             {"name": "disk", "type": "local", "path": str(tmp_path)},
-            _mount(env, "s3", buckets[0], prefix),
+            {**_mount(env, "s3", buckets[0], prefix), "multipart_threshold": 5 * 1024 * 1024},
             {**_mount(env, "ro", buckets[0], prefix), "permissions": "readonly"},
+            _mount(env, "whole", buckets[0], prefix),  # the default multipart_threshold
         ]
     )
     return manager
@@ -175,7 +177,7 @@ def _copy_threads() -> list[str]:
 
 
 def test_a_tree_goes_up_and_down_without_a_thread_per_file(
-    local: StorageManager, tmp_path: Path
+    local: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Local <-> S3 trees run as coroutines on the client's loop: no copy worker threads,
     every byte intact, no temp file left, an existing local file replaced."""
@@ -186,6 +188,7 @@ def test_a_tree_goes_up_and_down_without_a_thread_per_file(
         seen_threads.extend(_copy_threads())
 
     local.node("disk:src").copy_to("s3:tree", progress=progress)
+    monkeypatch.setattr(S3Backend, "batch_downloads", True)  # off by default
     (tmp_path / "back/d1").mkdir(parents=True)
     (tmp_path / "back/d1/f001.bin").write_bytes(b"old content")
     local.node("s3:tree").copy_to("disk:back", progress=progress)
@@ -299,3 +302,28 @@ def test_small_uploads_do_not_wait_for_100_continue(
         == (tmp_path / "src/d0/f000.bin").read_bytes()
     )
     assert local.node("s3:expect/big.bin").md5hash == local.node("disk:big.bin").md5hash
+
+
+def test_a_file_under_the_multipart_threshold_is_one_streamed_put(
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """One request (no multipart upload: 3 parts and 2 more calls before), its ETag the
+    content's MD5, so a later ``skip='hash'`` compares without hashing parts."""
+    import hashlib
+    import tracemalloc
+
+    data = os.urandom(11 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    assert not local.node("whole:one/big.bin").exists  # the client is made (service models)
+    tracemalloc.start()
+    try:
+        with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+            local.node("disk:big.bin").copy_to("whole:one/big.bin")
+            peak = tracemalloc.get_traced_memory()[1]  # (the recording holds the body)
+    finally:
+        tracemalloc.stop()
+    assert [r["method"] for r in recorder.requests] == ["PUT"]
+    assert "uploadId" not in recorder.requests[0]["url"]
+    assert peak < 4 * 1024 * 1024  # read from the file as it is sent, never held
+    assert local.node("whole:one/big.bin").md5hash == hashlib.md5(data).hexdigest()
+    assert local.node("whole:one/big.bin").stat().etag == hashlib.md5(data).hexdigest()

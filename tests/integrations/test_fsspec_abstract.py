@@ -4,7 +4,7 @@ Every class of ``fsspec.tests.abstract`` the installed fsspec exports (copy, get
 pipe) runs in full (136 tests each) on a local, a memory and an S3 (moto) mount, and once
 more on a memory mount with the fast path off (``direct=False``: what mounts without an
 fsspec filesystem get). On S3 the 32 glob patterns of copy/get/put cost most: a bulk call
-lists each tree once (``_fsspec_snapshot``), so the 136 tests send about 7,000 requests
+lists each tree once (``_fsspec_snapshot``), so the 136 tests send about 7,700 requests
 (about 15 s of CPU on each side of the socket). Each class has its own bucket and each
 test its own random prefix: any order, any worker.
 Deviations are listed in ``DEVIATIONS`` with their reason and run as strict xfails: if

@@ -141,7 +141,9 @@ def _s3_requests(caplog: pytest.LogCaptureFixture, mount: str) -> list[logging.L
 
 
 @pytest.mark.services
-def test_s3_coroutines_run_on_the_callers_loop(caplog: pytest.LogCaptureFixture) -> None:
+def test_s3_coroutines_run_on_the_callers_loop(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     manager = StorageManager(env=False)
     add_remote_mount(manager, "s3", "lake")
     manager.configure([{"name": "lake_ro", "path": "lake:in", "permissions": "readonly"}])
@@ -161,6 +163,9 @@ def test_s3_coroutines_run_on_the_callers_loop(caplog: pytest.LogCaptureFixture)
         assert await fs._find("lake_ro") == sorted(
             ["lake_ro/warm.txt", *(f"lake_ro/p{i}.csv" for i in range(8))]
         )
+        (tmp_path / "up.csv").write_bytes(CSV)
+        await fs._put_file(str(tmp_path / "up.csv"), "lake/out/up.csv")
+        assert await fs._cat_file("lake/out/up.csv") == CSV
         await fs._cp_file(names[0], "lake/out/copy.csv")
         reader = await fs.open_async("lake/out/copy.csv")
         assert await reader.read() == CSV
@@ -175,7 +180,7 @@ def test_s3_coroutines_run_on_the_callers_loop(caplog: pytest.LogCaptureFixture)
     requests = _s3_requests(caplog, "lake")
     kinds = {r.getMessage().split()[3] for r in requests}
     assert {"PutObject", "GetObject", "HeadObject", "ListObjectsV2", "CopyObject"} <= kinds
-    assert len([r for r in requests if " PutObject " in r.getMessage()]) == 8
+    assert len([r for r in requests if " PutObject " in r.getMessage()]) == 9
     # every request was sent by s3fs on the loop's own thread: no thread hop
     assert {r.thread for r in requests} == {loop_thread}
 

@@ -391,3 +391,29 @@ def test_a_sibling_edited_in_place_is_seen_with_a_settled_directory(
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"gzip-two"
     (root / "p.css.gz").unlink()
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"p{}\n"
+
+
+def test_header_names_in_any_case_reach_key_and_decision_alike(settled: None, root: Path) -> None:
+    """A caller's plain dict with mixed-case names: the kept answer of one request is
+    never sent to another whose headers differ only there."""
+    from genro_storage.serving.app import FileServer
+
+    server = FileServer(mounts(root), {"/s": "site"})
+    etag = server.get_response(Request("GET", "/s/a.css")).plan.header("ETag")
+    assert etag is not None
+    conditional = server.get_response(Request("GET", "/s/a.css", headers={"If-None-Match": etag}))
+    assert conditional.plan.status == 304
+    assert server.get_response(Request("GET", "/s/a.css")).plan.status == 200
+    ranged = server.get_response(Request("GET", "/s/a.css", headers={"RANGE": "bytes=0-1"}))
+    assert ranged.plan.status == 206 and ranged.body == b"a{"
+
+
+def test_requests_with_long_header_values_are_answered_but_not_kept(
+    settled: None, root: Path
+) -> None:
+    app = WSGIApp(mounts(root), {"/s": "site"})
+    call_wsgi(app, "/s/a.css")
+    long_tag = '"' + "x" * 600 + '"'
+    assert call_wsgi(app, "/s/a.css", HTTP_IF_NONE_MATCH=long_tag)[2] == b"a{}\n"
+    assert app.hot is not None
+    assert len(app.hot._entries["/s/a.css"].answers) == 1

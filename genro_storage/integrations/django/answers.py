@@ -9,12 +9,17 @@ stores of the 200 and of the 304, both decided once by the shared serve core
 ``Accept-Encoding`` choice (memoised) and either a 304 without touching the disk or the
 file handed to the server (``wsgi.file_wrapper`` / ``sendfile`` under WSGI).
 
+A file of up to 64 KiB (:data:`BODY_LIMIT`, 8 MiB in all) is also read once and kept with
+its headers, so its 200 opens nothing: only once its ``ctime`` is :data:`SETTLED` seconds
+old, so that any later change moves the stat the entry is checked against.
+
 Freshness: an entry is trusted for ``ttl`` seconds (``cache_stat``; 0 with
 ``autorefresh``, the default under ``DEBUG``), then the file and its siblings are stat'ed
 again and the entry rebuilt if anything moved (content, size, a sibling added or removed).
 A file opened for a 200 is also checked against the stat the headers were built from
 (one ``fstat``): a file replaced within the TTL is never sent under its old length or
-ETag. Names are checked by the same containment rules as every other served path
+ETag (a kept body is sent with the headers it was read with, until the TTL ends). Names
+are checked by the same containment rules as every other served path
 (:func:`genro_storage.paths.from_url_path`, the backend's symlink check).
 
 Everything else (Range, ``If-Match``, ``If-Modified-Since``, an ``If-None-Match`` that is
@@ -28,7 +33,7 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from http.cookies import SimpleCookie
 from typing import IO, Any
@@ -54,6 +59,15 @@ SMALL_FILE = 64 * 1024
 """Under ASGI, bodies up to this size are read in the event loop and sent in one message."""
 _SLOW_FIELDS = ("HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")
 _MAX_ENTRIES = 16384
+BODY_LIMIT = 64 * 1024
+"""Files up to this size are kept in memory with their headers (no open per request)."""
+BODY_BUDGET = 8 * 1024 * 1024
+"""At most this many bytes of such files are kept per table."""
+SETTLED = 2.0
+"""Seconds since a file's last change (its ``ctime``) before its bytes may be kept: the
+kernel sets ``ctime`` on every write and it cannot be set back, so any later edit shows
+in the stat the entry is checked against; a file changed twice within one clock tick
+could repeat it, hence the wait (git's rule for its "racy" index entries)."""
 
 
 def _signature(st: os.stat_result) -> Signature:
@@ -74,6 +88,7 @@ class Variant:
     etag: str | None  # quoted, as sent
     ok: Store  # the 200's (and HEAD's) headers
     not_modified: Store  # the 304's headers
+    body: bytes | None = None  # a small file's bytes, read when the headers were decided
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,11 @@ class Entry:
     variants: Mapping[str | None, Variant]  # None: the file as it is
     codings: tuple[str, ...]  # the siblings there are, in the server's preference order
     expires: float
+    unsettled: bool = False  # a small file changed too recently for its bytes to be kept
+
+    @property
+    def kept_bytes(self) -> int:
+        return sum(len(v.body) for v in self.variants.values() if v.body is not None)
 
 
 @lru_cache(maxsize=256)
@@ -101,6 +121,7 @@ class AnswerTable:
         options_for: name -> the :class:`ServeOptions` it is served with (caching).
         ttl: seconds an entry is trusted before the files are stat'ed again (0: always).
         clock: ``time.monotonic``; replaceable in tests.
+        wall: ``time.time``, against which a file's ``ctime`` is judged settled.
     """
 
     def __init__(
@@ -111,6 +132,7 @@ class AnswerTable:
         options_for: Callable[[str], ServeOptions],
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
         self.make_node = make_node
@@ -118,7 +140,9 @@ class AnswerTable:
         self.options_for = options_for
         self.ttl = ttl
         self.clock = clock
+        self.wall = wall
         self.entries: dict[str, Entry] = {}
+        self.kept_bytes = 0  # the bodies kept, against BODY_BUDGET
 
     # ------------------------------------------------------------------ lookups
     def mount_path(self, name: str) -> str | None:
@@ -144,17 +168,22 @@ class AnswerTable:
             self.entries.pop(name, None)
             return None
         fingerprint, stats = scanned
-        if found is not None and found.fingerprint == fingerprint:
-            found = Entry(fingerprint, found.variants, found.codings, self.clock() + self.ttl)
+        if found is not None and found.fingerprint == fingerprint and not found.unsettled:
+            fresh = Entry(fingerprint, found.variants, found.codings, self.clock() + self.ttl)
         else:
-            found = self._build(name, path, fingerprint, stats)
+            fresh = self._build(name, path, fingerprint, stats)
         if len(self.entries) >= _MAX_ENTRIES and name not in self.entries:
             self.entries.clear()
-        self.entries[name] = found
-        return found
+            self.kept_bytes = 0
+        old = self.entries.get(name)
+        self.kept_bytes += fresh.kept_bytes - (0 if old is None else old.kept_bytes)
+        self.entries[name] = fresh
+        return fresh
 
     def forget(self, name: str) -> None:
-        self.entries.pop(name, None)
+        old = self.entries.pop(name, None)
+        if old is not None:
+            self.kept_bytes -= old.kept_bytes
 
     def _scan(self, path: str) -> tuple[tuple[Any, ...], list[Any]] | None:
         """The stats an entry is built from: the file (real path, stat) and each
@@ -200,7 +229,20 @@ class AnswerTable:
                 node, info, content_encoding=chosen, negotiated=True, media_type=media
             )
             variants[chosen] = _variant(os_path + ENCODING_SUFFIXES[chosen], sst, resource, options)
-        return Entry(fingerprint, variants, codings, self.clock() + self.ttl)
+        unsettled = False
+        budget = BODY_BUDGET - self.kept_bytes
+        for coding, variant in list(variants.items()):
+            size = variant.signature[0]
+            if size > BODY_LIMIT or size > budget:
+                continue
+            if self.wall() - variant.signature[3] / 1e9 < SETTLED:
+                unsettled = True
+                continue
+            body = _read_exactly(variant)
+            if body is not None:
+                variants[coding] = replace(variant, body=body)
+                budget -= size
+        return Entry(fingerprint, variants, codings, self.clock() + self.ttl, unsettled)
 
     # ------------------------------------------------------------------ answers
     def pick(self, name: str, method: str, meta: Mapping[str, Any]) -> tuple[str, Variant] | None:
@@ -243,6 +285,8 @@ class AnswerTable:
                 return headers_only(304, variant.not_modified)
             if kind == "head":
                 return headers_only(200, variant.ok)
+            if variant.body is not None:
+                return with_body(variant.ok, variant.body)
             handle = self.open(name, variant)
             if handle is None:
                 continue
@@ -275,6 +319,18 @@ class AnswerTable:
             self.forget(name)
             return None
         return handle
+
+
+def _read_exactly(variant: Variant) -> bytes | None:
+    """The variant's bytes when the file still is the one its headers describe, else None."""
+    try:
+        with open(variant.os_path, "rb") as handle:
+            if _signature(os.fstat(handle.fileno())) != variant.signature:
+                return None
+            body = handle.read(variant.signature[0] + 1)
+    except OSError:
+        return None
+    return body if len(body) == variant.signature[0] else None
 
 
 @lru_cache(maxsize=1024)
