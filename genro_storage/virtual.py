@@ -35,13 +35,7 @@ class VirtualNode(StorageNode):
     def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> Any:
         yield self._materialize()
 
-    def write(
-        self,
-        data: str | bytes,
-        mode: str = "w",
-        encoding: str = "utf-8",
-        skip_if_unchanged: bool = False,
-    ) -> bool:
+    def write(self, *args: Any, **kwargs: Any) -> bool:
         raise ValueError("Cannot write to virtual node (no path): copy it to a real node instead")
 
     def write_stream(self, chunks: Any, *, content_type: str | None = None) -> None:

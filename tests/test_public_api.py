@@ -98,6 +98,7 @@ def test_skip_strategy_is_a_str_enum() -> None:
 
     assert SkipStrategy("size") is SkipStrategy.SIZE
     assert SkipStrategy.HASH == "hash"
+    # the 0.4.2 members in their order, then 0.5.0's "mtime"
     assert [m.value for m in SkipStrategy] == ["never", "exists", "size", "hash", "custom", "mtime"]
 
 

@@ -307,19 +307,7 @@ class S3Backend(FsspecBackend):
         Objects over S3's 5 GiB CopyObject limit are refused by the server; they are
         then copied in parts by s3fs (UploadPartCopy).
         """
-        assert isinstance(dest_backend, S3Backend)
-        source = {"Bucket": self.bucket, "Key": self._key(src_path)}
-        try:
-            self.fs.call_s3(
-                "copy_object",
-                Bucket=dest_backend.bucket,
-                Key=dest_backend._key(dest_path),
-                CopySource=source,
-            )
-        except (OSError, ValueError) as exc:
-            if not _copy_source_too_large(exc):
-                raise
-            self.fs.cp_file(self._full(src_path), dest_backend._full(dest_path))
+        sync(self.fs.loop, self._copy_object_async, src_path, dest_backend, dest_path)
 
     async def _copy_object_async(
         self, src_path: str, dest_backend: FsspecBackend, dest_path: str

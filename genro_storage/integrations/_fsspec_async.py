@@ -94,34 +94,24 @@ class AsyncFace(AsyncFileSystem):
         return await _thread(self.info, path)
 
     async def _exists(self, path: Any, **kwargs: Any) -> bool:
-        try:
-            target = self._target(path)
-        except FileNotFoundError:
-            return False
-        if target is not None and target.native and target.rel:
-            afs = await self._native(target)
-            return bool(await afs._exists(target.full))
-        return await _thread(self.exists, path)
+        return await self._ask("exists", path)
 
     async def _isdir(self, path: Any) -> bool:
-        try:
-            target = self._target(path)
-        except FileNotFoundError:
-            return False
-        if target is not None and target.native and target.rel:
-            afs = await self._native(target)
-            return bool(await afs._isdir(target.full))
-        return await _thread(self.isdir, path)
+        return await self._ask("isdir", path)
 
     async def _isfile(self, path: Any) -> bool:
+        return await self._ask("isfile", path)
+
+    async def _ask(self, question: str, path: Any) -> bool:
+        """Answer ``exists``/``isdir``/``isfile``: natively on an async driver, else in a thread."""
         try:
             target = self._target(path)
         except FileNotFoundError:
             return False
         if target is not None and target.native and target.rel:
             afs = await self._native(target)
-            return bool(await afs._isfile(target.full))
-        return await _thread(self.isfile, path)
+            return bool(await getattr(afs, "_" + question)(target.full))
+        return bool(await _thread(getattr(self, question), path))
 
     async def _ls(self, path: Any, detail: bool = True, **kwargs: Any) -> list[Any]:
         target = self._target(path)
