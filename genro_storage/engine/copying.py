@@ -665,16 +665,9 @@ def _run(
     without a worker thread; what it declines, or fails transiently, goes to ``work``.
     """
     source: Iterator[Any] = iter(items)
-    if max_workers <= 1:
-        for item in source:
-            try:
-                yield item, work(item)
-            except Exception as exc:
-                yield item, exc
-        return
-    first = list(itertools.islice(source, 2))
-    if len(first) <= 1:  # one file: no pool to start
-        for item in first:
+    first = list(itertools.islice(source, 2)) if max_workers > 1 else []
+    if len(first) <= 1:  # serial, or one file: no pool to start
+        for item in itertools.chain(first, source):
             try:
                 yield item, work(item)
             except Exception as exc:
