@@ -49,12 +49,12 @@ from genro_storage.http.encoding import ENCODING_SUFFIXES, choose_encoding, medi
 from genro_storage.http.options import ServeOptions
 from genro_storage.paths import from_url_path
 from genro_storage.serving.asgi import STREAM_CHUNK, run_sync
+from genro_storage.serving.hot import SETTLED, Signature, signature
 from genro_storage.serving.source import compressible, describe, local_tag
 
 __all__ = ["AnswerTable", "AsyncFileBody", "StaticFileResponse", "Variant"]
 
 Store = dict[str, tuple[str, str]]
-Signature = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns: local_tag's inputs
 SMALL_FILE = 64 * 1024
 """Under ASGI, bodies up to this size are read in the event loop and sent in one message."""
 _SLOW_FIELDS = ("HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")
@@ -63,15 +63,6 @@ BODY_LIMIT = 64 * 1024
 """Files up to this size are kept in memory with their headers (no open per request)."""
 BODY_BUDGET = 8 * 1024 * 1024
 """At most this many bytes of such files are kept per table."""
-SETTLED = 2.0
-"""Seconds since a file's last change (its ``ctime``) before its bytes may be kept: the
-kernel sets ``ctime`` on every write and it cannot be set back, so any later edit shows
-in the stat the entry is checked against; a file changed twice within one clock tick
-could repeat it, hence the wait (git's rule for its "racy" index entries)."""
-
-
-def _signature(st: os.stat_result) -> Signature:
-    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 def _store(headers: list[tuple[str, str]]) -> Store:
@@ -208,7 +199,7 @@ class AnswerTable:
                 if not stat.S_ISREG(sibling.st_mode):
                     return None
                 stats.append(sibling)
-        fingerprint = (os_path, *(None if s is None else _signature(s) for s in stats[1:]))
+        fingerprint = (os_path, *(None if s is None else signature(s) for s in stats[1:]))
         return fingerprint, stats
 
     def _build(self, name: str, path: str, fingerprint: tuple[Any, ...], stats: list[Any]) -> Entry:
@@ -235,7 +226,7 @@ class AnswerTable:
             size = variant.signature[0]
             if size > BODY_LIMIT or size > budget:
                 continue
-            if self.wall() - variant.signature[3] / 1e9 < SETTLED:
+            if self.wall() - variant.signature[2] / 1e9 < SETTLED:
                 unsettled = True
                 continue
             body = _read_exactly(variant)
@@ -311,7 +302,7 @@ class AnswerTable:
             self.forget(name)
             return None
         try:
-            same = _signature(os.fstat(handle.fileno())) == variant.signature
+            same = signature(os.fstat(handle.fileno())) == variant.signature
         except OSError:
             same = False
         if not same:
@@ -325,7 +316,7 @@ def _read_exactly(variant: Variant) -> bytes | None:
     """The variant's bytes when the file still is the one its headers describe, else None."""
     try:
         with open(variant.os_path, "rb") as handle:
-            if _signature(os.fstat(handle.fileno())) != variant.signature:
+            if signature(os.fstat(handle.fileno())) != variant.signature:
                 return None
             body = handle.read(variant.signature[0] + 1)
     except OSError:
@@ -420,7 +411,7 @@ def _variant(os_path: str, st: os.stat_result, resource: Any, options: ServeOpti
     not_modified = ok
     if etag is not None:
         not_modified = plan_response("GET", {"if-none-match": etag}, resource, options)
-    return Variant(os_path, _signature(st), etag, _store(ok.headers), _store(not_modified.headers))
+    return Variant(os_path, signature(st), etag, _store(ok.headers), _store(not_modified.headers))
 
 
 class AsyncFileBody:
