@@ -6,8 +6,9 @@
 For each store and operation, the same work is timed through a ``StorageNode`` (``ours``)
 and through the fsspec filesystem under it (``fsspec``: ``LocalFileSystem``,
 ``MemoryFileSystem``, ``s3fs``), in alternating rounds in one process, best round kept.
-``ours/fsspec`` above 1.0 is our overhead. Nodes are made once, outside the timing (the
-operation's cost, not the path parsing). Writes are ours atomic (temp + rename on disk),
+``ours/fsspec`` above 1.0 is our overhead. Nodes (sources and destinations) are made
+before the timing: the operation's cost, not the path parsing. Every repetition touches
+its own file (new files for writes and copies). Writes are ours atomic (temp + rename on disk),
 fsspec's in place. ``s3`` starts its own moto server (``bench_copy.Moto``, stopped by its
 PID) and takes fewer repetitions: moto's CPU, not the client, dominates there.
 
@@ -73,11 +74,9 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
     """name -> (ours, fsspec), each doing repetition ``i`` of the operation."""
     fs = side.fs
     one = [side.node(f"ours/one/f{i:05d}.bin") for i in range(count)]
+    written = [side.node(f"ours/w/f{i:05d}.bin") for i in range(count)]
+    copies = [side.node(f"ours/c/f{i:05d}.bin") for i in range(count)]
     listing = side.node("ours/list")
-    counter = iter(range(10**9))
-
-    def fresh() -> int:
-        return next(counter)
 
     def ours_exists(i: int) -> None:
         assert one[i].exists
@@ -98,10 +97,10 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
         assert len(fs.cat_file(side.raw(f"raw/one/f{i:05d}.bin"))) == len(PAYLOAD)
 
     def ours_write(i: int) -> None:
-        side.node(f"ours/w/f{fresh()}.bin").write_bytes(PAYLOAD)
+        written[i].write_bytes(PAYLOAD)
 
     def raw_write(i: int) -> None:
-        fs.pipe_file(side.raw(f"raw/w/f{fresh()}.bin"), PAYLOAD)
+        fs.pipe_file(side.raw(f"raw/w/f{i:05d}.bin"), PAYLOAD)
 
     def ours_ls(i: int) -> None:
         assert len(listing.children()) == list_files
@@ -116,10 +115,10 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
         assert len(fs.find(side.raw("raw/list"), detail=True)) == list_files
 
     def ours_copy(i: int) -> None:
-        one[i].copy_to(f"{side.mount}:ours/c/f{fresh()}.bin")
+        one[i].copy_to(copies[i])
 
     def raw_copy(i: int) -> None:
-        fs.cp_file(side.raw(f"raw/one/f{i:05d}.bin"), side.raw(f"raw/c/f{fresh()}.bin"))
+        fs.cp_file(side.raw(f"raw/one/f{i:05d}.bin"), side.raw(f"raw/c/f{i:05d}.bin"))
 
     def ours_delete(i: int) -> None:
         one[i].delete()

@@ -176,7 +176,10 @@ class LocalStorage(StorageBackend):
                 try:
                     st = os.lstat(target)
                 except FileNotFoundError:
-                    return target
+                    st = None
+                    # a new file: its parent exists (a relative mount's root may not yet)
+                    if parent_rel or os.path.isdir(root):
+                        return target
                 except OSError:
                     st = None  # (a name too long...): the general path says why
                 if st is not None and stat.S_ISREG(st.st_mode):
