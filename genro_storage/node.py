@@ -467,7 +467,9 @@ class StorageNode(PathlibMixin):
         failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
         ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
         file's copy becomes a task carrying the mount configuration, for mounts every
-        worker can reach). ``options=CopyOptions(...)`` carries all of these in one object
+        worker can reach), ``part_size`` and ``part_concurrency`` (this call's multipart
+        uploads to S3: bytes per part, parts of one file in flight; the mounts' own
+        settings otherwise). ``options=CopyOptions(...)`` carries all of these in one object
         (:class:`genro_storage.engine.copying.CopyOptions`); keywords override its fields.
         """
         target = self._manager.node(dest) if isinstance(dest, str) else dest
