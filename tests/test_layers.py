@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("cli", "__main__")),
 ]
 
+
 def _layer_of(module: str) -> int:
     """The rank of ``module`` (dotted, relative to the package)."""
     best, rank = -1, -1
