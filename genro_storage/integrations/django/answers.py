@@ -45,6 +45,7 @@ from django.http.response import ResponseHeaders
 from genro_storage.backends.base import EntryInfo
 from genro_storage.engine.serve.prepare import compressible, describe, local_tag
 from genro_storage.errors import PathTraversalError
+from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.core import plan_response
 from genro_storage.http.encoding import ENCODING_SUFFIXES, choose_encoding, media_type_of
 from genro_storage.http.options import ServeOptions
@@ -440,7 +441,7 @@ class StaticFileResponse(FileResponse):
     """A ``FileResponse`` whose headers are the serve core's, set at once (Django's own
     guesses, Content-Disposition included, are not wanted: whitenoise does the same)."""
 
-    block_size = 64 * 1024  # for servers without sendfile (runserver)
+    block_size = CHUNK_SIZE  # for servers without sendfile (runserver)
 
     def set_headers(self, filelike: Any) -> None:
         pass
