@@ -111,6 +111,15 @@ class StorageBackend(ABC):
         """
         return None
 
+    def tuned(
+        self, part_size: int | None = None, part_concurrency: int | None = None
+    ) -> StorageBackend:
+        """This backend with one call's transfer settings (``copy_to(part_size=...)``):
+        a twin sharing the client, or this same backend when it has no such settings
+        (local disks, memory) or none is given. A bad value raises
+        :class:`~genro_storage.errors.StorageConfigError` naming the mount."""
+        return self
+
     def resolve(self, path: str) -> tuple[StorageBackend, str]:
         """The backend that really holds ``path``, and the path there: this one, except
         under a relative mount (its parent's, prefixed). The native async edge uses it."""
