@@ -204,7 +204,7 @@ def copy(
     receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
     ship each copy to a worker with the mount configuration.
     """
-    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
+    src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
     opts = _options("copy_to", options, overrides, "never", present=present)
     src, dest = _tuned(src, opts), _tuned(dest, opts)
     dest.backend.check_write_allowed()

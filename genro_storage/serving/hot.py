@@ -288,12 +288,12 @@ class HotFiles:
         """Decide ``path`` for a plain local ``route`` and keep the answer; None when the
         file cannot be kept (not a regular local file, reached through a symlink of
         another name...): the caller then decides it the usual way."""
-        backend = node._backend
-        if backend is None or node.version is not None or len(self._entries) >= _MAX_FILES:
+        if node.mount_name is None or node.version is not None or len(self._entries) >= _MAX_FILES:
             if len(self._entries) >= _MAX_FILES:
                 self.clear()
             return None
-        rel = node.path or ""
+        location = node.location
+        backend, rel = location.backend, location.path
         try:  # the signature is taken BEFORE the decision: a change in between shows later
             found = backend.local_stat(rel)
         except Exception:  # missing, refused...: the usual way answers
