@@ -255,15 +255,51 @@ class HotFiles:
         entry = self._entries.get(path)
         if entry is None:
             return None
+        return self._answer(entry, path, method, headers, key)
+
+    def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
+        """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain
+        way (GET/HEAD, an ASCII path, no ``%`` or ``\\`` in the request target), else None.
+        """
+        get = environ.get
+        path = get("PATH_INFO", "")
+        entry = self._entries.get(path)
+        if entry is None or not path.isascii():  # else PATH_INFO is latin-1, not the name
+            return None
+        method = get("REQUEST_METHOD", "GET")
+        if method != "GET" and method != "HEAD":
+            return None
+        raw = get("RAW_URI") or get("REQUEST_URI")
+        if raw and ("%" in raw or "\\" in raw):
+            return None
+        key = (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
+        return self._answer(entry, path, method, None, key)
+
+    def _answer(
+        self,
+        entry: _Entry,
+        path: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        key: tuple[Any, ...],
+    ) -> Prepared | None:
         cache = entry.route.stat_cache
-        trusted = (  # cache_stat: the stats are trusted for the route's TTL
-            cache is not None
-            and entry.generation == cache.generation
-            and cache.clock() < entry.trusted_until
-            and self._same_backend(entry)
-        )
-        if not trusted:
-            token = entry.token
+        token = entry.token
+        if cache is None and token is not None:  # the default, on Linux: no stat
+            if token.valid:
+                token.watcher.catch_up()
+            if not token.valid or not self._same_backend(entry):
+                self._drop(path)
+                return None
+            trusted = False
+        else:
+            trusted = (  # cache_stat: the stats are trusted for the route's TTL
+                cache is not None
+                and entry.generation == cache.generation
+                and cache.clock() < entry.trusted_until
+                and self._same_backend(entry)
+            )
+        if not trusted and (cache is not None or token is None):
             if token is not None:  # watched: no stat while the kernel reports no change
                 if token.valid:
                     token.watcher.catch_up()

@@ -34,7 +34,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import os
 import struct
 import sys
@@ -111,6 +110,9 @@ class _Libc:
         self.rm_watch.argtypes = (ctypes.c_int, ctypes.c_int)
         self.statfs = libc.statfs
         self.statfs.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
+        # ioctl(FIONREAD) holding the GIL (PyDLL): it returns at once, and releasing the
+        # GIL would wake a waiting thread on every request (a futex call, a switch)
+        self.ioctl = ctypes.PyDLL(ctypes.util.find_library("c") or None).ioctl
 
     def fs_type(self, path: str) -> int | None:
         buf = ctypes.create_string_buffer(512)  # struct statfs is 120 bytes on 64-bit
@@ -128,6 +130,9 @@ class Watcher:
         self._fd = fd
         self._lock = threading.Lock()
         self._closed = False
+        self._queued = ctypes.c_int(0)  # FIONREAD's answer (written with the GIL held)
+        self._queued_ref = ctypes.byref(self._queued)
+        self._fionread = termios.FIONREAD
         # wd -> name (None: any event of the watch) -> the tokens to invalidate
         self._tokens: dict[int, dict[str | None, weakref.WeakSet[Token]]] = {}
         self._local: dict[str, bool] = {}  # directory -> on a local file system
@@ -139,9 +144,10 @@ class Watcher:
         A request calls this before it trusts a token. The lock is looked at after the
         queue: a queue found empty because another thread is reading it is waited for.
         """
-        queued = bytearray(4)  # one per call: another thread's ioctl writes its own
-        fcntl.ioctl(self._fd, termios.FIONREAD, queued, True)
-        if queued != b"\0\0\0\0" or self._lock.locked():
+        # the GIL is held from the call to the read of the answer, except at the bytecode
+        # between them, where another thread's later ioctl may write its own, fresher one
+        self._libc.ioctl(self._fd, self._fionread, self._queued_ref)
+        if self._queued.value or self._lock.locked():
             self._drain()
 
     def _drain(self) -> None:
