@@ -27,7 +27,7 @@ from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
 from ._transfer import NetworkSettings
 from .base import EntryInfo, StorageBackend
-from .fsspec import FsspecBackend
+from .fsspec import FsspecBackend, LocalSource
 
 __all__ = ["S3Backend", "create"]
 
@@ -67,6 +67,10 @@ class S3Backend(FsspecBackend):
     implicit_dirs = True
     native_download = True
     batch_transfers = True
+    #: downloads to a local disk on the batch route too: small objects are one GET read
+    #: whole and one write of the temp file (client CPU per file 10-15% under the worker
+    #: threads' on moto, 300 x 4 KiB)
+    batch_downloads = True
     #: S3 refuses parts below 5 MiB (except the last)
     min_part_size = 5 * MiB
     network: NetworkSettings
@@ -339,19 +343,25 @@ class S3Backend(FsspecBackend):
     def _uploads_in_batch(self, os_path: str) -> bool:
         return True  # s3fs' put_file: one PUT, or parallel parts on the same loop
 
-    async def _upload_async(self, os_path: str, full: str, fs: Any = None) -> None:
+    async def _upload_async(
+        self, os_path: str, full: str, fs: Any = None, local: LocalSource | None = None
+    ) -> None:
         """:meth:`upload_file` on the client's loop: up to ``multipart_threshold`` bytes
         one PUT whose body is read from the file as it is sent (memory stays flat, and
         the ETag is the content's MD5); bigger files in parts read from the file as they
         are sent (:meth:`_upload_parts`).
         ``fs``: another s3fs instance of this mount (``genro://``'s async face passes the
-        running loop's own)."""
+        running loop's own); ``local``: the file's stat and, when small, its bytes (read by
+        the batch route on the engine's thread: sent as they are)."""
         fs = fs if fs is not None else self.fs
-        info = os.stat(os_path)
+        info = local.stat if local is not None else os.stat(os_path)
         kwargs = self._upload_kwargs(full, info.st_mtime)
         bucket, key, _ = fs.split_path(full)
         if info.st_size > self.network.multipart_threshold:
             await self._upload_parts(fs, os_path, info.st_size, bucket, key, kwargs)
+            return
+        if local is not None and local.data is not None:
+            await fs._call_s3("put_object", Bucket=bucket, Key=key, Body=local.data, **kwargs)
             return
         with open(os_path, "rb") as body:
             await fs._call_s3(
