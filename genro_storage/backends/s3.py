@@ -25,6 +25,7 @@ from ._filesection import FileSection
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
+from ._timestamps import parse_timestamp
 from ._transfer import NetworkSettings
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend, LocalSource
@@ -572,9 +573,14 @@ def _body_size(body: Any) -> int | None:
 
 def s3_session(mount_name: str) -> Any:
     """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
-    bodies sent without waiting for ``100 Continue``."""
+    bodies sent without waiting for ``100 Continue``, timestamps parsed without dateutil
+    (``_timestamps``)."""
     session = logging_session(mount_name)
     session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
+    # Last-Modified of every GET/HEAD and every listing entry, without dateutil
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
     return session
 
 
@@ -601,6 +607,21 @@ def _pool_size(network: NetworkSettings) -> int:
     worker (16) and per part in flight."""
     return max(
         POOL_CONNECTIONS, 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    )
+
+
+def _user_agent() -> str:
+    """A fixed User-Agent for every request of the mount. Without one, botocore rebuilds
+    its own from about 30 parts (each cleaned character by character) twice per request:
+    about a tenth of the client's CPU on small files."""
+    import platform
+
+    import aiobotocore
+    import botocore
+
+    return (
+        f"genro-storage aiobotocore/{aiobotocore.__version__} "
+        f"botocore/{botocore.__version__} Python/{platform.python_version()}"
     )
 
 
@@ -632,6 +653,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
         "max_pool_connections": _pool_size(network),
+        "user_agent": _user_agent(),
         **(config.get("config_kwargs") or {}),
     }
 

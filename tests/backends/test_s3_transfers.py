@@ -350,6 +350,8 @@ def test_a_tree_download_is_one_get_per_file(
     keys = sorted(r["url"].split("?")[0].split("/down/", 1)[-1] for r in objects)
     assert [r["method"] for r in objects] == ["GET"] * len(made)
     assert keys == sorted(made)  # each object once
+    agents = {v for r in objects for k, v in r["headers"].items() if k.lower() == "user-agent"}
+    assert agents and all(a.startswith("genro-storage ") for a in agents)  # built once
     assert len(recorder.requests) - len(objects) <= 3  # the source's stat and its walk
 
     (tmp_path / "back/d2/f005.bin").write_bytes(b"changed")
