@@ -383,6 +383,16 @@ class StorageBackend(ABC):
     def internal_url(self, path: str, nocache: bool = False) -> str | None:
         return None
 
+    def public_url(self, path: str) -> str | None:
+        """The unsigned URL of ``path`` on a store that has one (GCS, Azure: readable when
+        the bucket or container is public), else ``None``."""
+        return None
+
+    def transfer_attempts(self) -> int:
+        """How many times the copy engine tries one file's transfer: the mount's
+        ``retries`` + 1 on a network store, 1 (no retry) here."""
+        return 1
+
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""
         return None

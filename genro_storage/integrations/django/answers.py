@@ -43,14 +43,15 @@ from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingH
 from django.http.response import ResponseHeaders
 
 from genro_storage.backends.base import EntryInfo
+from genro_storage.engine.serve.prepare import compressible, describe, local_tag
 from genro_storage.errors import PathTraversalError
+from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.core import plan_response
 from genro_storage.http.encoding import ENCODING_SUFFIXES, choose_encoding, media_type_of
 from genro_storage.http.options import ServeOptions
 from genro_storage.paths import from_url_path
 from genro_storage.serving.asgi import STREAM_CHUNK, run_sync
 from genro_storage.serving.hot import SETTLED, Signature, signature
-from genro_storage.serving.source import compressible, describe, local_tag
 
 __all__ = ["AnswerTable", "AsyncFileBody", "StaticFileResponse", "Variant"]
 
@@ -440,7 +441,7 @@ class StaticFileResponse(FileResponse):
     """A ``FileResponse`` whose headers are the serve core's, set at once (Django's own
     guesses, Content-Disposition included, are not wanted: whitenoise does the same)."""
 
-    block_size = 64 * 1024  # for servers without sendfile (runserver)
+    block_size = CHUNK_SIZE  # for servers without sendfile (runserver)
 
     def set_headers(self, filelike: Any) -> None:
         pass
