@@ -32,7 +32,7 @@ except ImportError as _exc:  # name the extra that fixes it
 
 from .backends.base import EntryInfo, entry_mtime
 from .engine.aio_native import NATIVE_WRITE_LIMIT, NativeFile, close_native, native_file
-from .fileio import CHUNK_SIZE, md5_hex_async
+from .fileio import CHUNK_SIZE, guess_mimetype, md5_hex_async
 from .manager import StorageManager
 from .node import (
     StorageNode,
@@ -40,7 +40,6 @@ from .node import (
     decode_payload,
     encode_payload,
     entry_size,
-    guess_mimetype,
 )
 
 if TYPE_CHECKING:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import base64 as _b64
 import contextlib
 import hashlib
-import mimetypes
 import posixpath
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from .backends.base import EntryInfo, StorageBackend
+from .backends.base import EntryInfo, StorageBackend, text_wrapper
 from .capabilities import BackendCapabilities
 from .engine import copying, tools, versioning
 from .engine.location import Location
 from .errors import StorageError
-from .fileio import CHUNK_SIZE, is_write_mode, md5_hex
+from .fileio import CHUNK_SIZE, guess_mimetype, is_write_mode, md5_hex
 from .node_pathlib import PathlibMixin, wrap_text
 from .paths import join
 
@@ -36,12 +35,6 @@ class SkipStrategy(str, Enum):
     HASH = "hash"
     CUSTOM = "custom"
     MTIME = "mtime"  # 0.5.0: same size and destination not older, from listings only
-
-
-def guess_mimetype(name: str) -> str:
-    """MIME type from the file extension (case-insensitive); octet-stream when unknown."""
-    mime, _ = mimetypes.guess_type(name.lower() if name else name, strict=False)
-    return mime or "application/octet-stream"
 
 
 def check_read_mode(mode: str) -> None:
@@ -404,12 +397,7 @@ class StorageNode(PathlibMixin):
         backend = self._require_backend()
         if isinstance(version, int):
             version = self._resolve_version_index(version)
-        raw = backend.open_version(self._p, version, "rb")
-        if "b" in mode:
-            return raw
-        import io
-
-        return io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(backend.open_version(self._p, version, "rb"), mode)
 
     # ------------------------------------------------------------------ tree operations
     def delete(self) -> None:
@@ -474,7 +462,9 @@ class StorageNode(PathlibMixin):
         failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
         ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
         file's copy becomes a task carrying the mount configuration, for mounts every
-        worker can reach). ``options=CopyOptions(...)`` carries all of these in one object
+        worker can reach), ``part_size`` and ``part_concurrency`` (this call's multipart
+        uploads to S3: bytes per part, parts of one file in flight; the mounts' own
+        settings otherwise). ``options=CopyOptions(...)`` carries all of these in one object
         (:class:`genro_storage.engine.copying.CopyOptions`); keywords override its fields.
         """
         target = self._manager.node(dest) if isinstance(dest, str) else dest
@@ -667,17 +657,31 @@ class StorageNode(PathlibMixin):
         download_name: str | None = None,
         cache_max_age: int | None = None,
     ) -> Any:
-        """Answer a WSGI request with this file (ETag, 304, Range, HEAD, streaming)."""
-        from .serving.wsgi import serve_node
+        """Answer a WSGI request with this file (ETag, 304, Range, HEAD, streaming).
 
-        return serve_node(
-            self,
-            environ,
-            start_response,
+        genro-storage 0.4.2's contract (``legacy`` headers and ETag, a list-like body:
+        ``[b'Not Found']`` for 404, ``[b'']`` for 304, ``[]`` for an empty file or HEAD, a
+        lazy sequence of 64 KiB chunks for 200/206) plus HEAD, Range, Last-Modified and
+        weak If-None-Match. The mountable apps are in :mod:`genro_storage.serving`.
+        """
+        # imported here: the serving engine and the HTTP core cost ~20 ms at startup
+        from .engine.serve.body import legacy_answer
+        from .engine.serve.prepare import prepare
+        from .http.delivery import Delivery
+        from .http.headers import headers_from_environ
+        from .http.options import ServeOptions
+
+        options = ServeOptions(
             download=download,
             download_name=download_name,
             cache_max_age=cache_max_age,
+            legacy=True,
         )
+        method = environ.get("REQUEST_METHOD", "GET")
+        headers = headers_from_environ(environ)
+        legacy = Delivery(precompressed=False)  # 0.4.2 sent no .br/.gz sibling
+        prepared = prepare(self, method, headers, options, legacy, preload=0)
+        return legacy_answer(prepared, start_response)
 
 
 def _local_argument(arg: Any) -> Any:

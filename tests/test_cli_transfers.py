@@ -24,3 +24,32 @@ def test_transfers_must_be_positive(cli: CLI, src: Path) -> None:  # noqa: F811
     result = cli.run("cp", "src/", "home:copy", "--transfers", "0")
     assert result.returncode == 2
     assert "at least 1" in result.stderr.decode()
+
+
+def test_part_options_are_read_as_sizes(cli: CLI, src: Path) -> None:  # noqa: F811
+    """Local mounts have no parts: the options are accepted and change nothing."""
+    result = cli.run("cp", "src/", "home:copy", "--part-size", "16M", "--part-concurrency", "3")
+    assert result.returncode == 0, result.stderr.decode()
+    assert tree(cli.home / "copy") == tree(src)
+    result = cli.run("cp", "src/", "home:copy", "--part-size", "lots")
+    assert result.returncode == 2
+    assert "invalid size 'lots'" in result.stderr.decode()
+    result = cli.run("cp", "src/", "home:copy", "--part-concurrency", "0")
+    assert result.returncode == 2
+
+
+def test_parse_size_reads_rclone_suffixes() -> None:
+    import argparse
+
+    import pytest
+
+    from genro_storage.cli._sizes import parse_size
+
+    assert parse_size("16M") == 16 * 1024**2
+    assert parse_size("1.5G") == int(1.5 * 1024**3)
+    assert parse_size("100B") == 100
+    assert parse_size("64") == 64 * 1024  # a bare number is KiB, as in rclone
+    assert parse_size("8MiB") == 8 * 1024**2
+    for bad in ("", "x", "10M/s", "0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_size(bad)

@@ -1,9 +1,8 @@
 """The package's layers import only downward (docs/architecture.md).
 
 Every ``import`` in ``genro_storage`` is parsed (``ast``, nothing is executed), resolved to
-the module it names and placed in a layer; an import of a higher layer fails the test,
-unless it is one of the few known exceptions below, each with its reason. An exception
-that is no longer needed fails too, so the list only shrinks.
+the module it names and placed in a layer; an import of a higher layer, even one made
+lazily inside a function, fails the test. There are no exceptions.
 """
 
 from __future__ import annotations
@@ -27,15 +26,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("console", ("console", "demo")),  # the console seeds the demo mounts
     ("cli", ("cli", "__main__")),
 ]
-
-# (importing module, imported module): known upward imports, each with its reason.
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    # StorageNode.serve(environ, start_response) is 0.4.2 API and answers through the
-    # WSGI adapter; the per-node serving code (serving/source.py, body.py), which the
-    # file-server apps share, takes nodes and so sits above them. The engine imports
-    # nothing above it (issue 12).
-    ("node", "serving.wsgi"): "StorageNode.serve() delegates to the WSGI adapter",
-}
 
 
 def _layer_of(module: str) -> int:
@@ -105,17 +95,12 @@ def _upward() -> set[tuple[str, str]]:
 
 
 def test_no_module_imports_a_higher_layer() -> None:
-    unexpected = sorted(_upward() - set(KNOWN_UPWARD))
+    upward = sorted(_upward())
     lines = [
         f"{src} ({LAYERS[_layer_of(src)][0]}) imports {dst} ({LAYERS[_layer_of(dst)][0]})"
-        for src, dst in unexpected
+        for src, dst in upward
     ]
-    assert not unexpected, "upward imports:\n" + "\n".join(lines)
-
-
-def test_known_exceptions_are_still_needed() -> None:
-    stale = sorted(set(KNOWN_UPWARD) - _upward())
-    assert not stale, f"no longer upward, remove from KNOWN_UPWARD: {stale}"
+    assert not upward, "upward imports:\n" + "\n".join(lines)
 
 
 def test_the_checker_sees_relative_absolute_and_lazy_imports(tmp_path: Path) -> None:

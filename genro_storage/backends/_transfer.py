@@ -11,7 +11,8 @@ key                  default  meaning
 ``timeout``          60       seconds without an answer (or a body byte) before a read fails
 ``connect_timeout``  5        seconds to open a connection
 ``part_size``        5 MiB    bytes per part of a multipart upload or a ranged download
-``part_concurrency`` 2        parts uploaded at once per file (memory: ``part_size`` x this)
+``part_concurrency`` 2        parts uploaded at once per file (S3: 5, each part read from
+                              the file as it is sent; GCS, Azure: memory ``part_size`` x this)
 ``multipart_threshold`` 200 MiB S3 only: local files up to this size go up in one PUT
                               streamed from disk (flat memory, one request; rclone's
                               ``upload_cutoff``); bigger ones in parts

@@ -111,6 +111,15 @@ class StorageBackend(ABC):
         """
         return None
 
+    def tuned(
+        self, part_size: int | None = None, part_concurrency: int | None = None
+    ) -> StorageBackend:
+        """This backend with one call's transfer settings (``copy_to(part_size=...)``):
+        a twin sharing the client, or this same backend when it has no such settings
+        (local disks, memory) or none is given. A bad value raises
+        :class:`~genro_storage.errors.StorageConfigError` naming the mount."""
+        return self
+
     def resolve(self, path: str) -> tuple[StorageBackend, str]:
         """The backend that really holds ``path``, and the path there: this one, except
         under a relative mount (its parent's, prefixed). The native async edge uses it."""
@@ -373,6 +382,16 @@ class StorageBackend(ABC):
 
     def internal_url(self, path: str, nocache: bool = False) -> str | None:
         return None
+
+    def public_url(self, path: str) -> str | None:
+        """The unsigned URL of ``path`` on a store that has one (GCS, Azure: readable when
+        the bucket or container is public), else ``None``."""
+        return None
+
+    def transfer_attempts(self) -> int:
+        """How many times the copy engine tries one file's transfer: the mount's
+        ``retries`` + 1 on a network store, 1 (no retry) here."""
+        return 1
 
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""

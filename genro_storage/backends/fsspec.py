@@ -268,6 +268,9 @@ class FsspecBackend(StorageBackend):
             md5=None if is_dir else info_md5(info),
         )
 
+    def transfer_attempts(self) -> int:
+        return self.network.retries + 1 if self.network is not None else 1
+
     def check_write_allowed(self) -> None:
         caps = self._capabilities  # the declared flags: `capabilities` may ask the server
         if caps.readonly or not caps.write:

@@ -8,6 +8,7 @@ ordinary mount wraps it in the same layer with an empty prefix.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Literal
@@ -71,6 +72,16 @@ class RelativeMountBackend(StorageBackend):
         if inner is None:
             return None
         return RelativeMountBackend(inner, "", self.permissions, self.mount_name)
+
+    def tuned(
+        self, part_size: int | None = None, part_concurrency: int | None = None
+    ) -> StorageBackend:
+        parent = self.parent.tuned(part_size, part_concurrency)
+        if parent is self.parent:
+            return self
+        twin = copy.copy(self)
+        twin.parent = parent
+        return twin
 
     def _p(self, path: str) -> str:
         if not self.prefix:
@@ -185,6 +196,12 @@ class RelativeMountBackend(StorageBackend):
 
     def internal_url(self, path: str, nocache: bool = False) -> str | None:
         return self.parent.internal_url(self._p(path), nocache)
+
+    def public_url(self, path: str) -> str | None:
+        return self.parent.public_url(self._p(path))
+
+    def transfer_attempts(self) -> int:
+        return self.parent.transfer_attempts()
 
     def os_path(self, path: str) -> str | None:
         return self.parent.os_path(self._p(path))

@@ -8,6 +8,9 @@ true only when the bucket has versioning enabled (asked once, then cached; see
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import dataclasses
 import os
 import threading
 from typing import IO, Any
@@ -18,16 +21,22 @@ from fsspec.asyn import sync
 from ..capabilities import OBJECT_STORE, BackendCapabilities
 from ..errors import StorageAuthError, StorageNotFoundError
 from ..paths import is_root
+from ._filesection import FileSection
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
 from ._transfer import NetworkSettings
-from .base import EntryInfo
+from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
 __all__ = ["S3Backend", "create"]
 
 MiB = 1024 * 1024
+#: S3's limit of parts per multipart upload: bigger files get bigger parts
+MAX_PARTS = 10_000
+#: parts in flight per file on S3 unless the mount says otherwise (s5cmd's default): they
+#: are read from the file as sent, so memory does not grow with them
+S3_PART_CONCURRENCY = 5
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
 _KEPT_HEADERS = (
     "ContentType",
@@ -333,22 +342,17 @@ class S3Backend(FsspecBackend):
     async def _upload_async(self, os_path: str, full: str, fs: Any = None) -> None:
         """:meth:`upload_file` on the client's loop: up to ``multipart_threshold`` bytes
         one PUT whose body is read from the file as it is sent (memory stays flat, and
-        the ETag is the content's MD5); bigger files in parts (s3fs' ``put_file``).
+        the ETag is the content's MD5); bigger files in parts read from the file as they
+        are sent (:meth:`_upload_parts`).
         ``fs``: another s3fs instance of this mount (``genro://``'s async face passes the
         running loop's own)."""
         fs = fs if fs is not None else self.fs
         info = os.stat(os_path)
         kwargs = self._upload_kwargs(full, info.st_mtime)
-        if info.st_size > self.network.multipart_threshold:
-            await fs._put_file(
-                os_path,
-                full,
-                chunksize=self.network.part_size,
-                max_concurrency=self.network.part_concurrency,
-                **kwargs,
-            )
-            return
         bucket, key, _ = fs.split_path(full)
+        if info.st_size > self.network.multipart_threshold:
+            await self._upload_parts(fs, os_path, info.st_size, bucket, key, kwargs)
+            return
         with open(os_path, "rb") as body:
             await fs._call_s3(
                 "put_object",
@@ -358,6 +362,90 @@ class S3Backend(FsspecBackend):
                 ContentLength=info.st_size,
                 **kwargs,
             )
+
+    async def _upload_parts(
+        self, fs: Any, os_path: str, size: int, bucket: str, key: str, kwargs: dict[str, Any]
+    ) -> None:
+        """A multipart upload whose parts are read from the file as they are sent.
+
+        ``part_concurrency`` senders take the next part number in turn; each part's body
+        is a :class:`~._filesection.FileSection` (the signer and the HTTP client read it
+        in small pieces, and seek back to its start on a retry), so memory is a few small
+        buffers per part in flight, not ``part_size`` bytes each. Any failure aborts the
+        upload (no invisible parts left billed).
+        """
+        import asyncio
+
+        part_size = max(self.network.part_size, -(-size // MAX_PARTS))
+        count = max(1, -(-size // part_size))
+        started = await fs._call_s3("create_multipart_upload", Bucket=bucket, Key=key, **kwargs)
+        upload_id = started["UploadId"]
+        etags = [""] * count
+        numbers = iter(range(count))
+
+        async def sender() -> None:
+            for index in numbers:  # shared: each sender takes the next part
+                offset = index * part_size
+                with FileSection(os_path, offset, min(part_size, size - offset)) as body:
+                    answer = await fs._call_s3(
+                        "upload_part",
+                        Bucket=bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=index + 1,
+                        Body=body,
+                        ContentLength=len(body),
+                    )
+                etags[index] = answer["ETag"]
+
+        senders = [
+            asyncio.ensure_future(sender())
+            for _ in range(min(self.network.part_concurrency, count))
+        ]
+        try:
+            await asyncio.gather(*senders)
+            await fs._call_s3(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": i + 1, "ETag": etag} for i, etag in enumerate(etags)]
+                },
+            )
+        except BaseException:
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await fs._call_s3(
+                    "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id
+                )
+            raise
+
+    def tuned(
+        self, part_size: int | None = None, part_concurrency: int | None = None
+    ) -> StorageBackend:
+        """A twin of this mount (same client) with one call's ``part_size`` and
+        ``part_concurrency`` (``copy_to(..., part_size=...)``); checked as the mount's
+        own keys are."""
+        changes = {
+            name: value
+            for name, value in (("part_size", part_size), ("part_concurrency", part_concurrency))
+            if value is not None
+        }
+        if not changes:
+            return self
+        current = {f.name: getattr(self.network, f.name) for f in dataclasses.fields(self.network)}
+        network = NetworkSettings.from_config(
+            {**current, **changes}, self.mount_name, self.min_part_size
+        )
+        if network == self.network:
+            return self
+        _ = self.fs  # made now: the twin shares this client
+        twin = copy.copy(self)
+        twin.network = network
+        return twin
 
     def _copies_server_side_to(self, dest_backend: FsspecBackend) -> bool:
         """Same endpoint and credentials: the server copies (any bucket, any prefix)."""
@@ -372,7 +460,8 @@ class S3Backend(FsspecBackend):
 
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
-        ``part_size`` in flight (memory: their product); its modification time is kept
+        ``part_size`` in flight, each read from the file as it is sent (memory: a few
+        small buffers per part, not the parts); its modification time is kept
         as ``x-amz-meta-mtime`` (rclone reads it; S3 listings do not carry it)."""
         self._check_file_write(path)
         full = self._full(path)
@@ -460,6 +549,8 @@ def _drop_small_expect(params: dict[str, Any], **_: Any) -> None:
 def _body_size(body: Any) -> int | None:
     if isinstance(body, (bytes, bytearray, memoryview)):
         return len(body)
+    if isinstance(body, FileSection):  # a part read from the file as it is sent
+        return body.remaining
     getbuffer = getattr(body, "getbuffer", None)  # io.BytesIO: botocore's wrapper of bytes
     if getbuffer is not None:
         return int(getbuffer().nbytes - body.tell())
@@ -507,6 +598,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
     network = NetworkSettings.from_config(config, mount_name, S3Backend.min_part_size)
+    if config.get("part_concurrency") is None:
+        network = dataclasses.replace(network, part_concurrency=S3_PART_CONCURRENCY)
     options: dict[str, Any] = {
         "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ._sizes import parse_rate
+from ._sizes import parse_rate, parse_size
 
 __all__ = ["PROG", "UsageError", "build_parser", "positive"]
 
@@ -83,6 +83,19 @@ def _copy_options() -> _Parser:
         type=_positive,
         metavar="N",
         help="files copied at once (default 16)",
+    )
+    opts.add_argument(
+        "--part-size",
+        type=parse_size,
+        metavar="SIZE",
+        help="object stores: bytes per part of a multipart upload: 16M, 64M... "
+        "(default: the mount's part_size, 5M on S3)",
+    )
+    opts.add_argument(
+        "--part-concurrency",
+        type=_positive,
+        metavar="N",
+        help="object stores: parts of one file sent at once (default: the mount's; 5 on S3)",
     )
     opts.add_argument(
         "--bwlimit",

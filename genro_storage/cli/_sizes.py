@@ -1,4 +1,5 @@
-"""Sizes on the command line: ``-h`` output (``1.5K``, ``12M``) and ``--bwlimit 10M`` input."""
+"""Sizes on the command line: ``-h`` output (``1.5K``, ``12M``), ``--bwlimit 10M`` and
+``--part-size 16M`` input."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import math
 import re
 
-__all__ = ["human", "parse_rate", "show_size"]
+__all__ = ["human", "parse_rate", "parse_size", "show_size"]
 
 _UNITS = "KMGTPE"
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bBkKmMgGtT]?)(?:i?B)?\s*(?:/s)?\s*$")
@@ -55,3 +56,18 @@ def parse_rate(text: str) -> float:
     if rate < 1:
         raise argparse.ArgumentTypeError(f"invalid rate {text!r}: under 1 byte per second")
     return rate
+
+
+def parse_size(text: str) -> int:
+    """``--part-size`` values as rclone reads sizes: ``16M`` = 16 MiB, ``512K``, ``1G``,
+    ``100B`` bytes; a bare number is KiB (rclone's ``--s3-chunk-size``)."""
+    match = _RATE.match(text)
+    if not match or "/" in text:
+        raise argparse.ArgumentTypeError(
+            f"invalid size {text!r}: a number with B, K, M, G or T (a bare number is KiB), e.g. 16M"
+        )
+    number, unit = float(match.group(1)), (match.group(2) or "k").lower()
+    size = int(number * _FACTORS[unit])
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: under 1 byte")
+    return size

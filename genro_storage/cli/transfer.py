@@ -223,6 +223,10 @@ def transfer(
             }
             if getattr(args, "transfers", None):
                 options["max_workers"] = args.transfers
+            if getattr(args, "part_size", None):
+                options["part_size"] = args.part_size
+            if getattr(args, "part_concurrency", None):
+                options["part_concurrency"] = args.part_concurrency
             if args.dry_run or delete:
                 report = src.sync_to(
                     dest,

@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 from ..backends.base import EntryInfo, StorageBackend
 from ..errors import PathTraversalError
+from ..fileio import guess_mimetype
 from ..http.signing import sign_path
 from ..manager import StorageManager
-from ..node import StorageNode, guess_mimetype
+from ..node import StorageNode
 from ..paths import from_url_path
 from ._http import HTTPError
 

@@ -25,8 +25,9 @@ from dataclasses import replace
 from typing import Any, cast
 
 from ..backends._errors import F, classify, mapped
-from ..backends.base import CHUNK_SIZE, EntryInfo
+from ..backends.base import EntryInfo
 from ..backends.fsspec import FsspecBackend
+from ..fileio import CHUNK_SIZE
 from .location import Location
 
 __all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "loop_fs", "native_file"]

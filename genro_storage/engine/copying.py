@@ -103,6 +103,8 @@ class CopyOptions:
     max_workers: int = DEFAULT_MAX_WORKERS
     on_error: OnError = "continue"
     executor: Any = None
+    part_size: int | None = None
+    part_concurrency: int | None = None
 
     def replace(self, **changes: Any) -> CopyOptions:
         """A copy with ``changes`` applied (unknown names raise ``TypeError``)."""
@@ -130,6 +132,8 @@ class _Options:
     on_error: OnError
     dry_run: bool = False
     executor: Any = None
+    part_size: int | None = None
+    part_concurrency: int | None = None
     present: Present = lambda location: location  # what callbacks receive
 
 
@@ -166,6 +170,12 @@ def _options(
         raise ValueError(f"on_error must be 'continue', 'raise' or a callable, not {on_error!r}")
     if merged.max_workers < 1:
         raise ValueError(f"max_workers must be at least 1, not {merged.max_workers}")
+    for name in ("part_size", "part_concurrency"):
+        value = getattr(merged, name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
     values = {f: getattr(merged, f) for f in _FIELDS}
     values.update(
         include=_patterns(merged.include),
@@ -194,8 +204,9 @@ def copy(
     receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
     ship each copy to a worker with the mount configuration.
     """
-    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
+    src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
     opts = _options("copy_to", options, overrides, "never", present=present)
+    src, dest = _tuned(src, opts), _tuned(dest, opts)
     dest.backend.check_write_allowed()
     if not src_entry.is_dir:
         report, landed = _copy_single(src, src_entry, dest, opts)
@@ -228,6 +239,7 @@ def sync(
     """
     opts = _options("sync_to", options, overrides, "hash", dry_run=dry_run, present=present)
     src_entry = _source_entry(src)
+    src, dest = _tuned(src, opts), _tuned(dest, opts)
     if not dry_run:
         dest.backend.check_write_allowed()
     if not src_entry.is_dir:
@@ -237,6 +249,17 @@ def sync(
     if delete and not report.failed:
         _delete_extraneous(dest, walk, report, opts)
     return report
+
+
+def _tuned(location: Location, opts: _Options) -> Location:
+    """``location`` on its backend's twin with this call's ``part_size`` and
+    ``part_concurrency`` (object stores; other backends are returned as they are)."""
+    if opts.part_size is None and opts.part_concurrency is None:
+        return location
+    backend = location.backend.tuned(opts.part_size, opts.part_concurrency)
+    if backend is location.backend:
+        return location
+    return dataclasses.replace(location, backend=backend)
 
 
 def _refuse_copy_into_itself(src: Location, dest: Location) -> None:
@@ -328,24 +351,18 @@ def _transfer(src: Location, dest: Location) -> str | None:
     error names both ends, the side that failed and the attempts made. Returns the new
     destination path when the backend's path is its content (``base64``), else None.
     """
-    attempts = max(_attempts(src.backend), _attempts(dest.backend))
-    if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
-        try:
-            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
-        except Exception as exc:
-            error = _transfer_error(src, dest, exc, 1)
-            if error is exc:
-                raise
-            raise error from exc
-        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
-        return new_path
+    attempts = max(src.backend.transfer_attempts(), dest.backend.transfer_attempts())
     made = 0
     new_path = None
     try:
-        for attempt in retrying(attempts):
-            with attempt:
-                made += 1
-                new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
+            made = 1
+            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        else:
+            for attempt in retrying(attempts):
+                with attempt:
+                    made += 1
+                    new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
     except Exception as exc:
         error = _transfer_error(src, dest, exc, made)
         if error is exc:
@@ -430,16 +447,6 @@ def copy_between_mounts(
         manager.configure(config)
         _worker_managers[key] = manager
     _transfer(manager.locate(src), manager.locate(dest))
-
-
-def _attempts(backend: Any) -> int:
-    """Attempts at one file: the mount's ``retries`` + 1 (1 for local and memory)."""
-    while backend is not None:
-        network = getattr(backend, "network", None)
-        if network is not None:
-            return int(network.retries) + 1
-        backend = getattr(backend, "parent", None)  # a relative mount: its parent's
-    return 1
 
 
 def _transfer_error(src: Location, dest: Location, exc: Exception, made: int) -> Exception:

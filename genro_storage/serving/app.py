@@ -1,7 +1,7 @@
 """The file server both apps share: routes, path containment, signatures, listings.
 
 :class:`FileServer` turns a :class:`Request` into a
-:class:`~genro_storage.serving.source.Prepared` response with blocking calls only;
+:class:`~genro_storage.engine.serve.prepare.Prepared` response with blocking calls only;
 ``genro_storage.serving.wsgi_app.WSGIApp`` and ``genro_storage.serving.asgi_app.ASGIApp``
 add the I/O edge (a WSGI callable, an ASGI callable running :meth:`get_response` in a
 worker thread). Override the small methods (:meth:`lookup`, :meth:`get_node`,
@@ -23,6 +23,7 @@ from typing import Any, Union
 from urllib.parse import quote
 
 from ..backends.base import EntryInfo
+from ..engine.serve.prepare import Prepared, prepare
 from ..errors import PathTraversalError
 from ..http.delivery import simple_plan
 from ..http.headers import normalize_headers
@@ -34,7 +35,6 @@ from ..paths import from_url_path
 from .hot import HotFiles
 from .listing import listing_plan, wants_json
 from .routes import Route, load_app_config, parse_routes
-from .source import Prepared, prepare
 
 __all__ = ["FileServer", "Request"]
 

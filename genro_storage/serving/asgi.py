@@ -1,6 +1,6 @@
 """The ASGI adapter: a node's response sent as ASGI messages, never blocking the loop.
 
-Decisions come from :func:`genro_storage.serving.source.prepare`, run in a worker thread
+Decisions come from :func:`genro_storage.engine.serve.prepare.prepare`, run in a worker thread
 in one hop (stat, variant lookup and, for small bodies, the read). Larger bodies are sent
 with ``http.response.pathsend`` (local whole files) or ``http.response.zerocopysend``
 (local single parts) when the server offers them in ``scope['extensions']``; otherwise
@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..engine.serve.body import iter_body
+from ..engine.serve.prepare import Prepared, prepare
+from ..fileio import CHUNK_SIZE
 from ..http.delivery import Delivery
 from ..http.headers import headers_from_scope
 from ..http.options import ServeOptions
-from .body import CHUNK_SIZE, iter_body
-from .source import Prepared, prepare
 
 if TYPE_CHECKING:
     from ..http.response import ResponsePlan

@@ -24,12 +24,12 @@ import os
 import weakref
 from typing import Any
 
+from ..engine.serve.prepare import Prepared
 from ..errors import StorageError
 from ..http.headers import headers_from_scope
 from .app import FileServer, Request, canonical_path
 from .asgi import Receive, Scope, Send, lifespan, run_sync, send_prepared
 from .hot import HotFiles
-from .source import Prepared
 
 __all__ = ["ASGIApp", "create_app"]
 

@@ -28,7 +28,7 @@ another kind (404, 405, several ranges with their random boundary, symlinked sib
 are never kept.
 
 A route with ``cache_stat: N`` trusts an entry for N seconds without a stat and decides
-new keys from its :class:`~genro_storage.serving.statcache.StatCache`, as before
+new keys from its :class:`~genro_storage.engine.serve.statcache.StatCache`, as before
 (``clear()`` on it forgets the trust here too); a body that is not kept is read only
 after a fresh stat.
 """
@@ -42,14 +42,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..engine.serve.body import read_body
+from ..engine.serve.prepare import PRELOAD_LIMIT, Prepared, compressible, media_of, prepare
 from ..http.encoding import ENCODING_SUFFIXES
 from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
-from .body import read_body
 from .routes import Route
-from .source import PRELOAD_LIMIT, Prepared, compressible, prepare
-from .source import _media as media_of
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -62,7 +61,8 @@ _MAX_FILES = 2048
 _MAX_KEYS = 8  # answers kept per file (distinct If-None-Match/Range values...)
 _MAX_KEY_CHARS = 512  # a request whose header values are longer is decided each time
 _SUFFIXES = tuple(ENCODING_SUFFIXES.values())
-# the request header fields the decision reads (http/core.py, source.py's variant choice)
+# the request header fields the decision reads (http/core.py, and engine/serve/prepare.py's
+# variant choice)
 _FIELDS = (
     *("if-none-match", "if-modified-since", "accept-encoding", "range", "if-range"),
     *("if-match", "if-unmodified-since"),
@@ -288,12 +288,12 @@ class HotFiles:
         """Decide ``path`` for a plain local ``route`` and keep the answer; None when the
         file cannot be kept (not a regular local file, reached through a symlink of
         another name...): the caller then decides it the usual way."""
-        backend = node._backend
-        if backend is None or node.version is not None or len(self._entries) >= _MAX_FILES:
+        if node.mount_name is None or node.version is not None or len(self._entries) >= _MAX_FILES:
             if len(self._entries) >= _MAX_FILES:
                 self.clear()
             return None
-        rel = node.path or ""
+        location = node.location
+        backend, rel = location.backend, location.path
         try:  # the signature is taken BEFORE the decision: a change in between shows later
             found = backend.local_stat(rel)
         except Exception:  # missing, refused...: the usual way answers

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config_file import read_config_file
+from ..engine.serve.statcache import StatCache
 from ..errors import StorageConfigError
 from ..http.delivery import Delivery
 from ..http.options import ServeOptions
-from .statcache import StatCache
 
 __all__ = ["Route", "load_app_config", "parse_routes"]
 

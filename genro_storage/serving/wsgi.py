@@ -1,7 +1,7 @@
 """The WSGI adapter: a node's response sent through ``start_response``.
 
-All decisions come from :func:`genro_storage.serving.source.prepare` (which asks the pure
-core); this module only does the WSGI I/O: local whole-file 200s go through
+All decisions come from :func:`genro_storage.engine.serve.prepare.prepare` (which asks the
+pure core); this module only does the WSGI I/O: local whole-file 200s go through
 ``environ['wsgi.file_wrapper']`` (gunicorn turns that into ``sendfile``), everything else
 is a generator that reads the needed bytes in 64 KiB chunks.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..engine.serve.body import iter_body
+from ..engine.serve.prepare import Prepared, prepare
+from ..fileio import CHUNK_SIZE
 from ..http.delivery import Delivery
 from ..http.headers import headers_from_environ
 from ..http.options import ServeOptions
-from .body import CHUNK_SIZE, ChunkSequence, iter_body
-from .source import Prepared, prepare
 
 if TYPE_CHECKING:
     from ..node import StorageNode
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["send_prepared", "serve_node"]
 
 StartResponse = Callable[..., Any]
-_LEGACY_DELIVERY = Delivery(precompressed=False)
 
 
 def serve_node(
@@ -31,40 +31,22 @@ def serve_node(
     environ: dict[str, Any],
     start_response: StartResponse,
     *,
-    download: bool = False,
-    download_name: str | None = None,
-    cache_max_age: int | None = None,
     options: ServeOptions | None = None,
     delivery: Delivery | None = None,
 ) -> Iterable[bytes]:
-    """Answer the WSGI request in ``environ`` with ``node``; returns the body iterable.
+    """Answer the WSGI request in ``environ`` with ``node``; returns a streaming body.
 
-    Without ``options`` this is ``StorageNode.serve()``: genro-storage 0.4.2's contract
-    (``legacy`` headers and ETag, a list-like body: ``[b'Not Found']`` for 404, ``[b'']``
-    for 304, ``[]`` for an empty file or HEAD, a lazy :class:`ChunkSequence` of 64 KiB
-    chunks for 200/206) plus HEAD, Range, Last-Modified and weak If-None-Match. With
-    ``options`` (the apps) it returns a streaming WSGI iterable. ``download``,
-    ``download_name`` and ``cache_max_age`` are only read when ``options`` is None.
+    Without ``options``, the defaults (``ServeOptions()``); genro-storage 0.4.2's
+    contract, with its list-like body, is ``StorageNode.serve()``.
     """
-    legacy = options is None
-    if options is None:
-        options = ServeOptions(
-            download=download,
-            download_name=download_name,
-            cache_max_age=cache_max_age,
-            legacy=True,
-        )
-    method = environ.get("REQUEST_METHOD", "GET")
     prepared = prepare(
         node,
-        method,
+        environ.get("REQUEST_METHOD", "GET"),
         headers_from_environ(environ),
-        options,
-        delivery or (_LEGACY_DELIVERY if legacy else Delivery()),
-        preload=0 if legacy else CHUNK_SIZE,
+        options or ServeOptions(),
+        delivery or Delivery(),
+        preload=CHUNK_SIZE,
     )
-    if legacy:
-        return _legacy_body(prepared, start_response)
     return send_prepared(prepared, environ, start_response)
 
 
@@ -85,15 +67,3 @@ def send_prepared(
         wrapped: Iterable[bytes] = wrapper(handle, CHUNK_SIZE)
         return wrapped
     return iter_body(prepared)
-
-
-def _legacy_body(prepared: Prepared, start_response: StartResponse) -> Iterable[bytes]:
-    plan = prepared.plan
-    start_response(plan.status_line, plan.headers)
-    if plan.status == 304:
-        return [b""]
-    if plan.body:
-        return [plan.body]
-    if not plan.parts:
-        return []
-    return ChunkSequence(prepared)

@@ -327,3 +327,156 @@ def test_a_file_under_the_multipart_threshold_is_one_streamed_put(
     assert peak < 4 * 1024 * 1024  # read from the file as it is sent, never held
     assert local.node("whole:one/big.bin").md5hash == hashlib.md5(data).hexdigest()
     assert local.node("whole:one/big.bin").stat().etag == hashlib.md5(data).hexdigest()
+
+
+# ---------------------------------------------------------------- downloads
+def test_a_tree_download_is_one_get_per_file(
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """The listing gave each object's size and time: no HEAD and no other request per
+    file, a copy and a re-sync with one file changed alike."""
+    made = _tree(tmp_path / "src", 10)
+    local.node("disk:src").copy_to("s3:down")
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+        local.node("s3:down").copy_to("disk:back")
+    objects = [r for r in recorder.requests if "/down/" in r["url"].split("?")[0]]
+    keys = sorted(r["url"].split("?")[0].split("/down/", 1)[-1] for r in objects)
+    assert [r["method"] for r in objects] == ["GET"] * len(made)
+    assert keys == sorted(made)  # each object once
+    assert len(recorder.requests) - len(objects) <= 3  # the source's stat and its walk
+
+    (tmp_path / "back/d2/f005.bin").write_bytes(b"changed")
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+        report = local.node("s3:down").sync_to("disk:back", skip="size")
+    objects = [r for r in recorder.requests if "/down/" in r["url"].split("?")[0]]
+    assert report.copied == ["d2/f005.bin"]
+    assert [r["method"] for r in objects] == ["GET"]
+    assert (tmp_path / "back/d2/f005.bin").read_bytes() == made["d2/f005.bin"]
+
+
+# ---------------------------------------------------------------- multipart uploads
+def _multipart_summary(recorder: S3Requests) -> list[str]:
+    """``create``, ``part``, ``complete``, ``abort``... for each request of an upload."""
+    names = []
+    for r in recorder.requests:
+        url, method = r["url"], r["method"]
+        if "uploads" in url.split("?", 1)[-1].split("&") and method == "POST":
+            names.append("create")
+        elif "partNumber=" in url:
+            names.append("part")
+        elif "uploadId=" in url:
+            names.append({"POST": "complete", "DELETE": "abort"}.get(method, method))
+        else:
+            names.append(method)
+    return names
+
+
+def test_parts_are_read_from_the_file_as_they_are_sent(
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """Five parts in flight by default, each read from the file as it goes: memory is a
+    few small buffers per part, not 5 x 5 MiB (s3fs' put_file holds whole parts)."""
+    import tracemalloc
+
+    assert local.node("s3:x").location.backend.network.part_concurrency == 5  # type: ignore[attr-defined]
+    data = os.urandom(26 * 1024 * 1024)  # 6 parts of 5 MiB (the last 1 MiB)
+    (tmp_path / "big.bin").write_bytes(data)
+    assert not local.node("s3:parts/big.bin").exists  # the client is made (service models)
+    tracemalloc.start()
+    try:
+        with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+            local.node("disk:big.bin").copy_to("s3:parts/big.bin")
+            peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert _multipart_summary(recorder) == ["create", *["part"] * 6, "complete"]
+    assert peak < 12 * 1024 * 1024, peak  # whole parts in flight would be 25 MiB
+    back = local.node("s3:parts/big.bin")
+    assert back.read_bytes() == data
+    assert back.stat().etag.endswith("-6")
+    assert back.get_metadata()["mtime"]  # the source's time, as a single PUT keeps it
+
+
+def test_part_size_and_concurrency_per_call(
+    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    """``copy_to(part_size=, part_concurrency=)`` for one call; the mount keeps its own."""
+    from genro_storage.errors import StorageConfigError
+
+    data = os.urandom(13 * 1024 * 1024)
+    (tmp_path / "src/one").mkdir(parents=True)
+    (tmp_path / "src/one/big.bin").write_bytes(data)
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+        local.node("disk:src").copy_to("s3:call", part_size=7 * 1024 * 1024, part_concurrency=1)
+    assert _multipart_summary(recorder) == ["create", "part", "part", "complete"]
+    assert local.node("s3:call/one/big.bin").read_bytes() == data
+    network = local.node("s3:x").location.backend.network  # type: ignore[attr-defined]
+    assert (network.part_size, network.part_concurrency) == (5 * 1024 * 1024, 5)
+
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+        report = local.node("disk:src").sync_to("s3:call2", skip="never", part_size=6 * 1024**2)
+    assert report.copied == ["one/big.bin"]
+    assert _multipart_summary(recorder).count("part") == 3
+
+    with (
+        S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder,
+        pytest.raises(StorageConfigError, match=r"'s3'.*part_size.*at least 5242880"),
+    ):
+        local.node("disk:src").copy_to("s3:bad", part_size=1024)
+    assert recorder.requests == []
+    with pytest.raises(ValueError, match="part_concurrency"):
+        local.node("disk:src").copy_to("disk:elsewhere", part_concurrency=0)
+
+
+def test_a_failed_part_aborts_the_upload(
+    local: StorageManager,
+    tmp_path: Path,
+    client: Any,
+    buckets: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A part that cannot be read fails the file and aborts its multipart upload: no
+    invisible parts left stored, nothing published."""
+    from genro_storage.backends import _filesection
+
+    (tmp_path / "big.bin").write_bytes(os.urandom(16 * 1024 * 1024))
+    real_read = _filesection.FileSection.read
+
+    def failing_read(self: Any, size: int | None = -1) -> bytes:
+        if self._start >= 10 * 1024 * 1024:  # the third part
+            raise OSError("simulated disk read error")
+        return real_read(self, size)
+
+    monkeypatch.setattr(_filesection.FileSection, "read", failing_read)
+    prefix = local.node("s3:x").location.backend.root.split("/", 1)[1]  # type: ignore[attr-defined]
+    with pytest.raises(OSError, match="simulated disk read error"):
+        local.node("disk:big.bin").copy_to("s3:aborted/big.bin", part_concurrency=1)
+    uploads = client.list_multipart_uploads(Bucket=buckets[0], Prefix=prefix).get("Uploads")
+    assert not uploads
+    assert not local.node("s3:aborted/big.bin").exists
+
+
+def test_the_cli_takes_part_options(
+    tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+) -> None:
+    from tests.test_cli import CLI
+
+    cli = CLI(tmp_path)
+    prefix = unique("cli")
+    cli.write_config(
+        f"- name: home\n  type: local\n  path: {cli.home}\n"
+        f"- name: s3\n  type: s3\n  bucket: {buckets[0]}\n  prefix: {prefix}\n"
+        f"  key: {env['SVC_S3_KEY']}\n  secret: {env['SVC_S3_SECRET']}\n"
+        f"  endpoint_url: {env['SVC_S3_ENDPOINT']}\n  multipart_threshold: 5242880\n"
+    )
+    data = os.urandom(13 * 1024 * 1024)
+    (cli.home / "big.bin").write_bytes(data)
+    with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
+        result = cli.run(
+            "cp", "home:big.bin", "s3:big.bin", "--part-size", "6M", "--part-concurrency", "2"
+        )
+    assert result.returncode == 0, result.stderr.decode()
+    assert _multipart_summary(recorder).count("part") == 3
+    result = cli.run("cp", "home:big.bin", "s3:small-parts.bin", "--part-size", "1M")
+    assert result.returncode != 0
+    assert "'s3'" in result.stderr.decode() and "part_size" in result.stderr.decode()

@@ -363,9 +363,7 @@ def test_files_changed_just_now_are_not_kept(root: Path) -> None:
     assert gone.status_code == 404 and gone.content == b"site 404"
 
 
-def test_kept_bytes_follow_edits_with_autorefresh(
-    root: Path, settings: Any, settled: None
-) -> None:
+def test_kept_bytes_follow_edits_with_autorefresh(root: Path, settings: Any, settled: None) -> None:
     settings.GENRO_STORAGE_STATIC = {"autorefresh": True}
     mw = middleware()
     assert get(mw, "css/site.css").content == CSS

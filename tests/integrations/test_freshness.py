@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from genro_storage.engine.serve.body import read_all
+from genro_storage.engine.serve.prepare import Prepared
+from genro_storage.engine.serve.statcache import StatCache
 from genro_storage.errors import StorageConfigError
 from genro_storage.serving.app import Request
 from genro_storage.serving.asgi_app import ASGIApp
-from genro_storage.serving.body import read_all
-from genro_storage.serving.source import Prepared
-from genro_storage.serving.statcache import StatCache
 from genro_storage.serving.wsgi_app import WSGIApp
 
 SERVE: dict[str, Any] = {"mount": "site", "cache_max_age": 60}

@@ -10,8 +10,8 @@ import pytest
 
 from genro_storage import StorageManager
 from genro_storage.backends.base import EntryInfo
+from genro_storage.engine.serve.prepare import describe, local_tag
 from genro_storage.serving.app import canonical_path
-from genro_storage.serving.source import describe, local_tag
 
 
 @pytest.mark.parametrize(

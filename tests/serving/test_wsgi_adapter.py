@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from genro_storage import StorageManager
+from genro_storage.engine.serve.body import ChunkSequence, PartReader
 from genro_storage.http.delivery import Delivery
 from genro_storage.http.options import ServeOptions
-from genro_storage.serving.body import ChunkSequence, PartReader
 from genro_storage.serving.wsgi import serve_node
 from tests.integrations._site import FILES
 

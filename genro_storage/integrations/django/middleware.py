@@ -62,13 +62,13 @@ from django.core.exceptions import (
 )
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
+from genro_storage.engine.serve.prepare import Prepared
 from genro_storage.errors import StorageError
 from genro_storage.http.headers import headers_from_environ, headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
 from genro_storage.serving import wsgi as wsgi_adapter
 from genro_storage.serving.app import FileServer, Request
 from genro_storage.serving.hot import HotFiles
-from genro_storage.serving.source import Prepared
 
 from .._bridge import run_asgi, run_wsgi
 from . import conf

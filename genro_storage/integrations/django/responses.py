@@ -3,7 +3,7 @@
 :class:`~.middleware.StaticFilesMiddleware` takes its answers from the serve core's kept
 answers (:class:`~genro_storage.serving.hot.HotFiles`: decided once per file and request
 key, checked against the file's stat). :func:`kept_response` turns one such
-:class:`~genro_storage.serving.source.Prepared` into a Django response in a few steps:
+:class:`~genro_storage.engine.serve.prepare.Prepared` into a Django response in a few steps:
 
 * a 304, a HEAD, a fixed body or a body read already: an ``HttpResponse`` carrying it;
 * a whole local file: under WSGI a ``FileResponse`` the server sends with
@@ -31,9 +31,10 @@ from typing import IO, Any
 from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.http.response import ResponseHeaders
 
+from genro_storage.engine.serve.prepare import Prepared, local_tag
+from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.response import ResponsePlan
 from genro_storage.serving.asgi import STREAM_CHUNK, run_sync
-from genro_storage.serving.source import Prepared, local_tag
 
 __all__ = ["AsyncFileBody", "HeaderStores", "StaticFileResponse", "kept_response"]
 
@@ -196,7 +197,7 @@ class StaticFileResponse(FileResponse):
     """A ``FileResponse`` whose headers are the serve core's, set at once (Django's own
     guesses, Content-Disposition included, are not wanted: whitenoise does the same)."""
 
-    block_size = 64 * 1024  # for servers without sendfile (runserver)
+    block_size = CHUNK_SIZE  # for servers without sendfile (runserver)
 
     def set_headers(self, filelike: Any) -> None:
         pass

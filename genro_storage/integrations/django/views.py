@@ -21,11 +21,11 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, StreamingHttpResponse
 
 from genro_storage import StorageNode
+from genro_storage.engine.serve.prepare import Prepared
 from genro_storage.http.headers import headers_from_environ, headers_from_scope
 from genro_storage.http.options import ServeOptions
 from genro_storage.serving import asgi as asgi_adapter
 from genro_storage.serving import wsgi as wsgi_adapter
-from genro_storage.serving.source import Prepared
 
 from .._bridge import Captured, run_asgi, run_wsgi
 from .._server import mount_request, raw_path_of

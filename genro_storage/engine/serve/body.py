@@ -1,4 +1,4 @@
-"""Reading the bytes a :class:`~genro_storage.serving.source.Prepared` plan sends.
+"""Reading the bytes a :class:`~genro_storage.engine.serve.prepare.Prepared` plan sends.
 
 Only the needed bytes are read, never the whole file: a local file is opened once and read
 from each part's offset; a remote node is read with ranged reads (``node.read_range``: an
@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Union, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Union, overload
 
-from ..backends.base import CHUNK_SIZE, EntryInfo
+from ...backends.base import EntryInfo
+from ...fileio import CHUNK_SIZE
+from .servable import Servable
 
 if TYPE_CHECKING:
-    from ..http.response import ResponsePlan
-    from ..node import StorageNode
-    from .source import Prepared
+    from ...http.response import ResponsePlan
+    from .prepare import Prepared
 
 __all__ = [
-    "CHUNK_SIZE",
     "ChunkSequence",
     "PartReader",
     "StaleStat",
     "iter_body",
+    "legacy_answer",
     "read_all",
     "read_body",
 ]
@@ -39,7 +40,7 @@ _MAX_WINDOW = 4 * 1024 * 1024
 class PartReader:
     """Reads byte ranges of one node; :meth:`close` releases the file handle."""
 
-    def __init__(self, node: StorageNode, os_path: str | None) -> None:
+    def __init__(self, node: Servable, os_path: str | None) -> None:
         self._node = node
         self._os_path = os_path
         self._handle: IO[bytes] | None = None
@@ -117,7 +118,7 @@ def read_all(prepared: Prepared) -> bytes:
 
 
 def read_body(
-    plan: ResponsePlan, node: StorageNode, os_path: str | None, expect: EntryInfo | None = None
+    plan: ResponsePlan, node: Servable, os_path: str | None, expect: EntryInfo | None = None
 ) -> bytes:
     """:func:`read_all` of ``plan``'s parts of ``node`` (or its local file ``os_path``).
 
@@ -249,3 +250,18 @@ class ChunkSequence(Sequence[bytes]):
 
     def __del__(self) -> None:
         self.close()
+
+
+def legacy_answer(prepared: Prepared, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """``StorageNode.serve()``'s answer (genro-storage 0.4.2): ``start_response`` called
+    once, then a list-like body: ``[b'']`` for a 304, the plan's own body (``[b'Not
+    Found']``), ``[]`` for an empty file or HEAD, else a lazy :class:`ChunkSequence`."""
+    plan = prepared.plan
+    start_response(plan.status_line, plan.headers)
+    if plan.status == 304:
+        return [b""]
+    if plan.body:
+        return [plan.body]
+    if not plan.parts:
+        return []
+    return ChunkSequence(prepared)

@@ -5,7 +5,7 @@ an upload or a change shows in the very next answer. A route with ``cache_stat: 
 for N seconds, what the stat of each existing file found; requests within that time skip
 the disk until the body is read. The price: for up to N seconds after a file changes, the
 route may still answer with its old ETag, Last-Modified and length (a body that no longer
-fits is re-checked, see :func:`genro_storage.serving.source.prepare`), and a deleted file
+fits is re-checked, see :func:`genro_storage.engine.serve.prepare.prepare`), and a deleted file
 may still answer 304. Missing files and directories are never kept.
 """
 

@@ -1,10 +1,12 @@
 """From a node to a response: one stat, a precompressed variant, the delivery policy.
 
-This is the blocking half of serving, shared by the WSGI and ASGI adapters (the ASGI one
-runs :func:`prepare` in a worker thread, in one hop). It stats the node once, describes it
-as a :class:`~genro_storage.http.resource.Resource`, lets the pure core decide with
-:func:`~genro_storage.http.core.plan_response`, then applies the mount's
-:class:`Delivery` policy. Reading the bytes is :mod:`genro_storage.serving.body`'s job.
+This is the blocking half of serving, shared by ``StorageNode.serve()`` and the WSGI and
+ASGI adapters (the ASGI one runs :func:`prepare` in a worker thread, in one hop). It stats
+the node once, describes it as a :class:`~genro_storage.http.resource.Resource`, lets the
+pure core decide with :func:`~genro_storage.http.core.plan_response`, then applies the
+mount's :class:`Delivery` policy. Reading the bytes is
+:mod:`genro_storage.engine.serve.body`'s job. The node is any
+:class:`~genro_storage.engine.serve.servable.Servable`.
 """
 
 from __future__ import annotations
@@ -16,26 +18,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from ..backends.base import EntryInfo
-from ..errors import PathTraversalError
-from ..http.core import plan_response
-from ..http.delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
-from ..http.encoding import ENCODING_SUFFIXES, choose_encoding, media_type_of
-from ..http.options import ServeOptions
-from ..http.resource import Resource, make_etag
-from ..http.response import ResponsePlan
-from ..node import StorageNode, guess_mimetype
+from ...backends.base import EntryInfo
+from ...errors import PathTraversalError
+from ...fileio import guess_mimetype
+from ...http.core import plan_response
+from ...http.delivery import OFFLOAD_MODES, Delivery, offload_plan, redirect_plan
+from ...http.encoding import ENCODING_SUFFIXES, choose_encoding, media_type_of
+from ...http.options import ServeOptions
+from ...http.resource import Resource, make_etag
+from ...http.response import ResponsePlan
 from .body import read_body
+from .servable import Servable
 from .statcache import StatCache
 
-_Located = tuple[StorageNode, EntryInfo, Optional[str]]  # node, its stat, its local file
+_Located = tuple[Servable, EntryInfo, Optional[str]]  # node, its stat, its local file
 Representation = tuple[
-    Optional[StorageNode], EntryInfo, Optional[str], Optional[os.stat_result]
+    Optional[Servable], EntryInfo, Optional[str], Optional[os.stat_result]
 ]  # a file or sibling: node (None: built when chosen), stat, local file, its os.stat
 _Found = tuple[EntryInfo, Optional[str], Optional[dict[str, Representation]]]
 # a file's stat, its local file, its precompressed siblings (None: not looked for)
 
-__all__ = ["Prepared", "describe", "prepare"]
+__all__ = ["Prepared", "describe", "media_of", "prepare"]
 
 PRELOAD_LIMIT = 64 * 1024
 """Bodies up to this size are read inside :func:`prepare` (one thread hop in ASGI)."""
@@ -54,7 +57,7 @@ class Prepared:
     """
 
     plan: ResponsePlan
-    node: StorageNode | None = None
+    node: Servable | None = None
     os_path: str | None = None
     body: bytes | None = None
     is_dir: bool = False
@@ -67,7 +70,7 @@ class Prepared:
 
 
 def describe(
-    node: StorageNode,
+    node: Servable,
     entry: EntryInfo,
     legacy: bool = False,
     content_encoding: str | None = None,
@@ -80,10 +83,10 @@ def describe(
     (an S3 multipart ``...-N`` ETag is one, never taken for an MD5; a local file's is
     :func:`local_tag`), else a stable mtime+size token; ``legacy`` keeps genro-storage
     0.4.2's ``f"{mtime}-{size}"``. Without ``media_type``, the type (and, for ``.svgz``,
-    the coding) comes from the name (:func:`~genro_storage.serving.encoding.media_type_of`).
+    the coding) comes from the name (:func:`~genro_storage.http.encoding.media_type_of`).
     """
     if media_type is None:
-        media_type, coded = _media(node)
+        media_type, coded = media_of(node)
         content_encoding = content_encoding or coded
     return _resource(
         entry.size, entry.mtime, entry.md5, entry.etag, legacy, media_type,
@@ -123,23 +126,17 @@ def _resource(
 
 
 _guess_mimetype = lru_cache(maxsize=1024)(guess_mimetype)
-
-
-def _mimetype(node: StorageNode) -> str:
-    """``node.mimetype``, memoised by name for plain nodes (``guess_type`` is slow)."""
-    return _guess_mimetype(node.basename) if type(node) is StorageNode else node.mimetype
-
-
 _media_type_of = lru_cache(maxsize=1024)(media_type_of)
 
 
-def _media(node: StorageNode) -> tuple[str, str | None]:
+def media_of(node: Servable) -> tuple[str, str | None]:
     """The Content-Type and Content-Encoding of ``node`` sent as it is (``x.css.gz`` is
-    ``application/gzip``, ``x.svgz`` gzip-coded SVG); a node class with its own
-    ``mimetype`` keeps it."""
-    if type(node) is StorageNode:
+    ``application/gzip``, ``x.svgz`` gzip-coded SVG); a node whose ``mimetype`` is not
+    the one its name implies (a subclass with its own) keeps it, not coded."""
+    mimetype = node.mimetype
+    if mimetype == _guess_mimetype(node.basename):
         return _media_type_of(node.basename)
-    return node.mimetype, None
+    return mimetype, None
 
 
 def local_tag(st: os.stat_result) -> str:
@@ -170,7 +167,7 @@ def _entry(path: str, st: os.stat_result) -> EntryInfo:
     return EntryInfo(path, False, st.st_size, st.st_mtime, local_tag(st))
 
 
-def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | None] | None:
+def _locate(node: Servable) -> tuple[EntryInfo, str | None, os.stat_result | None] | None:
     """One stat of ``node``: its entry, its local file and that file's ``os.stat`` (both
     None for a remote node); None when it is missing.
 
@@ -179,10 +176,11 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
     ``local_stat``); everything else asks the backend.
     """
     try:
-        if node.version is None and node._backend is not None:
-            found = node._backend.local_stat(node.path or "")
+        if node.version is None and node.mount_name is not None:
+            location = node.location
+            found = location.backend.local_stat(location.path)
             if found is not None:
-                return _entry(node.path or "", found[1]), found[0], found[1]
+                return _entry(location.path, found[1]), found[0], found[1]
         return node.stat(), None, None
     except _MISSING:
         return None
@@ -194,7 +192,7 @@ def _locate(node: StorageNode) -> tuple[EntryInfo, str | None, os.stat_result | 
         return None
 
 
-def _sibling(node: StorageNode, os_path: str | None, suffix: str) -> Representation | None:
+def _sibling(node: Servable, os_path: str | None, suffix: str) -> Representation | None:
     """The precompressed sibling ``<name><suffix>`` when it is a file.
 
     Next to a local file (``os_path``, whose name is the node's), one ``access`` (and one
@@ -228,7 +226,7 @@ def compressible(media: str) -> bool:
     return media.startswith(_COMPRESSIBLE) or media.endswith(("+xml", "+json"))
 
 
-def siblings(node: StorageNode, os_path: str | None) -> dict[str, Representation]:
+def siblings(node: Servable, os_path: str | None) -> dict[str, Representation]:
     """The precompressed siblings of ``node`` that exist: coding -> representation."""
     if os_path is not None and os.path.basename(os_path) != node.basename:
         os_path = None  # reached through a symlink of another name: ask the backend
@@ -240,13 +238,13 @@ def siblings(node: StorageNode, os_path: str | None) -> dict[str, Representation
     return found
 
 
-def sibling_node(node: StorageNode, coding: str) -> StorageNode:
+def sibling_node(node: Servable, coding: str) -> Servable:
     """The node of ``node``'s sibling precompressed with ``coding``."""
     return node.parent.child(node.basename + ENCODING_SUFFIXES[coding])
 
 
 def _find(
-    node: StorageNode, delivery: Delivery, media: str, coding: str | None = None
+    node: Servable, delivery: Delivery, media: str, coding: str | None = None
 ) -> _Found | None:
     """What the stats of a request find: the node's entry, its local file and, when the
     delivery serves them, its precompressed siblings (None: not looked for; never for a
@@ -268,7 +266,7 @@ def _find(
 
 
 def _variant(
-    node: StorageNode,
+    node: Servable,
     found: _Found,
     media: str,
     headers: Mapping[str, str],
@@ -294,7 +292,7 @@ def _variant(
 
 
 def prepare(
-    node: StorageNode,
+    node: Servable,
     method: str,
     headers: Mapping[str, str],
     options: ServeOptions,
@@ -319,7 +317,7 @@ def prepare(
     key = node.path or ""
     found = None if stat_cache is None else stat_cache.get(key)
     kept = found is not None
-    media, coding = (_mimetype(node), None) if options.legacy else _media(node)
+    media, coding = (node.mimetype, None) if options.legacy else media_of(node)
     if found is None:
         found = _find(node, delivery, media, coding)
         if found is None or found[0].is_dir:
