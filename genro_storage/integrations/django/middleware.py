@@ -77,10 +77,12 @@ from .static import HASHED
 from .storage import GenroStorage
 from .views import _http_scope, _response
 
-__all__ = ["PRELOAD_NAMES", "StaticFilesMiddleware"]
+__all__ = ["KEPT_BODY_LIMIT", "PRELOAD_NAMES", "StaticFilesMiddleware"]
 
 PRELOAD_NAMES = 1024
 """At most this many names of the manifest are decided at start-up (and after a change)."""
+KEPT_BODY_LIMIT = 64 * 1024
+"""Files up to this size are kept in memory with their answers (a precompressed bundle)."""
 _MAX_TARGETS = 8192
 
 _DEFAULTS: dict[str, Any] = {
@@ -149,7 +151,10 @@ class StaticFilesMiddleware:
                 return None
         except (StorageError, OSError, NotImplementedError):
             return None
-        return self.server.hot
+        hot = self.server.hot
+        if hot is not None:
+            hot.body_limit = KEPT_BODY_LIMIT
+        return hot
 
     # ------------------------------------------------------------------ the manifest
     def _manifest_stat(self) -> Any:
