@@ -93,6 +93,10 @@ class LocalStorage(StorageBackend):
     def os_path(self, path: str) -> str:
         return resolve_within(self._root(), path)[0]
 
+    def local_root(self) -> str | None:
+        """The resolved root, unless it is reached through a symlink (resolved per access)."""
+        return self._resolved
+
     def local_stat(self, path: str) -> tuple[str, os.stat_result]:
         """``(os_path(path), its stat)`` with as few system calls as the path allows.
 
