@@ -24,7 +24,7 @@ from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
-from .batch import batch_start, submit_batched
+from .batch import Start, batch_start, submit_batched
 from .location import Location, Mounts, Present
 from .skipping import SKIPS, skip_reason
 
@@ -662,7 +662,7 @@ def _run(
     work: Callable[[Any], Any],
     items: Iterable[Any],
     max_workers: int,
-    start: Callable[[Any], Future[Any] | None] | None = None,
+    start: Start | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
 

@@ -49,6 +49,7 @@ from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
 from .routes import Route
+from .watch import Token, watcher
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -69,6 +70,7 @@ _FIELDS = (
 )
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
+_E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 
 Signature = tuple[int, int, int, int, int]
 
@@ -115,6 +117,19 @@ def _settled_folder(os_path: str) -> Signature | None:
     return signature(st) if time.time() - st.st_ctime >= SETTLED else None
 
 
+def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None:
+    """A change-notification token for ``os_path`` (and its ``.br``/``.gz`` siblings when
+    ``variants``), or None: no watcher, or a mount root that may move (a symlink), or a
+    symlink on the way from the root to the file (its own changes are not watched)."""
+    found = watcher()
+    if found is None:
+        return None
+    root = backend.local_root()
+    if root is None or os_path != (root.rstrip("/") + "/" + rel):
+        return None
+    return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
+
+
 @dataclass
 class _Entry:
     route: Route
@@ -132,6 +147,7 @@ class _Entry:
     folder_retry: float = 0.0  # no directory stat before then (it changed lately)
     folder_path: str = ""
     sibling_paths: tuple[str, ...] = ()
+    token: Token | None = None  # valid while inotify saw no change (serving/watch.py)
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -185,8 +201,8 @@ class HotFiles:
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
         """:meth:`key` read straight from a WSGI environ (the same values)."""
-        get = environ.get
-        return (method, *[get(name) for name in _ENVIRON_FIELDS])
+        get = environ.get  # spelled out: a third cheaper than a loop, on every request
+        return (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
 
     def _same_backend(self, entry: _Entry) -> bool:
         """False when the mount was configured again since: its new backend decides."""
@@ -239,15 +255,58 @@ class HotFiles:
         entry = self._entries.get(path)
         if entry is None:
             return None
+        return self._answer(entry, path, method, headers, key)
+
+    def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
+        """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain
+        way (GET/HEAD, an ASCII path, no ``%`` or ``\\`` in the request target), else None.
+        """
+        get = environ.get
+        path = get("PATH_INFO", "")
+        entry = self._entries.get(path)
+        if entry is None or not path.isascii():  # else PATH_INFO is latin-1, not the name
+            return None
+        method = get("REQUEST_METHOD", "GET")
+        if method != "GET" and method != "HEAD":
+            return None
+        raw = get("RAW_URI") or get("REQUEST_URI")
+        if raw and ("%" in raw or "\\" in raw):
+            return None
+        key = (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
+        return self._answer(entry, path, method, None, key)
+
+    def _answer(
+        self,
+        entry: _Entry,
+        path: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        key: tuple[Any, ...],
+    ) -> Prepared | None:
         cache = entry.route.stat_cache
-        trusted = (  # cache_stat: the stats are trusted for the route's TTL
-            cache is not None
-            and entry.generation == cache.generation
-            and cache.clock() < entry.trusted_until
-            and self._same_backend(entry)
-        )
-        if not trusted:
-            if not self._current(entry):
+        token = entry.token
+        if cache is None and token is not None:  # the default, on Linux: no stat
+            if token.valid:
+                token.watcher.catch_up()
+            if not token.valid or not self._same_backend(entry):
+                self._drop(path)
+                return None
+            trusted = False
+        else:
+            trusted = (  # cache_stat: the stats are trusted for the route's TTL
+                cache is not None
+                and entry.generation == cache.generation
+                and cache.clock() < entry.trusted_until
+                and self._same_backend(entry)
+            )
+        if not trusted and (cache is not None or token is None):
+            if token is not None:  # watched: no stat while the kernel reports no change
+                if token.valid:
+                    token.watcher.catch_up()
+                if not token.valid or not self._same_backend(entry):
+                    self._drop(path)
+                    return None
+            elif not self._current(entry):
                 self._drop(path)
                 return None
             if cache is not None:
@@ -304,13 +363,23 @@ class HotFiles:
         if os.path.basename(os_path) != node.basename:
             return None
         media, coding = media_of(node)
+        variants = route.delivery.precompressed and coding is None and compressible(media)
+        token = _watch(backend, rel, os_path, variants)
+        if token is not None:  # the stats the answer is decided from come after the watch
+            try:
+                st = os.lstat(os_path)
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return None
         siblings = folder = None
-        if route.delivery.precompressed and coding is None and compressible(media):
+        if variants:
             folder = _settled_folder(os_path)  # BEFORE the siblings are looked for
             siblings = _siblings(os_path)
             if siblings is None:
                 return None
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
+        entry.token = token
         cache = route.stat_cache
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
