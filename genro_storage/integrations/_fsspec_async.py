@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fsspec import AbstractFileSystem
 from fsspec.asyn import AsyncFileSystem, get_loop
 
+from ..backends.fsspec import FsspecBackend
 from ._fsspec_target import Target, directory, find_entries, ls_entries, renamed, whole_listing
 
 __all__ = ["AsyncFace"]
@@ -188,17 +189,9 @@ class AsyncFace(AsyncFileSystem):
     # ------------------------------------------------------------------ writing
     def _native_write(self, target: Target) -> bool:
         """Whether a whole-content write may go to the driver in one native request: an
-        object store whose writes are plain ``pipe_file`` calls (s3fs, gcsfs)."""
-        from ..backends.fsspec import FsspecBackend
-
+        object store whose writes are plain ``pipe_file`` calls (s3fs, gcsfs, adlfs)."""
         driver = target.driver
-        return (
-            target.native
-            and isinstance(driver, FsspecBackend)
-            and driver.implicit_dirs
-            and type(driver).write_bytes is FsspecBackend.write_bytes
-            and type(driver)._pipe is FsspecBackend._pipe
-        )
+        return target.native and isinstance(driver, FsspecBackend) and driver.pipes_natively()
 
     async def _pipe_file(
         self, path: Any, value: bytes, mode: str = "overwrite", **kwargs: Any
@@ -210,12 +203,10 @@ class AsyncFace(AsyncFileSystem):
         if mode == "create" and await self._exists(path):
             raise FileExistsError(f"genro://{target.name} already exists")
         target.backend.check_write_allowed()  # a relative mount's permissions first
+        target.backend.refuse_root_write(target.rel)
         driver = target.driver
-        driver._check_file_write(target.inner)  # type: ignore[attr-defined]
-        afs = await self._native(target)
-        put = driver._put_kwargs(target.full)  # type: ignore[attr-defined]
-        await afs._pipe_file(target.full, bytes(value), **put)
-        driver.invalidate(target.inner)  # type: ignore[attr-defined]
+        assert isinstance(driver, FsspecBackend)  # _native_write said so
+        await driver.write_bytes_async(await self._native(target), target.inner, bytes(value))
 
     async def _put_file(
         self, lpath: Any, rpath: Any, mode: str = "overwrite", **kwargs: Any
