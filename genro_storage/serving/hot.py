@@ -158,10 +158,13 @@ class _Entry:
 class HotFiles:
     """The kept answers of one app, by request path (see the module docstring)."""
 
-    def __init__(self, storage: StorageManager) -> None:
+    def __init__(self, storage: StorageManager, body_limit: int = BODY_LIMIT) -> None:
         self._storage = storage
         self._entries: dict[str, _Entry] = {}
         self._body_bytes = 0
+        #: bodies up to this size are kept (:data:`BODY_LIMIT`; Django's static files
+        #: middleware keeps up to 64 KiB, whitenoise's typical precompressed bundle)
+        self.body_limit = body_limit
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -344,7 +347,7 @@ class HotFiles:
             return None if headers is None else self._decide(entry, method, headers, key)
         if prepared.body is None and prepared.plan.parts:
             plan = prepared.plan
-            small = plan.content_length <= BODY_LIMIT
+            small = plan.content_length <= self.body_limit
             if small and entry.settle_at and time.time() >= entry.settle_at:
                 if headers is None:  # decided with the request's headers, the usual way
                     return None
@@ -450,7 +453,7 @@ class HotFiles:
         it: equal signatures with an old ``ctime`` mean nothing wrote in between.
         """
         body, os_path = prepared.body, prepared.os_path
-        if body is None or len(body) > BODY_LIMIT or os_path is None:
+        if body is None or len(body) > self.body_limit or os_path is None:
             return False
         if self._body_bytes + len(body) > _BODY_BUDGET:
             return False
