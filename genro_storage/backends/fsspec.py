@@ -609,6 +609,14 @@ class FsspecBackend(StorageBackend):
         await afs._pipe_file(full, data, **self._put_kwargs(full))
         self._invalidate_full(full)
 
+    async def upload_file_async(self, afs: Any, os_path: str, path: str) -> None:
+        """Coroutine twin of :meth:`upload_file` on ``afs`` (the running loop's twin of
+        :attr:`fs`): the same checks, upload route and headers."""
+        self._check_file_write(path)
+        full = self._full(path)
+        await self._upload_async(os_path, full, afs)
+        self._invalidate_full(full)
+
     def _create_by_rename(self, path: str, full: str, chunks: Any, exclusive: bool) -> None:
         if not exclusive:
             self.write_stream(path, chunks)

@@ -225,12 +225,11 @@ class AsyncFace(AsyncFileSystem):
             await self._makedirs(rpath, exist_ok=True)
             return
         target.backend.check_write_allowed()
-        driver._check_file_write(target.inner)
-        afs = await self._native(target)
+        target.backend.refuse_root_write(target.rel)
         # the sync face's upload (one streamed PUT up to multipart_threshold, else parts;
         # the file's mtime kept) with this loop's client
-        await driver._upload_async(os.fspath(lpath), target.full, afs)
-        driver.invalidate(target.inner)
+        afs = await self._native(target)
+        await driver.upload_file_async(afs, os.fspath(lpath), target.inner)
 
     async def _cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         src, dest = self._file_target(path1), self._file_target(path2)
