@@ -35,6 +35,12 @@ GROUPS: list[tuple[re.Pattern[str], str]] = [
         (r"tests/conformance/test_read_contract\.py::\w+\[(libarchive-\w+|[^\]-]+)", r"tree-\1"),
         # collectstatic, then gunicorn and uvicorn, per mount kind (module fixtures)
         (r"tests/integrations/test_django_static\.py::\w+\[(?:\w+-)?(local|s3)\]", r"static-\1"),
+        # the site's gunicorn, uvicorn and granian (session fixtures of integrations/conftest)
+        (
+            r"tests/integrations/test_[aw]sgi_app\.py::(?:\w+::)?\w+\[(gunicorn|uvicorn|granian)[-\]]",
+            r"app-\1",
+        ),
+        (r"tests/integrations/test_[aw]sgi_app\.py::test_traversal_attempt_over_(\w+)", r"app-\1"),
         # seven servers, one per surface (module fixture `running`)
         (r"tests/integrations/test_http_safety\.py::", "http-safety"),
         # nginx in front of gunicorn, then of uvicorn (module fixture)
