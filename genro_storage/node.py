@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
-from .backends.base import EntryInfo, StorageBackend
+from .backends.base import EntryInfo, StorageBackend, text_wrapper
 from .capabilities import BackendCapabilities
 from .engine import copying, tools, versioning
 from .engine.location import Location
@@ -397,12 +397,7 @@ class StorageNode(PathlibMixin):
         backend = self._require_backend()
         if isinstance(version, int):
             version = self._resolve_version_index(version)
-        raw = backend.open_version(self._p, version, "rb")
-        if "b" in mode:
-            return raw
-        import io
-
-        return io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(backend.open_version(self._p, version, "rb"), mode)
 
     # ------------------------------------------------------------------ tree operations
     def delete(self) -> None:

@@ -1,4 +1,4 @@
-"""The backend layer reached through ``manager._mounts`` (API §8), incl. relative wrappers."""
+"""The backend layer reached through ``manager._mounts``, incl. relative wrappers."""
 
 from __future__ import annotations
 

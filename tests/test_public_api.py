@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import genro_storage
 from genro_storage import StorageManager, StorageNode
 from genro_storage.capabilities import BackendCapabilities
@@ -117,19 +119,26 @@ def test_package_is_typed() -> None:
     assert files("genro_storage").joinpath("py.typed").is_file()
 
 
-def test_moved_modules_keep_their_documented_import_paths() -> None:
-    """The 0.5 layout moved these; the paths the docs showed before import the same objects."""
+def test_old_import_paths_warn_and_give_the_moved_objects() -> None:
+    """The 0.5 layout moved these (never in a release): the old paths still import the
+    same objects, each name with a DeprecationWarning naming the new path."""
     from genro_storage.http.options import ServeOptions
     from genro_storage.http.signing import sign_path
-    from genro_storage.integrations.asgi import ASGIApp as OldASGIApp
-    from genro_storage.integrations.wsgi import WSGIApp as OldWSGIApp
-    from genro_storage.integrations.wsgi import create_app
-    from genro_storage.serving import options as old_options
-    from genro_storage.serving import signing as old_signing
     from genro_storage.serving.asgi_app import ASGIApp
-    from genro_storage.serving.wsgi_app import WSGIApp
-    from genro_storage.serving.wsgi_app import create_app as new_create_app
+    from genro_storage.serving.wsgi_app import WSGIApp, create_app
 
-    assert (OldWSGIApp, OldASGIApp, create_app) == (WSGIApp, ASGIApp, new_create_app)
-    assert old_options.ServeOptions is ServeOptions
-    assert old_signing.sign_path is sign_path
+    with pytest.deprecated_call(match="import WSGIApp from genro_storage.serving.wsgi_app"):
+        from genro_storage.integrations.wsgi import WSGIApp as OldWSGIApp
+    with pytest.deprecated_call(match="import create_app from genro_storage.serving.wsgi"):
+        from genro_storage.integrations.wsgi import create_app as old_create_app
+    with pytest.deprecated_call(match="import ASGIApp from genro_storage.serving.asgi_app"):
+        from genro_storage.integrations.asgi import ASGIApp as OldASGIApp
+    with pytest.deprecated_call(match="genro_storage.serving.options is a deprecated"):
+        from genro_storage.serving.options import ServeOptions as OldServeOptions
+    with pytest.deprecated_call(match="import sign_path from genro_storage.http.signing"):
+        from genro_storage.serving.signing import sign_path as old_sign_path
+
+    assert (OldWSGIApp, OldASGIApp, old_create_app) == (WSGIApp, ASGIApp, create_app)
+    assert (OldServeOptions, old_sign_path) == (ServeOptions, sign_path)
+    with pytest.raises(ImportError):
+        from genro_storage.integrations.wsgi import serve_node  # noqa: F401

@@ -119,9 +119,31 @@ def test_the_declared_hooks_have_defaults(tmp_path: Path) -> None:
         assert backend.local_stat("a") is None and backend.max_concurrency is None
         assert not backend.native_async and not backend.path_is_content
         assert backend.translate_error(OSError("x"), "a") is None
+        assert backend.public_url("a") is None and backend.transfer_attempts() == 1
         moved: list[str] = []
         with backend.open_write("a.txt", "wb", moved.append) as fh:
             fh.write(b"data")
         assert moved == [] and backend.read_bytes("a.txt") == b"data"
     finally:
         backend.close()
+
+
+def test_a_relative_mount_answers_the_hooks_as_its_parent() -> None:
+    """Retries and public URLs are declared hooks: a relative mount of a GCS bucket has
+    the bucket's retries and its unsigned URLs, under its own prefix (no request is sent)."""
+    storage = StorageManager()
+    storage.configure(
+        [
+            {"name": "bucket", "type": "gcs", "bucket": "b", "token": "anon", "retries": 2,
+             "endpoint_url": "http://127.0.0.1:9"},
+            {"name": "media", "path": "bucket:site/media", "permissions": "readonly"},
+        ]
+    )  # fmt: skip
+    parent, child = storage.get_backend("bucket"), storage.get_backend("media")
+    assert parent.transfer_attempts() == child.transfer_attempts() == 3
+    assert child.public_url("a b.png") == parent.public_url("site/media/a b.png")
+    assert child.public_url("a b.png") == "http://127.0.0.1:9/b/site/media/a%20b.png"
+    local = StorageManager()
+    local.configure([{"name": "m", "type": "memory"}, {"name": "r", "path": "m:x"}])
+    assert local.get_backend("r").transfer_attempts() == 1
+    assert local.get_backend("r").public_url("a") is None

@@ -25,7 +25,7 @@ from ..errors import (
     StorageError,
     StorageNotFoundError,
 )
-from ._retry import is_transient
+from ._retry import http_status, is_transient
 
 __all__ = ["chain_text", "classify", "log_calls", "mapped", "wrap_methods"]
 
@@ -124,16 +124,6 @@ def _names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
-def _status(exc: BaseException) -> int | None:
-    for attr in ("status_code", "status", "code"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int) and 100 <= value < 600:
-            return value
-    response = getattr(exc, "response", None)
-    value = getattr(response, "status_code", None)
-    return value if isinstance(value, int) else None
-
-
 def chain_text(exc: BaseException, depth: int = 8) -> str:
     """Class names and messages of ``exc`` and the errors it was raised from.
 
@@ -158,7 +148,7 @@ def classify(exc: BaseException) -> str | None:
         return "connection"
     if names & _NOT_FOUND_CLASSES:
         return "not_found"
-    status = _status(exc)
+    status = http_status(exc)
     if status in (401, 403):
         return "auth"
     if status == 404:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # tenacity loads on the first retry loop built (it imports to
 
 from ..errors import StorageAuthError, StorageConfigError, StorageConnectionError
 
-__all__ = ["async_retrying", "is_transient", "retrying"]
+__all__ = ["async_retrying", "http_status", "is_transient", "retrying"]
 
 T = TypeVar("T")
 
@@ -81,7 +81,9 @@ _TRANSIENT_ERRNOS = {
 }
 
 
-def _status(exc: BaseException) -> int | None:
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status a client-library error carries (``status_code``/``status``/``code``,
+    its response's, or a botocore ``ClientError``'s ``ResponseMetadata``), else None."""
     for attr in ("status_code", "status", "code"):
         value = getattr(exc, attr, None)
         if isinstance(value, int) and 100 <= value < 600:
@@ -109,7 +111,7 @@ def _one_transient(exc: BaseException) -> bool | None:
         return True
     if _error_code(exc) in _TRANSIENT_CODES:
         return True
-    status = _status(exc)
+    status = http_status(exc)
     if status is not None:
         return status in _TRANSIENT_STATUS
     if isinstance(exc, (StorageConnectionError, ConnectionError, TimeoutError)):

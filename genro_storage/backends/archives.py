@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from ..capabilities import READ_ONLY, BackendCapabilities
 from ..fileio import is_write_mode
-from .base import EntryInfo, StorageBackend
+from .base import EntryInfo, StorageBackend, text_wrapper
 from .fsspec import FsspecBackend
 
 __all__ = ["ArchiveBackend", "LockedReader", "create"]
@@ -91,7 +91,7 @@ class ArchiveBackend(FsspecBackend):
         with self._read_lock:
             raw = self.fs.open(self._full(path), "rb")
         reader = io.BufferedReader(LockedReader(raw, self._read_lock))
-        return reader if "b" in mode else io.TextIOWrapper(reader, encoding="utf-8")
+        return text_wrapper(reader, mode)
 
     def read_bytes(self, path: str) -> bytes:
         if self.is_dir(path):

@@ -383,8 +383,23 @@ class StorageBackend(ABC):
     def internal_url(self, path: str, nocache: bool = False) -> str | None:
         return None
 
+    def public_url(self, path: str) -> str | None:
+        """The unsigned URL of ``path`` on a store that has one (GCS, Azure: readable when
+        the bucket or container is public), else ``None``."""
+        return None
+
+    def transfer_attempts(self) -> int:
+        """How many times the copy engine tries one file's transfer: the mount's
+        ``retries`` + 1 on a network store, 1 (no retry) here."""
+        return 1
+
     def os_path(self, path: str) -> str | None:
         """The real filesystem path when the bytes live on local disk, else ``None``."""
+        return None
+
+    def local_root(self) -> str | None:
+        """The real path of a local mount's root when it can never move (no symlink leads
+        to it), else ``None``. Change notification (``serving/watch.py``) needs it."""
         return None
 
     def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:

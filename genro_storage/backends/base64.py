@@ -20,7 +20,7 @@ from typing import IO, Any
 from ..capabilities import BackendCapabilities
 from ..errors import CapabilityError
 from ..fileio import is_write_mode
-from .base import EntryInfo, StorageBackend
+from .base import EntryInfo, StorageBackend, text_wrapper
 
 __all__ = ["Base64Backend", "decode_payload", "encode_payload"]
 
@@ -98,7 +98,7 @@ class Base64Backend(StorageBackend):
         """Read modes decode the payload; write modes buffer and call ``on_write(new_path)``."""
         if is_write_mode(mode):
             buffer = _WriteBack(on_write)
-            return buffer if "b" in mode else io.TextIOWrapper(buffer, encoding="utf-8")
+            return text_wrapper(buffer, mode)
         data = decode_payload(path)
         return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode("utf-8"))
 

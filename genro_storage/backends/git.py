@@ -18,7 +18,7 @@ from typing import IO, Any
 from ..capabilities import READ_ONLY
 from ..errors import StorageNotFoundError
 from ..fileio import is_write_mode
-from .base import CHUNK_SIZE, EntryInfo
+from .base import CHUNK_SIZE, EntryInfo, text_wrapper
 from .fsspec import FsspecBackend
 
 __all__ = ["GitBackend", "create"]
@@ -88,7 +88,7 @@ class GitBackend(FsspecBackend):
         if is_write_mode(mode):
             self.check_write_allowed()
         raw = io.BytesIO(self._blob(path).data)
-        return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(raw, mode)
 
     def read_bytes(self, path: str) -> bytes:
         return bytes(self._blob(path).data)
@@ -142,7 +142,7 @@ class GitBackend(FsspecBackend):
 
     def open_version(self, path: str, version_id: str, mode: str = "rb") -> IO[Any]:
         raw = io.BytesIO(self._blob(path, self._commit(version_id)).data)
-        return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(raw, mode)
 
 
 def create(config: dict[str, Any], mount_name: str) -> GitBackend:

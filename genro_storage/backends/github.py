@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from ..capabilities import READ_ONLY
 from ..fileio import is_write_mode
-from .base import CHUNK_SIZE, EntryInfo, StorageBackend
+from .base import CHUNK_SIZE, EntryInfo, StorageBackend, text_wrapper
 from .fsspec import FsspecBackend
 
 __all__ = ["GitHubBackend", "create", "filesystem_class"]
@@ -108,11 +108,7 @@ class GitHubBackend(FsspecBackend):
             raise IsADirectoryError(f"Is a directory: {path!r}")
         # the driver puts the path into the contents URL as it is: quote '#', '?', '%'
         raw: IO[bytes] = self.fs.open(quote(path), "rb")
-        if "b" in mode:
-            return raw
-        import io
-
-        return io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(raw, mode)
 
     # through open(): it quotes the path for the contents API
     read_bytes = StorageBackend.read_bytes

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from ..capabilities import READ_ONLY
 from ..fileio import is_write_mode
-from .base import CHUNK_SIZE
+from .base import CHUNK_SIZE, text_wrapper
 from .fsspec import FsspecBackend
 
 __all__ = ["LibArchiveBackend", "create"]
@@ -62,7 +62,7 @@ class LibArchiveBackend(FsspecBackend):
         if is_write_mode(mode):
             self.check_write_allowed()
         raw = io.BytesIO(self.read_bytes(path))
-        return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
+        return text_wrapper(raw, mode)
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         # decompression is sequential: read up to `end`, keep only [start, end)

@@ -197,6 +197,12 @@ class RelativeMountBackend(StorageBackend):
     def internal_url(self, path: str, nocache: bool = False) -> str | None:
         return self.parent.internal_url(self._p(path), nocache)
 
+    def public_url(self, path: str) -> str | None:
+        return self.parent.public_url(self._p(path))
+
+    def transfer_attempts(self) -> int:
+        return self.parent.transfer_attempts()
+
     def os_path(self, path: str) -> str | None:
         return self.parent.os_path(self._p(path))
 

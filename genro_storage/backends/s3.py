@@ -25,9 +25,10 @@ from ._filesection import FileSection
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
+from ._timestamps import parse_timestamp
 from ._transfer import NetworkSettings
 from .base import EntryInfo, StorageBackend
-from .fsspec import FsspecBackend
+from .fsspec import FsspecBackend, LocalSource
 
 __all__ = ["S3Backend", "create"]
 
@@ -67,6 +68,10 @@ class S3Backend(FsspecBackend):
     implicit_dirs = True
     native_download = True
     batch_transfers = True
+    #: downloads to a local disk on the batch route too: small objects are one GET read
+    #: whole and one write of the temp file (client CPU per file 10-15% under the worker
+    #: threads' on moto, 300 x 4 KiB)
+    batch_downloads = True
     #: S3 refuses parts below 5 MiB (except the last)
     min_part_size = 5 * MiB
     network: NetworkSettings
@@ -339,19 +344,25 @@ class S3Backend(FsspecBackend):
     def _uploads_in_batch(self, os_path: str) -> bool:
         return True  # s3fs' put_file: one PUT, or parallel parts on the same loop
 
-    async def _upload_async(self, os_path: str, full: str, fs: Any = None) -> None:
+    async def _upload_async(
+        self, os_path: str, full: str, fs: Any = None, local: LocalSource | None = None
+    ) -> None:
         """:meth:`upload_file` on the client's loop: up to ``multipart_threshold`` bytes
         one PUT whose body is read from the file as it is sent (memory stays flat, and
         the ETag is the content's MD5); bigger files in parts read from the file as they
         are sent (:meth:`_upload_parts`).
         ``fs``: another s3fs instance of this mount (``genro://``'s async face passes the
-        running loop's own)."""
+        running loop's own); ``local``: the file's stat and, when small, its bytes (read by
+        the batch route on the engine's thread: sent as they are)."""
         fs = fs if fs is not None else self.fs
-        info = os.stat(os_path)
+        info = local.stat if local is not None else os.stat(os_path)
         kwargs = self._upload_kwargs(full, info.st_mtime)
         bucket, key, _ = fs.split_path(full)
         if info.st_size > self.network.multipart_threshold:
             await self._upload_parts(fs, os_path, info.st_size, bucket, key, kwargs)
+            return
+        if local is not None and local.data is not None:
+            await fs._call_s3("put_object", Bucket=bucket, Key=key, Body=local.data, **kwargs)
             return
         with open(os_path, "rb") as body:
             await fs._call_s3(
@@ -562,9 +573,14 @@ def _body_size(body: Any) -> int | None:
 
 def s3_session(mount_name: str) -> Any:
     """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
-    bodies sent without waiting for ``100 Continue``."""
+    bodies sent without waiting for ``100 Continue``, timestamps parsed without dateutil
+    (``_timestamps``)."""
     session = logging_session(mount_name)
     session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
+    # Last-Modified of every GET/HEAD and every listing entry, without dateutil
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
     return session
 
 
@@ -591,6 +607,21 @@ def _pool_size(network: NetworkSettings) -> int:
     worker (16) and per part in flight."""
     return max(
         POOL_CONNECTIONS, 16 + 2 * max(network.part_concurrency, network.download_concurrency)
+    )
+
+
+def _user_agent() -> str:
+    """A fixed User-Agent for every request of the mount. Without one, botocore rebuilds
+    its own from about 30 parts (each cleaned character by character) twice per request:
+    about a tenth of the client's CPU on small files."""
+    import platform
+
+    import aiobotocore
+    import botocore
+
+    return (
+        f"genro-storage aiobotocore/{aiobotocore.__version__} "
+        f"botocore/{botocore.__version__} Python/{platform.python_version()}"
     )
 
 
@@ -622,6 +653,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
         "max_pool_connections": _pool_size(network),
+        "user_agent": _user_agent(),
         **(config.get("config_kwargs") or {}),
     }
 

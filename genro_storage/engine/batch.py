@@ -14,68 +14,54 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from ..backends._batch import CopyStarter
+from ..backends._batch import CopyStarter, Rescue
 from ..backends._retry import is_transient
 
-__all__ = ["batch_start", "submit_batched"]
+__all__ = ["Start", "batch_start", "submit_batched"]
+
+#: ``start(item, rescue)``: the batch route of one item (see :func:`batch_start`)
+Start = Callable[[Any, Rescue], "Future[Any] | None"]
 
 
-def batch_start(
-    starter: CopyStarter, decide: Callable[[Any], str | None]
-) -> Callable[[Any], Future[Any] | None]:
-    """``start(item)`` for :func:`submit_batched`: a future of the item's skip reason
-    (None: copied), or None when the backend leaves the item to a worker thread."""
+def batch_start(starter: CopyStarter, decide: Callable[[Any], str | None]) -> Start:
+    """``start(item, rescue)`` for :func:`submit_batched`: a future of the item's skip
+    reason (None: copied), or None when the backend leaves the item to a worker thread."""
 
-    def start(item: Any) -> Future[Any] | None:
+    def start(item: Any, rescue: Rescue) -> Future[Any] | None:
         reason = decide(item)
         if reason is not None:
             done: Future[Any] = Future()
             done.set_result(reason)
             return done
-        return starter(item.src.path, item.dest.path)
+        return starter(item.src.path, item.dest.path, item.entry.size, rescue)
 
     return start
 
 
 def submit_batched(
-    start: Callable[[Any], Future[Any] | None],
+    start: Start,
     pool: Executor,
     work: Callable[[Any], Any],
     item: Any,
 ) -> Future[Any]:
     """``item`` run by ``start``, else (declined, or failed transiently) by ``work`` on
-    ``pool``; the returned future settles with the outcome either way."""
+    ``pool``; the returned future settles with the outcome either way (one future per
+    file: the backend's, which follows the worker's second attempt when there is one)."""
+
+    def rescue(error: BaseException) -> Future[Any] | None:
+        if not is_transient(error):
+            return None
+        try:
+            return pool.submit(work, item)  # a fresh attempt, with the engine's retries
+        except RuntimeError:  # the pool is shut down: the run was aborted
+            return None
+
     try:
-        first = start(item)
+        first = start(item, rescue)
     except Exception as exc:  # the synchronous part (a permission check...) refused it
         failed: Future[Any] = Future()
         failed.set_exception(exc)
         return failed
     if first is None:
         return pool.submit(work, item)
-    outcome: Future[Any] = Future()
-
-    def settle(done: Future[Any]) -> None:
-        error = done.exception()
-        if error is None:
-            outcome.set_result(done.result())
-        elif not is_transient(error):
-            outcome.set_exception(error)
-        else:
-            try:
-                again = pool.submit(work, item)  # a fresh attempt, with the engine's retries
-            except RuntimeError:  # the pool is shut down: the run was aborted
-                outcome.set_exception(error)
-            else:
-                again.add_done_callback(lambda second: _copy_state(second, outcome))
-
-    first.add_done_callback(settle)
-    return outcome
-
-
-def _copy_state(source: Future[Any], target: Future[Any]) -> None:
-    error = source.exception()
-    if error is None:
-        target.set_result(source.result())
-    else:
-        target.set_exception(error)
+    return first

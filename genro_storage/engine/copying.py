@@ -24,7 +24,7 @@ from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
 from ..errors import CopyError, StorageConnectionError, StorageError
 from ..paths import canonical
-from .batch import batch_start, submit_batched
+from .batch import Start, batch_start, submit_batched
 from .location import Location, Mounts, Present
 from .skipping import SKIPS, skip_reason
 
@@ -204,7 +204,7 @@ def copy(
     receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
     ship each copy to a worker with the mount configuration.
     """
-    src_entry = _source_entry(src)  # API §4.6: a missing source is reported first
+    src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
     opts = _options("copy_to", options, overrides, "never", present=present)
     src, dest = _tuned(src, opts), _tuned(dest, opts)
     dest.backend.check_write_allowed()
@@ -351,24 +351,18 @@ def _transfer(src: Location, dest: Location) -> str | None:
     error names both ends, the side that failed and the attempts made. Returns the new
     destination path when the backend's path is its content (``base64``), else None.
     """
-    attempts = max(_attempts(src.backend), _attempts(dest.backend))
-    if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
-        try:
-            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
-        except Exception as exc:
-            error = _transfer_error(src, dest, exc, 1)
-            if error is exc:
-                raise
-            raise error from exc
-        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
-        return new_path
+    attempts = max(src.backend.transfer_attempts(), dest.backend.transfer_attempts())
     made = 0
     new_path = None
     try:
-        for attempt in retrying(attempts):
-            with attempt:
-                made += 1
-                new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        if attempts == 1:  # local and memory: nothing to retry, no retry machinery per file
+            made = 1
+            new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
+        else:
+            for attempt in retrying(attempts):
+                with attempt:
+                    made += 1
+                    new_path = src.backend.copy_file(src.path, dest.backend, dest.path)
     except Exception as exc:
         error = _transfer_error(src, dest, exc, made)
         if error is exc:
@@ -453,16 +447,6 @@ def copy_between_mounts(
         manager.configure(config)
         _worker_managers[key] = manager
     _transfer(manager.locate(src), manager.locate(dest))
-
-
-def _attempts(backend: Any) -> int:
-    """Attempts at one file: the mount's ``retries`` + 1 (1 for local and memory)."""
-    while backend is not None:
-        network = getattr(backend, "network", None)
-        if network is not None:
-            return int(network.retries) + 1
-        backend = getattr(backend, "parent", None)  # a relative mount: its parent's
-    return 1
 
 
 def _transfer_error(src: Location, dest: Location, exc: Exception, made: int) -> Exception:
@@ -678,7 +662,7 @@ def _run(
     work: Callable[[Any], Any],
     items: Iterable[Any],
     max_workers: int,
-    start: Callable[[Any], Future[Any] | None] | None = None,
+    start: Start | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result or exception)`` in input order, up to ``max_workers`` at once.
 

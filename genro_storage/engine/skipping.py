@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Callable
 
-from ..backends.base import CHUNK_SIZE, EntryInfo
+from ..backends.base import EntryInfo
+from ..fileio import CHUNK_SIZE
 from .location import Location
 
 __all__ = ["SKIPS", "multipart_etag_matches", "skip_reason"]

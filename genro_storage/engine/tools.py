@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from ..backends.base import CHUNK_SIZE
+from ..fileio import CHUNK_SIZE
 from .location import Location
 
 __all__ = ["LocalArgument", "call", "fill_from_url", "snapshot_local_path"]

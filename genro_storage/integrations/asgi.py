@@ -1,5 +1,12 @@
-"""Kept import path (docs): :class:`ASGIApp` lives in :mod:`genro_storage.serving.asgi_app`."""
+"""Deprecated import path (0.5 layout): import from :mod:`genro_storage.serving.asgi_app`."""
 
-from ..serving.asgi_app import ASGIApp, create_app
+from typing import Any
 
-__all__ = ["ASGIApp", "create_app"]
+from ..serving._moved import moved
+
+_MOVED = ("ASGIApp", "create_app")
+__all__: list[str] = []
+
+
+def __getattr__(name: str) -> Any:
+    return moved(__name__, name, "genro_storage.serving.asgi_app", _MOVED)

@@ -1,5 +1,12 @@
-"""Kept import path (docs): :class:`WSGIApp` lives in :mod:`genro_storage.serving.wsgi_app`."""
+"""Deprecated import path (0.5 layout): import from :mod:`genro_storage.serving.wsgi_app`."""
 
-from ..serving.wsgi_app import WSGIApp, create_app
+from typing import Any
 
-__all__ = ["WSGIApp", "create_app"]
+from ..serving._moved import moved
+
+_MOVED = ("WSGIApp", "create_app")
+__all__: list[str] = []
+
+
+def __getattr__(name: str) -> Any:
+    return moved(__name__, name, "genro_storage.serving.wsgi_app", _MOVED)

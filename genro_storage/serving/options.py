@@ -1,5 +1,12 @@
-"""Kept import path (docs): :class:`ServeOptions` lives in :mod:`genro_storage.http.options`."""
+"""Deprecated import path (0.5 layout): import from :mod:`genro_storage.http.options`."""
 
-from ..http.options import ServeOptions
+from typing import Any
 
-__all__ = ["ServeOptions"]
+from ._moved import moved
+
+_MOVED = "ServeOptions"
+__all__: list[str] = []
+
+
+def __getattr__(name: str) -> Any:
+    return moved(__name__, name, "genro_storage.http.options", _MOVED)

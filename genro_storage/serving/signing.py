@@ -1,5 +1,12 @@
-"""Kept import path (docs): URL signing lives in :mod:`genro_storage.http.signing`."""
+"""Deprecated import path (0.5 layout): import from :mod:`genro_storage.http.signing`."""
 
-from ..http.signing import EXPIRES_PARAM, SIGNATURE_PARAM, canonical_path, sign_path, verify
+from typing import Any
 
-__all__ = ["EXPIRES_PARAM", "SIGNATURE_PARAM", "canonical_path", "sign_path", "verify"]
+from ._moved import moved
+
+_MOVED = ("EXPIRES_PARAM", "SIGNATURE_PARAM", "canonical_path", "sign_path", "verify")
+__all__: list[str] = []
+
+
+def __getattr__(name: str) -> Any:
+    return moved(__name__, name, "genro_storage.http.signing", _MOVED)

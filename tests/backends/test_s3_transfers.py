@@ -177,7 +177,7 @@ def _copy_threads() -> list[str]:
 
 
 def test_a_tree_goes_up_and_down_without_a_thread_per_file(
-    local: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local: StorageManager, tmp_path: Path
 ) -> None:
     """Local <-> S3 trees run as coroutines on the client's loop: no copy worker threads,
     every byte intact, no temp file left, an existing local file replaced."""
@@ -188,7 +188,6 @@ def test_a_tree_goes_up_and_down_without_a_thread_per_file(
         seen_threads.extend(_copy_threads())
 
     local.node("disk:src").copy_to("s3:tree", progress=progress)
-    monkeypatch.setattr(S3Backend, "batch_downloads", True)  # off by default
     (tmp_path / "back/d1").mkdir(parents=True)
     (tmp_path / "back/d1/f001.bin").write_bytes(b"old content")
     local.node("s3:tree").copy_to("disk:back", progress=progress)
@@ -330,11 +329,19 @@ def test_a_file_under_the_multipart_threshold_is_one_streamed_put(
 
 
 # ---------------------------------------------------------------- downloads
+@pytest.mark.parametrize("route", ["batch", "threads"])
 def test_a_tree_download_is_one_get_per_file(
-    local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]
+    local: StorageManager,
+    tmp_path: Path,
+    env: dict[str, str],
+    buckets: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    route: str,
 ) -> None:
     """The listing gave each object's size and time: no HEAD and no other request per
-    file, a copy and a re-sync with one file changed alike."""
+    file, a copy and a re-sync with one file changed alike, on the client's loop (the
+    default) and on worker threads."""
+    monkeypatch.setattr(S3Backend, "batch_downloads", route == "batch")
     made = _tree(tmp_path / "src", 10)
     local.node("disk:src").copy_to("s3:down")
     with S3Requests(env["SVC_S3_ENDPOINT"], *buckets) as recorder:
@@ -343,6 +350,8 @@ def test_a_tree_download_is_one_get_per_file(
     keys = sorted(r["url"].split("?")[0].split("/down/", 1)[-1] for r in objects)
     assert [r["method"] for r in objects] == ["GET"] * len(made)
     assert keys == sorted(made)  # each object once
+    agents = {v for r in objects for k, v in r["headers"].items() if k.lower() == "user-agent"}
+    assert agents and all(a.startswith("genro-storage ") for a in agents)  # built once
     assert len(recorder.requests) - len(objects) <= 3  # the source's stat and its walk
 
     (tmp_path / "back/d2/f005.bin").write_bytes(b"changed")

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from genro_storage.serving.signing import sign_path
+from genro_storage.http.signing import sign_path
 from tests import hostile_paths
 from tests._procs import ROOT, free_port, stop, wait_for_port
 from tests.integrations.apps.hostile_site import EXTRA, HELLO, SECRET, SVG, make_site

@@ -310,9 +310,9 @@ class GenroStorage(Storage):
             presigned = backend.url(node.path or "", expires_in=expires, **extra)
             if presigned:
                 return str(presigned)
-        public = getattr(backend, "public_url", None)
-        if self._options["public_urls"] and public is not None:
-            return str(public(node.path)) + query
+        public = backend.public_url(node.path or "") if self._options["public_urls"] else None
+        if public is not None:
+            return public + query
         server = conf.get_server()
         if not is_served(server, self.mount):
             raise ValueError(
