@@ -268,7 +268,12 @@ class AsyncStorageNode:
         """Write the whole content; returns False when skipped as unchanged."""
         payload = encode_payload(data, mode, encoding)
         native = _native(self._node)
-        if native is None or skip_if_unchanged or len(payload) > NATIVE_WRITE_LIMIT:
+        if (
+            native is None
+            or not native.writes_natively
+            or skip_if_unchanged
+            or len(payload) > NATIVE_WRITE_LIMIT
+        ):
             return await run_in_thread(self._node._write_payload, payload, skip_if_unchanged)
         await native.write_bytes(payload)
         return True
@@ -294,7 +299,7 @@ class AsyncStorageNode:
         source = chunks.__aiter__()
         head: list[bytes] = []
         native = _native(self._node)
-        if native is not None:
+        if native is not None and native.writes_natively:
             native.check_write_allowed()
             size = 0
             async for chunk in source:

@@ -22,19 +22,23 @@ bytes) stays writable, and the temporary sibling is found by ``cleanup`` by its 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
+import itertools
 import os
 import secrets
 import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Union
 
 __all__ = [
     "LOCAL_TEMP_SUFFIX",
     "LocalReceipt",
     "NAME_MAX",
+    "copy_local_file",
+    "create_local_temp",
     "REMOTE_TEMP_SUFFIX",
     "PublishOnClose",
     "PublishText",
@@ -57,7 +61,50 @@ def temp_name(name: str, suffix: str) -> str:
     ``.<name>.<12 hex><suffix>``, with ``name`` cut (on a character boundary) when the
     whole would be longer than the filesystem allows.
     """
-    tag = secrets.token_hex(_RANDOM_HEX // 2)
+    return _tagged(name, secrets.token_hex(_RANDOM_HEX // 2), suffix)
+
+
+#: a local temp name's tag: a random per-process prefix and a counter, so creating one
+#: costs no random-number system call; ``O_EXCL`` catches the rare clash (then random)
+_TAG_PREFIX = secrets.token_hex(3)
+_TAG_COUNTER = itertools.count()
+
+
+def _new_process_tags() -> None:
+    global _TAG_PREFIX, _TAG_COUNTER
+    _TAG_PREFIX = secrets.token_hex(3)
+    _TAG_COUNTER = itertools.count()
+
+
+if hasattr(os, "register_at_fork"):  # a forked worker must not repeat its parent's names
+    os.register_at_fork(after_in_child=_new_process_tags)
+
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_CREATE_FLAGS |= getattr(os, "O_BINARY", 0)
+
+LocalTarget = Union[str, "os.PathLike[str]"]
+
+
+def create_local_temp(target: LocalTarget) -> tuple[int, str]:
+    """A new, empty temp sibling of the local file ``target``: ``(fd, path)``, mode 0600.
+
+    Named as :func:`temp_name` names it (bounded, found by ``cleanup``), created with
+    ``O_EXCL``. Its tag is a per-process prefix and a counter; a clash with another
+    process's file (``FileExistsError``) retries with random tags.
+    """
+    folder, name = os.path.split(os.fspath(target))
+    tag = f"{_TAG_PREFIX}{next(_TAG_COUNTER) & 0xFFFFFF:06x}"
+    for _ in range(8):
+        tmp = os.path.join(folder, _tagged(name, tag, LOCAL_TEMP_SUFFIX))
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o600), tmp
+        except FileExistsError:
+            tag = secrets.token_hex(_RANDOM_HEX // 2)
+    raise FileExistsError(errno.EEXIST, "no free temporary name", tmp)
+
+
+def _tagged(name: str, tag: str, suffix: str) -> str:
     room = NAME_MAX - len(f"..{tag}{suffix}".encode())
     head = name.encode("utf-8")[:room].decode("utf-8", "ignore")
     return f".{head}.{tag}{suffix}"
@@ -221,15 +268,17 @@ def discard_buffered(handle: Any) -> None:
             handle.closed = True
 
 
-def open_local_writer(target: Path, mode: str = "wb", encoding: str | None = None) -> IO[Any]:
+def open_local_writer(
+    target: LocalTarget, mode: str = "wb", encoding: str | None = None
+) -> IO[Any]:
     """A publish-on-close handle on the local file ``target`` (temp sibling + rename).
 
     The temporary file is created beside ``target`` (so inside the same directory, on the
     same filesystem) with a bounded name; ``commit`` keeps the target's permission bits
     when it existed and renames the temporary file over it.
     """
-    tmp = os.path.join(target.parent, temp_name(target.name, LOCAL_TEMP_SUFFIX))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    target = os.fspath(target)
+    fd, tmp = create_local_temp(target)
     raw = os.fdopen(fd, "wb")
 
     def commit() -> None:
@@ -259,10 +308,10 @@ class LocalReceipt:
     over it (:meth:`publish`) or removed (:meth:`discard`). Creating it, publishing and
     discarding are a few system calls each (fine on an event loop)."""
 
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.tmp = os.path.join(target.parent, temp_name(target.name, LOCAL_TEMP_SUFFIX))
-        os.close(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    def __init__(self, target: LocalTarget) -> None:
+        self.target = Path(target)
+        fd, self.tmp = create_local_temp(target)
+        os.close(fd)
 
     def publish(self) -> None:
         try:
@@ -276,7 +325,7 @@ class LocalReceipt:
             os.unlink(self.tmp)
 
 
-def receive_local(target: Path, fill: Callable[[str], Any]) -> None:
+def receive_local(target: LocalTarget, fill: Callable[[str], Any]) -> None:
     """``fill(temp_path)`` writes a bounded temp sibling of ``target``, renamed over it on
     success and removed on failure (downloads by a client library that wants a path)."""
     receipt = LocalReceipt(target)
@@ -286,6 +335,103 @@ def receive_local(target: Path, fill: Callable[[str], Any]) -> None:
     except BaseException:
         receipt.discard()
         raise
+
+
+def copy_local_file(source: str, target: str) -> None:
+    """Copy the local file ``source`` onto ``target`` atomically, as ``cp -p`` would.
+
+    The bytes go to a temp sibling of ``target`` (in the kernel: ``copy_file_range`` where
+    the OS has it), then its extended attributes, permission bits and access and
+    modification times (nanoseconds), all set on the open descriptor; the temp file is
+    renamed over ``target`` last, so a failure at any step leaves ``target`` as it was
+    and no temp file behind. About a dozen system calls for a small file. ``target``'s
+    folder must exist. A source that is not a regular file is read like a stream.
+    """
+    fd_in = os.open(source, _READ_FLAGS)
+    try:
+        st = os.fstat(fd_in)
+        fd_out, tmp = create_local_temp(target)
+        try:
+            try:
+                _copy_content(fd_in, fd_out, st.st_size if stat.S_ISREG(st.st_mode) else 0)
+                if os.name == "posix":
+                    _copy_xattrs(fd_in, fd_out)
+                    os.fchmod(fd_out, stat.S_IMODE(st.st_mode))
+                    os.utime(fd_out, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(fd_out)
+            if os.name != "posix":  # no metadata calls on descriptors there
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
+                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    finally:
+        os.close(fd_in)
+
+
+_COPY_CHUNK = 1024 * 1024
+#: errors after which ``copy_file_range`` is not tried again in this process
+_NO_COPY_RANGE = {errno.ENOSYS, errno.EPERM}
+#: errors that send one file to read/write (another filesystem, a special file)
+_COPY_RANGE_DECLINED = {errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
+_copy_range_works = hasattr(os, "copy_file_range")
+
+
+def _copy_content(fd_in: int, fd_out: int, size: int) -> None:
+    """All of ``fd_in`` from its start into ``fd_out`` (``size``: what ``fstat`` said)."""
+    global _copy_range_works
+    if size and _copy_range_works:
+        done = 0
+        try:
+            while True:
+                wanted = max(size - done, 0) + _COPY_CHUNK
+                copied = os.copy_file_range(fd_in, fd_out, wanted)
+                done += copied
+                # a short copy once ``size`` bytes are in is the end of the file: no
+                # further call just to read the end (a file still growing is raced anyway)
+                if not copied or (done >= size and copied < wanted):
+                    return
+        except OSError as exc:
+            if exc.errno in _NO_COPY_RANGE:
+                _copy_range_works = False
+            elif exc.errno not in _COPY_RANGE_DECLINED:
+                raise
+            if done:  # declined part-way (not seen in practice): start over by read/write
+                os.lseek(fd_in, 0, os.SEEK_SET)
+                os.lseek(fd_out, 0, os.SEEK_SET)
+                os.ftruncate(fd_out, 0)
+    while True:
+        chunk = os.read(fd_in, _COPY_CHUNK)
+        if not chunk:
+            return
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd_out, view) :]
+
+
+#: xattr errors ``shutil.copystat`` ignores (no support, no permission for that name)
+_XATTR_IGNORED = {errno.EPERM, errno.ENOTSUP, errno.ENODATA, errno.EINVAL, errno.EACCES}
+
+
+def _copy_xattrs(fd_in: int, fd_out: int) -> None:
+    """The extended attributes of ``fd_in`` onto ``fd_out`` (one call when it has none)."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(fd_in)
+    except OSError as exc:
+        if exc.errno not in _XATTR_IGNORED:
+            raise
+        return
+    for name in names:
+        try:
+            os.setxattr(fd_out, name, os.getxattr(fd_in, name))
+        except OSError as exc:
+            if exc.errno not in _XATTR_IGNORED:
+                raise
 
 
 def _umask() -> int:

@@ -73,6 +73,10 @@ class AzureBackend(FsspecBackend):
         # drop: _pipe writes through a handle, so uploads keep the worker threads
         return False
 
+    def pipes_natively(self) -> bool:
+        # with metadata, _pipe writes through a handle (below): not one pipe_file
+        return super().pipes_natively() and not self.object_parameters.metadata
+
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
         if "metadata" not in kwargs:
             super()._pipe(full, data, kwargs)

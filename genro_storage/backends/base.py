@@ -397,6 +397,11 @@ class StorageBackend(ABC):
         """The real filesystem path when the bytes live on local disk, else ``None``."""
         return None
 
+    def local_root(self) -> str | None:
+        """The real path of a local mount's root when it can never move (no symlink leads
+        to it), else ``None``. Change notification (``serving/watch.py``) needs it."""
+        return None
+
     def local_stat(self, path: str) -> tuple[str, os.stat_result] | None:
         """``(os_path, os.stat)`` of a file on local disk, or ``None`` when not local.
 

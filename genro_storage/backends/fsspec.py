@@ -592,6 +592,31 @@ class FsspecBackend(StorageBackend):
         """``pipe_file`` with the driver arguments of :meth:`_put_kwargs` (and ``mode``)."""
         self.fs.pipe_file(full, data, **kwargs)
 
+    def pipes_natively(self) -> bool:
+        """True when :meth:`write_bytes` is one plain ``pipe_file`` (object stores,
+        memory), which the async edges may then send on the event loop with
+        :meth:`write_bytes_async`; a subclass whose ``_pipe`` does more says False."""
+        return (self.implicit_dirs or self.atomic_pipe) and (
+            type(self).write_bytes is FsspecBackend.write_bytes
+        )
+
+    async def write_bytes_async(self, afs: Any, path: str, data: bytes) -> None:
+        """Coroutine twin of :meth:`write_bytes` on ``afs`` (the running loop's twin of
+        :attr:`fs`), for a backend that :meth:`pipes_natively`: the same checks, and the
+        same Content-Type, object parameters and metadata (:meth:`_put_kwargs`)."""
+        self._check_file_write(path)
+        full = self._full(path)
+        await afs._pipe_file(full, data, **self._put_kwargs(full))
+        self._invalidate_full(full)
+
+    async def upload_file_async(self, afs: Any, os_path: str, path: str) -> None:
+        """Coroutine twin of :meth:`upload_file` on ``afs`` (the running loop's twin of
+        :attr:`fs`): the same checks, upload route and headers."""
+        self._check_file_write(path)
+        full = self._full(path)
+        await self._upload_async(os_path, full, afs)
+        self._invalidate_full(full)
+
     def _create_by_rename(self, path: str, full: str, chunks: Any, exclusive: bool) -> None:
         if not exclusive:
             self.write_stream(path, chunks)

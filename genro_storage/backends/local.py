@@ -25,7 +25,7 @@ from ..fileio import is_write_mode, md5_hex
 from ..paths import canonical, resolve_within
 from ._create import create_new
 from ._errors import log_calls
-from ._publish import LocalReceipt, open_local_writer, receive_local
+from ._publish import LocalReceipt, copy_local_file, open_local_writer, receive_local
 from .base import EntryInfo, StorageBackend
 
 __all__ = ["LocalStorage"]
@@ -93,6 +93,10 @@ class LocalStorage(StorageBackend):
     def os_path(self, path: str) -> str:
         return resolve_within(self._root(), path)[0]
 
+    def local_root(self) -> str | None:
+        """The resolved root, unless it is reached through a symlink (resolved per access)."""
+        return self._resolved
+
     def local_stat(self, path: str) -> tuple[str, os.stat_result]:
         """``(os_path(path), its stat)`` with as few system calls as the path allows.
 
@@ -158,21 +162,39 @@ class LocalStorage(StorageBackend):
     def is_dir(self, path: str) -> bool:
         return self._full(path).is_dir()
 
-    def _writable_file(self, path: str) -> Path:
+    def _writable_file(self, path: str) -> str:
         """The real path a file write of ``path`` replaces, its parent created.
 
         Refused before any byte is written when it is the mount root (in any spelling,
         also through a symlink) or an existing directory, so the temporary sibling is
-        always inside the mount.
+        always inside the mount. The common case (an existing parent reached through no
+        symlink, the target absent or a regular file) costs one ``lstat`` per segment.
         """
         self.refuse_root_write(path)
+        root = self._root()
+        parent_rel, _, name = path.rpartition("/")
+        if os.name == "posix" and name not in ("", ".", ".."):
+            parent, found = resolve_within(root, parent_rel) if parent_rel else (root, None)
+            if not parent_rel or (found is not None and stat.S_ISDIR(found.st_mode)):
+                target = f"{'' if parent == '/' else parent}/{name}"
+                try:
+                    st = os.lstat(target)
+                except FileNotFoundError:
+                    st = None
+                    # a new file: its parent exists (a relative mount's root may not yet)
+                    if parent_rel or os.path.isdir(root):
+                        return target
+                except OSError:
+                    st = None  # (a name too long...): the general path says why
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    return target
         full = self._full(path)
-        if str(full) == self._root() or full.is_dir():
+        if str(full) == root or full.is_dir():
             raise StorageIsADirectoryError(
                 f"{self.describe()}: {path!r} is a directory, a file cannot be written onto it"
             )
         full.parent.mkdir(parents=True, exist_ok=True)
-        return full
+        return str(full)
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         if is_write_mode(mode):
@@ -180,7 +202,7 @@ class LocalStorage(StorageBackend):
                 return open_local_writer(self._writable_file(path), mode)
             full = self._writable_file(path)
         else:
-            full = self._full(path)
+            full = self.os_path(path)
         try:
             if "b" in mode:
                 return open(full, mode)
@@ -296,11 +318,9 @@ class LocalStorage(StorageBackend):
         return super().copy(src_path, dest_backend, dest_path)
 
     def upload_file(self, os_path: str, path: str) -> None:
-        """Copy a local file here: temp file + rename, keeping the source's times and mode."""
-        dest = self._writable_file(path)
-        with open_local_writer(dest) as writer, open(os_path, "rb") as fh:
-            shutil.copyfileobj(fh, writer, 1024 * 1024)
-        shutil.copystat(os_path, dest)
+        """Copy a local file here: temp file + rename, keeping the source's times, mode and
+        extended attributes (:func:`~._publish.copy_local_file`)."""
+        copy_local_file(os_path, self._writable_file(path))
 
     def begin_receive(self, path: str) -> LocalReceipt:
         """A temp sibling of ``path`` (checked like every write), published by rename."""

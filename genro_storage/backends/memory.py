@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import IO, Any
 
 from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
+from ..paths import canonical
+from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
+from .base import EntryInfo
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
@@ -17,25 +21,163 @@ _CREATE_LOCK = threading.Lock()
 
 
 class _MemoryFS(MemoryFileSystem):
-    """fsspec's memory filesystem (the same process-wide store) with O(1) file lookups.
+    """fsspec's memory filesystem (the same process-wide store) answering from the
+    store's directory index (:mod:`._memindex`).
 
-    fsspec's ``info`` scans every key of the store for a directory prefix before it looks
-    the path up, so each stat of a file costs a pass over the whole store (a copy onto a
-    memory mount of 10,000 files went quadratic). Files are looked up first here; only a
-    path that is not a file pays the scan.
+    fsspec's ``ls``, ``find`` and ``info`` of a directory scan every key of the store, so
+    a listing cost as much as the store was big and a copy onto a memory mount of 10,000
+    files went quadratic. Here a file lookup is one dict access, and a directory's
+    listing, stat or walk touches that directory (and, for a walk, what is below it)
+    only. The answers are fsspec's, entry for entry (``ls`` lists a directory's files
+    before its sub-directories); when the store is not the indexed one (replaced by
+    other code), fsspec's own methods answer.
     """
+
+    def _index(self) -> tuple[IndexedStore, IndexedDirs] | None:
+        store, dirs = self.store, self.pseudo_dirs
+        if isinstance(store, IndexedStore) and isinstance(dirs, IndexedDirs):
+            return store, dirs
+        return None
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         path = self._strip_protocol(path)
-        filelike = self.store.get(path)
-        if filelike is not None and path not in self.pseudo_dirs:
-            return {
-                "name": path,
-                "size": filelike.size,
-                "type": "file",
-                "created": getattr(filelike, "created", None),
-            }
-        return dict(super().info(path, **kwargs))
+        index = self._index()
+        if index is None:
+            return dict(super().info(path, **kwargs))
+        store, dirs = index
+        if path in dirs or _has_below(store, dirs, path):
+            return {"name": path, "size": 0, "type": "directory"}
+        filelike = store.get(path)
+        if filelike is None:
+            raise FileNotFoundError(path)
+        return {
+            "name": path,
+            "size": filelike.size,
+            "type": "file",
+            "created": getattr(filelike, "created", None),
+        }
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        path = self._strip_protocol(path)
+        index = self._index()
+        if index is None:
+            return list(super().ls(path, detail=detail, **kwargs))
+        store, dirs = index
+        filelike = store.get(path)
+        if filelike is not None:  # a file lists itself
+            if not detail:
+                return [path]
+            return [_file_entry(path, filelike)]
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        with store.lock:
+            names = list(store.tree.direct.get(path, ()))
+            implied = list(store.tree.subdirs.get(path, ()))
+            odd = list(store.tree.odd)
+        for name in names:
+            found = store.get(name)
+            if found is not None:
+                out.append(_file_entry(name, found))
+        starter = path + "/"
+        for name in odd:  # keys the index does not file: matched as fsspec does
+            if isinstance(name, str) and name.startswith(starter) and name in store:
+                rest = name[len(starter) :]
+                if "/" not in rest:
+                    out.append(_file_entry(name, store[name]))
+                elif rest:
+                    implied.append(starter + rest.split("/", 1)[0])
+        with dirs.lock:
+            implied.extend(dirs.tree.direct.get(path, ()))
+            implied.extend(dirs.tree.subdirs.get(path, ()))
+            implied.extend(
+                starter + name[len(starter) :].split("/", 1)[0]
+                for name in dirs.tree.odd
+                if isinstance(name, str) and name.startswith(starter)
+            )
+        for name in implied:
+            if name not in seen:
+                seen.add(name)
+                out.append({"name": name, "size": 0, "type": "directory"})
+        if not out:
+            if path in dirs:
+                return []
+            raise FileNotFoundError(path)
+        if detail:
+            return out
+        return sorted(entry["name"] for entry in out)
+
+    def find(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        withdirs: bool = False,
+        detail: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        index = self._index()
+        if index is None or maxdepth is not None or index[0].tree.odd or index[1].tree.odd:
+            return super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail)
+        store, dirs = index
+        path = self._strip_protocol(path)
+        filelike = store.get(path)
+        if filelike is not None:  # a file finds itself
+            if not detail:
+                return [path]
+            return {path: _file_entry(path, filelike)}
+        out: dict[str, dict[str, Any]] = {}
+        folders: dict[str, dict[str, Any]] = {}
+        pending = [path]
+        while pending:  # this directory and what is below it, nothing else
+            folder = pending.pop()
+            with store.lock:
+                names = list(store.tree.direct.get(folder, ()))
+                children = list(store.tree.subdirs.get(folder, ()))
+            with dirs.lock:
+                children.extend(dirs.tree.direct.get(folder, ()))
+                children.extend(dirs.tree.subdirs.get(folder, ()))
+            for name in names:
+                found = store.get(name)
+                if found is not None:
+                    out[name] = _file_entry(name, found)
+            for child in children:
+                if child not in folders:
+                    folders[child] = {"name": child, "size": 0, "type": "directory"}
+                    pending.append(child)
+        if withdirs:
+            out.update(folders)
+            if path != "" and self.isdir(path):
+                out[path] = self.info(path)
+        names = sorted(out)
+        return {name: out[name] for name in names} if detail else names
+
+
+def _file_info(path: str, filelike: Any) -> EntryInfo:
+    """A stored file's entry: its size and its last write's time (``MemoryFile.created``:
+    each write stores a new one)."""
+    return EntryInfo(
+        path=path, is_dir=False, size=filelike.size, mtime=filelike.created.timestamp()
+    )
+
+
+def _file_entry(name: str, filelike: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "size": filelike.size,
+        "type": "file",
+        "created": filelike.created.timestamp(),
+    }
+
+
+def _has_below(store: IndexedStore, dirs: IndexedDirs, path: str) -> bool:
+    """Whether any file or made directory is below ``path`` (what makes it a directory)."""
+    if store.tree.below.get(path) or dirs.tree.below.get(path):
+        return True
+    prefix = path + "/"
+    return any(  # the keys the index does not file (rare): scanned as fsspec does
+        isinstance(key, str) and key.startswith(prefix)
+        for tree in (store.tree, dirs.tree)
+        for key in list(tree.odd)
+    )
 
 
 class MemoryDirectoryError(IsADirectoryError, FileNotFoundError):
@@ -57,10 +199,96 @@ class MemoryBackend(FsspecBackend):
     atomic_pipe = True
 
     def __init__(self, base_path: str = "", mount_name: str = "", **_: Any) -> None:
+        install(MemoryFileSystem)  # (once: later calls find it in place)
         root = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         super().__init__(_MemoryFS(), root, "memory", mount_name)
 
+    # ------------------------------------------------------------------ lookups
+    # Built on the store's directory index (``_MemoryFS``) and the stored ``MemoryFile``
+    # objects directly: one dict access per file, no generic parsing of fsspec's info
+    # dicts (ETags, metadata, date formats) that a memory file never has.
+
+    def _key(self, path: str) -> str:
+        return str(self.fs._strip_protocol(self._full(path)))
+
+    def info(self, path: str) -> EntryInfo:
+        key = self._key(path)
+        found = self.fs.store.get(key)
+        if found is not None and key not in self.fs.pseudo_dirs:
+            return _file_info(path, found)
+        return super().info(path)
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        return [entry for entry, _ in self._children(path)]
+
+    def list_dir(self, path: str) -> list[str]:
+        return [name for _, name in self._children(path)]
+
+    def _children(self, path: str) -> list[tuple[EntryInfo, str]]:
+        key = self._key(path)
+        try:
+            infos = self.fs.ls(key, detail=True)
+        except FileNotFoundError:
+            if self._empty_root(key) is None:
+                raise
+            return []
+        prefix = f"{path}/" if path else ""
+        out = []
+        store = self.fs.store
+        for info in infos:
+            name = info["name"].rstrip("/")
+            if name == key:  # a file lists itself
+                if info["type"] != "directory":
+                    raise ValueError(f"Not a directory: {path!r}")
+                continue
+            base = name.rsplit("/", 1)[-1]
+            found = store.get(name) if info["type"] == "file" else None
+            if found is not None:
+                out.append((_file_info(prefix + base, found), base))
+            else:
+                out.append((EntryInfo(path=prefix + base, is_dir=True, size=0), base))
+        return out
+
+    def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        key = self._key(path)
+        found = self.fs.find(key, withdirs=True, detail=True)
+        root = self._key("")
+        cut = len(root) + 1 if root else 1
+        store = self.fs.store
+        for name, info in found.items():  # (sorted by name)
+            if name == key:
+                continue
+            rel = name[cut:].rstrip("/")
+            filelike = store.get(name) if info["type"] == "file" else None
+            if filelike is not None:
+                yield _file_info(rel, filelike)
+            else:
+                yield EntryInfo(path=rel, is_dir=True, size=0)
+
+    def exists(self, path: str) -> bool:
+        key = self._key(path)
+        return key in self.fs.store or self._stat_or_none(key) is not None
+
+    def _ensure_parent(self, path: str) -> None:
+        # a parent made before (or the mount root) is one set lookup, not a makedirs
+        if "/" in path and self._key(path.rsplit("/", 1)[0]) in self.fs.pseudo_dirs:
+            return
+        super()._ensure_parent(path)
+
+    def delete(self, path: str, recursive: bool = False) -> None:
+        key = self._key(path)
+        if canonical(path) and key in self.fs.store:
+            self.check_write_allowed()
+            if self.fs.info(key)["type"] == "file":  # (not also a directory of files)
+                self.fs.store.pop(key, None)  # one file: no path expansion, no listing
+                return
+        super().delete(path, recursive)
+
+    # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:
+        found = self.fs.store.get(self._key(path))
+        if found is not None:
+            return bytes(found.getbuffer())
         try:
             return super().read_bytes(path)
         except IsADirectoryError as exc:

@@ -20,6 +20,7 @@ from ..http.signing import sign_path
 from ..manager import StorageManager
 from ..node import StorageNode
 from ..paths import from_url_path
+from ..serving.listing import inside_mount
 from ._http import HTTPError
 
 __all__ = ["Actions", "clean_path", "entry_dict"]
@@ -53,15 +54,6 @@ def entry_dict(entry: EntryInfo) -> dict[str, Any]:
         "mtime": entry.mtime,
         "type": "" if entry.is_dir else guess_mimetype(entry.name),
     }
-
-
-def _inside(backend: StorageBackend, entry: EntryInfo) -> bool:
-    """False for a local symlink leading out of the mount: it is not even listed."""
-    try:
-        backend.os_path(entry.path)
-    except PathTraversalError:
-        return False
-    return True
 
 
 class Actions:
@@ -117,7 +109,7 @@ class Actions:
         return {
             "mount": mount,
             "path": folder,
-            "entries": [entry_dict(e) for e in entries if _inside(backend, e)],
+            "entries": [entry_dict(e) for e in inside_mount(backend, entries)],
             "next_cursor": following,
         }
 

@@ -120,12 +120,18 @@ class NativeFile:
     def check_write_allowed(self) -> None:
         self.location.backend.check_write_allowed()  # a relative mount asks its parent
 
+    @property
+    def writes_natively(self) -> bool:
+        """Whether :meth:`write_bytes` may run on the loop (else: the thread edge)."""
+        return self.backend.pipes_natively()
+
     @_mapped
     async def write_bytes(self, data: bytes) -> None:
+        """The backend's own write (:meth:`FsspecBackend.write_bytes_async`): its
+        Content-Type, object parameters and checks; only when :attr:`writes_natively`."""
         self.check_write_allowed()
-        afs = await self.fs()
-        await afs._pipe_file(self.full, data)
-        self.backend.invalidate(self.path)
+        self.location.backend.refuse_root_write(self.location.path)
+        await self.backend.write_bytes_async(await self.fs(), self.path, data)
 
     @_mapped
     async def list_detail(self) -> list[EntryInfo]:

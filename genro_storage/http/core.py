@@ -115,8 +115,10 @@ def _fixed(
 
 
 def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, str]]:
-    """A 304's headers: §15.4.5 has it repeat the 200's ETag, Cache-Control and Vary (and
-    Last-Modified, to help caches update), in the 200's order, then the extra headers."""
+    """A 304's headers: §15.4.5 has it repeat the 200's ETag, Cache-Control and Vary, in
+    the 200's order, then the extra headers. Last-Modified only without an ETag (§15.4.5:
+    no other metadata unless it guides the cache's update; the ETag names the same state)
+    or in the ``legacy`` contract, which always sent it."""
     headers = []
     if resource.etag is not None:
         headers.append(("ETag", f'"{resource.etag}"'))
@@ -124,7 +126,7 @@ def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, 
     if cache_control is not None:
         headers.append(("Cache-Control", cache_control))
     last_modified = _http_date(resource.mtime)
-    if last_modified is not None:
+    if last_modified is not None and (resource.etag is None or options.legacy):
         headers.append(("Last-Modified", last_modified))
     if resource.content_encoding is not None or resource.negotiated:
         headers.append(("Vary", "Accept-Encoding"))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fsspec import AbstractFileSystem
 from fsspec.asyn import AsyncFileSystem, get_loop
 
+from ..backends.fsspec import FsspecBackend
 from ._fsspec_target import Target, directory, find_entries, ls_entries, renamed, whole_listing
 
 __all__ = ["AsyncFace"]
@@ -188,17 +189,9 @@ class AsyncFace(AsyncFileSystem):
     # ------------------------------------------------------------------ writing
     def _native_write(self, target: Target) -> bool:
         """Whether a whole-content write may go to the driver in one native request: an
-        object store whose writes are plain ``pipe_file`` calls (s3fs, gcsfs)."""
-        from ..backends.fsspec import FsspecBackend
-
+        object store whose writes are plain ``pipe_file`` calls (s3fs, gcsfs, adlfs)."""
         driver = target.driver
-        return (
-            target.native
-            and isinstance(driver, FsspecBackend)
-            and driver.implicit_dirs
-            and type(driver).write_bytes is FsspecBackend.write_bytes
-            and type(driver)._pipe is FsspecBackend._pipe
-        )
+        return target.native and isinstance(driver, FsspecBackend) and driver.pipes_natively()
 
     async def _pipe_file(
         self, path: Any, value: bytes, mode: str = "overwrite", **kwargs: Any
@@ -210,12 +203,10 @@ class AsyncFace(AsyncFileSystem):
         if mode == "create" and await self._exists(path):
             raise FileExistsError(f"genro://{target.name} already exists")
         target.backend.check_write_allowed()  # a relative mount's permissions first
+        target.backend.refuse_root_write(target.rel)
         driver = target.driver
-        driver._check_file_write(target.inner)  # type: ignore[attr-defined]
-        afs = await self._native(target)
-        put = driver._put_kwargs(target.full)  # type: ignore[attr-defined]
-        await afs._pipe_file(target.full, bytes(value), **put)
-        driver.invalidate(target.inner)  # type: ignore[attr-defined]
+        assert isinstance(driver, FsspecBackend)  # _native_write said so
+        await driver.write_bytes_async(await self._native(target), target.inner, bytes(value))
 
     async def _put_file(
         self, lpath: Any, rpath: Any, mode: str = "overwrite", **kwargs: Any
@@ -234,12 +225,11 @@ class AsyncFace(AsyncFileSystem):
             await self._makedirs(rpath, exist_ok=True)
             return
         target.backend.check_write_allowed()
-        driver._check_file_write(target.inner)
-        afs = await self._native(target)
+        target.backend.refuse_root_write(target.rel)
         # the sync face's upload (one streamed PUT up to multipart_threshold, else parts;
         # the file's mtime kept) with this loop's client
-        await driver._upload_async(os.fspath(lpath), target.full, afs)
-        driver.invalidate(target.inner)
+        afs = await self._native(target)
+        await driver.upload_file_async(afs, os.fspath(lpath), target.inner)
 
     async def _cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         src, dest = self._file_target(path1), self._file_target(path2)

@@ -33,7 +33,7 @@ from ..manager import StorageManager
 from ..node import StorageNode
 from ..paths import from_url_path
 from .hot import HotFiles
-from .listing import listing_plan, wants_json
+from .listing import inside_mount, listing_plan, wants_json
 from .routes import Route, load_app_config, parse_routes
 
 __all__ = ["FileServer", "Request"]
@@ -79,15 +79,6 @@ def canonical_path(path: str) -> str | None:
         return None
     joined = "/" + "/".join(segments)
     return joined + "/" if segments and path.endswith("/") else joined
-
-
-def _inside(backend: Any, entry: EntryInfo) -> bool:
-    """False for a local symlink leading out of the mount: it is not even listed."""
-    try:
-        backend.os_path(entry.path)
-    except PathTraversalError:
-        return False
-    return True
 
 
 def _keepable(route: Route) -> bool:
@@ -244,7 +235,7 @@ class FileServer:
     # ------------------------------------------------------------------ listings
     def _listing(self, route: Route, node: StorageNode, request: Request, head: bool) -> Any:
         backend = self.storage.get_backend(route.mount)
-        entries = [e for e in backend.list_detail(node.path or "") if _inside(backend, e)]
+        entries = inside_mount(backend, backend.list_detail(node.path or ""))
         path = request.path
         base = "" if path.endswith("/") else path.rsplit("/", 1)[-1] + "/"
         signer = self._link_signer(route, request)

@@ -49,6 +49,7 @@ from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
 from .routes import Route
+from .watch import Token, watcher
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -68,7 +69,9 @@ _FIELDS = (
     *("if-match", "if-unmodified-since"),
 )
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
+_FIELD_SET = frozenset(_FIELD_BYTES)
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
+_E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 
 Signature = tuple[int, int, int, int, int]
 
@@ -115,6 +118,19 @@ def _settled_folder(os_path: str) -> Signature | None:
     return signature(st) if time.time() - st.st_ctime >= SETTLED else None
 
 
+def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None:
+    """A change-notification token for ``os_path`` (and its ``.br``/``.gz`` siblings when
+    ``variants``), or None: no watcher, or a mount root that may move (a symlink), or a
+    symlink on the way from the root to the file (its own changes are not watched)."""
+    found = watcher()
+    if found is None:
+        return None
+    root = backend.local_root()
+    if root is None or os_path != (root.rstrip("/") + "/" + rel):
+        return None
+    return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
+
+
 @dataclass
 class _Entry:
     route: Route
@@ -132,6 +148,7 @@ class _Entry:
     folder_retry: float = 0.0  # no directory stat before then (it changed lately)
     folder_path: str = ""
     sibling_paths: tuple[str, ...] = ()
+    token: Token | None = None  # valid while inotify saw no change (serving/watch.py)
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -141,10 +158,13 @@ class _Entry:
 class HotFiles:
     """The kept answers of one app, by request path (see the module docstring)."""
 
-    def __init__(self, storage: StorageManager) -> None:
+    def __init__(self, storage: StorageManager, body_limit: int = BODY_LIMIT) -> None:
         self._storage = storage
         self._entries: dict[str, _Entry] = {}
         self._body_bytes = 0
+        #: bodies up to this size are kept (:data:`BODY_LIMIT`; Django's static files
+        #: middleware keeps up to 64 KiB, whitenoise's typical precompressed bundle)
+        self.body_limit = body_limit
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -173,7 +193,7 @@ class HotFiles:
         found: dict[bytes, str] = {}
         for name, value in pairs:
             lowered = name.lower()
-            if lowered in _FIELD_BYTES:
+            if lowered in _FIELD_SET:
                 if lowered in found:
                     return None
                 found[lowered] = value.decode("latin-1")
@@ -185,8 +205,8 @@ class HotFiles:
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
         """:meth:`key` read straight from a WSGI environ (the same values)."""
-        get = environ.get
-        return (method, *[get(name) for name in _ENVIRON_FIELDS])
+        get = environ.get  # spelled out: a third cheaper than a loop, on every request
+        return (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
 
     def _same_backend(self, entry: _Entry) -> bool:
         """False when the mount was configured again since: its new backend decides."""
@@ -239,15 +259,81 @@ class HotFiles:
         entry = self._entries.get(path)
         if entry is None:
             return None
+        if headers is None:
+            return self._fast(entry, path, method, key)
+        return self._answer(entry, path, method, headers, key)
+
+    def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
+        """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain
+        way (GET/HEAD, an ASCII path, no ``%`` or ``\\`` in the request target), else None.
+        """
+        get = environ.get
+        path = get("PATH_INFO", "")
+        entry = self._entries.get(path)
+        if entry is None or not path.isascii():  # else PATH_INFO is latin-1, not the name
+            return None
+        method = get("REQUEST_METHOD", "GET")
+        if method != "GET" and method != "HEAD":
+            return None
+        raw = get("RAW_URI") or get("REQUEST_URI")
+        if raw and ("%" in raw or "\\" in raw):
+            return None
+        key = (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
+        return self._fast(entry, path, method, key)
+
+    def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
+        """:meth:`_answer` without headers, its default case inline: a watched entry,
+        no ``cache_stat``, an answer with no body to read (a 304, a HEAD, kept bytes)."""
+        token = entry.token
+        if token is None or not token.valid or entry.route.stat_cache is not None:
+            return self._answer(entry, path, method, None, key)
+        token.watcher.catch_up()  # no stat while the kernel reports no change
+        if not token.valid or not self._same_backend(entry):
+            self._drop(path)
+            return None
+        try:
+            prepared = entry.answers.get(key)
+        except TypeError:  # an unhashable environ value: not from a real server
+            return None
+        if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
+            return prepared
+        return self._answer(entry, path, method, None, key, checked=True)
+
+    def _answer(
+        self,
+        entry: _Entry,
+        path: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        key: tuple[Any, ...],
+        checked: bool = False,
+    ) -> Prepared | None:
         cache = entry.route.stat_cache
-        trusted = (  # cache_stat: the stats are trusted for the route's TTL
-            cache is not None
-            and entry.generation == cache.generation
-            and cache.clock() < entry.trusted_until
-            and self._same_backend(entry)
-        )
-        if not trusted:
-            if not self._current(entry):
+        token = entry.token
+        if checked:  # watched, and caught up by the caller just now
+            trusted = False
+        elif cache is None and token is not None:  # the default, on Linux: no stat
+            if token.valid:
+                token.watcher.catch_up()
+            if not token.valid or not self._same_backend(entry):
+                self._drop(path)
+                return None
+            trusted = False
+        else:
+            trusted = (  # cache_stat: the stats are trusted for the route's TTL
+                cache is not None
+                and entry.generation == cache.generation
+                and cache.clock() < entry.trusted_until
+                and self._same_backend(entry)
+            )
+        if not trusted and not checked and (cache is not None or token is None):
+            if token is not None:  # watched: no stat while the kernel reports no change
+                if token.valid:
+                    token.watcher.catch_up()
+                if not token.valid or not self._same_backend(entry):
+                    self._drop(path)
+                    return None
+            elif not self._current(entry):
                 self._drop(path)
                 return None
             if cache is not None:
@@ -261,7 +347,7 @@ class HotFiles:
             return None if headers is None else self._decide(entry, method, headers, key)
         if prepared.body is None and prepared.plan.parts:
             plan = prepared.plan
-            small = plan.content_length <= BODY_LIMIT
+            small = plan.content_length <= self.body_limit
             if small and entry.settle_at and time.time() >= entry.settle_at:
                 if headers is None:  # decided with the request's headers, the usual way
                     return None
@@ -304,13 +390,23 @@ class HotFiles:
         if os.path.basename(os_path) != node.basename:
             return None
         media, coding = media_of(node)
+        variants = route.delivery.precompressed and coding is None and compressible(media)
+        token = _watch(backend, rel, os_path, variants)
+        if token is not None:  # the stats the answer is decided from come after the watch
+            try:
+                st = os.lstat(os_path)
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return None
         siblings = folder = None
-        if route.delivery.precompressed and coding is None and compressible(media):
+        if variants:
             folder = _settled_folder(os_path)  # BEFORE the siblings are looked for
             siblings = _siblings(os_path)
             if siblings is None:
                 return None
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
+        entry.token = token
         cache = route.stat_cache
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
@@ -357,7 +453,7 @@ class HotFiles:
         it: equal signatures with an old ``ctime`` mean nothing wrote in between.
         """
         body, os_path = prepared.body, prepared.os_path
-        if body is None or len(body) > BODY_LIMIT or os_path is None:
+        if body is None or len(body) > self.body_limit or os_path is None:
             return False
         if self._body_bytes + len(body) > _BODY_BUDGET:
             return False

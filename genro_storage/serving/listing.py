@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from ..backends.base import EntryInfo
+from ..backends.base import EntryInfo, StorageBackend
+from ..errors import PathTraversalError
 from ..http.options import ServeOptions
 from ..http.response import ResponsePlan
 
-__all__ = ["listing_plan", "wants_json"]
+__all__ = ["inside_mount", "listing_plan", "wants_json"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _STYLE = (
@@ -120,3 +121,16 @@ def listing_plan(
         *options.extra_headers,
     ]
     return ResponsePlan(200, headers, body=b"" if head else body)
+
+
+def inside_mount(backend: StorageBackend, entries: Iterable[EntryInfo]) -> list[EntryInfo]:
+    """``entries`` without a local symlink leading out of the mount: such an entry is not
+    even listed (the file server's pages and the console alike)."""
+    kept = []
+    for entry in entries:
+        try:
+            backend.os_path(entry.path)
+        except PathTraversalError:
+            continue
+        kept.append(entry)
+    return kept

@@ -50,18 +50,9 @@ class WSGIApp(FileServer):
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         hot = self.hot
         if hot is not None:  # a kept answer (serving/hot.py) without building a Request
-            method = environ.get("REQUEST_METHOD", "GET")
-            path = environ.get("PATH_INFO", "")
-            raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-            if (
-                (method == "GET" or method == "HEAD")
-                and path.isascii()
-                and (raw is None or ("%" not in raw and "\\" not in raw))
-            ):
-                key = hot.environ_key(method, environ)
-                kept = hot.answer(path, method, None, key)
-                if kept is not None:
-                    return send_prepared(kept, environ, start_response)
+            kept = hot.environ_answer(environ)
+            if kept is not None:
+                return send_prepared(kept, environ, start_response)
         prepared = self.get_response(self.request_from(environ))
         return send_prepared(prepared, environ, start_response)
 

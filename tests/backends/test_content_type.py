@@ -7,6 +7,7 @@ anonymous test mount cannot sign), and the response's headers are asserted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.parse
 from collections.abc import Iterator
@@ -160,6 +161,32 @@ def test_object_parameters_apply_to_every_object(with_params: Remote) -> None:
     assert headers["cache-control"] == "public, max-age=60"
     assert headers["content-disposition"] == "attachment"
     assert headers["meta-owner"] == "site"
+
+
+def test_async_writes_record_the_same_headers(with_params: Remote) -> None:
+    """The async API sends small writes natively on the event loop (no worker thread):
+    the object gets the same Content-Type and object parameters as a sync write, through
+    the node, its short async streams and the genro:// filesystem's async face."""
+    from genro_storage.aio import AsyncStorageManager
+    from genro_storage.integrations.fsspec import GenroFileSystem
+
+    async def chunks() -> Any:
+        yield b"body { color: red }"
+
+    async def write() -> None:
+        nodes = AsyncStorageManager(with_params.manager)
+        await nodes.node("m:a/report.pdf").write_bytes(b"%PDF")
+        await nodes.node("m:a/style.css").write_stream(chunks())
+        genro = GenroFileSystem(with_params.manager, asynchronous=True, skip_instance_cache=True)
+        await genro._pipe_file("m/a/page.html", b"<p>")
+
+    asyncio.run(write())
+    for name, expected in (("report.pdf", "application/pdf"), ("style.css", "text/css"),
+                           ("page.html", "text/html")):  # fmt: skip
+        headers = with_params.fetch(f"a/{name}")
+        assert content_type(headers) == expected, (name, headers)
+        assert headers["cache-control"] == "public, max-age=60", (name, headers)
+        assert headers["meta-owner"] == "site", (name, headers)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Fixtures for the 0.4.2 compatibility suite (tests/compat).
 
 ``versioned`` adds a mount ``ver`` backed by an in-test versioned memory backend, so the
-version-aware paths of §4.4 and §4.10 (index/date resolution, snapshots, compaction,
+version-aware paths of open() and versions (index/date resolution, snapshots, compaction,
 ``skip_if_unchanged`` on versioned backends) run without an S3 server.
 """
 

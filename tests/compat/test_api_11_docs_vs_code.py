@@ -1,6 +1,6 @@
 """0.4.2 compatibility, docs/index.md (0.4.2 differences):
 where 0.4.2's documentation disagrees with its code, the code's behaviour
-is what users depend on (§0 decisions noted where they add to it)."""
+is what users depend on (where 0.5 differs, it says so)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from genro_storage import StorageManager, StorageNode, StorageNotFoundError
 
 
 def test_read_and_write_spellings_both_work(storage: StorageManager) -> None:
-    # §0: both the README's read_bytes()/write_text()... and 0.4.2's read()/write()
+    # 0.5 differs: both the README's read_bytes()/write_text()... and 0.4.2's read()/write()
     node = storage.node("mem:io.txt")
     assert node.write_text("t") is True and node.read_text() == "t" == node.read()
     assert node.write_bytes(b"b") is True and node.read_bytes() == b"b" == node.read("rb")

@@ -22,7 +22,7 @@ def project_table() -> dict:
 
 
 def test_version_is_this_projects_own_string() -> None:
-    # §0 overrides 0.4.2's stale '0.4.0': __version__ is ours and matches the distribution
+    # 0.5 overrides 0.4.2's stale '0.4.0': __version__ is ours and matches the distribution
     project = project_table()
     assert isinstance(genro_storage.__version__, str)
     assert genro_storage.__version__ == project["version"]

@@ -46,7 +46,7 @@ def mem(name: str, base: str | None = None) -> dict[str, Any]:
     return {"name": name, "type": "memory", "base_path": base or f"m-{uuid.uuid4().hex}"}
 
 
-# ================================================================ §3.1 constructor, introspection
+# ================================================================ constructor, introspection
 def test_constructor_takes_no_arguments_and_starts_empty() -> None:
     storage = StorageManager()
     assert storage.get_mount_names() == [] and storage._mounts == {}
@@ -94,7 +94,7 @@ def test_mounts_dict_holds_one_backend_per_mount(storage: StorageManager) -> Non
     assert storage.node("home:x")._backend is storage._mounts["home"]
 
 
-# ================================================================ §3.2 configure(source)
+# ================================================================ configure(source)
 @pytest.mark.parametrize("source", [{"name": "a", "type": "memory"}, ({"name": "a"},), None, 1.5])
 def test_configure_rejects_other_source_types(source: Any) -> None:
     with pytest.raises(TypeError):
@@ -102,7 +102,7 @@ def test_configure_rejects_other_source_types(source: Any) -> None:
 
 
 def test_configure_accepts_pathlib_path(tmp_path: Path) -> None:
-    # §0: 0.4.2 raised TypeError for pathlib.Path; accepted here
+    # 0.5 differs: 0.4.2 raised TypeError for pathlib.Path; accepted here
     cfg = tmp_path / "m.yaml"
     cfg.write_text("- name: a\n  type: memory\n")
     storage = StorageManager()
@@ -145,7 +145,7 @@ def test_config_file_errors(tmp_path: Path, name: str, text: str, message: str) 
 
 
 def test_failed_configure_is_all_or_nothing(tmp_path: Path) -> None:
-    # §0: 0.4.2 kept the mounts validated before the failure; we apply none of them
+    # 0.5 differs: 0.4.2 kept the mounts validated before the failure; we apply none of them
     storage = StorageManager()
     storage.configure([mem("keep")])
     kept = storage._mounts["keep"]
@@ -188,7 +188,7 @@ def test_relative_mount_may_use_a_parent_from_the_same_call() -> None:
     assert storage.node("parent:sub/f").read() == "x"
 
 
-# ================================================================ §3.3 mount dicts
+# ================================================================ mount dicts
 @pytest.mark.parametrize("entry", [{"type": "memory"}, {"name": "", "type": "memory"}])
 def test_missing_name(entry: dict) -> None:
     with pytest.raises(StorageConfigError, match="missing required field: 'name'"):
@@ -208,7 +208,7 @@ def test_a_path_with_colon_is_a_relative_mount_whatever_type_says(
 
 
 def test_windows_style_local_path_is_not_a_relative_mount(tmp_path: Path) -> None:
-    # §0 fixes the 0.4.2 quirk that read 'C:\\data' as parent mount 'C'
+    # 0.5 fixes the 0.4.2 quirk that read 'C:\\data' as parent mount 'C'
     storage = StorageManager()
     storage.configure([mem("C")])
     for path in ("C:\\data", "C:/data"):
@@ -235,7 +235,7 @@ def test_missing_type_names_the_mount() -> None:
 
 
 def test_protocol_is_a_synonym_of_type() -> None:
-    # §0: 0.4.2 had no 'protocol' key; accepted here as a synonym of 'type'
+    # 0.5 differs: 0.4.2 had no 'protocol' key; accepted here as a synonym of 'type'
     storage = StorageManager()
     storage.configure([{"name": "p", "protocol": "base64"}])
     assert storage.node("p:aGk=").read() == "hi"
@@ -297,7 +297,7 @@ def test_unknown_keys_are_refused(entry: dict, key: str) -> None:
         storage.configure([entry])
 
 
-# ================================================================ §3.4 backend types
+# ================================================================ backend types
 def test_local_path_may_be_a_callable(tmp_path: Path) -> None:
     storage = StorageManager()
     storage.configure([{"name": "l", "type": "local", "path": lambda: str(tmp_path)}])
@@ -338,7 +338,7 @@ def test_base64_type_needs_no_keys() -> None:
     assert storage.node("b:aGk=").read() == "hi"
 
 
-# ================================================================ §3.5 relative mounts
+# ================================================================ relative mounts
 def test_parent_not_found_lists_quoted_names_or_none(storage: StorageManager) -> None:
     with pytest.raises(StorageConfigError) as info:
         storage.configure([{"name": "c", "path": "ghost:x"}])
@@ -407,14 +407,14 @@ def test_relative_capabilities(storage: StorageManager) -> None:
     parent = storage.node("mem:").capabilities
     assert storage.node("full:").capabilities == parent  # unchanged, equal objects
     ro = storage.node("ro:").capabilities
-    # §0: a readonly mount reports readonly (0.4.2 reported the parent's flags)
+    # 0.5 differs: a readonly mount reports readonly (0.4.2 reported the parent's flags)
     assert ro.readonly is True and ro.write is False and ro.delete is False
     assert ro.read and ro.list_dir and ro.temporary == parent.temporary
     rw = storage.node("rw:").capabilities
     assert rw.write is True and rw.readonly is False and rw.delete is False
 
 
-# ================================================================ §3.6 permissions
+# ================================================================ permissions
 LEVELS = ["readonly", "readwrite", "delete"]
 
 
@@ -491,7 +491,7 @@ def test_write_operations_allowed_with_write_permission(
 
 @pytest.mark.parametrize("mode", [*WRITE_MODES, "x", "r+b", "xb"])
 def test_readonly_refuses_every_writing_open_mode(perm: StorageManager, mode: str) -> None:
-    # §0: 0.4.2 left modes outside its list ('x', 'r+b'...) unchecked
+    # 0.5 differs: 0.4.2 left modes outside its list ('x', 'r+b'...) unchecked
     with pytest.raises(StoragePermissionError, match="Mount is read-only"):
         perm.node("readonly:new.txt").open(mode)
 
@@ -536,7 +536,7 @@ def test_delete_operations_need_delete_permission(
 
 
 def test_move_checks_delete_permission_before_copying(perm: StorageManager) -> None:
-    # §0: 0.4.2 copied first and left the copy behind when the delete was refused
+    # 0.5 differs: 0.4.2 copied first and left the copy behind when the delete was refused
     target = perm.node("mem:moved/never.txt")
     with pytest.raises(StoragePermissionError):
         perm.node("readwrite:f.txt").move_to(target)
@@ -614,7 +614,7 @@ def test_configure_time_permission_checks_accept_what_fits(
     ("level", "ok"), [("readonly", True), ("readwrite", True), ("delete", False)]
 )
 def test_base64_permission_levels(level: str, ok: bool) -> None:
-    # §0: base64 reports writable, so it accepts 'readwrite' (0.4.2: 'readonly' only)
+    # 0.5 differs: base64 reports writable, so it accepts 'readwrite' (0.4.2: 'readonly' only)
     storage = StorageManager()
     entry = {"name": "b", "type": "base64", "permissions": level}
     if ok:
@@ -638,7 +638,7 @@ def test_permissions_key_without_it_there_is_no_layer(tmp_path: Path) -> None:
     storage.node("wrapped:f").delete()
 
 
-# ================================================================ §3.7 callable paths
+# ================================================================ callable paths
 def test_callable_path_called_on_every_operation(tmp_path: Path) -> None:
     calls: list[int] = []
 
@@ -674,7 +674,7 @@ def test_callable_base_path_is_a_resolved_path(tmp_path: Path) -> None:
     assert isinstance(base, Path) and base == tmp_path.resolve()
 
 
-# ================================================================ §3.8 node()
+# ================================================================ node()
 @pytest.mark.parametrize(
     ("args", "path"),
     [

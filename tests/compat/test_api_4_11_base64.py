@@ -56,7 +56,7 @@ def test_state_of_a_valid_payload(storage: StorageManager) -> None:
     ids=["leading-slash", "only-slashes", "trailing-slash", "mixed"],
 )
 def test_payloads_with_slashes_are_kept(storage: StorageManager, raw: bytes) -> None:
-    # §0: 0.4.2's path normalisation corrupted these
+    # 0.5 differs: 0.4.2's path normalisation corrupted these
     payload = b64(raw)
     assert "/" in payload
     for node in (storage.node(f"data:{payload}"), storage.node("data", payload)):
@@ -81,7 +81,7 @@ def test_writes_replace_the_path(storage: StorageManager, home: Path) -> None:
 
 
 def test_write_through_permission_layers_updates_the_path(storage: StorageManager) -> None:
-    # §0: 0.4.2 did not update the path through a permission/relative wrapper
+    # 0.5 differs: 0.4.2 did not update the path through a permission/relative wrapper
     storage.configure(
         [
             {"name": "rw64", "type": "base64", "permissions": "readwrite"},
@@ -136,7 +136,7 @@ def test_local_path_read_has_no_extension(storage: StorageManager) -> None:
 
 
 def test_capabilities_say_writable(storage: StorageManager) -> None:
-    # §0: 0.4.2 reported write=False, readonly=True although writes worked
+    # 0.5 differs: 0.4.2 reported write=False, readonly=True although writes worked
     caps = storage.node("data:").capabilities
     assert caps.write is True and caps.readonly is False
     assert caps.read and caps.public_urls

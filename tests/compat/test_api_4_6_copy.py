@@ -93,7 +93,7 @@ def test_custom_without_skip_fn(storage: StorageManager) -> None:
 
 @pytest.mark.parametrize("skip", ["sometimes", "EXISTS", ""])
 def test_unknown_skip_values_raise(storage: StorageManager, skip: str) -> None:
-    # §0: 0.4.2 treated unknown values like 'never'
+    # 0.5 differs: 0.4.2 treated unknown values like 'never'
     storage.node("mem:f").write("x")
     with pytest.raises(ValueError):
         storage.node("mem:f").copy_to("home:f", skip=skip)
@@ -274,7 +274,7 @@ def test_errors_while_comparing_mean_copy(storage: StorageManager) -> None:
     assert copied == ["f"] and storage.node("home:dst/f").read() == "new"
 
 
-# ================================================================ §4.7 skip strategies
+# ================================================================ skip strategies
 ABCD_MD5 = hashlib.md5(b"abcd").hexdigest()
 
 
@@ -333,7 +333,7 @@ def test_skip_strategies_copy_when_different(
 # ================================================================ base64 destination
 @pytest.mark.parametrize("src_mount", ["home", "mem"])
 def test_copy_into_base64_sets_the_payload(storage: StorageManager, src_mount: str) -> None:
-    # §0: 0.4.2 lost the data when the source was a local mount
+    # 0.5 differs: 0.4.2 lost the data when the source was a local mount
     storage.node(f"{src_mount}:img.bin").write(b"\x00\x01\xff", "wb")
     target = storage.node("data:")
     storage.node(f"{src_mount}:img.bin").copy_to(target)
@@ -369,7 +369,7 @@ def test_move_within_a_mount(storage: StorageManager) -> None:
 
 def test_move_from_base64_is_refused_before_copying(storage: StorageManager) -> None:
     # 0.4.2 copied, then failed to delete the base64 source and left the copy [Q];
-    # like §0's permission check, the refusal now comes before any copy
+    # like the permission check, the refusal now comes before any copy
     node = storage.node("data:aGk=")
     with pytest.raises(PermissionError, match="read-only"):
         node.move_to("mem:from64.txt")

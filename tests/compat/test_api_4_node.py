@@ -35,7 +35,7 @@ def test_constructor(storage: StorageManager) -> None:
         StorageNode(storage, "absent", "x")
 
 
-# ================================================================ §4.1 identity
+# ================================================================ identity
 def test_str_and_repr_of_root(storage: StorageManager) -> None:
     assert str(storage.node("mem:")) == "mem:"
     assert repr(storage.node("mem")) == "StorageNode('mem:')"
@@ -106,7 +106,7 @@ def test_nodes_are_unhashable(storage: StorageManager) -> None:
         {storage.node("mem:a"): 1}
 
 
-# ================================================================ §4.2 path properties
+# ================================================================ path properties
 @pytest.mark.parametrize(
     ("path", "basename", "stem", "suffix"),
     [
@@ -179,7 +179,7 @@ def test_snapshot_capabilities_lose_versioning_flags(
     assert snap.temporary == current.temporary
 
 
-# ================================================================ §4.3 state properties
+# ================================================================ state properties
 def test_state_members_are_properties() -> None:
     for name in ("exists", "isfile", "isdir", "size", "mtime", "md5hash", "versions"):
         assert isinstance(inspect.getattr_static(StorageNode, name), property), name
@@ -201,7 +201,7 @@ def test_mtime_follows_writes(root: StorageNode, home: Path) -> None:
     node = root.child("m.txt")
     node.write("1")
     first = node.mtime
-    assert first == node.mtime  # §0: memory keeps real mtimes (0.4.2: "now" on each call)
+    assert first == node.mtime  # 0.5 differs: memory keeps real mtimes (0.4.2: "now" on each call)
     import time
 
     time.sleep(0.02)
@@ -240,7 +240,7 @@ def test_snapshot_state_reports_the_current_object(
     assert snapshot.versions == node.versions
 
 
-# ================================================================ §4.4 read / write / open
+# ================================================================ read / write / open
 def test_read_signature_and_defaults(root: StorageNode) -> None:
     sig = inspect.signature(StorageNode.read).parameters
     assert sig["mode"].default == "r" and sig["encoding"].default == "utf-8"
@@ -379,7 +379,7 @@ def test_open_versions(storage: StorageManager, versioned: VersionedMemory) -> N
         node.open(version=7)
 
 
-# ================================================================ §4.5 directory / file operations
+# ================================================================ directory / file operations
 def test_delete_is_recursive_and_idempotent(root: StorageNode) -> None:
     root.child("t/a/b/c.txt").write("x")
     root.child("t").delete()
@@ -441,7 +441,7 @@ def test_child_joining(storage: StorageManager, start: str, parts: tuple, path: 
 
 
 def test_child_refuses_dotdot(storage: StorageManager) -> None:
-    # §0: 0.4.2 did not check child('..'); refused here like node()
+    # 0.5 differs: 0.4.2 did not check child('..'); refused here like node()
     for parts in (("..",), ("a/../..",), ("a", "..")):
         with pytest.raises(ValueError, match="traversal"):
             storage.node("mem:x").child(*parts)

@@ -107,7 +107,7 @@ def test_memory(storage: StorageManager) -> None:
 
 
 def test_base64(storage: StorageManager) -> None:
-    # §0: base64 reports writable (0.4.2: write=False, readonly=True)
+    # 0.5 differs: base64 reports writable (0.4.2: write=False, readonly=True)
     assert differences(storage.node("data:").capabilities) == {
         "delete": False,
         "mkdir": False,
@@ -124,7 +124,7 @@ def test_relative_and_permission_wrapped(storage: StorageManager, parent: str) -
     assert storage.node("rel:").capabilities == storage.node(f"{parent}:").capabilities
     storage.configure([{"name": "ro", "path": f"{parent}:sub", "permissions": "readonly"}])
     readonly = storage.node("ro:").capabilities
-    # §0: a readonly mount reports readonly
+    # 0.5 differs: a readonly mount reports readonly
     assert readonly.readonly and not readonly.write and not readonly.delete
     assert readonly.read and readonly.list_dir == storage.node(f"{parent}:").capabilities.list_dir
 

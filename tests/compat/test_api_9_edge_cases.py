@@ -36,7 +36,7 @@ def test_dotdot_refused_everywhere(root: StorageNode, storage: StorageManager) -
     with pytest.raises(ValueError, match="Parent directory traversal"):
         storage.node(f"{root.fullpath}a/../b")
     with pytest.raises(ValueError):
-        root.child("..")  # §0: refused like node()
+        root.child("..")  # 0.5 differs: refused like node()
 
 
 def test_readonly_write_including_nested_mkdir(storage: StorageManager) -> None:
@@ -146,7 +146,7 @@ def test_memory_store_is_shared(storage: StorageManager) -> None:
 
 
 def test_memory_mtime_is_stable(storage: StorageManager) -> None:
-    # §0: 0.4.2 returned "now" on every access, so memory ETags never repeated
+    # 0.5 differs: 0.4.2 returned "now" on every access, so memory ETags never repeated
     node = storage.node("mem:stable.txt")
     node.write("x")
     first = node.mtime
@@ -184,14 +184,14 @@ def test_equality_rules(root: StorageNode) -> None:
 def test_base64_path_mutates(storage: StorageManager) -> None:
     storage.node("home:l.txt").write("local data")
     target = storage.node("data:")
-    storage.node("home:l.txt").copy_to(target)  # §0: local -> base64 keeps the data
+    storage.node("home:l.txt").copy_to(target)  # 0.5 differs: local -> base64 keeps the data
     assert target.read() == "local data"
     target.write("written")
     assert target.read() == "written"
 
 
 def test_base64_payload_with_slashes(storage: StorageManager) -> None:
-    assert storage.node("data:/A==").read("rb") == b"\xfc"  # §0: not normalised away
+    assert storage.node("data:/A==").read("rb") == b"\xfc"  # 0.5 differs: not normalised away
 
 
 @pytest.mark.parametrize("kwargs", [{"version": 0}, {"version": "v"}, {"as_of": datetime.now()}])

@@ -170,6 +170,21 @@ def test_list_pages_with_a_cursor_one_s3_request_per_page(console: Console) -> N
     assert seen == sorted(seen) and len(seen) == 46 and "sub" in seen
 
 
+def test_a_symlink_leading_out_of_the_mount_is_not_listed(console: Console) -> None:
+    if console.kind != "local":  # type: ignore[attr-defined]
+        pytest.skip("symlinks are a local-disk matter")
+    root = Path(console.mounts[0]["path"])
+    outside = root.parent / "outside-the-mount.txt"
+    outside.write_text("secret")
+    (root / "links").mkdir()
+    (root / "links" / "kept.txt").write_text("x")
+    (root / "links" / "inside.txt").symlink_to(root / "links" / "kept.txt")
+    (root / "links" / "escape.txt").symlink_to(outside)
+    with console.client() as client:
+        page = client.get("/api/list", params={"mount": "main", "path": "links"}).json()
+    assert names(page) == ["inside.txt", "kept.txt"]
+
+
 def test_mkdir_move_delete_and_refusals(console: Console) -> None:
     with console.client() as client:
         assert client.post("/api/mkdir", json={"mount": "main", "path": "fresh"}).status_code == 200

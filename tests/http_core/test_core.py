@@ -280,11 +280,22 @@ def test_304_keeps_validators_and_drops_body_headers() -> None:
     assert p.headers == [
         ("ETag", '"v1"'),
         ("Cache-Control", "max-age=60"),
-        ("Last-Modified", LAST_MODIFIED),
         ("Vary", "Accept-Encoding"),
         CORS,
     ]
     assert (p.parts, p.body, p.trailer, p.content_length) == ((), b"", b"", 0)
+
+
+def test_304_sends_last_modified_only_without_an_etag_or_in_legacy() -> None:
+    """RFC 9110 §15.4.5: a 304 repeats ETag, Cache-Control, Vary...; Last-Modified only
+    helps a cache when there is no ETag (0.4.2's legacy contract always sent it)."""
+    untagged = Resource(5, T, None, "text/css", "a.css")
+    p = plan({"If-Modified-Since": LAST_MODIFIED}, resource=untagged)
+    assert p.status == 304 and p.header("Last-Modified") == LAST_MODIFIED
+    p = plan({"If-None-Match": '"v1"'}, legacy=True)
+    assert p.status == 304 and p.header("Last-Modified") == LAST_MODIFIED
+    p = plan({"If-None-Match": '"v1"'})
+    assert p.status == 304 and p.header("Last-Modified") is None
 
 
 def test_head_gets_304_too() -> None:

@@ -35,6 +35,21 @@ from tests.services import load_services, require_services
 IDENTITY = {"accept-encoding": "identity"}
 
 
+@pytest.fixture(params=["watch", "stat"])
+def notification(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Kept answers checked by change notification (the default on Linux) or by stats
+    (``GENRO_STORAGE_WATCH=0``, and every other system): a test using it runs in both."""
+    from genro_storage.serving import watch
+
+    if request.param == "stat":
+        monkeypatch.setenv("GENRO_STORAGE_WATCH", "0")
+    else:
+        monkeypatch.delenv("GENRO_STORAGE_WATCH", raising=False)
+    watch.reset()
+    yield str(request.param)
+    watch.reset()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     try:
         import django

@@ -6,7 +6,8 @@ rest: the django-storages drop-ins and their settings (``test_django_compat.py``
 (``test_django_views.py``), and static files: ``GenroStaticStorage`` with
 ``collectstatic`` and ``StaticFilesMiddleware`` under gunicorn and uvicorn
 (``test_django_static.py``, whose servers run Django 4.2 too) and its precomputed
-answers (``test_django_static_answers.py``).
+answers (``test_django_static_answers.py``), and on a memory mount
+(``test_django_static_memory.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ FILES = [
     "tests/integrations/test_django_views.py",
     "tests/integrations/test_django_static.py",
     "tests/integrations/test_django_static_answers.py",
+    "tests/integrations/test_django_static_memory.py",
 ]
 
 

@@ -1,19 +1,21 @@
-"""StaticFilesMiddleware's precomputed answers (``answers.py``) on a local mount, in process.
+"""StaticFilesMiddleware's kept answers (``serving/hot.py``, ``responses.py``) on a local
+mount, in process.
 
 Each answer taken from the table is compared with what the serve core decides for the
 same request (the path every other request takes): same status, same headers, same
 bytes. Then freshness: an edited, replaced or removed file, with ``autorefresh`` (a stat
 every request) and within a ``cache_stat`` TTL (the ``fstat`` check when a file is
-opened). Under WSGI (``RequestFactory``) and ASGI (``AsyncRequestFactory``).
+opened); the table filled at start-up from the manifest, and again when ``collectstatic``
+changes it. Under WSGI (``RequestFactory``) and ASGI (``AsyncRequestFactory``).
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,9 @@ pytest.importorskip("django")
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotFound
 from django.test import AsyncRequestFactory, RequestFactory
 
-from genro_storage.integrations.django.answers import AnswerTable, StaticFileResponse
 from genro_storage.integrations.django.middleware import StaticFilesMiddleware
+from genro_storage.integrations.django.responses import StaticFileResponse
+from genro_storage.serving import hot
 
 CSS = b"".join(b".rule-%d { color: red; margin: %dpx; }\n" % (i, i) for i in range(60))
 JS = b"".join(b"function f%d(a) { return a * %d; }\n" % (i, i) for i in range(4000))  # > 64 KiB
@@ -56,6 +59,7 @@ def root(tmp_path: Path, settings: Any) -> Path:
         (root / f"{name}.br").write_bytes(brotli.compress(data))
     (root / "img").mkdir()
     (root / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    write_manifest(root, {"css/site.css": HASHED_CSS, "js/app.js": HASHED_JS})
     settings.GENRO_STORAGE_MOUNTS = [{"name": "static", "type": "local", "path": str(root)}]
     # the mount comes from GENRO_STORAGE_MOUNT, not OPTIONS: Django 4.2's
     # override_settings(STORAGES=...) drops the OPTIONS of the staticfiles entry
@@ -68,10 +72,35 @@ def root(tmp_path: Path, settings: Any) -> Path:
     return root
 
 
+def write_manifest(root: Path, paths: dict[str, str]) -> None:
+    """``staticfiles.json`` as Django's ManifestStaticFilesStorage writes it."""
+    manifest = {"paths": paths, "version": "1.1", "hash": "0123456789ab"}
+    (root / "staticfiles.json").write_text(json.dumps(manifest))
+
+
 def middleware(asgi: bool = False) -> StaticFilesMiddleware:
     made = StaticFilesMiddleware(afallthrough if asgi else fallthrough)
-    assert isinstance(made.table, AnswerTable)
+    assert made.hot is not None and made.hot is made.server.hot  # the serve core's table
     return made
+
+
+def kept(mw: StaticFilesMiddleware, name: str) -> bool:
+    """True when the serve core's table keeps answers for ``name``."""
+    assert mw.hot is not None
+    return mw.target(name) in mw.hot
+
+
+def stat_clock(mw: StaticFilesMiddleware, now: list[float]) -> None:
+    """Make the routes' ``cache_stat`` clock read ``now[0]`` (a monotonic time)."""
+    for route in mw.server.routes:
+        assert route.stat_cache is not None
+        route.stat_cache.clock = lambda: now[0]
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge every file's last change long past: small bodies are kept."""
+    monkeypatch.setattr(hot, "SETTLED", 0.0)
 
 
 def get(mw: StaticFilesMiddleware, name: str, method: str = "GET", **headers: str) -> Any:
@@ -142,7 +171,7 @@ def test_table_answers_what_the_serve_core_decides(
     mw = middleware()
     expected = core_answer(mw, name, method, **headers)
     response = get(mw, name, method, **headers)
-    assert name in mw.table.entries  # type: ignore[union-attr]  # answered from the table
+    assert kept(mw, name)  # answered from the table
     assert response.status_code == expected.plan.status == 200
     assert header_list(response) == [(k.lower(), v) for k, v in expected.plan.headers]
     data = body(response)
@@ -225,7 +254,7 @@ def test_other_requests_go_to_the_serve_core(root: Path) -> None:
 def test_odd_names_are_not_taken_from_the_table(root: Path, name: str) -> None:
     mw = middleware()
     response = get(mw, name)
-    assert name not in mw.table.entries  # type: ignore[union-attr]
+    assert not kept(mw, name)
     if response.status_code == 200:  # normalised by the serve core: the same file
         assert body(response) == CSS
     else:
@@ -239,7 +268,7 @@ def test_a_symlink_out_of_the_mount_is_not_served(root: Path, tmp_path: Path) ->
     mw = middleware()
     response = get(mw, "css/leak.css")
     assert response.status_code == 404 and response.content == b"site 404"
-    assert "css/leak.css" not in mw.table.entries  # type: ignore[union-attr]
+    assert not kept(mw, "css/leak.css")
 
 
 def test_edits_show_at_once_with_autorefresh(root: Path, settings: Any) -> None:
@@ -267,9 +296,10 @@ def test_edits_show_at_once_with_autorefresh(root: Path, settings: Any) -> None:
 def test_autorefresh_follows_debug(root: Path, settings: Any) -> None:
     settings.GENRO_STORAGE_STATIC = {}
     settings.DEBUG = True
-    assert middleware().table.ttl == 0  # type: ignore[union-attr]
+    assert all(route.stat_cache is None for route in middleware().server.routes)
     settings.DEBUG = False
-    assert middleware().table.ttl == 5  # type: ignore[union-attr]
+    caches = [route.stat_cache for route in middleware().server.routes]
+    assert [cache.ttl for cache in caches if cache is not None] == [5, 5]
 
 
 def test_a_replaced_file_is_never_sent_with_old_headers(root: Path, settings: Any) -> None:
@@ -277,7 +307,6 @@ def test_a_replaced_file_is_never_sent_with_old_headers(root: Path, settings: An
     against the stat they were built from: a replacement is sent with its own."""
     settings.GENRO_STORAGE_STATIC = {"cache_stat": 3600}
     mw = middleware()
-    mw.table.wall = lambda: 0.0  # type: ignore[union-attr]  # nothing settled: never kept
     assert body(get(mw, "css/site.css")) == CSS
     bigger = CSS * 3
     staged = root / "css" / "staged"
@@ -288,26 +317,39 @@ def test_a_replaced_file_is_never_sent_with_old_headers(root: Path, settings: An
     assert body(response) == bigger
 
 
-def settle(mw: StaticFilesMiddleware) -> AnswerTable:
-    """Judge every file's last change long past (its bytes may be kept)."""
-    table = mw.table
-    assert table is not None
-    table.wall = lambda: time.time() + 3600
-    return table
+@pytest.mark.anyio
+@pytest.mark.parametrize("asgi", [False, True])
+async def test_a_large_file_replaced_by_one_of_its_size_gets_its_own_etag(
+    root: Path, settings: Any, asgi: bool
+) -> None:
+    """Sent from the file (sendfile, or streamed): same length, other bytes and stat."""
+    settings.GENRO_STORAGE_STATIC = {"cache_stat": 3600}
+    mw = middleware(asgi)
+    first = await aget(mw, HASHED_JS) if asgi else get(mw, HASHED_JS)
+    assert (await abody(first) if asgi else body(first)) == JS
+    other = JS.replace(b"return", b"RETURN")
+    staged = root / "js" / "staged"
+    staged.write_bytes(other)
+    os.replace(staged, root / HASHED_JS)
+    again = await aget(mw, HASHED_JS) if asgi else get(mw, HASHED_JS)
+    assert again["ETag"] != first["ETag"]
+    assert (await abody(again) if asgi else body(again)) == other
 
 
-def test_small_settled_files_are_kept_in_memory(root: Path) -> None:
+def test_small_settled_files_are_kept_in_memory(root: Path, settled: None) -> None:
     mw = middleware()
-    table = settle(mw)
     first = get(mw, "css/site.css", accept_encoding="identity")
-    assert not first.streaming and first.content == CSS  # from memory: no file opened
+    assert not first.streaming and first.content == CSS
     assert int(first["Content-Length"]) == len(CSS)
-    assert table.kept_bytes == len(CSS) + sum(
-        (root / f"css/site.css{s}").stat().st_size for s in (".br", ".gz")
-    )
     coded = get(mw, "css/site.css", accept_encoding="br")
     assert not coded.streaming and brotli.decompress(coded.content) == CSS
-    large = get(mw, HASHED_JS)  # over 64 KiB: sent from the file
+    for name in ("css/site.css", "css/site.css.br"):
+        os.unlink(root / name)  # within cache_stat: answered from memory, no file opened
+    again = get(mw, "css/site.css", accept_encoding="identity")
+    assert (again.status_code, again.content) == (200, CSS)
+    coded = get(mw, "css/site.css", accept_encoding="br")
+    assert brotli.decompress(coded.content) == CSS
+    large = get(mw, HASHED_JS)  # over the kept bodies' limit: sent from the file
     assert isinstance(large, StaticFileResponse) and body(large) == JS
 
 
@@ -315,37 +357,31 @@ def test_files_changed_just_now_are_not_kept(root: Path) -> None:
     """A file whose ctime is under 2 s old could change again without its stat moving:
     its bytes are read from the file on each request until it settles."""
     mw = middleware()
-    table = mw.table
-    assert table is not None
-    table.wall = lambda: (root / "css" / "site.css").stat().st_ctime + 1
-    response = get(mw, "css/site.css")
-    assert isinstance(response, StaticFileResponse) and body(response) == CSS
-    assert table.kept_bytes == 0 and table.entries["css/site.css"].unsettled
-    settle(mw)
-    table.entries["css/site.css"] = replace(table.entries["css/site.css"], expires=0)
-    kept = get(mw, "css/site.css")
-    assert not kept.streaming and kept.content == CSS  # settled since: kept now
-    assert not table.entries["css/site.css"].unsettled
+    assert body(get(mw, "css/site.css")) == CSS
+    os.unlink(root / "css" / "site.css")
+    gone = get(mw, "css/site.css")  # not kept: read again, and found gone
+    assert gone.status_code == 404 and gone.content == b"site 404"
 
 
-def test_kept_bytes_follow_edits_with_autorefresh(root: Path, settings: Any) -> None:
+def test_kept_bytes_follow_edits_with_autorefresh(root: Path, settings: Any, settled: None) -> None:
     settings.GENRO_STORAGE_STATIC = {"autorefresh": True}
     mw = middleware()
-    settle(mw)
     assert get(mw, "css/site.css").content == CSS
     edited = CSS.replace(b"red", b"tan")  # same size
+    time.sleep(0.01)  # a later tick of the file system's clock
     (root / "css" / "site.css").write_bytes(edited)
     assert get(mw, "css/site.css").content == edited
 
 
-def test_kept_bytes_within_the_ttl_keep_their_headers(root: Path, settings: Any) -> None:
+def test_kept_bytes_within_the_ttl_keep_their_headers(
+    root: Path, settings: Any, settled: None
+) -> None:
     """Within ``cache_stat`` a kept file answers as it was when read: old bytes with the
     old length and ETag, never a mix; once the TTL ends, the new file."""
     settings.GENRO_STORAGE_STATIC = {"cache_stat": 10}
     mw = middleware()
-    table = settle(mw)
-    now = [1000.0]
-    table.clock = lambda: now[0]
+    now = [time.monotonic()]
+    stat_clock(mw, now)
     old = get(mw, "css/site.css")
     bigger = CSS * 2
     (root / "css" / "site.css").write_bytes(bigger)
@@ -356,19 +392,17 @@ def test_kept_bytes_within_the_ttl_keep_their_headers(root: Path, settings: Any)
         str(len(CSS)),
     )
     now[0] += 11
-    table.wall = lambda: time.time() + 3600
     fresh = get(mw, "css/site.css")
     assert fresh.content == bigger and fresh["Content-Length"] == str(len(bigger))
 
 
-def test_the_ttl_bounds_how_long_a_stat_is_trusted(root: Path, settings: Any) -> None:
+def test_the_ttl_bounds_how_long_a_stat_is_trusted(
+    root: Path, settings: Any, settled: None
+) -> None:
     settings.GENRO_STORAGE_STATIC = {"cache_stat": 10}
     mw = middleware()
-    table = mw.table
-    assert table is not None
-    now = [1000.0]
-    table.clock = lambda: now[0]
-    table.entries.clear()
+    now = [time.monotonic()]
+    stat_clock(mw, now)
     etag = etag_of(mw, "css/site.css")
     (root / "css" / "site.css").write_bytes(CSS.replace(b"red", b"tan"))
     now[0] += 5  # within the TTL: still the 304 it answered before
@@ -376,6 +410,52 @@ def test_the_ttl_bounds_how_long_a_stat_is_trusted(root: Path, settings: Any) ->
     now[0] += 6  # past it: stat'ed again, the edit shows
     fresh = get(mw, "css/site.css", if_none_match=etag)
     assert fresh.status_code == 200 and body(fresh) == CSS.replace(b"red", b"tan")
+
+
+def test_the_manifest_fills_the_table_at_start_up(root: Path) -> None:
+    """Every hashed name of the manifest is decided before its first request (as
+    whitenoise reads its files at start-up); other names at their first request."""
+    mw = middleware()
+    assert kept(mw, HASHED_CSS) and kept(mw, HASHED_JS)
+    assert mw.hashed == {HASHED_CSS, HASHED_JS}
+    assert not kept(mw, "css/site.css")
+    response = get(mw, HASHED_CSS, accept_encoding="identity")
+    assert response["Cache-Control"] == "max-age=31536000, immutable"
+    assert body(response) == CSS
+    assert kept(mw, "css/site.css") is False
+    body(get(mw, "css/site.css"))
+    assert kept(mw, "css/site.css")
+
+
+def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) -> None:
+    """A new manifest (collectstatic while the site runs) is read again within
+    ``cache_stat``: its new names are decided at once; the unhashed copy collectstatic
+    rewrote shows its new bytes, a removed file falls through to the site."""
+    settings.GENRO_STORAGE_STATIC = {"cache_stat": 10}
+    mw = middleware()
+    etag = etag_of(mw, "css/site.css")
+    edited = CSS.replace(b"red", b"tan")
+    newer = "css/site.fedcba987654.css"
+    for name in (newer, "css/site.css"):
+        staged = root / "css" / "staged"
+        staged.write_bytes(edited)
+        os.replace(staged, root / name)
+    write_manifest(root, {"css/site.css": newer})
+    os.unlink(root / HASHED_JS)
+    assert not mw.refresh()  # checked at most once per cache_stat
+    mw._manifest_due = 0.0  # the TTL passed
+    assert mw.refresh()
+    assert mw.hashed == {newer} and kept(mw, newer)
+    assert not mw.refresh(), "read once per change"
+    response = get(mw, newer)
+    assert response["Cache-Control"] == "max-age=31536000, immutable"
+    assert body(response) == edited
+    old = get(mw, HASHED_CSS)  # still on disk: still served (old pages link it)
+    assert old["Cache-Control"] == "max-age=31536000, immutable" and body(old) == CSS
+    plain = get(mw, "css/site.css", if_none_match=etag)  # replaced: not the old 304
+    assert plain.status_code == 200 and body(plain) == edited
+    gone = get(mw, HASHED_JS)
+    assert gone.status_code == 404 and gone.content == b"site 404"
 
 
 @pytest.mark.anyio
@@ -387,7 +467,7 @@ async def test_asgi_answers_match_the_wsgi_ones(
     expected = header_list(wsgi), body(wsgi)
     mw = middleware(asgi=True)
     response = await aget(mw, name, **headers)
-    assert name in mw.table.entries  # type: ignore[union-attr]
+    assert kept(mw, name)
     assert (header_list(response), await abody(response)) == expected
     revalidated = await aget(mw, name, **headers, if_none_match=response["ETag"])
     assert revalidated.status_code == 304

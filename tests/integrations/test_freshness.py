@@ -28,7 +28,7 @@ BASE = "http://test"
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
+def root(tmp_path: Path, notification: str) -> Path:
     site = tmp_path / "site"
     site.mkdir()
     (site / "a.css").write_bytes(b"a{}\n")

@@ -188,7 +188,7 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
+def root(tmp_path: Path, notification: str) -> Path:
     (tmp_path / "a.css").write_bytes(b"a{}\n")
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "b.txt").write_bytes(b"bee\n")

@@ -36,13 +36,20 @@ key                    default     meaning
                                    ``WHITENOISE_AUTOREFRESH``
 =====================  ==========  ====================================================
 
-On a local mount (``stream`` delivery) the plain requests (GET, HEAD, the revalidation
-with the current ETag) are answered from headers decided once per file and kept (see
-:mod:`.answers`): a 304 never touches the disk, a 200 hands the file to the server.
+On a local mount (``stream`` delivery) GET and HEAD are answered from the serve core's
+kept answers (:class:`~genro_storage.serving.hot.HotFiles`, the table every file server
+of this package uses): decided once per file and request key (method, the conditional,
+``Range`` and ``Accept-Encoding`` values), trusted for ``cache_stat`` seconds, then
+checked against the file's stat. The table is filled at start-up from the manifest (every
+hashed name, as whitenoise reads its files at start-up) and learns any other name at its
+first request; ``collectstatic`` on a running site is followed (see
+:meth:`StaticFilesMiddleware.refresh`). A 304 never touches the disk, a 200 hands the
+file to the server (:mod:`.responses`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,22 +62,28 @@ from django.core.exceptions import (
 )
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
-from genro_storage import StorageNode
 from genro_storage.engine.serve.prepare import Prepared
 from genro_storage.errors import StorageError
 from genro_storage.http.headers import headers_from_environ, headers_from_scope
 from genro_storage.serving import asgi as asgi_adapter
 from genro_storage.serving import wsgi as wsgi_adapter
 from genro_storage.serving.app import FileServer, Request
+from genro_storage.serving.hot import HotFiles
 
 from .._bridge import run_asgi, run_wsgi
 from . import conf
-from .answers import AnswerTable
+from .responses import HeaderStores, kept_response
 from .static import HASHED
 from .storage import GenroStorage
 from .views import _http_scope, _response
 
-__all__ = ["StaticFilesMiddleware"]
+__all__ = ["KEPT_BODY_LIMIT", "PRELOAD_NAMES", "StaticFilesMiddleware"]
+
+PRELOAD_NAMES = 1024
+"""At most this many names of the manifest are decided at start-up (and after a change)."""
+KEPT_BODY_LIMIT = 64 * 1024
+"""Files up to this size are kept in memory with their answers (a precompressed bundle)."""
+_MAX_TARGETS = 8192
 
 _DEFAULTS: dict[str, Any] = {
     "max_age": 60,
@@ -116,32 +129,91 @@ class StaticFilesMiddleware:
             options["cache_stat"] = 0
         self.options = options
         self.server = self._server(options)
-        manifest = getattr(storage, "hashed_files", None) or {}
-        self.hashed = frozenset(str(name) for name in manifest.values())
-        self.known = self.hashed | frozenset(str(name) for name in manifest)
-        self.table = self._table(options)
+        self.hot = self._hot(options)
+        self.stores = HeaderStores()
+        location = self.storage.location
+        self._base = f"/{location}/" if location else "/"
+        self._targets: dict[str, str] = {}
+        self.hashed: frozenset[str] = frozenset()
+        self.known: frozenset[str] = frozenset()
+        self._manifest_state: Any = None
+        self._manifest_every = max(float(options["cache_stat"]), 1.0)
+        self._manifest_due = 0.0
+        self.refresh(force=True)
 
-    def _table(self, options: dict[str, Any]) -> AnswerTable | None:
-        """The precomputed answers, for a local mount served by streaming (else None)."""
+    def _hot(self, options: dict[str, Any]) -> HotFiles | None:
+        """The serve core's kept answers, for a local mount served by streaming."""
         if options["delivery"] != "stream" or options["redirect_to_url"]:
             return None
-        manager = conf.get_manager()
-        backend = manager.get_backend(self.storage.mount)
+        backend = conf.get_manager().get_backend(self.storage.mount)
         try:
             if backend.os_path("") is None:
                 return None
         except (StorageError, OSError, NotImplementedError):
             return None
-        mount = self.storage.mount
-        routes = {route.prefix: route.options for route in self.server.routes}
-        immutable, short = routes["/h"], routes["/s"]
-        return AnswerTable(
-            backend,
-            lambda path: StorageNode(manager, mount, path),
-            self.storage.location,
-            lambda name: immutable if self.is_immutable(name) else short,
-            ttl=float(options["cache_stat"]),
-        )
+        hot = self.server.hot
+        if hot is not None:
+            hot.body_limit = KEPT_BODY_LIMIT
+        return hot
+
+    # ------------------------------------------------------------------ the manifest
+    def _manifest_stat(self) -> Any:
+        """What tells one state of the manifest file from another (None: none there)."""
+        name = getattr(self.storage, "manifest_name", None)
+        if not name:
+            return None
+        try:
+            entry = self.storage.node(name).stat()
+        except (StorageError, OSError, ValueError, SuspiciousFileOperation):
+            return None
+        return (entry.size, entry.mtime, entry.etag)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Read the manifest again when it changed (``collectstatic`` on a running site):
+        its names are then the hashed ones, and the new ones are decided at once (at
+        start-up, all of them, up to :data:`PRELOAD_NAMES`), and the stats trusted for
+        ``cache_stat`` are taken again (the files it rewrote show at once). Checked at
+        most once per ``cache_stat`` seconds (one second with ``autorefresh``). Returns
+        True when read.
+
+        The storage's own manifest (what ``{% static %}`` links to) is Django's: it is
+        read when the process starts, as with ``ManifestStaticFilesStorage``.
+        """
+        now = time.monotonic()
+        if not force and now < self._manifest_due:
+            return False
+        self._manifest_due = now + self._manifest_every
+        state = self._manifest_stat()
+        if not force and state == self._manifest_state:
+            return False
+        self._manifest_state = state
+        manifest: dict[str, Any] = {}
+        if force:
+            manifest = dict(getattr(self.storage, "hashed_files", None) or {})
+        elif state is not None:
+            try:
+                manifest = dict(self.storage.load_manifest()[0])
+            except (StorageError, OSError, ValueError, AttributeError):
+                return False
+        if not force:  # collectstatic ran: what it rewrote is stat'ed again at once
+            self.forget()
+        hashed = frozenset(str(name) for name in manifest.values())
+        fresh = sorted(hashed - self.hashed)
+        self.hashed = hashed
+        self.known = hashed | frozenset(str(name) for name in manifest)
+        self._targets.clear()
+        if self.hot is not None:
+            self.preload(fresh[:PRELOAD_NAMES])
+        return True
+
+    def preload(self, names: list[str]) -> None:
+        """Decide a plain GET of each of ``names`` now, so that the kept answers know the
+        files before their first request (names that are not files are skipped)."""
+        for name in names:
+            try:
+                self.server.get_response(Request(method="GET", path=self.target(name)))
+            except (StorageError, OSError, ValueError):
+                continue
 
     def _server(self, options: dict[str, Any]) -> FileServer:
         common = {
@@ -192,24 +264,64 @@ class StaticFilesMiddleware:
                 return None
         return str(GenroStorage.url(self.storage, name))
 
+    def target(self, name: str) -> str:
+        """The file server's path for ``name``: under ``/h`` (immutable caching) for a
+        hashed name, else under ``/s``."""
+        found = self._targets.get(name)
+        if found is None:
+            found = ("/h" if self.is_immutable(name) else "/s") + self._base + name
+            if len(self._targets) >= _MAX_TARGETS:
+                self._targets.clear()
+            self._targets[name] = found
+        return found
+
     def decide(self, request: HttpRequest, name: str, headers: dict[str, str]) -> Prepared:
         """The serve core's answer for ``name`` (blocking: one stat, maybe a small read)."""
-        location = self.storage.location
-        route = "/h" if self.is_immutable(name) else "/s"
-        path = f"{route}/{location}/{name}" if location else f"{route}/{name}"
         return self.server.get_response(
-            Request(method=request.method or "GET", path=path, headers=headers)
+            Request(method=request.method or "GET", path=self.target(name), headers=headers)
         )
+
+    def kept(self, request: HttpRequest, asgi: bool) -> HttpResponseBase | None:
+        """The answer from the kept answers, None when it must be decided (not kept yet,
+        another key, not a plain local file...). Non-blocking enough for the event loop:
+        a dict lookup, a ``stat`` once per ``cache_stat``, a local read of a small file."""
+        hot, path = self.hot, request.path_info
+        if hot is None or not path.startswith(self.prefix):
+            return None
+        method = request.method
+        if method != "GET" and method != "HEAD":
+            return None
+        target = self.target(path[len(self.prefix) :])
+        if target not in hot:
+            return None
+        prepared = hot.answer(target, method, None, HotFiles.environ_key(method, request.META))
+        if prepared is None:
+            return None
+        return self.respond(prepared, asgi)
+
+    def respond(self, prepared: Prepared, asgi: bool) -> HttpResponseBase | None:
+        """``prepared`` as a Django response, None when it goes the usual way."""
+        response = kept_response(prepared, self.stores(prepared.plan), asgi)
+        if response is None and prepared.os_path is not None and prepared.whole_file:
+            self.forget()  # its file changed since it was decided: no trusted stat
+        return response
+
+    def forget(self) -> None:
+        """Drop the trust in kept stats (a file changed within ``cache_stat``)."""
+        for route in self.server.routes:
+            if route.stat_cache is not None:
+                route.stat_cache.clear()
 
     # ------------------------------------------------------------------ sync
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        table, path = self.table, request.path_info
-        if table is not None and path.startswith(self.prefix):
-            answer = table.answer(path[len(self.prefix) :], request.method or "", request.META)
-            if answer is not None:
-                return answer
+        if self.hot is not None and self._manifest_due <= time.monotonic():
+            self.refresh()
+        asgi = getattr(request, "scope", None) is not None  # a sync middleware under ASGI
+        answer = self.kept(request, asgi)
+        if answer is not None:
+            return answer
         name = self.name_of(request)
         if name is None:
             return self.get_response(request)
@@ -221,6 +333,10 @@ class StaticFilesMiddleware:
         prepared = self.decide(request, name, headers)
         if prepared.plan.status == 404:
             return self.get_response(request)
+        if self.hot is not None:
+            answer = self.respond(prepared, asgi)
+            if answer is not None:
+                return answer
         if scope is not None:  # a sync middleware in an ASGI server: Django's thread
             from asgiref.sync import async_to_sync
 
@@ -231,13 +347,11 @@ class StaticFilesMiddleware:
 
     # ------------------------------------------------------------------ async
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        table, path = self.table, request.path_info
-        if table is not None and path.startswith(self.prefix):
-            answer = table.answer(
-                path[len(self.prefix) :], request.method or "", request.META, asgi=True
-            )
-            if answer is not None:
-                return answer
+        if self.hot is not None and self._manifest_due <= time.monotonic():
+            await asgi_adapter.run_sync(self.refresh)
+        answer = self.kept(request, asgi=True)
+        if answer is not None:
+            return answer
         name = self.name_of(request)
         if name is None:
             return await self.get_response(request)
@@ -251,6 +365,10 @@ class StaticFilesMiddleware:
         prepared = await asgi_adapter.run_sync(self.decide, request, name, headers)
         if prepared.plan.status == 404:
             return await self.get_response(request)
+        if self.hot is not None:
+            answer = self.respond(prepared, asgi=scope is not None)
+            if answer is not None:
+                return answer
         if scope is None:  # async middleware under WSGI (tests): no loop to stream on
             return _response(
                 run_wsgi(

@@ -1,0 +1,239 @@
+"""The memory backend's directory index: fsspec's answers, without scanning the store.
+
+``_MemoryFS`` answers ``ls``/``info``/``find`` from :mod:`genro_storage.backends._memindex`;
+fsspec's own ``MemoryFileSystem`` methods, called on the same store, are the reference.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from genro_storage import StorageManager
+from genro_storage.backends._memindex import IndexedDirs, IndexedStore, install
+from genro_storage.backends.memory import MemoryBackend, _MemoryFS
+
+
+@pytest.fixture
+def fs() -> _MemoryFS:
+    MemoryBackend("")  # installs the index
+    return _MemoryFS()
+
+
+def _reference(fs: MemoryFileSystem, method: str, *args: Any, **kwargs: Any) -> Any:
+    """fsspec's own answer (the base class method, on the same store)."""
+    try:
+        return getattr(MemoryFileSystem, method)(fs, *args, **kwargs)
+    except FileNotFoundError:
+        return FileNotFoundError
+
+
+def _ours(fs: _MemoryFS, method: str, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return getattr(fs, method)(*args, **kwargs)
+    except FileNotFoundError:
+        return FileNotFoundError
+
+
+def _same(fs: _MemoryFS, paths: list[str]) -> None:
+    for path in paths:
+        for detail in (True, False):
+            ours, ref = _ours(fs, "ls", path, detail=detail), _reference(fs, "ls", path, detail)
+            if detail and isinstance(ours, list):  # (files first here, store order there)
+                ours = sorted(ours, key=lambda e: (e["name"], e["type"]))
+                ref = sorted(ref, key=lambda e: (e["name"], e["type"]))
+            assert ours == ref, ("ls", path, detail)
+        assert _ours(fs, "info", path) == _reference(fs, "info", path), ("info", path)
+        for withdirs in (True, False):
+            ours = _ours(fs, "find", path, withdirs=withdirs, detail=True)
+            assert ours == _reference(fs, "find", path, withdirs=withdirs, detail=True)
+            assert list(ours) == list(_reference(fs, "find", path, withdirs=withdirs, detail=True))
+
+
+SEGMENT = st.sampled_from(["a", "b", "c", "d.txt"])
+REL = st.lists(SEGMENT, min_size=1, max_size=4).map("/".join)
+OPS = st.lists(
+    st.tuples(st.sampled_from(["pipe", "rm", "mkdir", "rmdir", "rmtree"]), REL),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS)
+def test_answers_match_fsspec_after_any_changes(fs: _MemoryFS, ops: list[tuple[str, str]]) -> None:
+    base = f"/idx-{uuid.uuid4().hex[:8]}"
+    for op, rel in ops:
+        path = f"{base}/{rel}"
+        try:
+            if op == "pipe":
+                fs.pipe_file(path, b"x" * len(rel))
+            elif op == "rm":
+                fs.rm_file(path)
+            elif op == "mkdir":
+                fs.mkdir(path)
+            elif op == "rmdir":
+                fs.rmdir(path)
+            else:
+                fs.rm(path, recursive=True)
+        except (OSError, ValueError):
+            pass  # (a file in the way, a directory not empty...): the same store either way
+    rels = {"", *(rel for _, rel in ops)}
+    rels |= {r.rsplit("/", 1)[0] for r in rels if "/" in r}
+    _same(fs, [*sorted(f"{base}/{r}".rstrip("/") for r in rels), f"{base}/missing"])
+
+
+def test_odd_keys_are_matched_as_fsspec_matches_them(fs: _MemoryFS) -> None:
+    base = f"/odd-{uuid.uuid4().hex[:8]}"
+    fs.pipe_file(f"{base}/plain.txt", b"1")
+    fs.store[f"{base}//double"] = fs.store[f"{base}/plain.txt"]  # not filed by directory
+    fs.store[f"{base}/sub/trailing/"] = fs.store[f"{base}/plain.txt"]
+    fs.pseudo_dirs.append(f"{base}/made//odd")
+    try:
+        _same(fs, [base, f"{base}/sub", f"{base}/sub/trailing", f"{base}/made", ""])
+    finally:
+        del fs.store[f"{base}//double"]
+        del fs.store[f"{base}/sub/trailing/"]
+        fs.pseudo_dirs.remove(f"{base}/made//odd")
+    assert not fs.store.tree.odd and not fs.pseudo_dirs.tree.odd
+
+
+def test_every_dict_and_list_change_keeps_the_index() -> None:
+    store = IndexedStore({"/a/b/c": 1, "/a/d": 2})
+    store.update({"/e/f": 3})
+    store |= {"/g": 4}
+    store.setdefault("/a/x", 5)
+    assert store.pop("/a/d") == 2 and store.pop("/nope", None) is None
+    assert store.tree.below == {"": 4, "/a": 2, "/a/b": 1, "/e": 1}
+    assert store.tree.subdirs == {"": {"/a": None, "/e": None}, "/a": {"/a/b": None}}
+    store.popitem()  # "/g"? no: the last inserted, "/a/x"
+    assert "/a/x" not in store and store.tree.below["/a"] == 1
+    copy = pickle.loads(pickle.dumps(store))
+    assert isinstance(copy, IndexedStore) and copy == store and copy.tree.below == store.tree.below
+    store.clear()
+    assert not store.tree.below and not store.tree.direct and not store.tree.subdirs
+
+    dirs = IndexedDirs([""])
+    dirs.append("/m/n")
+    dirs += ["/m/o"]
+    dirs.insert(0, "/p")
+    assert "/m/n" in dirs and "/q" not in dirs
+    assert dirs.tree.subdirs == {"": {"/m": None}}
+    dirs.remove("/m/n")
+    dirs[:] = [""]  # what tests/test_docs.py does to reset fsspec's store
+    assert list(dirs) == [""] and "/m/o" not in dirs and not dirs.tree.below.get("/m")
+    assert dirs.pop() == "" and not dirs
+
+
+def test_install_keeps_what_the_store_held_and_is_idempotent() -> None:
+    class Isolated(MemoryFileSystem):
+        store: dict[str, Any] = {"/kept/file": b"x"}
+        pseudo_dirs: list[str] = ["", "/made"]
+
+    store, dirs = install(Isolated)
+    assert Isolated.store is store and Isolated.pseudo_dirs is dirs
+    assert dict(store) == {"/kept/file": b"x"} and list(dirs) == ["", "/made"]
+    assert install(Isolated) == (store, dirs)
+
+
+def test_a_replaced_store_falls_back_to_fsspec(
+    fs: _MemoryFS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MemoryFileSystem, "store", {"/plain/file.txt": fs.store.get("/x")})
+    monkeypatch.setattr(MemoryFileSystem, "pseudo_dirs", [""])
+    monkeypatch.setattr(MemoryFileSystem, "pseudo_dirs", [""])
+    assert fs._index() is None
+    assert fs.info("/plain")["type"] == "directory"
+
+
+def test_lookups_never_scan_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ls, stat, exists, walk, read, write, copy and delete touch their directory only:
+    any pass over the whole store (fsspec's way) fails here."""
+    storage = StorageManager()
+    storage.configure(
+        [{"name": "m", "type": "memory", "base_path": f"scan-{uuid.uuid4().hex[:8]}"}]
+    )
+    for i in range(10):
+        storage.node(f"m:small/sub/f{i}").write_bytes(b"x")
+    storage.node("m:small/empty").mkdir()
+
+    def scanned(*args: Any) -> Any:
+        raise AssertionError("the whole store was scanned")
+
+    for name in ("__iter__", "keys", "items", "values"):
+        monkeypatch.setattr(IndexedStore, name, scanned)
+    with pytest.raises(AssertionError, match="scanned"):  # fsspec's own ls does scan
+        MemoryFileSystem.ls(_MemoryFS(), "/")
+    node = storage.node("m:small")
+    assert [n.basename for n in node.children()] == ["sub", "empty"]
+    assert node.isdir and node.child("sub").isdir and node.child("empty").isdir
+    assert not node.child("none").exists and node.child("sub/f1").exists
+    assert node.child("sub/f1").size == 1 and node.child("sub/f1").read_bytes() == b"x"
+    assert len([e for _, e in node.walk() if not e.is_dir]) == 10
+    node.child("sub/new").write_bytes(b"y")
+    node.child("sub/new").copy_to("m:small/sub/copy")
+    node.child("sub/copy").delete()
+    assert sorted(n.basename for n in node.child("sub").children())[-1] == "new"
+
+
+def test_concurrent_writers_keep_the_index_consistent(fs: _MemoryFS) -> None:
+    base = f"/conc-{uuid.uuid4().hex[:8]}"
+
+    def writer(n: int) -> None:
+        for i in range(200):
+            fs.pipe_file(f"{base}/w{n}/f{i}", b"x")
+            if i % 3 == 0:
+                fs.rm_file(f"{base}/w{n}/f{i}")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _same(fs, [base, *(f"{base}/w{n}" for n in range(6))])
+    assert fs.store.tree.below[base] == 6 * (200 - 67)
+    fs.rm(base, recursive=True)
+    assert base not in fs.store.tree.below
+
+
+def test_backend_answers_equal_the_generic_fsspec_backend() -> None:
+    """The memory backend's own lookups give what the generic fsspec ones gave."""
+    from genro_storage.backends.fsspec import FsspecBackend
+
+    backend = MemoryBackend(f"eq-{uuid.uuid4().hex[:8]}", "m")
+    for rel in ("a.txt", "d/b.txt", "d/e/c.txt", "d/e/f/g.txt"):
+        backend.write_bytes(rel, rel.encode())
+    backend.mkdir("empty/inner", parents=True)
+    backend.write_bytes("both/under.txt", b"x")  # "both": a file and a directory of files
+    backend.fs.store[backend._key("both")] = backend.fs.store[backend._key("a.txt")]
+    for path in ("", "d", "d/e", "empty", "both"):
+        assert list(backend.walk_files(path)) == list(FsspecBackend.walk_files(backend, path))
+        if path == "both":  # fsspec lists the file: both refuse it
+            for method in (backend.list_dir, lambda p: FsspecBackend.list_dir(backend, p)):
+                with pytest.raises(ValueError, match="Not a directory"):
+                    method(path)
+            continue
+        assert backend.list_detail(path) == FsspecBackend.list_detail(backend, path)
+        assert backend.list_dir(path) == FsspecBackend.list_dir(backend, path)
+    for path in ("", "a.txt", "d", "d/e/c.txt", "empty/inner", "both", "nope"):
+        assert backend.exists(path) == FsspecBackend.exists(backend, path)
+        if FsspecBackend.exists(backend, path):
+            assert backend.info(path) == FsspecBackend.info(backend, path)
+    with pytest.raises(ValueError, match="Not a directory"):
+        backend.list_dir("a.txt")
+    assert backend.read_bytes("d/e/c.txt") == b"d/e/c.txt"
+    backend.delete("both")  # fsspec's rm takes the file, as before; the folder stays
+    assert backend.info("both").is_dir and backend.list_dir("both") == ["under.txt"]
+    backend.delete("d/b.txt")
+    assert backend.list_dir("d") == ["e"]
+    backend.delete("d", recursive=True)
+    assert sorted(backend.list_dir("")) == ["a.txt", "both", "empty"]
