@@ -69,6 +69,7 @@ _FIELDS = (
     *("if-match", "if-unmodified-since"),
 )
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
+_FIELD_SET = frozenset(_FIELD_BYTES)
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 
@@ -192,7 +193,7 @@ class HotFiles:
         found: dict[bytes, str] = {}
         for name, value in pairs:
             lowered = name.lower()
-            if lowered in _FIELD_BYTES:
+            if lowered in _FIELD_SET:
                 if lowered in found:
                     return None
                 found[lowered] = value.decode("latin-1")
@@ -258,6 +259,8 @@ class HotFiles:
         entry = self._entries.get(path)
         if entry is None:
             return None
+        if headers is None:
+            return self._fast(entry, path, method, key)
         return self._answer(entry, path, method, headers, key)
 
     def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
@@ -276,7 +279,25 @@ class HotFiles:
         if raw and ("%" in raw or "\\" in raw):
             return None
         key = (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
-        return self._answer(entry, path, method, None, key)
+        return self._fast(entry, path, method, key)
+
+    def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
+        """:meth:`_answer` without headers, its default case inline: a watched entry,
+        no ``cache_stat``, an answer with no body to read (a 304, a HEAD, kept bytes)."""
+        token = entry.token
+        if token is None or not token.valid or entry.route.stat_cache is not None:
+            return self._answer(entry, path, method, None, key)
+        token.watcher.catch_up()  # no stat while the kernel reports no change
+        if not token.valid or not self._same_backend(entry):
+            self._drop(path)
+            return None
+        try:
+            prepared = entry.answers.get(key)
+        except TypeError:  # an unhashable environ value: not from a real server
+            return None
+        if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
+            return prepared
+        return self._answer(entry, path, method, None, key, checked=True)
 
     def _answer(
         self,
@@ -285,10 +306,13 @@ class HotFiles:
         method: str,
         headers: Mapping[str, str] | None,
         key: tuple[Any, ...],
+        checked: bool = False,
     ) -> Prepared | None:
         cache = entry.route.stat_cache
         token = entry.token
-        if cache is None and token is not None:  # the default, on Linux: no stat
+        if checked:  # watched, and caught up by the caller just now
+            trusted = False
+        elif cache is None and token is not None:  # the default, on Linux: no stat
             if token.valid:
                 token.watcher.catch_up()
             if not token.valid or not self._same_backend(entry):
@@ -302,7 +326,7 @@ class HotFiles:
                 and cache.clock() < entry.trusted_until
                 and self._same_backend(entry)
             )
-        if not trusted and (cache is not None or token is None):
+        if not trusted and not checked and (cache is not None or token is None):
             if token is not None:  # watched: no stat while the kernel reports no change
                 if token.valid:
                     token.watcher.catch_up()

@@ -61,11 +61,15 @@ IN_DONT_FOLLOW = 0x2000000
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = 0o2000000
 
+IN_MASK_ADD = 0x20000000
 _SELF = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF
+# a file's own watch sees its writes, whatever name it is written through
 _FILE_MASK = IN_MODIFY | IN_CLOSE_WRITE | _SELF | IN_DONT_FOLLOW
+# a directory's, names that come and go; not the writes to the files in it, which the
+# files' own watches see (a busy /tmp above a mount would queue one event per write)
 _DIR_MASK = (
-    IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
-    | _SELF | IN_ONLYDIR | IN_DONT_FOLLOW
+    IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | _SELF
+    | IN_ONLYDIR | IN_DONT_FOLLOW | IN_MASK_ADD
 )  # fmt: skip
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then the name, NUL padded)
 
