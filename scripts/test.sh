@@ -14,8 +14,9 @@
 # 3. .venv/bin/python -m pytest -n $GENRO_TEST_WORKERS --dist loadgroup --cov=genro_storage
 #    --cov-report=term "$@", with GENRO_SERVICES_ENV pointing at the servers' services.env.
 #    GENRO_TEST_WORKERS: pytest-xdist worker processes sharing the tests and the servers
-#    (each its own slice of GENRO_TEST_PORTS); default 0 = one process (CI) for the full
-#    run, 2 for --fast; 4 suits a quiet 2-core machine. `-n N` in "$@" wins over it.
+#    (each its own slice of GENRO_TEST_PORTS); default 4 for the full run (it suits a
+#    2-core machine: most tests wait on servers), 2 for --fast. `-n N` in "$@" wins
+#    (`-n 0`: one process, e.g. for --pdb).
 # 4. mkdocs build --strict, when mkdocs.yml exists
 # Exit status: pytest's ("no tests collected", 5, is a failure too), else the
 # docs build's. Knobs: GENRO_SKIP_INSTALL, GENRO_SVC_PORT_BASE (default 19100),
@@ -43,6 +44,11 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 say() { echo "test.sh: $*"; }
 TIMES=()
 T_ALL=$(now)
+# Bytecode may be written: pytest then keeps the assertion-rewritten test modules in
+# __pycache__ (git ignores it), and a test's subprocesses the compiled modules they
+# import. Under an inherited PYTHONDONTWRITEBYTECODE every worker of every run rewrote
+# every test module again (about 3.5 s of CPU each).
+unset PYTHONDONTWRITEBYTECODE
 
 # ---------------------------------------------------------------- fast tier
 if [ "$FAST" = 1 ]; then
@@ -127,9 +133,9 @@ for arg in "$@"; do
       ;;
   esac
 done
-# Most of the suite waits on servers and subprocesses: GENRO_TEST_WORKERS=4 keeps 2 quiet
-# cores busy. Default 0 (one process) until parallel full runs are proven stable in CI.
-xdist=(-n "${GENRO_TEST_WORKERS:-0}" --dist loadgroup)
+# Most of the suite waits on servers and subprocesses: 4 workers keep 2 cores busy.
+# --dist loadgroup: the groups and order of tests/_xdist.py (tests/conftest.py installs it).
+xdist=(-n "${GENRO_TEST_WORKERS:-4}" --dist loadgroup)
 "$PY" -m pytest "${color[@]}" "${xdist[@]}" "${cov[@]}" "$@" 2>&1 \
   | (trap '' INT && exec tee "$RUN_DIR.pytest.log")
 rc=${PIPESTATUS[0]}

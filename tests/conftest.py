@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -60,3 +61,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.nodeid.split("::", 1)[0]
         if module in _SERVER_MODULES or any(w in item.nodeid for w in _SERVER_WORDS):
             item.add_marker(pytest.mark.server)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the longest tests first (tests/_xdist.py)
+        from tests._xdist import order
+
+        items[:] = order(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: the groups and order of :mod:`tests._xdist`."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests._xdist import Scheduler
+
+    return Scheduler(config, log)

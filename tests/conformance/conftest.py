@@ -125,7 +125,8 @@ def tree_mount(
 ) -> Iterator[Mount]:
     """The read fixture's mount, opened once per backend (the read contract only reads
     it: an archive backend indexes its file once, not once per test), with an empty
-    ``local`` mount for each test."""
+    ``local`` mount for each test. Under pytest-xdist, one worker runs all of a backend's
+    tests (``tests/_xdist.py`` GROUPS), so each fixture is built once per run."""
     target: Target = request.param
     if target.name not in _tree_managers:
         tmp = tmp_path_factory.mktemp(f"tree-mount-{target.name}")
