@@ -233,6 +233,26 @@ class MemoryBackend(FsspecBackend):
         return [entry for entry, _ in self._children(path)]
 
     def list_dir(self, path: str) -> list[str]:
+        """Names from the directory index alone (no entry built per file), in the order of
+        :meth:`list_detail`; anything unusual (a file, an empty or missing folder, keys
+        the index does not file) takes :meth:`list_detail`'s path."""
+        key = self._key(path)
+        fs = self.fs
+        index = fs._index()
+        if index is not None and key not in fs.store:
+            store, dirs = index
+            with store.lock:
+                odd = bool(store.tree.odd)
+                files = list(store.tree.direct.get(key, ()))
+                folders = list(store.tree.subdirs.get(key, ()))
+            with dirs.lock:
+                odd = odd or bool(dirs.tree.odd)
+                folders.extend(dirs.tree.direct.get(key, ()))
+                folders.extend(dirs.tree.subdirs.get(key, ()))
+            if not odd and (files or folders):
+                cut = len(key) + 1
+                names = [name[cut:] for name in files]
+                return names + list(dict.fromkeys(name[cut:] for name in folders))
         return [name for _, name in self._children(path)]
 
     def _children(self, path: str) -> list[tuple[EntryInfo, str]]:
