@@ -34,7 +34,7 @@ from django.http.response import ResponseHeaders
 from genro_storage.engine.serve.prepare import Prepared, local_tag
 from genro_storage.fileio import CHUNK_SIZE
 from genro_storage.http.response import ResponsePlan
-from genro_storage.serving.asgi import STREAM_CHUNK, run_sync
+from genro_storage.serving.asgi import run_sync
 
 __all__ = ["AsyncFileBody", "HeaderStores", "StaticFileResponse", "kept_response"]
 
@@ -42,6 +42,9 @@ Store = dict[str, tuple[str, str]]
 SMALL_FILE = 64 * 1024
 """Under ASGI, bodies up to this size are read in the event loop and sent in one message."""
 _MAX_STORES = 4096
+READ_CHUNK = 1024 * 1024
+"""Under ASGI, a larger file is read in chunks of this size, one worker-thread hop each
+(Django's handler sends each chunk as 64 KiB messages): a 1 MiB script is one hop."""
 
 
 class HeaderStores:
@@ -174,7 +177,7 @@ def file_response(store: Store, handle: IO[bytes]) -> HttpResponseBase:
 class AsyncFileBody:
     """A local file as an async iterator: chunks read in worker threads, then closed."""
 
-    def __init__(self, handle: IO[bytes], chunk_size: int = STREAM_CHUNK) -> None:
+    def __init__(self, handle: IO[bytes], chunk_size: int = READ_CHUNK) -> None:
         self.handle = handle
         self.chunk_size = chunk_size
 
