@@ -427,6 +427,18 @@ def test_the_manifest_fills_the_table_at_start_up(root: Path) -> None:
     assert kept(mw, "css/site.css")
 
 
+def test_start_up_decides_at_most_preload_names(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.integrations.django import middleware as module
+
+    monkeypatch.setattr(module, "PRELOAD_NAMES", 1)
+    mw = middleware()
+    assert [kept(mw, HASHED_CSS), kept(mw, HASHED_JS)] == [True, False]  # sorted names
+    assert body(get(mw, HASHED_JS)) == JS  # the rest at their first request
+    assert kept(mw, HASHED_JS)
+
+
 def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) -> None:
     """A new manifest (collectstatic while the site runs) is read again within
     ``cache_stat``: its new names are decided at once; the unhashed copy collectstatic

@@ -183,7 +183,8 @@ class StaticFilesMiddleware:
         if not force and now < self._manifest_due:
             return False
         self._manifest_due = now + self._manifest_every
-        state = self._manifest_stat()
+        # followed on local mounts only (a stat per cache_stat; remote: none at all)
+        state = self._manifest_stat() if self.hot is not None else None
         if not force and state == self._manifest_state:
             return False
         self._manifest_state = state
