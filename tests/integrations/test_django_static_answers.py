@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import brotli
 import pytest
 
@@ -454,6 +455,7 @@ def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) 
         os.replace(staged, root / name)
     write_manifest(root, {"css/site.css": newer})
     os.unlink(root / HASHED_JS)
+    mw._manifest_due = time.monotonic() + 3600  # within cache_stat, however slow the machine
     assert not mw.refresh()  # checked at most once per cache_stat
     mw._manifest_due = 0.0  # the TTL passed
     assert mw.refresh()
@@ -498,3 +500,70 @@ async def test_asgi_large_files_stream_asynchronously(root: Path) -> None:
 async def test_asgi_falls_through_for_missing_names(root: Path) -> None:
     response = await aget(middleware(asgi=True), "css/missing.css")
     assert response.status_code == 404 and response.content == b"site 404"
+
+
+async def call_asgi(app: Any, name: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """One GET through an ASGI application, in process: (status, body)."""
+    path = f"/static/{name}"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await anyio.sleep_forever()
+        raise AssertionError  # pragma: no cover
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.anyio
+async def test_the_asgi_wrapper_sends_kept_answers_before_django(
+    root: Path, settings: Any, settled: None
+) -> None:
+    """``StaticFilesASGI``: a kept answer never enters Django (no ``request_started``);
+    a new one goes through Django, whose middleware keeps it for the next time."""
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.signals import request_started
+
+    from genro_storage.integrations.django.asgi import StaticFilesASGI
+
+    settings.MIDDLEWARE = ["genro_storage.integrations.django.middleware.StaticFilesMiddleware"]
+    app = StaticFilesASGI(ASGIHandler())
+    assert app.middleware is not None and kept(app.middleware, HASHED_CSS)
+    started: list[Any] = []
+
+    def count(**kwargs: Any) -> None:
+        started.append(kwargs)
+
+    request_started.connect(count)
+    try:
+        assert await call_asgi(app, HASHED_CSS, []) == (200, CSS)  # preloaded key
+        assert started == []
+        coded = [(b"accept-encoding", b"br")]
+        status, data = await call_asgi(app, HASHED_CSS, coded)  # a new key: Django
+        assert (status, brotli.decompress(data)) == (200, CSS) and len(started) == 1
+        status, data = await call_asgi(app, HASHED_CSS, coded)  # kept since
+        assert (status, brotli.decompress(data)) == (200, CSS) and len(started) == 1
+        status, _ = await call_asgi(app, "css/missing.css", [])
+        assert status == 404 and len(started) == 2  # the site's 404, through Django
+    finally:
+        request_started.disconnect(count)
