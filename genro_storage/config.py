@@ -163,38 +163,25 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_STRING = (lambda v: isinstance(v, str), "a string")
+_BOOL = (lambda v: isinstance(v, bool), "true or false")
+_MAPPING = (lambda v: isinstance(v, Mapping), "a mapping")
+_PATH = (_is_path, "a file path")
+
 # what each key must hold (keys not listed take any value); a description for the message
 _KEY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "name": (lambda v: isinstance(v, str), "a string"),
-    "type": (lambda v: isinstance(v, str), "a string"),
-    "permissions": (lambda v: isinstance(v, str), "a string"),
-    "base_path": (lambda v: isinstance(v, str), "a string"),
-    "prefix": (lambda v: isinstance(v, str), "a string"),
-    "bucket": (lambda v: isinstance(v, str), "a string"),
-    "container": (lambda v: isinstance(v, str), "a string"),
-    "account_name": (lambda v: isinstance(v, str), "a string"),
-    "host": (lambda v: isinstance(v, str), "a string"),
-    "share": (lambda v: isinstance(v, str), "a string"),
-    "username": (lambda v: isinstance(v, str), "a string"),
-    "password": (lambda v: isinstance(v, str), "a string"),
-    "url": (lambda v: isinstance(v, str), "a string"),
-    "base_url": (lambda v: isinstance(v, str), "a string"),
-    "endpoint_url": (lambda v: isinstance(v, str), "a string"),
-    "region": (lambda v: isinstance(v, str), "a string"),
-    "org": (lambda v: isinstance(v, str), "a string"),
-    "repo": (lambda v: isinstance(v, str), "a string"),
+    **dict.fromkeys(
+        ("name", "type", "permissions", "base_path", "prefix", "bucket", "container",
+         "account_name", "host", "share", "username", "password", "url", "base_url",
+         "endpoint_url", "region", "org", "repo"),
+        _STRING,
+    ),
     "port": (_is_int, "an integer"),
     "timeout": (lambda v: _is_int(v) or isinstance(v, float), "a number of seconds"),
-    "anon": (lambda v: isinstance(v, bool), "true or false"),
-    "version_aware": (lambda v: isinstance(v, bool), "true or false"),
-    "verify_ssl": (lambda v: isinstance(v, bool), "true or false"),
-    "headers": (lambda v: isinstance(v, Mapping), "a mapping"),
-    "client_kwargs": (lambda v: isinstance(v, Mapping), "a mapping"),
-    "config_kwargs": (lambda v: isinstance(v, Mapping), "a mapping"),
-    "target_options": (lambda v: isinstance(v, Mapping), "a mapping"),
-    "file": (_is_path, "a file path"),
-    "key_filename": (_is_path, "a file path"),
-}
+    **dict.fromkeys(("anon", "version_aware", "verify_ssl"), _BOOL),
+    **dict.fromkeys(("headers", "client_kwargs", "config_kwargs", "target_options"), _MAPPING),
+    **dict.fromkeys(("file", "key_filename"), _PATH),
+}  # fmt: skip
 
 
 def _check_types(options: Mapping[str, Any], spec: BackendSpec, name: str, origin: str) -> None:

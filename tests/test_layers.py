@@ -2,7 +2,8 @@
 
 Every ``import`` in ``genro_storage`` is parsed (``ast``, nothing is executed), resolved to
 the module it names and placed in a layer; an import of a higher layer, even one made
-lazily inside a function, fails the test. There are no exceptions.
+lazily inside a function, fails the test. There are no exceptions. Nor may a module outside
+``backends/`` call a backend class's private method: the backend contract is declared.
 """
 
 from __future__ import annotations
@@ -119,3 +120,41 @@ def test_the_checker_sees_relative_absolute_and_lazy_imports(tmp_path: Path) -> 
     assert _layer_of("serving.app") > _layer_of("engine.copying") > _layer_of("backends.s3")
     assert _layer_of("backends.s3") > _layer_of("http.core") > _layer_of("errors")
     assert _layer_of("some_new_module") == _layer_of("node")
+
+
+def _private_methods(paths: list[Path]) -> set[str]:
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                names.update(
+                    item.name
+                    for item in node.body
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and item.name.startswith("_")
+                    and not item.name.startswith("__")
+                )
+    return names
+
+
+def _calls_of(names: set[str], path: Path) -> list[str]:
+    """``obj._name`` uses of ``names`` in ``path`` on anything but ``self``/``cls``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            owner = node.value
+            if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_outside_backends_calls_a_backends_private_method() -> None:
+    """The backend contract is declared (``StorageBackend``'s hooks, ``FsspecBackend``'s
+    ``*_natively()`` and coroutine twins): the engine, the facade, serving and the
+    integrations call those, never one of a backend class's own ``_methods``."""
+    backends = [p for p in _modules().values() if "backends" in p.relative_to(PACKAGE).parts]
+    others = [p for p in _modules().values() if p not in backends]
+    names = _private_methods(backends) - _private_methods(others)  # a shared name is ours too
+    assert "_check_file_write" in names and "_upload_async" in names  # the checker sees them
+    found = [use for path in others for use in _calls_of(names, path)]
+    assert not found, "private backend methods called from another layer:\n" + "\n".join(found)

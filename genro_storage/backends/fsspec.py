@@ -609,6 +609,16 @@ class FsspecBackend(StorageBackend):
         await afs._pipe_file(full, data, **self._put_kwargs(full))
         self._invalidate_full(full)
 
+    def lists_natively(self) -> bool:
+        """True when :meth:`list_detail` is the fsspec listing, whose coroutine twin the
+        async edges may run on the loop; a backend with a listing of its own says False."""
+        return type(self).list_detail is FsspecBackend.list_detail
+
+    def uploads_natively(self) -> bool:
+        """True when :meth:`upload_file_async` is this backend's whole upload route, for
+        files of any size: the async faces then upload on the loop, not in a thread."""
+        return False
+
     async def upload_file_async(self, afs: Any, os_path: str, path: str) -> None:
         """Coroutine twin of :meth:`upload_file` on ``afs`` (the running loop's twin of
         :attr:`fs`): the same checks, upload route and headers."""

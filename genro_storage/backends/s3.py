@@ -469,6 +469,10 @@ class S3Backend(FsspecBackend):
 
     metadata_kwarg = "Metadata"
 
+    def uploads_natively(self) -> bool:
+        # upload_file below is upload_file_async run on the client's loop
+        return type(self).upload_file is S3Backend.upload_file
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         """A local file goes up natively: one PUT, or ``part_concurrency`` parts of
         ``part_size`` in flight, each read from the file as it is sent (memory: a few

@@ -135,7 +135,7 @@ class NativeFile:
 
     @_mapped
     async def list_detail(self) -> list[EntryInfo]:
-        if type(self.backend).list_detail is not FsspecBackend.list_detail:
+        if not self.backend.lists_natively():
             # a backend with its own listing (HTTP): its sync one, in a thread
             from .thread_edge import run_in_thread  # asyncer: only the async API needs it
 

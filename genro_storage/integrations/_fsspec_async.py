@@ -211,14 +211,13 @@ class AsyncFace(AsyncFileSystem):
     async def _put_file(
         self, lpath: Any, rpath: Any, mode: str = "overwrite", **kwargs: Any
     ) -> None:
-        from ..backends.s3 import S3Backend
-
         target = self._file_target(rpath)
         driver = target.driver
-        if not (target.native and type(driver).upload_file is S3Backend.upload_file):
+        native = target.native and isinstance(driver, FsspecBackend) and driver.uploads_natively()
+        if not native:
             await _thread(self.put_file, lpath, rpath, mode=mode, **kwargs)
             return
-        assert isinstance(driver, S3Backend)
+        assert isinstance(driver, FsspecBackend)
         if mode == "create" and await self._exists(rpath):
             raise FileExistsError(f"genro://{target.name} already exists")
         if os.path.isdir(lpath):
