@@ -104,6 +104,12 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hot, "SETTLED", 0.0)
 
 
+@pytest.fixture
+def unsettled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge every file changed just now, however slow the machine: no body is kept."""
+    monkeypatch.setattr(hot, "SETTLED", 1e9)
+
+
 def get(mw: StaticFilesMiddleware, name: str, method: str = "GET", **headers: str) -> Any:
     factory = RequestFactory()
     request = factory.generic(method, f"/static/{name}", headers=headers)
@@ -216,7 +222,7 @@ def test_caching_headers_of_hashed_and_plain_names(root: Path) -> None:
         response.close()
 
 
-def test_304_needs_no_file(root: Path) -> None:
+def test_304_needs_no_file(root: Path, unsettled: None) -> None:
     """Revalidations are answered from memory: even a file removed since (within the
     TTL) gets its 304, while a GET finds it gone and falls through to the site."""
     mw = middleware()
@@ -303,7 +309,9 @@ def test_autorefresh_follows_debug(root: Path, settings: Any) -> None:
     assert [cache.ttl for cache in caches if cache is not None] == [5, 5]
 
 
-def test_a_replaced_file_is_never_sent_with_old_headers(root: Path, settings: Any) -> None:
+def test_a_replaced_file_is_never_sent_with_old_headers(
+    root: Path, settings: Any, unsettled: None
+) -> None:
     """Within the TTL the headers are kept, but the file opened for a 200 is checked
     against the stat they were built from: a replacement is sent with its own."""
     settings.GENRO_STORAGE_STATIC = {"cache_stat": 3600}
@@ -354,7 +362,7 @@ def test_small_settled_files_are_kept_in_memory(root: Path, settled: None) -> No
     assert isinstance(large, StaticFileResponse) and body(large) == JS
 
 
-def test_files_changed_just_now_are_not_kept(root: Path) -> None:
+def test_files_changed_just_now_are_not_kept(root: Path, unsettled: None) -> None:
     """A file whose ctime is under 2 s old could change again without its stat moving:
     its bytes are read from the file on each request until it settles."""
     mw = middleware()
