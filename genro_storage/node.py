@@ -456,10 +456,11 @@ class StorageNode(PathlibMixin):
         same size and destination not older, ``hash``, ``custom`` with ``skip_fn``);
         ``include``/``exclude`` are fnmatch patterns on the relative path;
         ``progress(done, total)``, ``on_file`` and ``on_skip`` report.
-        Extra options of the copy engine: ``max_workers`` (files in flight, default 16),
-        ``progress_bytes(done_bytes, total_bytes)``, and ``on_error`` (``'continue'``:
-        copy the rest, then raise :class:`~genro_storage.errors.CopyError` naming each
-        failed file; ``'raise'``: stop at the first; a callable ``(src, exc)``), and
+        Extra options of the copy engine: ``max_workers`` (files in flight: 16 by
+        default, 1 between memory mounts), ``progress_bytes(done_bytes, total_bytes)``,
+        and ``on_error`` (``'continue'``: copy the rest, then raise
+        :class:`~genro_storage.errors.CopyError` naming each failed file; ``'raise'``:
+        stop at the first; a callable ``(src, exc)``), and
         ``executor`` (a ``distributed.Client`` or ``concurrent.futures`` executor: each
         file's copy becomes a task carrying the mount configuration, for mounts every
         worker can reach), ``part_size`` and ``part_concurrency`` (this call's multipart

@@ -152,20 +152,31 @@ def resolve_within(root_resolved: str, relative: str) -> tuple[str, os.stat_resu
     symlink, so it equals its ``stat``); None when the target was resolved otherwise.
 
     The common case costs one ``lstat`` per segment of ``relative`` and nothing else: when
-    no segment is a symlink (and every one exists), the real path is the joined path. A
-    symlink, a missing or unreadable segment, or an unusual ``relative`` (``.``, ``..``,
-    empty segments, absolute) takes ``os.path.realpath`` and the prefix check, as before.
+    no segment is a symlink (and every one exists), the real path is the joined path; a
+    missing segment reached through real directories ends the walk there (nothing below it
+    exists, so nothing below can be a link). A symlink, an unreadable segment, or an
+    unusual ``relative`` (``.``, ``..``, empty segments, absolute) takes
+    ``os.path.realpath`` and the prefix check, as before.
     """
     if os.name == "posix" and relative and relative[0] != "/":
         base = "" if root_resolved == "/" else root_resolved
         current = base
         found: os.stat_result | None = None
-        for segment in relative.split("/"):
+        segments = relative.split("/")
+        for index, segment in enumerate(segments):
             if segment in ("", ".", ".."):
                 break
             current = f"{current}/{segment}"
             try:
                 found = os.lstat(current)
+            except FileNotFoundError:
+                # every segment before is a real directory: past a missing one nothing
+                # exists and no link can lead anywhere, so the path is the joined one
+                # (what realpath gives), unless a later segment is unusual
+                rest = segments[index + 1 :]
+                if any(part in ("", ".", "..") for part in rest):
+                    break
+                return "/".join([current, *rest]), None
             except (OSError, ValueError):
                 break
             if _S_ISLNK(found.st_mode):

@@ -814,3 +814,26 @@ def test_a_single_file_copy_stats_its_destination_once(
         storage.node("home:a.txt").copy_to("home:out/a.txt", skip=skip, on_file=lambda n: None)
         assert asked.count("out/a.txt") == 1, skip
     assert storage.node("home:out/a.txt").read() == "hello"
+
+
+def test_memory_to_memory_trees_copy_serially_unless_told(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing waits between two memory mounts: one thread by default, max_workers obeyed."""
+    make_flat(storage, "mem:src", 12)
+    threads: set[str] = set()
+    real = copying._transfer
+    monkeypatch.setattr(
+        copying,
+        "_transfer",
+        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
+    )
+    storage.node("mem:src").copy_to("mem:serial")
+    assert threads == {threading.current_thread().name}
+    threads.clear()
+    storage.node("mem:src").copy_to("home:threaded")  # a local disk: a pool by default
+    assert threads and threading.current_thread().name not in threads
+    threads.clear()
+    storage.node("mem:src").copy_to("mem:told", max_workers=3)
+    assert threading.current_thread().name not in threads
+    assert len(tree(storage, "mem:serial")) == len(tree(storage, "mem:told")) == 12

@@ -173,7 +173,8 @@ def _tree(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "relative",
     ["a", "a/b", "a/b/f.txt", "alias/b/f.txt", "inner.txt", "missing", "a/missing/x",
-     "a/b/f.txt/x", "gone", "gone/x", "a/./b", ".", "a//b", "alias"],
+     "a/b/f.txt/x", "gone", "gone/x", "a/./b", ".", "a//b", "alias", "missing/../a",
+     "missing/x/..", "missing//x", "missing/./x"],
 )  # fmt: skip
 def test_resolve_within_gives_the_real_path_as_realpath_does(tmp_path: Path, relative: str) -> None:
     root = _tree(tmp_path)
@@ -185,7 +186,9 @@ def test_resolve_within_gives_the_real_path_as_realpath_does(tmp_path: Path, rel
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symlinks")
-@pytest.mark.parametrize("relative", ["out", "out/s.txt", "../outside/s.txt", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "relative", ["out", "out/s.txt", "../outside/s.txt", "/etc/passwd", "a/missing/../../out/s.txt"]
+)
 def test_resolve_within_refuses_what_leaves_the_root(tmp_path: Path, relative: str) -> None:
     with pytest.raises(PathTraversalError, match="escapes"):
         resolve_within(str(_tree(tmp_path)), relative)
@@ -201,6 +204,9 @@ def test_resolve_within_takes_one_lstat_per_segment_without_symlinks(
     _, found = resolve_within(str(root), "a/b/f.txt")
     assert calls == [f"{root}/a", f"{root}/a/b", f"{root}/a/b/f.txt"]
     assert found is not None and found.st_size == 1
+    calls.clear()  # a missing file: the walk stops at the first missing segment
+    assert resolve_within(str(root), "a/new/deeper/f.txt") == (f"{root}/a/new/deeper/f.txt", None)
+    assert calls == [f"{root}/a", f"{root}/a/new"]
 
 
 segment_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)

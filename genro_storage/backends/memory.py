@@ -9,6 +9,7 @@ from typing import IO, Any
 from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
+from ..errors import StorageNotFoundError
 from ..paths import canonical
 from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
@@ -213,9 +214,19 @@ class MemoryBackend(FsspecBackend):
 
     def info(self, path: str) -> EntryInfo:
         key = self._key(path)
-        found = self.fs.store.get(key)
-        if found is not None and key not in self.fs.pseudo_dirs:
+        fs = self.fs
+        found = fs.store.get(key)
+        if found is not None and key not in fs.pseudo_dirs:
             return _file_info(path, found)
+        index = fs._index()
+        if index is not None:
+            store, dirs = index
+            if key in dirs or _has_below(store, dirs, key):
+                return EntryInfo(path=path, is_dir=True, size=0)
+            if found is None and self._empty_root(self._full(path)) is None:
+                # what the generic path says, without raising and translating fsspec's
+                shown = f"'{path}'" if path else "the mount root"
+                raise StorageNotFoundError(f"{self.describe()}: {shown} not found ({key})")
         return super().info(path)
 
     def list_detail(self, path: str) -> list[EntryInfo]:

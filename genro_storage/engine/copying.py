@@ -43,6 +43,10 @@ log = logging.getLogger("genro_storage")
 #: so this is well above the core count; 1 copies serially.
 DEFAULT_MAX_WORKERS = 16
 
+#: backends whose operations never wait (no network, no disk): a copy between two of them
+#: runs serially by default, threads would only contend for the GIL
+_IN_PROCESS = frozenset({"memory"})
+
 #: skip rules decided from the listings alone (no read of either file): trees copied
 #: with these may take the backends' batch route (``StorageBackend.copy_starter``)
 _DECIDED_FROM_LISTINGS = ("never", "exists", "size", "mtime")
@@ -100,7 +104,7 @@ class CopyOptions:
     on_file: Callable[[Any], None] | None = None
     on_skip: Callable[[Any, str], None] | None = None
     on_delete: Callable[[Any], None] | None = None
-    max_workers: int = DEFAULT_MAX_WORKERS
+    max_workers: int | None = None
     on_error: OnError = "continue"
     executor: Any = None
     part_size: int | None = None
@@ -112,6 +116,7 @@ class CopyOptions:
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(CopyOptions))
+_DEFAULTS = CopyOptions()
 
 
 @dataclass
@@ -128,7 +133,7 @@ class _Options:
     on_file: Callable[[Any], None] | None
     on_skip: Callable[[Any, str], None] | None
     on_delete: Callable[[Any], None] | None
-    max_workers: int
+    max_workers: int | None
     on_error: OnError
     dry_run: bool = False
     executor: Any = None
@@ -157,7 +162,9 @@ def _options(
         raise TypeError(f"{operation}() got an unexpected keyword argument {unknown[0]!r}")
     if options is not None and not isinstance(options, CopyOptions):
         raise TypeError(f"options must be a CopyOptions, not {type(options).__name__}")
-    merged = (options or CopyOptions()).replace(**overrides)
+    merged = options or _DEFAULTS
+    if overrides:
+        merged = merged.replace(**overrides)
     skip = getattr(merged.skip, "value", merged.skip)
     if skip is None:
         skip = default_skip
@@ -168,7 +175,7 @@ def _options(
     on_error = merged.on_error
     if not callable(on_error) and on_error not in _ON_ERROR:
         raise ValueError(f"on_error must be 'continue', 'raise' or a callable, not {on_error!r}")
-    if merged.max_workers < 1:
+    if merged.max_workers is not None and merged.max_workers < 1:
         raise ValueError(f"max_workers must be at least 1, not {merged.max_workers}")
     for name in ("part_size", "part_concurrency"):
         value = getattr(merged, name)
@@ -395,7 +402,7 @@ def _run_on_executor(
     if mounts is None:
         raise ValueError("executor= needs the mounts to ship (copy through StorageNode.copy_to)")
     config = mounts.mount_configs()
-    window = max(EXECUTOR_WINDOW, opts.max_workers * 4)
+    window = max(EXECUTOR_WINDOW, (opts.max_workers or DEFAULT_MAX_WORKERS) * 4)
     pending: deque[tuple[_Item, Any, Any]] = deque()
 
     def submit(item: _Item) -> None:
@@ -588,7 +595,7 @@ def _copy_tree(
     if opts.executor is not None:
         outcomes = _run_on_executor(opts.executor, mounts, items, decide, opts)
     else:
-        workers = _workers(opts.max_workers, src, dest)
+        workers = _workers(opts.max_workers or _route_workers(src, dest), src, dest)
         start = None
         if opts.skip in _DECIDED_FROM_LISTINGS and not opts.dry_run and workers > 1:
             starter = src.backend.copy_starter(dest.backend, workers)
@@ -619,6 +626,17 @@ def _copy_tree(
     return report, walk
 
 
+def _route_workers(src: Location, dest: Location) -> int:
+    """Files in flight when ``max_workers`` is not given: 1 between two backends that
+    never wait (memory: a thread per file would only contend for the GIL, measured 1.6x
+    slower for 10,000 files), else :data:`DEFAULT_MAX_WORKERS` (network round trips, and
+    local disks, whose metadata writes overlap: 10,000 small files took 0.7-1.0 s with
+    16 threads against 1.2-1.6 s serially on the same rounds)."""
+    if src.backend.protocol in _IN_PROCESS and dest.backend.protocol in _IN_PROCESS:
+        return 1
+    return DEFAULT_MAX_WORKERS
+
+
 def _workers(wanted: int, *locations: Location) -> int:
     """``wanted``, capped by a backend's ``max_concurrency`` (an archive says 1: its
     members share one file and one read position)."""
@@ -639,7 +657,8 @@ def _delete_extraneous(dest: Location, walk: _Walk, report: CopyReport, opts: _O
             gone.backend.refuse_root_delete(gone.path)
             gone.backend.delete(gone.path, recursive=True)
 
-    for rel, outcome in _run(work, doomed, opts.max_workers):
+    workers = opts.max_workers or _route_workers(dest, dest)
+    for rel, outcome in _run(work, doomed, workers):
         if isinstance(outcome, BaseException):
             if opts.on_error == "raise":
                 raise outcome

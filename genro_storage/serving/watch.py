@@ -25,14 +25,13 @@ gunicorn worker) makes its own and drops what it inherited. The queue overflowin
 per-user watch limit being reached, makes answers fall back to stats, never go stale.
 
 Not seen by ``inotify`` (nor by this module): writes through a shared ``mmap``; a file
-changed through a bind mount of another file system. Such sites set
+system mounted over a directory on the way after the answer was kept. Such sites set
 ``GENRO_STORAGE_WATCH=0``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import struct
@@ -105,7 +104,8 @@ class _Libc:
     """The four libc functions used, through ctypes (the standard library has none)."""
 
     def __init__(self) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        # the process's own symbols, libc's among them: find_library() would run ldconfig
+        libc = ctypes.CDLL(None, use_errno=True)
         self.init1 = libc.inotify_init1
         self.init1.argtypes = (ctypes.c_int,)
         self.add_watch = libc.inotify_add_watch
@@ -116,7 +116,7 @@ class _Libc:
         self.statfs.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
         # ioctl(FIONREAD) holding the GIL (PyDLL): it returns at once, and releasing the
         # GIL would wake a waiting thread on every request (a futex call, a switch)
-        self.ioctl = ctypes.PyDLL(ctypes.util.find_library("c") or None).ioctl
+        self.ioctl = ctypes.PyDLL(None).ioctl
 
     def fs_type(self, path: str) -> int | None:
         buf = ctypes.create_string_buffer(512)  # struct statfs is 120 bytes on 64-bit
