@@ -58,6 +58,9 @@ SERVERS = [
     ("uvicorn", "asgi:application"),
     ("uvicorn-rc", "asgi:application"),
 ]
+# not run by default (--server uvicorn-wrap): our site's ASGI application wrapped in
+# StaticFilesASGI (kept static answers sent before Django), against whitenoise's middleware
+EXTRA_SERVERS = [("uvicorn-wrap", "asgi:application")]
 MODES = ("genro", "whitenoise")
 LABELS = ("1 KiB CSS", "304", "1 MiB JS", "1 MiB JS br")
 
@@ -98,10 +101,13 @@ def start(mode: str, kind: str, app: str, port: int, work: Path) -> subprocess.P
                 "--log-level", "warning", "--no-access-log", target]  # fmt: skip
         if kind == "uvicorn-rc":
             args.append("--reset-contextvars")
+    env = site_env(mode, work)
+    if kind == "uvicorn-wrap" and mode == "genro":
+        env["STATIC_SITE_ASGI"] = "wrapped"
     proc = subprocess.Popen(
         pinned(0, args),
         cwd=REPO,
-        env=site_env(mode, work),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -190,8 +196,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=1, help="seconds per run (wrk: whole)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4, help="best of N runs per case")
-    parser.add_argument("--server", choices=[k for k, _ in SERVERS], action="append",
-                        help="only this server (repeatable; default: all)")  # fmt: skip
+    kinds = [k for k, _ in SERVERS + EXTRA_SERVERS]
+    parser.add_argument("--server", choices=kinds, action="append",
+                        help="only this server (repeatable; default: all but extras)")  # fmt: skip
     parser.add_argument("--case", choices=LABELS, action="append",
                         help="only this case (repeatable; default: all)")  # fmt: skip
     args = parser.parse_args()
@@ -205,8 +212,10 @@ def main() -> int:
         write_assets(work / "src")
         (work / "genro").mkdir()
         manifests = {mode: collect(mode, work) for mode in MODES}
-        for kind, app in SERVERS:
-            if args.server and kind not in args.server:
+        for kind, app in SERVERS + EXTRA_SERVERS:
+            if (args.server and kind not in args.server) or (
+                not args.server and (kind, app) in EXTRA_SERVERS
+            ):
                 continue
             measure_kind(kind, app, work, manifests, args, results, paired)
     print(
@@ -219,7 +228,7 @@ def main() -> int:
         f"{'server':10} {'case':11} {'genro':>10} {'whitenoise':>10} {'best':>5} "
         f"{'paired':>6}  {'cpu genro / whitenoise':>22} {'cpu ratio':>9}"
     )
-    for kind, _ in SERVERS:
+    for kind, _ in SERVERS + EXTRA_SERVERS:
         for label in LABELS:
             if (kind, "genro", label) not in results:
                 continue

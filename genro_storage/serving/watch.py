@@ -25,7 +25,7 @@ gunicorn worker) makes its own and drops what it inherited. The queue overflowin
 per-user watch limit being reached, makes answers fall back to stats, never go stale.
 
 Not seen by ``inotify`` (nor by this module): writes through a shared ``mmap``; a file
-changed through a bind mount of another file system. Such sites set
+system mounted over a directory on the way after the answer was kept. Such sites set
 ``GENRO_STORAGE_WATCH=0``.
 """
 

@@ -63,12 +63,17 @@ class Site:
         return dict(json.loads(reply.content)["paths"])
 
     def serve(self, server: str) -> Iterator[str]:
+        """Run the site under ``server``: gunicorn, uvicorn, or uvicorn with the site's
+        ASGI application wrapped in ``StaticFilesASGI`` (``uvicorn_wrapped``)."""
         port = free_port()
+        env = dict(self.env)
         if server == "gunicorn":
             argv = gunicorn("tests.integrations.django_static.wsgi:application", port)
         else:
             argv = uvicorn("tests.integrations.django_static.asgi:application", port)
-        with running(argv, port, env=self.env, log=self.tmp / f"{server}.log") as url:
+        if server == "uvicorn_wrapped":
+            env["STATIC_SITE_ASGI"] = "wrapped"
+        with running(argv, port, env=env, log=self.tmp / f"{server}.log") as url:
             self.url = url
             yield url
 
@@ -84,7 +89,7 @@ def collected(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return site
 
 
-@pytest.fixture(scope="module", params=["gunicorn", "uvicorn"])
+@pytest.fixture(scope="module", params=["gunicorn", "uvicorn", "uvicorn_wrapped"])
 def site(request: pytest.FixtureRequest, collected: Site) -> Iterator[Site]:
     yield from (collected for _ in collected.serve(request.param))
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import brotli
 import pytest
 
@@ -101,6 +102,12 @@ def stat_clock(mw: StaticFilesMiddleware, now: list[float]) -> None:
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judge every file's last change long past: small bodies are kept."""
     monkeypatch.setattr(hot, "SETTLED", 0.0)
+
+
+@pytest.fixture
+def unsettled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge every file changed just now, however slow the machine: no body is kept."""
+    monkeypatch.setattr(hot, "SETTLED", 1e9)
 
 
 def get(mw: StaticFilesMiddleware, name: str, method: str = "GET", **headers: str) -> Any:
@@ -215,9 +222,11 @@ def test_caching_headers_of_hashed_and_plain_names(root: Path) -> None:
         response.close()
 
 
-def test_304_needs_no_file(root: Path) -> None:
+def test_304_needs_no_file(root: Path, unsettled: None) -> None:
     """Revalidations are answered from memory: even a file removed since (within the
-    TTL) gets its 304, while a GET finds it gone and falls through to the site."""
+    TTL) gets its 304, while a GET finds it gone and falls through to the site. (A file
+    whose bytes are kept is sent from memory within the TTL: judged unsettled here, as it
+    is when the test runs fast; on a loaded machine it could settle before the GET.)"""
     mw = middleware()
     etag = etag_of(mw, HASHED_CSS)
     os.unlink(root / HASHED_CSS)
@@ -302,7 +311,9 @@ def test_autorefresh_follows_debug(root: Path, settings: Any) -> None:
     assert [cache.ttl for cache in caches if cache is not None] == [5, 5]
 
 
-def test_a_replaced_file_is_never_sent_with_old_headers(root: Path, settings: Any) -> None:
+def test_a_replaced_file_is_never_sent_with_old_headers(
+    root: Path, settings: Any, unsettled: None
+) -> None:
     """Within the TTL the headers are kept, but the file opened for a 200 is checked
     against the stat they were built from: a replacement is sent with its own."""
     settings.GENRO_STORAGE_STATIC = {"cache_stat": 3600}
@@ -353,7 +364,7 @@ def test_small_settled_files_are_kept_in_memory(root: Path, settled: None) -> No
     assert isinstance(large, StaticFileResponse) and body(large) == JS
 
 
-def test_files_changed_just_now_are_not_kept(root: Path) -> None:
+def test_files_changed_just_now_are_not_kept(root: Path, unsettled: None) -> None:
     """A file whose ctime is under 2 s old could change again without its stat moving:
     its bytes are read from the file on each request until it settles."""
     mw = middleware()
@@ -427,6 +438,18 @@ def test_the_manifest_fills_the_table_at_start_up(root: Path) -> None:
     assert kept(mw, "css/site.css")
 
 
+def test_start_up_decides_at_most_preload_names(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.integrations.django import middleware as module
+
+    monkeypatch.setattr(module, "PRELOAD_NAMES", 1)
+    mw = middleware()
+    assert [kept(mw, HASHED_CSS), kept(mw, HASHED_JS)] == [True, False]  # sorted names
+    assert body(get(mw, HASHED_JS)) == JS  # the rest at their first request
+    assert kept(mw, HASHED_JS)
+
+
 def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) -> None:
     """A new manifest (collectstatic while the site runs) is read again within
     ``cache_stat``: its new names are decided at once; the unhashed copy collectstatic
@@ -442,6 +465,7 @@ def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) 
         os.replace(staged, root / name)
     write_manifest(root, {"css/site.css": newer})
     os.unlink(root / HASHED_JS)
+    mw._manifest_due = time.monotonic() + 3600  # within cache_stat, however slow the machine
     assert not mw.refresh()  # checked at most once per cache_stat
     mw._manifest_due = 0.0  # the TTL passed
     assert mw.refresh()
@@ -486,3 +510,70 @@ async def test_asgi_large_files_stream_asynchronously(root: Path) -> None:
 async def test_asgi_falls_through_for_missing_names(root: Path) -> None:
     response = await aget(middleware(asgi=True), "css/missing.css")
     assert response.status_code == 404 and response.content == b"site 404"
+
+
+async def call_asgi(app: Any, name: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """One GET through an ASGI application, in process: (status, body)."""
+    path = f"/static/{name}"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await anyio.sleep_forever()
+        raise AssertionError  # pragma: no cover
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.anyio
+async def test_the_asgi_wrapper_sends_kept_answers_before_django(
+    root: Path, settings: Any, settled: None
+) -> None:
+    """``StaticFilesASGI``: a kept answer never enters Django (no ``request_started``);
+    a new one goes through Django, whose middleware keeps it for the next time."""
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.signals import request_started
+
+    from genro_storage.integrations.django.asgi import StaticFilesASGI
+
+    settings.MIDDLEWARE = ["genro_storage.integrations.django.middleware.StaticFilesMiddleware"]
+    app = StaticFilesASGI(ASGIHandler())
+    assert app.middleware is not None and kept(app.middleware, HASHED_CSS)
+    started: list[Any] = []
+
+    def count(**kwargs: Any) -> None:
+        started.append(kwargs)
+
+    request_started.connect(count)
+    try:
+        assert await call_asgi(app, HASHED_CSS, []) == (200, CSS)  # preloaded key
+        assert started == []
+        coded = [(b"accept-encoding", b"br")]
+        status, data = await call_asgi(app, HASHED_CSS, coded)  # a new key: Django
+        assert (status, brotli.decompress(data)) == (200, CSS) and len(started) == 1
+        status, data = await call_asgi(app, HASHED_CSS, coded)  # kept since
+        assert (status, brotli.decompress(data)) == (200, CSS) and len(started) == 1
+        status, _ = await call_asgi(app, "css/missing.css", [])
+        assert status == 404 and len(started) == 2  # the site's 404, through Django
+    finally:
+        request_started.disconnect(count)

@@ -17,6 +17,8 @@ import asyncio
 import http.client
 import json
 import os
+import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -417,3 +419,36 @@ def test_requests_with_long_header_values_are_answered_but_not_kept(
     assert call_wsgi(app, "/s/a.css", HTTP_IF_NONE_MATCH=long_tag)[2] == b"a{}\n"
     assert app.hot is not None
     assert len(app.hot._entries["/s/a.css"].answers) == 1
+
+
+def test_gunicorn_workers_forked_from_a_warmed_app_see_edits(tmp_path: Path) -> None:
+    """``gunicorn --preload`` with two sync workers: the master answered (kept answers, an
+    ``inotify`` instance) before forking; each worker drops what it inherited. Each worker
+    takes one of two connections opened before the edit (a sync worker serves one at a
+    time), so both answer after it: had they shared the master's instance, the first to
+    read the notification would leave the other answering the old file."""
+    (tmp_path / "warm.css").write_bytes(b"a{color:red}\n" * 8)
+    time.sleep(hot.SETTLED + 0.2)  # settled: the master keeps its bytes too
+    port = free_port()
+    args = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        "--worker-class", "sync", "--preload", "--log-level", "warning",
+        f"{APP}:warmed_wsgi_app()",
+    ]  # fmt: skip
+    with server(args, port, {"GENRO_TEST_KEPT_ROOT": str(tmp_path)}) as master:
+        children = Path(f"/proc/{master}/task/{master}/children")
+        deadline = time.monotonic() + 30
+        while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # both workers waiting in accept(): each takes one connection
+        first = socket.create_connection(("127.0.0.1", port), timeout=30)
+        second = socket.create_connection(("127.0.0.1", port), timeout=30)
+        same_size_same_mtime(tmp_path / "warm.css", b"b{color:red}\n" * 8)
+        for conn in (first, second):
+            with conn:
+                conn.sendall(b"GET /s/warm.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+            assert answer.split(b"\r\n\r\n", 1)[1] == b"b{color:red}\n" * 8

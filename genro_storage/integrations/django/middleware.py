@@ -50,6 +50,8 @@ file to the server (:mod:`.responses`).
 from __future__ import annotations
 
 import time
+import weakref
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,13 +79,22 @@ from .static import HASHED
 from .storage import GenroStorage
 from .views import _http_scope, _response
 
-__all__ = ["KEPT_BODY_LIMIT", "PRELOAD_NAMES", "StaticFilesMiddleware"]
+__all__ = ["KEPT_BODY_LIMIT", "PRELOAD_NAMES", "StaticFilesMiddleware", "active_middleware"]
 
 PRELOAD_NAMES = 1024
 """At most this many names of the manifest are decided at start-up (and after a change)."""
 KEPT_BODY_LIMIT = 64 * 1024
 """Files up to this size are kept in memory with their answers (a precompressed bundle)."""
 _MAX_TARGETS = 8192
+_ACTIVE: list[weakref.ref[StaticFilesMiddleware]] = []
+
+
+def active_middleware() -> StaticFilesMiddleware | None:
+    """The :class:`StaticFilesMiddleware` built last in this process (Django's handler
+    builds its middleware chain once), for :class:`~.asgi.StaticFilesASGI`; None if none."""
+    found = _ACTIVE[0]() if _ACTIVE else None
+    return found
+
 
 _DEFAULTS: dict[str, Any] = {
     "max_age": 60,
@@ -140,6 +151,7 @@ class StaticFilesMiddleware:
         self._manifest_every = max(float(options["cache_stat"]), 1.0)
         self._manifest_due = 0.0
         self.refresh(force=True)
+        _ACTIVE[:] = [weakref.ref(self)]
 
     def _hot(self, options: dict[str, Any]) -> HotFiles | None:
         """The serve core's kept answers, for a local mount served by streaming."""
@@ -183,7 +195,8 @@ class StaticFilesMiddleware:
         if not force and now < self._manifest_due:
             return False
         self._manifest_due = now + self._manifest_every
-        state = self._manifest_stat()
+        # followed on local mounts only (a stat per cache_stat; remote: none at all)
+        state = self._manifest_stat() if self.hot is not None else None
         if not force and state == self._manifest_state:
             return False
         self._manifest_state = state
@@ -298,6 +311,29 @@ class StaticFilesMiddleware:
         if prepared is None:
             return None
         return self.respond(prepared, asgi)
+
+    def kept_for_scope(self, scope: Any) -> Prepared | None:
+        """:meth:`kept` for an ASGI scope, before Django (:class:`~.asgi.StaticFilesASGI`):
+        the kept answer, or None (the request then goes to Django)."""
+        hot, method = self.hot, scope.get("method")
+        if hot is None or (method != "GET" and method != "HEAD"):
+            return None
+        path, root = scope.get("path") or "", scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if not path.startswith(self.prefix):
+            return None
+        target = self.target(path[len(self.prefix) :])
+        if target not in hot:
+            return None
+        headers: Iterable[tuple[bytes, bytes]] = scope.get("headers") or ()
+        key = HotFiles.scope_key(method, headers)
+        return None if key is None else hot.answer(target, method, None, key)
+
+    @property
+    def manifest_due(self) -> float:
+        """The ``time.monotonic()`` from which :meth:`refresh` looks at the manifest."""
+        return self._manifest_due
 
     def respond(self, prepared: Prepared, asgi: bool) -> HttpResponseBase | None:
         """``prepared`` as a Django response, None when it goes the usual way."""

@@ -52,3 +52,16 @@ class Recorder:
 
 wsgi_app = WSGIApp(MOUNTS, SERVE)
 asgi_app = Recorder(ASGIApp(MOUNTS, SERVE))
+
+
+def warmed_wsgi_app() -> WSGIApp:
+    """The WSGI app after answering each ``.css`` file at the root once. Made in gunicorn's
+    master (``--preload``), its kept answers and its ``inotify`` instance are inherited by
+    the forked workers, which must drop them (``serving/watch.py``)."""
+    app = WSGIApp(MOUNTS, SERVE)
+    for name in sorted(os.listdir(ROOT)):
+        if name.endswith(".css"):
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/s/{name}", "QUERY_STRING": ""}
+            b"".join(app(environ, lambda status, headers, exc_info=None: None))
+    assert len(app.hot or ()) > 0, "the master keeps answers before it forks"
+    return app

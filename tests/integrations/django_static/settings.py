@@ -8,7 +8,8 @@ Environment (read once, at start-up; the tests and the benchmark set them):
 - ``STATIC_SITE_ROOT``: STATIC_ROOT (whitenoise mode);
 - ``STATIC_SITE_SRC``: the source folder collectstatic reads (default: ``static_src``);
 - ``STATIC_SITE_OPTIONS``: JSON ``GENRO_STORAGE_STATIC``;
-- ``STATIC_SITE_STORAGE``: JSON, more ``OPTIONS`` of the static storage (genro mode).
+- ``STATIC_SITE_STORAGE``: JSON, more ``OPTIONS`` of the static storage (genro mode);
+- ``STATIC_SITE_ASGI``: ``wrapped`` wraps ``asgi.application`` in ``StaticFilesASGI``.
 """
 
 import json
