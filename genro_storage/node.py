@@ -666,23 +666,9 @@ class StorageNode(PathlibMixin):
         weak If-None-Match. The mountable apps are in :mod:`genro_storage.serving`.
         """
         # imported here: the serving engine and the HTTP core cost ~20 ms at startup
-        from .engine.serve.body import legacy_answer
-        from .engine.serve.prepare import prepare
-        from .http.delivery import Delivery
-        from .http.headers import headers_from_environ
-        from .http.options import ServeOptions
+        from .engine.serve.legacy import serve_legacy
 
-        options = ServeOptions(
-            download=download,
-            download_name=download_name,
-            cache_max_age=cache_max_age,
-            legacy=True,
-        )
-        method = environ.get("REQUEST_METHOD", "GET")
-        headers = headers_from_environ(environ)
-        legacy = Delivery(precompressed=False)  # 0.4.2 sent no .br/.gz sibling
-        prepared = prepare(self, method, headers, options, legacy, preload=0)
-        return legacy_answer(prepared, start_response)
+        return serve_legacy(self, environ, start_response, download, download_name, cache_max_age)
 
 
 def _local_argument(arg: Any) -> Any:

@@ -126,10 +126,7 @@ def _kept(hot: HotFiles, scope: Scope) -> Prepared | None:
     root = scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :]
-    if path not in hot:
-        return None
-    key = hot.scope_key(method, scope.get("headers") or ())
-    return None if key is None else hot.answer(path, method, None, key)
+    return hot.scope_answer(path, method, scope.get("headers") or ())
 
 
 def create_app(config: str | None = None) -> ASGIApp:

@@ -70,6 +70,7 @@ _FIELDS = (
 )
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
 _FIELD_SET = frozenset(_FIELD_BYTES)
+_B0, _B1, _B2, _B3, _B4, _B5, _B6 = _FIELD_BYTES
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 
@@ -200,7 +201,7 @@ class HotFiles:
         if not found:
             return (method, None, None, None, None, None, None, None)
         get = found.get
-        return (method, *[get(name) for name in _FIELD_BYTES])
+        return (method, get(_B0), get(_B1), get(_B2), get(_B3), get(_B4), get(_B5), get(_B6))
 
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -262,6 +263,18 @@ class HotFiles:
         if headers is None:
             return self._fast(entry, path, method, key)
         return self._answer(entry, path, method, headers, key)
+
+    def scope_answer(
+        self, path: str, method: str, pairs: Iterable[tuple[bytes, bytes]]
+    ) -> Prepared | None:
+        """:meth:`answer` for an ASGI request's ``path`` (inside the app), GET/HEAD
+        ``method`` and header ``pairs``: None when ``path`` is not kept, or as
+        :meth:`scope_key` says."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        key = self.scope_key(method, pairs)
+        return None if key is None else self._fast(entry, path, method, key)
 
     def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
         """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, Union, overload
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Union, overload
 
 from ...backends.base import EntryInfo
 from ...fileio import CHUNK_SIZE
@@ -28,7 +28,6 @@ __all__ = [
     "PartReader",
     "StaleStat",
     "iter_body",
-    "legacy_answer",
     "read_all",
     "read_body",
 ]
@@ -250,18 +249,3 @@ class ChunkSequence(Sequence[bytes]):
 
     def __del__(self) -> None:
         self.close()
-
-
-def legacy_answer(prepared: Prepared, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """``StorageNode.serve()``'s answer (genro-storage 0.4.2): ``start_response`` called
-    once, then a list-like body: ``[b'']`` for a 304, the plan's own body (``[b'Not
-    Found']``), ``[]`` for an empty file or HEAD, else a lazy :class:`ChunkSequence`."""
-    plan = prepared.plan
-    start_response(plan.status_line, plan.headers)
-    if plan.status == 304:
-        return [b""]
-    if plan.body:
-        return [plan.body]
-    if not plan.parts:
-        return []
-    return ChunkSequence(prepared)

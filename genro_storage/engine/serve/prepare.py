@@ -125,7 +125,6 @@ def _resource(
     return Resource(size, mtime, etag, media_type, filename, content_encoding, negotiated)
 
 
-_guess_mimetype = lru_cache(maxsize=1024)(guess_mimetype)
 _media_type_of = lru_cache(maxsize=1024)(media_type_of)
 
 
@@ -134,7 +133,7 @@ def media_of(node: Servable) -> tuple[str, str | None]:
     ``application/gzip``, ``x.svgz`` gzip-coded SVG); a node whose ``mimetype`` is not
     the one its name implies (a subclass with its own) keeps it, not coded."""
     mimetype = node.mimetype
-    if mimetype == _guess_mimetype(node.basename):
+    if mimetype == guess_mimetype(node.basename):
         return _media_type_of(node.basename)
     return mimetype, None
 
