@@ -405,14 +405,17 @@ class FsspecBackend(StorageBackend):
         return [entry.name for entry in self.list_detail(path)]
 
     def list_detail(self, path: str) -> list[EntryInfo]:
-        full = self._full(path)
+        return self._detail_entries(path, self._ls_infos(self._full(path)))
+
+    def _ls_infos(self, full: str) -> list[dict[str, Any]]:
+        """The driver's detailed listing of ``full``; an empty mount root lists empty."""
         try:
-            infos = self.fs.ls(full, detail=True)
+            infos: list[dict[str, Any]] = self.fs.ls(full, detail=True)
         except FileNotFoundError:
             if self._empty_root(full) is None:
                 raise
             return []
-        return self._detail_entries(path, infos)
+        return infos
 
     def _detail_entries(self, path: str, infos: list[dict[str, Any]]) -> list[EntryInfo]:
         """Entries of directory ``path`` from the fs's ``ls`` answer (shared with async)."""

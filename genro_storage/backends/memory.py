@@ -257,12 +257,7 @@ class MemoryBackend(FsspecBackend):
 
     def _children(self, path: str) -> list[tuple[EntryInfo, str]]:
         key = self._key(path)
-        try:
-            infos = self.fs.ls(key, detail=True)
-        except FileNotFoundError:
-            if self._empty_root(key) is None:
-                raise
-            return []
+        infos = self._ls_infos(key)
         prefix = f"{path}/" if path else ""
         out = []
         store = self.fs.store

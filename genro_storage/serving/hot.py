@@ -300,8 +300,7 @@ class HotFiles:
         token = entry.token
         if token is None or not token.valid or entry.route.stat_cache is not None:
             return self._answer(entry, path, method, None, key)
-        token.watcher.catch_up()  # no stat while the kernel reports no change
-        if not token.valid or not self._same_backend(entry):
+        if not self._unchanged(entry):
             self._drop(path)
             return None
         try:
@@ -311,6 +310,17 @@ class HotFiles:
         if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
             return prepared
         return self._answer(entry, path, method, None, key, checked=True)
+
+    def _unchanged(self, entry: _Entry) -> bool:
+        """True while ``entry``'s file is as when its answers were kept: its watch saw no
+        change (the kernel's queued notifications applied first: no stat), or, unwatched,
+        its stats still match."""
+        token = entry.token
+        if token is None:
+            return self._current(entry)
+        if token.valid:
+            token.watcher.catch_up()
+        return token.valid and self._same_backend(entry)
 
     def _answer(
         self,
@@ -322,31 +332,15 @@ class HotFiles:
         checked: bool = False,
     ) -> Prepared | None:
         cache = entry.route.stat_cache
-        token = entry.token
-        if checked:  # watched, and caught up by the caller just now
-            trusted = False
-        elif cache is None and token is not None:  # the default, on Linux: no stat
-            if token.valid:
-                token.watcher.catch_up()
-            if not token.valid or not self._same_backend(entry):
-                self._drop(path)
-                return None
-            trusted = False
-        else:
-            trusted = (  # cache_stat: the stats are trusted for the route's TTL
-                cache is not None
-                and entry.generation == cache.generation
-                and cache.clock() < entry.trusted_until
-                and self._same_backend(entry)
-            )
-        if not trusted and not checked and (cache is not None or token is None):
-            if token is not None:  # watched: no stat while the kernel reports no change
-                if token.valid:
-                    token.watcher.catch_up()
-                if not token.valid or not self._same_backend(entry):
-                    self._drop(path)
-                    return None
-            elif not self._current(entry):
+        trusted = (  # cache_stat: the stats are trusted for the route's TTL
+            not checked  # (checked: watched, and caught up by the caller just now)
+            and cache is not None
+            and entry.generation == cache.generation
+            and cache.clock() < entry.trusted_until
+            and self._same_backend(entry)
+        )
+        if not trusted and not checked:
+            if not self._unchanged(entry):
                 self._drop(path)
                 return None
             if cache is not None:

@@ -21,22 +21,14 @@ pytest.importorskip("django")
 
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.test import AsyncRequestFactory, RequestFactory
 
 from genro_storage.integrations.django.middleware import StaticFilesMiddleware
 from tests.integrations.django_static.assets import CSS_NAME, JS_NAME, write_assets
+from tests.integrations.test_django_static_answers import afallthrough, fallthrough
 
 # closing a response sends request_finished, whose receiver checks the DB connection
 pytestmark = pytest.mark.django_db
-
-
-def fallthrough(request: HttpRequest) -> HttpResponse:
-    return HttpResponseNotFound(b"site 404")
-
-
-async def afallthrough(request: HttpRequest) -> HttpResponse:
-    return HttpResponseNotFound(b"site 404")
 
 
 @pytest.fixture
