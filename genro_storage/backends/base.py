@@ -73,6 +73,10 @@ class StorageBackend(ABC):
     #: True when the async API may run this backend's fsspec coroutines on the event
     #: loop instead of a worker thread (see ``engine/aio_native.py``).
     native_async: bool = False
+    #: True when no operation ever waits (no network, no disk: ``memory``): the copy
+    #: engine copies between two such backends serially by default, as threads would
+    #: only contend for the GIL.
+    in_process: bool = False
 
     @property
     def capabilities(self) -> BackendCapabilities:

@@ -198,6 +198,7 @@ class MemoryBackend(FsspecBackend):
 
     default_capabilities = BackendCapabilities(copy_optimization=True, temporary=True)
     atomic_pipe = True
+    in_process = True
 
     def __init__(self, base_path: str = "", mount_name: str = "", **_: Any) -> None:
         install(MemoryFileSystem)  # (once: later calls find it in place)

@@ -45,6 +45,7 @@ class RelativeMountBackend(StorageBackend):
         self.protocol = parent.protocol
         self.path_is_content = parent.path_is_content
         self.max_concurrency = parent.max_concurrency
+        self.in_process = parent.in_process
 
     @property
     def capabilities(self) -> BackendCapabilities:

@@ -43,10 +43,6 @@ log = logging.getLogger("genro_storage")
 #: so this is well above the core count; 1 copies serially.
 DEFAULT_MAX_WORKERS = 16
 
-#: backends whose operations never wait (no network, no disk): a copy between two of them
-#: runs serially by default, threads would only contend for the GIL
-_IN_PROCESS = frozenset({"memory"})
-
 #: skip rules decided from the listings alone (no read of either file): trees copied
 #: with these may take the backends' batch route (``StorageBackend.copy_starter``)
 _DECIDED_FROM_LISTINGS = ("never", "exists", "size", "mtime")
@@ -632,7 +628,7 @@ def _route_workers(src: Location, dest: Location) -> int:
     slower for 10,000 files), else :data:`DEFAULT_MAX_WORKERS` (network round trips, and
     local disks, whose metadata writes overlap: 10,000 small files took 0.7-1.0 s with
     16 threads against 1.2-1.6 s serially on the same rounds)."""
-    if src.backend.protocol in _IN_PROCESS and dest.backend.protocol in _IN_PROCESS:
+    if src.backend.in_process and dest.backend.in_process:
         return 1
     return DEFAULT_MAX_WORKERS
 
