@@ -6,7 +6,8 @@ an edit shows in the very next answer. What it saves is the rest: the route look
 node, the description of the file and the serve core's decision. Each decided answer
 (status, headers, which file sends the bytes) is kept per request path and per request
 "key" (method and the header values the decision reads: the four preconditions,
-``Range``, ``If-Range``, ``Accept-Encoding``), next to the signature of the stats it
+``Range``, ``If-Range``, ``Accept-Encoding``; and whether ``Origin`` is there, which
+decides a 304's CORS headers), next to the signature of the stats it
 was decided from: size, ``mtime`` and ``ctime`` in nanoseconds, inode, mode, of the file
 and of its ``.br``/``.gz`` siblings (whether a sibling came or went is read from the
 directory's own signature when it has settled: one ``stat`` instead of one ``access`` per
@@ -26,6 +27,11 @@ delivery, and an app whose
 ``lookup``/``check_access``/``get_node``/``get_response`` are not overridden. Answers of
 another kind (404, 405, several ranges with their random boundary, symlinked siblings)
 are never kept.
+
+On Linux the stats are replaced by ``inotify`` (:mod:`.watch`): a watched entry is
+trusted while its token is valid, the kernel's queue being read at most once per the
+route's ``freshness_ms`` window (``Route.freshness_ns``): a change shows in every answer
+to a request that starts at least one window after the change completed.
 
 A route with ``cache_stat: N`` trusts an entry for N seconds without a stat and decides
 new keys from its :class:`~genro_storage.engine.serve.statcache.StatCache`, as before

@@ -8,11 +8,14 @@ down to a file, on the file itself and on its ``.br``/``.gz`` siblings, and retu
 the file (a write, a ``chmod``/``touch``/new hard link, a rename, a removal, a sibling
 that comes or goes, a directory on the way renamed or removed).
 
-No thread, no delay: the kernel queues a notification before the system call that
-caused it returns, so :meth:`Watcher.catch_up`, called by each request before it trusts
-a token, asks how many bytes are queued (one ``ioctl(FIONREAD)``, cheaper than the two
-stats it replaces) and reads and applies them first when there are any. A change
-completed before a request arrives therefore shows in its answer, as with stats.
+No thread: the kernel queues a notification before the system call that caused it
+returns, so :meth:`Watcher.catch_up`, called by each request before it trusts a token,
+asks how many bytes are queued (one ``ioctl(FIONREAD)``, cheaper than the two stats it
+replaces) and reads and applies them first when there are any. It asks at most once per
+freshness window (``window_ns``, :data:`FRESHNESS_NS` = 1 ms by default): a call skips
+the ``ioctl`` only when a check that started less than the window before it completed.
+A change completed at least one window before a request starts therefore shows in its
+answer; with a window of 0, a change completed before the request, as with stats.
 Watches are added before the file is stat'ed for its answer, so a change made while the
 answer is being decided is reported too.
 
