@@ -417,13 +417,16 @@ def test_same_backend_copy_is_server_side(
     make_flat(storage, "mem:src", 5)
     backend = storage.get_backend("mem")
     copies: list[str] = []
-    real_copy = backend.fs.cp_file  # type: ignore[attr-defined]
-    monkeypatch.setattr(backend.fs, "cp_file", lambda a, b: (copies.append(b), real_copy(a, b)))
+    real_copy = backend._copy_object  # type: ignore[attr-defined]
     monkeypatch.setattr(
-        backend, "write_stream", lambda *a: pytest.fail("streamed instead of copying")
+        backend, "_copy_object", lambda a, d, b: (copies.append(b), real_copy(a, d, b))
     )
+    for name in ("write_stream", "write_bytes", "read_bytes", "open"):
+        monkeypatch.setattr(backend, name, lambda *a: pytest.fail("streamed instead of copying"))
     storage.node("mem:src").copy_to("mem:dst")
     assert len(copies) == 5
+    monkeypatch.undo()
+    assert storage.node("mem:dst/f004.bin").read_bytes() == bytes([4]) * 10
 
 
 def test_local_to_local_copy_keeps_modification_times(storage: StorageManager, home: Path) -> None:

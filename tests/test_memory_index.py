@@ -237,3 +237,14 @@ def test_backend_answers_equal_the_generic_fsspec_backend() -> None:
     assert backend.list_dir("d") == ["e"]
     backend.delete("d", recursive=True)
     assert sorted(backend.list_dir("")) == ["a.txt", "both", "empty"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from(["", "/", "b", "/b/", "b/c", "x//y"]),
+    path=st.text(alphabet="ab./:", max_size=8),
+)
+def test_store_keys_are_the_ones_fsspec_strips_to(base: str, path: str) -> None:
+    """``_key`` skips ``_strip_protocol``: it must give the very key fsspec would look up."""
+    backend = MemoryBackend(base)
+    assert backend._key(path) == MemoryFileSystem._strip_protocol(backend._full(path))

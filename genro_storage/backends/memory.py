@@ -10,7 +10,7 @@ from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
-from ..paths import canonical
+from ..paths import is_root
 from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
 from .base import EntryInfo
@@ -211,9 +211,29 @@ class MemoryBackend(FsspecBackend):
     # dicts (ETags, metadata, date formats) that a memory file never has.
 
     def _key(self, path: str) -> str:
-        return str(self.fs._strip_protocol(self._full(path)))
+        """The store key of ``path``: what ``fs._strip_protocol(self._full(path))`` gives.
+
+        ``_full`` already spells it that way (``/root/a/b``: a leading ``/``, no empty
+        segment, no trailing ``/``) except for the store's own root ``/``, whose key is
+        ``''``; so no second parse per call (``tests/test_memory_index.py`` compares).
+        """
+        full = self._full(path)
+        return full if full != "/" else ""
 
     def info(self, path: str) -> EntryInfo:
+        entry = self._lookup(path)
+        if entry is None:
+            # what the generic path says, without raising and translating fsspec's
+            shown = f"'{path}'" if path else "the mount root"
+            raise StorageNotFoundError(f"{self.describe()}: {shown} not found ({self._key(path)})")
+        return entry
+
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        """:meth:`info` without an exception for a missing path (the copy engine's
+        destination check: most destinations of a copy do not exist yet)."""
+        return self._lookup(path)
+
+    def _lookup(self, path: str) -> EntryInfo | None:
         key = self._key(path)
         fs = self.fs
         found = fs.store.get(key)
@@ -224,11 +244,12 @@ class MemoryBackend(FsspecBackend):
             store, dirs = index
             if key in dirs or _has_below(store, dirs, key):
                 return EntryInfo(path=path, is_dir=True, size=0)
-            if found is None and self._empty_root(self._full(path)) is None:
-                # what the generic path says, without raising and translating fsspec's
-                shown = f"'{path}'" if path else "the mount root"
-                raise StorageNotFoundError(f"{self.describe()}: {shown} not found ({key})")
-        return super().info(path)
+            if found is None and (not is_root(path) or self._empty_root(self._full(path)) is None):
+                return None  # (only the mount root is a directory before anything is in it)
+        try:
+            return FsspecBackend.info(self, path)  # (mapped: the driver's errors translated)
+        except FileNotFoundError:
+            return None
 
     def list_detail(self, path: str) -> list[EntryInfo]:
         return [entry for entry, _ in self._children(path)]
@@ -296,6 +317,13 @@ class MemoryBackend(FsspecBackend):
         key = self._key(path)
         return key in self.fs.store or self._stat_or_none(key) is not None
 
+    def _invalidate_full(self, full: str) -> None:
+        """Nothing to drop: a memory mount keeps no listing cache (fsspec's memory
+        filesystem answers every listing from the store)."""
+
+    def _invalidate(self, path: str) -> None:
+        """(no listing cache: see :meth:`_invalidate_full`)"""
+
     def _ensure_parent(self, path: str) -> None:
         # a parent made before (or the mount root) is one set lookup, not a makedirs
         if "/" in path and self._key(path.rsplit("/", 1)[0]) in self.fs.pseudo_dirs:
@@ -304,12 +332,32 @@ class MemoryBackend(FsspecBackend):
 
     def delete(self, path: str, recursive: bool = False) -> None:
         key = self._key(path)
-        if canonical(path) and key in self.fs.store:
+        fs = self.fs
+        if key in fs.store and not is_root(path):
             self.check_write_allowed()
-            if self.fs.info(key)["type"] == "file":  # (not also a directory of files)
-                self.fs.store.pop(key, None)  # one file: no path expansion, no listing
+            index = fs._index()
+            if index is not None:  # a file, not also a directory of files (as fs.info says)
+                store, dirs = index
+                plain = key not in dirs and not _has_below(store, dirs, key)
+            else:
+                plain = fs.info(key)["type"] == "file"
+            if plain:
+                fs.store.pop(key, None)  # one file: no path expansion, no listing
                 return
         super().delete(path, recursive)
+
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """A stored file copied to another key of the store, as fsspec's ``cp_file`` does
+        (a new ``MemoryFile`` of the same bytes), without its second parse of both paths
+        and its ``isfile`` lookup: the source was just found in the store."""
+        fs = self.fs
+        key = self._key(src_path)
+        found = fs.store.get(key)
+        if found is None or not isinstance(dest_backend, MemoryBackend) or key in fs.pseudo_dirs:
+            super()._copy_object(src_path, dest_backend, dest_path)
+            return
+        dest_key = dest_backend._key(dest_path)
+        dest_backend.fs.store[dest_key] = MemoryFile(dest_backend.fs, dest_key, found.getvalue())
 
     # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:
