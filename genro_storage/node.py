@@ -342,6 +342,14 @@ class StorageNode(PathlibMixin):
             return False
 
     def write_bytes(self, data: bytes, skip_if_unchanged: bool = False) -> bool:
+        backend = self._backend
+        if type(data) is bytes and backend is not None and self._version is None:
+            if skip_if_unchanged and self._unchanged(data):  # (``write``'s steps, in line:
+                return False  # on a memory mount they were a fifth of the call)
+            new_path = backend.write_bytes(self._path or "", data)
+            if new_path is not None:
+                self._path = new_path
+            return True
         return self.write(data, "wb", skip_if_unchanged=skip_if_unchanged)
 
     def write_text(
@@ -428,8 +436,9 @@ class StorageNode(PathlibMixin):
         ``StoragePermissionError``): a mount root, bucket or share is never deleted.
         """
         backend = self._require_backend()
-        backend.refuse_root_delete(self._p)
-        backend.delete(self._p, recursive=True)
+        path = self._path or ""
+        backend.refuse_root_delete(path)
+        backend.delete(path, recursive=True)
 
     def cleanup(self, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
         """Remove what interrupted writes left below this node; return what was removed.

@@ -173,6 +173,8 @@ def _has_below(store: IndexedStore, dirs: IndexedDirs, path: str) -> bool:
     """Whether any file or made directory is below ``path`` (what makes it a directory)."""
     if store.tree.below.get(path) or dirs.tree.below.get(path):
         return True
+    if not store.tree.odd and not dirs.tree.odd:
+        return False
     prefix = path + "/"
     return any(  # the keys the index does not file (rare): scanned as fsspec does
         isinstance(key, str) and key.startswith(prefix)
@@ -298,6 +300,44 @@ class MemoryBackend(FsspecBackend):
         return out
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        """Every entry below ``path``, sorted by name, from the directory index: each
+        file looked up once (no fsspec info dict built per file on the way)."""
+        key = self._key(path)
+        fs = self.fs
+        index = fs._index()
+        if index is None or index[0].tree.odd or index[1].tree.odd or key in fs.store:
+            yield from self._walk_through_find(path)
+            return
+        store, dirs = index
+        files: dict[str, Any] = {}
+        folders: set[str] = set()
+        pending = [key]
+        while pending:  # this directory and what is below it, nothing else
+            folder = pending.pop()
+            with store.lock:
+                names = list(store.tree.direct.get(folder, ()))
+                children = list(store.tree.subdirs.get(folder, ()))
+            with dirs.lock:
+                children.extend(dirs.tree.direct.get(folder, ()))
+                children.extend(dirs.tree.subdirs.get(folder, ()))
+            for name in names:
+                found = store.get(name)
+                if found is not None:
+                    files[name] = found
+            for child in children:
+                if child not in folders:
+                    folders.add(child)
+                    pending.append(child)
+        root = self._key("")
+        cut = len(root) + 1 if root else 1
+        for name in sorted(files.keys() | folders):
+            if name in folders:  # (a name both a file and a folder is listed as a folder)
+                yield EntryInfo(name[cut:], True, 0)
+            else:
+                yield _file_info(name[cut:], files[name])
+
+    def _walk_through_find(self, path: str) -> Iterator[EntryInfo]:
+        """:meth:`walk_files` through fsspec's ``find`` (keys the index does not file)."""
         key = self._key(path)
         found = self.fs.find(key, withdirs=True, detail=True)
         root = self._key("")
