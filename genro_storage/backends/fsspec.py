@@ -243,7 +243,7 @@ class FsspecBackend(StorageBackend):
 
     # ------------------------------------------------------------------ path mapping
     def _full(self, path: str) -> str:
-        path = canonical(path) if "." in path else path
+        path = canonical(path)  # (returns ``path`` itself when it is already canonical)
         if not path:
             return self.root or ""
         if not self.root:
@@ -670,8 +670,10 @@ class FsspecBackend(StorageBackend):
         self._invalidate_full(self._full(path))
 
     def _invalidate_full(self, full: str) -> None:
-        with contextlib.suppress(Exception):
+        try:  # (not contextlib.suppress: this runs after every write, and it costs ~1 us)
             self.fs.invalidate_cache(full)
+        except Exception:  # a listing cache that cannot be dropped is only stale
+            pass
 
     def get_hash(self, path: str) -> str | None:
         return self.stored_md5(self.info(path))

@@ -125,6 +125,19 @@ class RelativeMountBackend(StorageBackend):
             md5=entry.md5,
         )
 
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        entry = self.parent.info_or_none(self._p(path))
+        if entry is None:
+            return None
+        return EntryInfo(
+            path=path,
+            is_dir=entry.is_dir,
+            size=entry.size,
+            mtime=entry.mtime,
+            etag=entry.etag,
+            md5=entry.md5,
+        )
+
     def exists(self, path: str) -> bool:
         return self.parent.exists(self._p(path))
 

@@ -153,6 +153,25 @@ def _options(
     present: Present | None = None,
 ) -> _Options:
     """``options`` with ``overrides`` applied, validated (bad values raise ``ValueError``)."""
+    if options is None and not overrides:  # a plain call: the defaults, nothing to check
+        plain = _Options(
+            include=[],
+            exclude=[],
+            filter=None,
+            skip=default_skip,
+            skip_fn=None,
+            progress=None,
+            progress_bytes=None,
+            on_file=None,
+            on_skip=None,
+            on_delete=None,
+            max_workers=None,
+            on_error=_DEFAULTS.on_error,
+            dry_run=dry_run,
+        )
+        if present is not None:
+            plain.present = present
+        return plain
     unknown = sorted(set(overrides) - _FIELDS)
     if unknown:
         raise TypeError(f"{operation}() got an unexpected keyword argument {unknown[0]!r}")
@@ -289,13 +308,15 @@ def _source_entry(src: Location) -> EntryInfo:
 
 
 def _tracked(opts: _Options) -> bool:
-    return (
+    return bool(
         opts.skip != "never"
-        or any(
-            x is not None
-            for x in (opts.filter, opts.progress, opts.progress_bytes, opts.on_file, opts.on_skip)
-        )
-        or bool(opts.include or opts.exclude)
+        or opts.filter is not None
+        or opts.progress is not None
+        or opts.progress_bytes is not None
+        or opts.on_file is not None
+        or opts.on_skip is not None
+        or opts.include
+        or opts.exclude
     )
 
 
@@ -340,10 +361,7 @@ def _skip_fn(opts: _Options) -> Callable[[Location, Location], bool] | None:
 
 
 def _stat_or_none(location: Location) -> EntryInfo | None:
-    try:
-        return location.backend.info(location.path)
-    except FileNotFoundError:
-        return None
+    return location.backend.info_or_none(location.path)
 
 
 def _transfer(src: Location, dest: Location) -> str | None:
@@ -371,7 +389,8 @@ def _transfer(src: Location, dest: Location) -> str | None:
         if error is exc:
             raise
         raise error from exc
-    log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+    if log.isEnabledFor(logging.INFO):  # (the two names are built only when logged)
+        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
     return new_path
 
 
