@@ -407,6 +407,26 @@ async def test_s3_read_is_a_single_get(storage: StorageManager) -> None:
 
 
 @pytest.mark.services
+async def test_s3_file_delete_is_one_head_and_one_delete(storage: StorageManager) -> None:
+    from tests.remote import S3Requests, add_remote_mount
+
+    s3 = add_remote_mount(storage, "s3", "s3")
+    manager = AsyncStorageManager(storage)
+    for name in ("a.bin", "d/b.bin", "d/c.bin"):
+        await manager.node(f"s3:{name}").write_bytes(b"1")
+    async with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rec:
+        await manager.node("s3:a.bin").delete()  # through the worker thread
+        await anyio.to_thread.run_sync(storage.node("s3:d/b.bin").delete)
+    # fsspec's rm listed and HEADed the path again, then a bulk-delete POST
+    assert rec.summary() == ["HEAD object", "DELETE object"] * 2
+    assert not await manager.node("s3:a.bin").exists()
+    assert [n.basename for n in await manager.node("s3:d").children()] == ["c.bin"]
+    await manager.node("s3:missing.bin").delete()  # nothing there: nothing to do
+    await manager.node("s3:d").delete()  # a folder: everything under it
+    assert not await manager.node("s3:d/c.bin").exists()
+
+
+@pytest.mark.services
 async def test_s3_under_a_relative_mount_runs_natively(
     storage: StorageManager, thread_calls: list[str]
 ) -> None:
