@@ -91,6 +91,11 @@ class StorageBackend(ABC):
     #: engine copies between two such backends serially by default, as threads would
     #: only contend for the GIL.
     in_process: bool = False
+    #: Files in flight on this backend's batch route (:meth:`copy_starter`: coroutines on
+    #: the client's event loop, no thread each) when the caller gives no ``max_workers``;
+    #: None = the engine's thread count. Round trips bound small-file copies: N in flight
+    #: cap them at N / RTT files per second.
+    batch_in_flight: int | None = None
 
     @property
     def capabilities(self) -> BackendCapabilities:

@@ -46,6 +46,7 @@ class RelativeMountBackend(StorageBackend):
         self.path_is_content = parent.path_is_content
         self.max_concurrency = parent.max_concurrency
         self.in_process = parent.in_process
+        self.batch_in_flight = parent.batch_in_flight
 
     @property
     def capabilities(self) -> BackendCapabilities:
