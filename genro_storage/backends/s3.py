@@ -282,36 +282,6 @@ class S3Backend(FsspecBackend):
         )
         return handle
 
-    def delete(self, path: str, recursive: bool = False) -> None:
-        """A file or a whole tree (``node.delete()``) in two requests when the bucket never
-        had versioning: ``DeleteObject`` of the key (S3 answers alike whether or not it
-        was there), then one listing of ``key/`` (one key at most) for a tree below it,
-        removed as before when there is one. The generic route took a HEAD, a listing,
-        another HEAD and a bulk delete for one file (issue 15: 4.2x raw s3fs' one
-        request). On a bucket that has (or had) versioning, a ``DeleteObject`` of a key
-        that is not there would add a delete marker: the generic route, which looks first.
-        """
-        if not recursive or self.versioning_status() != "":
-            super().delete(path, recursive)
-            return
-        self.check_write_allowed()
-        self.refuse_root_delete(path)
-        full = self._full(path)
-        key = self._key(path)
-        if not key or full.strip("/") == self.root.strip("/"):
-            self.refuse_root_delete("")  # (belt and braces, as the generic route)
-        self.fs.rm_file(full)
-        below = self.fs.call_s3("list_objects_v2", Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1)
-        if below.get("KeyCount") or below.get("Contents"):
-            self.fs.rm(full, recursive=True)
-        self._invalidate_everything()
-
-    def _invalidate_everything(self) -> None:
-        try:
-            self.fs.invalidate_cache()
-        except Exception:  # a listing cache that cannot be dropped is only stale
-            pass
-
     def delete_version(self, path: str, version_id: str) -> None:
         self.check_write_allowed()
         self.fs.call_s3(

@@ -480,34 +480,3 @@ def test_every_capability_s3_claims_works(vs3: S3Area) -> None:
     assert vs3.node("caps/copy.txt").read() == "v2"
     assert "PUT object copy" in recorder.summary()  # server-side CopyObject
     assert [c for c in vs3.requests_for(recorder, "caps/doc.txt") if c.startswith("GET")] == []
-
-
-# ---------------------------------------------------------------- delete
-def test_deleting_a_file_takes_two_requests_and_trees_still_go_whole(ps3: S3Area) -> None:
-    """Unversioned bucket: DeleteObject + one listing of ``key/`` (issue 15); a key that
-    is also a prefix loses both; a missing path is a no-op; the root is refused."""
-    ps3.node("one.txt").write("1")
-    ps3.node("keep.txt").write("k")
-    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
-        ps3.node("one.txt").delete()
-    assert recorder.summary() == ["DELETE object", "GET list"]
-    assert not ps3.node("one.txt").exists and ps3.node("keep.txt").read() == "k"
-
-    ps3.client.put_object(Bucket=ps3.bucket, Key=ps3.key("both"), Body=b"file")
-    for name in ("both/a.txt", "both/d/b.txt", "tree/c.txt", "tree/d/e.txt"):
-        ps3.node(name).write(name)
-    ps3.node("both").delete()
-    ps3.node("tree").delete()
-    ps3.node("nothing/there.txt").delete()
-    left = ps3.client.list_objects_v2(Bucket=ps3.bucket, Prefix=ps3.key(""))
-    assert [o["Key"] for o in left.get("Contents", [])] == [ps3.key("keep.txt")]
-    assert [n.basename for n in ps3.manager.node(f"s3:{ps3.sub}").children()] == ["keep.txt"]
-
-
-def test_a_versioned_bucket_gets_no_delete_marker_for_a_missing_path(vs3: S3Area) -> None:
-    vs3.node("here.txt").write("h")
-    vs3.node("nothing.txt").delete()
-    vs3.node("here.txt").delete()
-    versions = vs3.client.list_object_versions(Bucket=vs3.bucket, Prefix=vs3.key(""))
-    markers = [m["Key"] for m in versions.get("DeleteMarkers", [])]
-    assert markers == [vs3.key("here.txt")]  # only the file that was there
