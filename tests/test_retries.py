@@ -196,6 +196,37 @@ def test_async_reads_and_writes_complete_intact_through_faults(kind: str) -> Non
     assert streamed == payloads[-1]
 
 
+@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
+    import asyncio
+    import time
+
+    from genro_storage import AsyncStorageManager
+
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area(kind, area)
+    always = Fault("503", match=r"^GET ")
+    with NetProxy(server_port(kind), faults=[always]) as proxy:
+        manager = StorageManager()
+        config = {**remote_config(kind, proxy.endpoint, area), "retries": 1}
+        manager.configure([{"name": "far", **config}])
+
+        async def read() -> None:
+            amanager = AsyncStorageManager(manager)
+            try:
+                await amanager.node("far:some.bin").read_bytes()
+            finally:
+                await amanager.aclose()
+
+        started = time.monotonic()
+        with pytest.raises(StorageConnectionError) as caught:
+            asyncio.run(read())
+        took = time.monotonic() - started
+    assert "'far'" in str(caught.value), caught.value
+    assert always.fired >= 2, proxy.log  # retried
+    assert took < 30, took
+
+
 def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
