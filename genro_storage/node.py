@@ -514,6 +514,20 @@ class StorageNode(PathlibMixin):
             # virtual nodes and versioned snapshots copy what they read, not the current object
             target.write_stream(self.iter_bytes())
             return target
+        if (
+            include is None
+            and exclude is None
+            and filter is None
+            and skip is SkipStrategy.NEVER
+            and skip_fn is None
+            and progress is None
+            and on_file is None
+            and on_skip is None
+            and not options
+        ):  # a plain copy: the engine without options to merge
+            landed = copying.copy(self.location, target.location)
+            target._adopt(landed.path if landed.path != target._p else None)
+            return target
         given = _given(
             ("include", include, None),
             ("exclude", exclude, None),
