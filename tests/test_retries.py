@@ -23,6 +23,7 @@ from bench.netproxy import Fault, NetProxy
 from genro_storage import StorageManager
 from genro_storage.backends._retry import is_transient
 from genro_storage.errors import StorageConfigError, StorageConnectionError
+from tests._procs import free_port
 from tests.services import require_services
 
 pytestmark = pytest.mark.services
@@ -135,7 +136,7 @@ def test_copies_complete_intact_through_resets_drops_and_5xx(
 ) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area(kind, area)
-    with NetProxy(server_port(kind), faults=schedule()) as proxy:
+    with NetProxy(server_port(kind), faults=schedule(), port=free_port()) as proxy:
         manager = StorageManager()
         manager.configure(
             [
@@ -172,7 +173,7 @@ def test_async_reads_and_writes_complete_intact_through_faults(kind: str) -> Non
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area(kind, area)
     payloads = [os.urandom(20_000 + i * 1_999) for i in range(24)]
-    with NetProxy(server_port(kind), faults=schedule()) as proxy:
+    with NetProxy(server_port(kind), faults=schedule(), port=free_port()) as proxy:
         manager = StorageManager()
         manager.configure([{"name": "far", **remote_config(kind, proxy.endpoint, area)}])
 
@@ -206,7 +207,7 @@ def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area(kind, area)
     always = Fault("503", match=r"^GET ")
-    with NetProxy(server_port(kind), faults=[always]) as proxy:
+    with NetProxy(server_port(kind), faults=[always], port=free_port()) as proxy:
         manager = StorageManager()
         config = {**remote_config(kind, proxy.endpoint, area), "retries": 1}
         manager.configure([{"name": "far", **config}])
@@ -231,7 +232,7 @@ def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> Non
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     complete = Fault("500", match=r"^POST .*\?uploadId=", times=2)
-    with NetProxy(server_port("s3"), faults=[complete]) as proxy:
+    with NetProxy(server_port("s3"), faults=[complete], port=free_port()) as proxy:
         manager = StorageManager()
         manager.configure(
             [
@@ -251,7 +252,7 @@ def test_s3_failure_after_retries_names_side_operation_and_attempts(
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     always = Fault("500", match=r"^POST .*\?uploadId=")
-    with NetProxy(server_port("s3"), faults=[always]) as proxy:
+    with NetProxy(server_port("s3"), faults=[always], port=free_port()) as proxy:
         manager = StorageManager()
         config = {**remote_config("s3", proxy.endpoint, area), "retries": 1, **MULTIPART}
         manager.configure(
