@@ -524,6 +524,7 @@ async def test_streamed_reads_without_a_streamed_get_ask_no_size_first(
     direct = AsyncStorageManager(storage)
     for name, payload in payloads.items():
         await direct.node(f"direct:{name}.bin").write_bytes(payload)
+    await direct.node("direct:folder/inside.bin").write_bytes(b"1")
     await direct.aclose()
     with NetProxy(_target_port(kind), port=free_port()) as proxy:
         proxied = StorageManager()
@@ -540,6 +541,8 @@ async def test_streamed_reads_without_a_streamed_get_ask_no_size_first(
                 assert all(len(c) <= 8192 for c in chunks)
             with pytest.raises(FileNotFoundError):
                 _ = [c async for c in manager.node("p:missing.bin").iter_bytes()]
+            with pytest.raises(IsADirectoryError):
+                _ = [c async for c in manager.node("p:folder").iter_bytes()]
         finally:
             await manager.aclose()
     # one ranged GET: no size asked first (a size costs gcsfs one or two requests, as

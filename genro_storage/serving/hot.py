@@ -55,7 +55,7 @@ from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
 from .routes import Route
-from .watch import Token, watcher
+from .watch import Token, Watcher, watcher
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -141,7 +141,7 @@ def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None
     return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     route: Route
     backend: Any
@@ -160,6 +160,11 @@ class _Entry:
     sibling_paths: tuple[str, ...] = ()
     token: Token | None = None  # valid while inotify saw no change (serving/watch.py)
     mounts: int = -1  # the manager's generation when ``backend`` was last found its mount's
+    # set for a watched entry of a route without cache_stat: what _fast() reads
+    watcher: Watcher | None = None
+    window: int = 0  # the route's freshness window (ns)
+    # the answers with nothing left to read (a 304, a HEAD, kept bytes), by key
+    complete: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -323,12 +328,11 @@ class HotFiles:
     def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
         """:meth:`_answer` without headers, its default case inline: a watched entry,
         no ``cache_stat``, an answer with no body to read (a 304, a HEAD, kept bytes)."""
+        watcher = entry.watcher
         token = entry.token
-        route = entry.route
-        if token is None or not token.valid or route.stat_cache is not None:
+        if watcher is None or token is None or not token.valid:
             return self._answer(entry, path, method, None, key)
-        watcher = token.watcher  # Watcher.catch_up(window)'s test, without the call
-        if _monotonic_ns() - watcher.checked_at >= route.freshness_ns:
+        if _monotonic_ns() - watcher.checked_at >= entry.window:  # catch_up(window) inline
             watcher.catch_up()
         if not token.valid or (
             entry.mounts != self._storage.generation and not self._same_backend(entry)
@@ -336,10 +340,10 @@ class HotFiles:
             self._drop(path)
             return None
         try:
-            prepared = entry.answers.get(key)
+            prepared = entry.complete.get(key)
         except TypeError:  # an unhashable environ value: not from a real server
             return None
-        if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
+        if prepared is not None:
             return prepared
         return self._answer(entry, path, method, None, key, checked=True)
 
@@ -447,6 +451,8 @@ class HotFiles:
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
         entry.token = token
         cache = route.stat_cache
+        if token is not None and cache is None:
+            entry.watcher, entry.window = token.watcher, route.freshness_ns
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
             entry.generation = cache.generation
@@ -480,7 +486,9 @@ class HotFiles:
         try:
             entry.answers[key] = kept
         except TypeError:  # an unhashable environ value: not from a real server
-            pass
+            return prepared
+        if kept.body is not None or not kept.plan.parts:
+            entry.complete[key] = kept
         return prepared
 
     def _keep_body(self, entry: _Entry, prepared: Prepared) -> bool | None:
@@ -521,4 +529,5 @@ class HotFiles:
 
     def _forget_answers(self, entry: _Entry) -> None:
         answers, entry.answers = entry.answers, {}
+        entry.complete = {}
         self._body_bytes -= sum(len(p.body) for p in answers.values() if p.body is not None)
