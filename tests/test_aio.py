@@ -484,7 +484,7 @@ async def test_gathered_reads_are_not_held_to_a_small_pool(
     for i in range(40):
         await direct.node(f"direct:{i}.bin").write_bytes(bytes([i]) * 1024)
     await direct.aclose()
-    with NetProxy(_target_port(kind), rtt=0.05, port=free_port()) as proxy:
+    with NetProxy(_target_port(kind), rtt=0.2, port=free_port()) as proxy:
         proxied = StorageManager()
         proxied.configure([_proxied_mount(kind, area, proxy.port)])
         manager = AsyncStorageManager(proxied)

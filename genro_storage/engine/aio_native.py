@@ -259,7 +259,10 @@ def _build_async_fs(fs: Any) -> Any:
     kwargs["use_listings_cache"] = False
     if type(fs).__module__.startswith("s3fs") and kwargs.get("session") is None:
         kwargs["session"] = _warm_botocore_session()
-    return type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)
+    afs = type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)
+    if "retries" in vars(fs):  # the mount's attempts, set after construction (S3: s3fs'
+        afs.retries = fs.retries  # own retry loop), else the twin would keep s3fs' 5
+    return afs
 
 
 def _warm_botocore_session() -> Any:
