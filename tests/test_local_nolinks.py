@@ -152,3 +152,13 @@ def test_with_the_kernel_route_a_plain_path_takes_no_lstat_walk(
     assert not storage.node("m:d/nothing").exists
     storage.node("m:d/g.txt").delete()
     assert not storage.node("m:d/g.txt").exists
+
+
+@pytest.mark.parametrize(
+    ("path", "plain"),
+    [("a", True), ("a/b.txt", True), ("a..b", True), ("..a/b", True), ("a/b..", True),
+     ("..", False), ("../a", False), ("a/..", False), ("a/../b", False), ("", False),
+     ("a//b", False), ("./a", False), ("a/.", False), ("/a", False), ("a/", False)],
+)  # fmt: skip
+def test_only_plain_paths_take_the_kernel_route(path: str, plain: bool) -> None:
+    assert local._plain_relative(path) is plain

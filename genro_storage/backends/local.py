@@ -45,11 +45,9 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 def _plain_relative(path: str) -> bool:
     """A mount path the kernel can walk as it is: no empty, ``.`` or ``..`` segment."""
-    return (
-        bool(path)
-        and canonical(path) is path
-        and not (path == ".." or path.startswith("../") or path.endswith("/..") or "/../" in path)
-    )
+    if not path or canonical(path) != path:
+        return False
+    return ".." not in path or ".." not in path.split("/")
 
 
 #: MD5s of local files by (path, size, mtime_ns, inode, device), least recently used first
