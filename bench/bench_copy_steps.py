@@ -12,6 +12,9 @@ alternating rounds (best round kept), in a fresh folder of the temp directory's 
 - ``temp + rename``: a new temp sibling (``O_EXCL``), ``copy_file_range``, rename over the
   target: a failure leaves the old content (the library's route, without metadata).
 - ``temp + rename + times/mode/xattrs``: the library's route (``_publish.copy_local_file``).
+- ``O_TMPFILE + link``: the same file made unnamed in the folder and named at the end
+  (``linkat`` of ``/proc/self/fd/N``): one directory operation instead of two, for a new
+  target only (``link`` does not replace an existing name).
 """
 
 from __future__ import annotations
@@ -59,6 +62,23 @@ def main() -> None:
             if temp:
                 os.replace(path, target)
 
+        def unnamed(target: str, i: int) -> None:
+            """An unnamed file in the folder (O_TMPFILE), named at the end (linkat)."""
+            fd_in = os.open(source(i), os.O_RDONLY | os.O_CLOEXEC)
+            st = os.fstat(fd_in)
+            folder, name = os.path.split(target)
+            fd_dir = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd_out = os.open(".", os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o600, dir_fd=fd_dir)
+            os.copy_file_range(fd_in, fd_out, st.st_size + 1024 * 1024)
+            os.listxattr(fd_out)
+            os.fchmod(fd_out, stat.S_IMODE(st.st_mode))
+            os.utime(fd_out, ns=(st.st_atime_ns, st.st_mtime_ns))
+            # (a dir_fd makes os.link call linkat, which follows the /proc link)
+            os.link(f"/proc/self/fd/{fd_out}", name, dst_dir_fd=fd_dir, follow_symlinks=True)
+            os.close(fd_out)
+            os.close(fd_dir)
+            os.close(fd_in)
+
         rows: dict[str, Callable[[str, int], None]] = {
             "in place (shutil.copyfile, fsspec)": lambda t, i: shutil.copyfile(source(i), t),
             "in place + times/mode": lambda t, i: copy(t, i, temp=False, meta=True, xattrs=False),
@@ -66,6 +86,7 @@ def main() -> None:
             "temp + rename + times/mode/xattrs (ours)": lambda t, i: copy(
                 t, i, temp=True, meta=True, xattrs=True
             ),
+            "O_TMPFILE + link + times/mode/xattrs": unnamed,
         }
         best = dict.fromkeys(rows, float("inf"))
         cpu = dict.fromkeys(rows, float("inf"))

@@ -237,12 +237,12 @@ class StorageNode(PathlibMixin):
 
     def stat(self) -> EntryInfo:
         """Size, mtime, etag, md5 and is_dir in one call (``FileNotFoundError`` if missing)."""
-        return self._require_backend().info(self._p)
+        return self._require_backend().info(self._path or "")
 
     # ------------------------------------------------------------------ state
     @property
     def exists(self) -> bool:
-        return self._require_backend().exists(self._p)
+        return self._require_backend().exists(self._path or "")
 
     @property
     def isfile(self) -> bool:
@@ -285,7 +285,7 @@ class StorageNode(PathlibMixin):
         if self._version is not None:
             with self._open_version(self._version, "rb") as fh:
                 return bytes(fh.read())
-        return backend.read_bytes(self._p)
+        return backend.read_bytes(self._path or "")
 
     def read_bytes(self) -> bytes:
         return self._read_all()
@@ -513,6 +513,20 @@ class StorageNode(PathlibMixin):
         if self._backend is None or self._version is not None:
             # virtual nodes and versioned snapshots copy what they read, not the current object
             target.write_stream(self.iter_bytes())
+            return target
+        if (
+            include is None
+            and exclude is None
+            and filter is None
+            and skip is SkipStrategy.NEVER
+            and skip_fn is None
+            and progress is None
+            and on_file is None
+            and on_skip is None
+            and not options
+        ):  # a plain copy: the engine without options to merge
+            landed = copying.copy(self.location, target.location)
+            target._adopt(landed.path if landed.path != target._p else None)
             return target
         given = _given(
             ("include", include, None),

@@ -13,7 +13,7 @@ from ..errors import StorageNotFoundError
 from ..paths import is_root
 from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
-from .base import EntryInfo
+from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
@@ -373,18 +373,29 @@ class MemoryBackend(FsspecBackend):
     def delete(self, path: str, recursive: bool = False) -> None:
         key = self._key(path)
         fs = self.fs
-        if key in fs.store and not is_root(path):
+        store = fs.store
+        if key in store and not is_root(path):
             self.check_write_allowed()
-            index = fs._index()
-            if index is not None:  # a file, not also a directory of files (as fs.info says)
-                store, dirs = index
+            dirs = fs.pseudo_dirs
+            if isinstance(store, IndexedStore) and isinstance(dirs, IndexedDirs):
+                # a file, not also a directory of files (what fs.info says)
                 plain = key not in dirs and not _has_below(store, dirs, key)
             else:
                 plain = fs.info(key)["type"] == "file"
             if plain:
-                fs.store.pop(key, None)  # one file: no path expansion, no listing
+                store.pop(key, None)  # one file: no path expansion, no listing
                 return
         super().delete(path, recursive)
+
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """A copy to a memory mount (one process-wide store): a new stored file of the
+        same bytes (no account comparison, no listing cache to drop)."""
+        if isinstance(dest_backend, MemoryBackend) and self._capabilities.copy_optimization:
+            dest_backend.check_write_allowed()
+            dest_backend._ensure_parent(dest_path)
+            self._copy_object(src_path, dest_backend, dest_path)
+            return None
+        return super().copy_file(src_path, dest_backend, dest_path)
 
     def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
         """A stored file copied to another key of the store, as fsspec's ``cp_file`` does
@@ -426,6 +437,25 @@ class MemoryBackend(FsspecBackend):
             if self.exists(path):
                 raise FileExistsError(f"{self.describe()}: {path!r} already exists")
             self.write_bytes(path, data)
+
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        """fsspec's memory ``pipe_file`` (a new ``MemoryFile`` committed to the store), its
+        checks answered from the directory index: not onto a folder, no ancestor that is
+        a file. fsspec's ``open`` asks ``isfile`` of every ancestor (an ``info`` each)."""
+        fs = self.fs
+        index = fs._index()
+        if kwargs or index is None or fs._intrans or full == "/":
+            super()._pipe(full, data, kwargs)  # (exclusive creates, a replaced store...)
+            return
+        store, dirs = index
+        if full in dirs:
+            raise IsADirectoryError(full)
+        parent = full
+        while len(parent) > 1:
+            parent = parent[: parent.rfind("/")]
+            if parent in store and parent not in dirs and not _has_below(store, dirs, parent):
+                raise FileExistsError(parent)
+        MemoryFile(fs, full, data).commit()
 
     def _empty_root(self, full: str) -> dict[str, Any] | None:
         # a mount's base_path is a directory before anything is written under it

@@ -582,8 +582,12 @@ def _body_size(body: Any) -> int | None:
 def s3_session(mount_name: str) -> Any:
     """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
     bodies sent without waiting for ``100 Continue``, timestamps parsed without dateutil
-    (``_timestamps``)."""
+    (``_timestamps``), the S3 model loaded without a scan of every service's folder
+    (``_botoload``)."""
+    from ._botoload import use_service_loader
+
     session = logging_session(mount_name)
+    use_service_loader(session)
     session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
     # Last-Modified of every GET/HEAD and every listing entry, without dateutil
     session.get_component("response_parser_factory").set_parser_defaults(
@@ -673,7 +677,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     # exponential backoff and jitter; its pool holds a connection per copy worker and part
     options["config_kwargs"] = {
         "signature_version": "s3v4",
-        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        # botocore counts retries here (max_attempts 1: two attempts in all)
+        "retries": {"max_attempts": network.retries, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
         "max_pool_connections": _pool_size(network),

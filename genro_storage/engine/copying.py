@@ -227,6 +227,10 @@ def copy(
     ship each copy to a worker with the mount configuration.
     """
     src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
+    if options is None and not overrides and not src_entry.is_dir:
+        # a plain file copy (no options): no option object, no report (nobody reads it)
+        dest.backend.check_write_allowed()
+        return _copy_plain_file(src, src_entry, dest)
     opts = _options("copy_to", options, overrides, "never", present=present)
     src, dest = _tuned(src, opts), _tuned(dest, opts)
     dest.backend.check_write_allowed()
@@ -349,6 +353,17 @@ def _copy_single(
     if opts.on_file:
         opts.on_file(opts.present(src))
     return report, landed
+
+
+def _copy_plain_file(src: Location, src_entry: EntryInfo, target: Location) -> Location:
+    """:func:`_copy_single` for a call without options (no skip rule, no callbacks)."""
+    if not target.backend.implicit_dirs:  # a file onto a directory lands inside
+        dest_entry = target.backend.info_or_none(target.path)
+        if dest_entry is not None and dest_entry.is_dir:
+            _transfer(src, target.child(src.basename))
+            return target
+    new_path = _transfer(src, target)
+    return target if new_path is None else target.at(new_path)
 
 
 def _skip_fn(opts: _Options) -> Callable[[Location, Location], bool] | None:

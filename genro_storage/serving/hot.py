@@ -55,7 +55,7 @@ from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
 from .routes import Route
-from .watch import Token, watcher
+from .watch import Token, Watcher, watcher
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -76,11 +76,13 @@ _FIELDS = (
 )
 # ... and whether ``Origin`` is there (a 304 repeats the route's CORS headers only then)
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
-_FIELD_SET = frozenset({*_FIELD_BYTES, b"origin"})
-_B0, _B1, _B2, _B3, _B4, _B5, _B6 = _FIELD_BYTES
+# a field's place in the key (after the method; b"origin": the last one)
+_FIELD_INDEX = {name: i for i, name in enumerate((*_FIELD_BYTES, b"origin"), 1)}
+_ORIGIN_INDEX = _FIELD_INDEX[b"origin"]
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 _ORIGIN = "HTTP_ORIGIN"
+_PERCENT, _BACKSLASH = ord("%"), ord("\\")
 
 Signature = tuple[int, int, int, int, int]
 _monotonic_ns = time.monotonic_ns
@@ -141,7 +143,7 @@ def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None
     return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     route: Route
     backend: Any
@@ -160,6 +162,11 @@ class _Entry:
     sibling_paths: tuple[str, ...] = ()
     token: Token | None = None  # valid while inotify saw no change (serving/watch.py)
     mounts: int = -1  # the manager's generation when ``backend`` was last found its mount's
+    # set for a watched entry of a route without cache_stat: what _fast() reads
+    watcher: Watcher | None = None
+    window: int = 0  # the route's freshness window (ns)
+    # the answers with nothing left to read (a 304, a HEAD, kept bytes), by key
+    complete: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -201,20 +208,22 @@ class HotFiles:
         """:meth:`key` read straight from an ASGI scope's header pairs (the same values as
         :func:`~genro_storage.http.headers.headers_from_scope` gives); None when a field
         is repeated (its values would be joined: left to the usual way)."""
-        found: dict[bytes, str] = {}
+        values: list[Any] | None = None
         for name, value in pairs:
-            lowered = name.lower()
-            if lowered in _FIELD_SET:
-                if lowered in found:
-                    return None
-                found[lowered] = value.decode("latin-1")
-        if not found:
+            index = _FIELD_INDEX.get(name.lower())
+            if index is None:
+                continue
+            if values is None:
+                values = [method, None, None, None, None, None, None, None, False]
+            if index == _ORIGIN_INDEX:
+                values[index] = True
+            elif values[index] is not None:
+                return None
+            else:
+                values[index] = value.decode("latin-1")
+        if values is None:
             return (method, None, None, None, None, None, None, None, False)
-        get = found.get
-        return (
-            method, get(_B0), get(_B1), get(_B2), get(_B3), get(_B4), get(_B5), get(_B6),
-            b"origin" in found,
-        )  # fmt: skip
+        return tuple(values)
 
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -299,6 +308,27 @@ class HotFiles:
         key = self.scope_key(method, pairs)
         return None if key is None else self._fast(entry, path, method, key)
 
+    def asgi_answer(self, scope: Mapping[str, Any]) -> Prepared | None:
+        """:meth:`answer` for an ASGI HTTP ``scope`` when it asks for a kept path the
+        plain way (GET/HEAD, no ``%`` or ``\\`` in ``raw_path``), else None; the path
+        is read as :meth:`~genro_storage.serving.asgi_app.ASGIApp.request_from` reads it
+        (inside ``root_path``), the key as :meth:`scope_key`."""
+        path = scope["path"]
+        root = scope.get("root_path")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        method = scope.get("method", "GET")
+        if method != "GET" and method != "HEAD":
+            return None
+        raw = scope.get("raw_path")
+        if raw and (_PERCENT in raw or _BACKSLASH in raw):  # ints: 6x cheaper than b"%"
+            return None
+        key = self.scope_key(method, scope.get("headers") or ())
+        return None if key is None else self._fast(entry, path, method, key)
+
     def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
         """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain
         way (GET/HEAD, an ASCII path, no ``%`` or ``\\`` in the request target), else None.
@@ -323,12 +353,11 @@ class HotFiles:
     def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
         """:meth:`_answer` without headers, its default case inline: a watched entry,
         no ``cache_stat``, an answer with no body to read (a 304, a HEAD, kept bytes)."""
+        watcher = entry.watcher
         token = entry.token
-        route = entry.route
-        if token is None or not token.valid or route.stat_cache is not None:
+        if watcher is None or token is None or not token.valid:
             return self._answer(entry, path, method, None, key)
-        watcher = token.watcher  # Watcher.catch_up(window)'s test, without the call
-        if _monotonic_ns() - watcher.checked_at >= route.freshness_ns:
+        if _monotonic_ns() - watcher.checked_at >= entry.window:  # catch_up(window) inline
             watcher.catch_up()
         if not token.valid or (
             entry.mounts != self._storage.generation and not self._same_backend(entry)
@@ -336,10 +365,10 @@ class HotFiles:
             self._drop(path)
             return None
         try:
-            prepared = entry.answers.get(key)
+            prepared = entry.complete.get(key)
         except TypeError:  # an unhashable environ value: not from a real server
             return None
-        if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
+        if prepared is not None:
             return prepared
         return self._answer(entry, path, method, None, key, checked=True)
 
@@ -447,6 +476,8 @@ class HotFiles:
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
         entry.token = token
         cache = route.stat_cache
+        if token is not None and cache is None:
+            entry.watcher, entry.window = token.watcher, route.freshness_ns
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
             entry.generation = cache.generation
@@ -480,7 +511,9 @@ class HotFiles:
         try:
             entry.answers[key] = kept
         except TypeError:  # an unhashable environ value: not from a real server
-            pass
+            return prepared
+        if kept.body is not None or not kept.plan.parts:
+            entry.complete[key] = kept
         return prepared
 
     def _keep_body(self, entry: _Entry, prepared: Prepared) -> bool | None:
@@ -521,4 +554,5 @@ class HotFiles:
 
     def _forget_answers(self, entry: _Entry) -> None:
         answers, entry.answers = entry.answers, {}
+        entry.complete = {}
         self._body_bytes -= sum(len(p.body) for p in answers.values() if p.body is not None)
