@@ -3,7 +3,9 @@
     python bench/_transfer_jobs.py TOOL ROW '{"endpoint": ..., ...}'
 
 Prints the seconds the transfer itself took (imports and set-up excluded) on its last
-line; the parent reads the peak RSS of this process from ``wait4``.
+line, followed for the async reads by the process CPU seconds (``time.process_time``: every
+thread, so obstore's runtime threads too) over the same span; the parent reads the peak
+RSS of this process from ``wait4``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ def s3_options(p: dict[str, Any]) -> dict[str, Any]:
     return {"key": p["key"], "secret": p["secret"], "endpoint_url": p["endpoint"]}
 
 
-def ours(row: str, p: dict[str, Any]) -> float:
+def ours(row: str, p: dict[str, Any]) -> float | tuple[float, float]:
     from genro_storage import StorageManager
 
     storage = StorageManager()
@@ -46,21 +49,29 @@ def ours(row: str, p: dict[str, Any]) -> float:
     return time.perf_counter() - start
 
 
-async def _ours_async(storage: Any, p: dict[str, Any]) -> float:
+async def _timed_reads(
+    p: dict[str, Any], read: Callable[[str], Awaitable[bytes]]
+) -> tuple[float, float]:
+    """One warm read (the session: every tool gets one warm connection), then all the
+    reads at once: (wall seconds, process CPU seconds) of the concurrent part."""
+    await read(p["keys"][0])
+    cpu, start = time.process_time(), time.perf_counter()
+    datas = await asyncio.gather(*(read(key) for key in p["keys"]))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert all(len(d) == p["size"] for d in datas)
+    return elapsed, cpu
+
+
+async def _ours_async(storage: Any, p: dict[str, Any]) -> tuple[float, float]:
     from genro_storage import AsyncStorageManager
 
     manager = AsyncStorageManager(storage)
-    nodes = [manager.node(f"s3:{name}") for name in p["keys"]]
-    await nodes[0].read_bytes()  # the session: every tool gets one warm connection
-    start = time.perf_counter()
-    datas = await asyncio.gather(*(n.read_bytes() for n in nodes))
-    elapsed = time.perf_counter() - start
-    assert all(len(d) == p["size"] for d in datas)
+    figures = await _timed_reads(p, lambda key: manager.node(f"s3:{key}").read_bytes())
     await manager.aclose()
-    return elapsed
+    return figures
 
 
-def fsspec(row: str, p: dict[str, Any]) -> float:
+def fsspec(row: str, p: dict[str, Any]) -> float | tuple[float, float]:
     """Raw fsspec, the layer under our drivers: s3fs / LocalFileSystem, one call."""
     import fsspec as _fsspec
 
@@ -84,22 +95,46 @@ def fsspec(row: str, p: dict[str, Any]) -> float:
     return time.perf_counter() - start
 
 
-async def _fsspec_async(p: dict[str, Any]) -> float:
+async def _fsspec_async(p: dict[str, Any]) -> tuple[float, float]:
     import s3fs
 
     fs = s3fs.S3FileSystem(**s3_options(p), asynchronous=True, skip_instance_cache=True)
     session = await fs.set_session()
-    paths = [f"{p['bucket']}/{name}" for name in p["keys"]]
-    await fs._cat_file(paths[0])
-    start = time.perf_counter()
-    datas = await asyncio.gather(*(fs._cat_file(path) for path in paths))
-    elapsed = time.perf_counter() - start
-    assert all(len(d) == p["size"] for d in datas)
+    figures = await _timed_reads(p, lambda key: fs._cat_file(f"{p['bucket']}/{key}"))
     await session.close()
-    return elapsed
+    return figures
 
 
-def obstore(row: str, p: dict[str, Any]) -> float:
+def aiobotocore(row: str, p: dict[str, Any]) -> tuple[float, float]:
+    """The bare aiobotocore client (what s3fs and our S3 mounts drive), its pool sized to
+    the reads in flight: the floor of any botocore-based client."""
+    if row != "async-reads":
+        raise SystemExit(f"aiobotocore has no {row}")
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+
+    async def run() -> tuple[float, float]:
+        config = AioConfig(max_pool_connections=len(p["keys"]), signature_version="s3v4")
+        async with AioSession().create_client(
+            "s3",
+            endpoint_url=p["endpoint"],
+            aws_access_key_id=p["key"],
+            aws_secret_access_key=p["secret"],
+            region_name="us-east-1",
+            config=config,
+        ) as client:
+
+            async def read(key: str) -> bytes:
+                answer = await client.get_object(Bucket=p["bucket"], Key=key)
+                async with answer["Body"] as body:
+                    return bytes(await body.read())
+
+            return await _timed_reads(p, read)
+
+    return asyncio.run(run())
+
+
+def obstore(row: str, p: dict[str, Any]) -> tuple[float, float]:
     import obstore as obs
     from obstore.store import S3Store
 
@@ -113,14 +148,11 @@ def obstore(row: str, p: dict[str, Any]) -> float:
         virtual_hosted_style_request=False,
     )
 
-    async def run() -> float:
-        await (await obs.get_async(store, p["keys"][0])).bytes_async()
-        start = time.perf_counter()
-        results = await asyncio.gather(*(obs.get_async(store, k) for k in p["keys"]))
-        datas = await asyncio.gather(*(r.bytes_async() for r in results))
-        elapsed = time.perf_counter() - start
-        assert all(len(d) == p["size"] for d in datas)
-        return elapsed
+    async def read(key: str) -> bytes:
+        return bytes(await (await obs.get_async(store, key)).bytes_async())
+
+    async def run() -> tuple[float, float]:
+        return await _timed_reads(p, read)
 
     if row != "async-reads":
         raise SystemExit(f"obstore has no {row}")
@@ -130,8 +162,17 @@ def obstore(row: str, p: dict[str, Any]) -> float:
 def main() -> None:
     tool, row, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    seconds = {"ours": ours, "fsspec": fsspec, "obstore": obstore}[tool](row, params)
-    print(f"{seconds:.6f}", flush=True)
+    jobs: dict[str, Callable[[str, dict[str, Any]], float | tuple[float, float]]] = {
+        "ours": ours,
+        "fsspec": fsspec,
+        "aiobotocore": aiobotocore,
+        "obstore": obstore,
+    }
+    figures = jobs[tool](row, params)
+    if isinstance(figures, tuple):  # seconds and CPU seconds
+        print(f"{figures[0]:.6f} {figures[1]:.6f}", flush=True)
+    else:
+        print(f"{figures:.6f}", flush=True)
     os._exit(0)  # obstore's runtime can abort at interpreter teardown; the figure is out
 
 

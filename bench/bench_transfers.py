@@ -45,6 +45,7 @@ TIME = shutil.which("time") or "/usr/bin/time"  # GNU time (Debian package `time
 FIRST_PORT = int(os.environ.get("GENRO_BENCH_PORT", "19750"))
 BUCKET = "bench"
 BEFORE = "before"  # ``--compare DIR``: our job run with DIR's genro_storage
+ASYNC_READS = 100  # objects of 64 KiB read at once by the async-reads row
 ROWS = (
     "up-small",
     "down-small",
@@ -122,6 +123,7 @@ def s3fs_for(endpoint: str, key: str) -> Any:
 class Result:
     seconds: float
     rss_mib: float
+    cpu: float | None = None  # process CPU seconds of the timed part (async reads)
 
 
 def run(cmd: list[str], env: dict[str, str], timed_inside: bool) -> Result:
@@ -141,8 +143,11 @@ def run(cmd: list[str], env: dict[str, str], timed_inside: bool) -> Result:
         peak_kib = int(rss.read().strip().splitlines()[-1] or 0)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}):\n{text[-2000:]}")
-    seconds = float(text.strip().splitlines()[-1]) if timed_inside else wall
-    return Result(seconds, peak_kib / 1024)
+    if not timed_inside:
+        return Result(wall, peak_kib / 1024)
+    figures = text.strip().splitlines()[-1].split()  # seconds [CPU seconds]
+    cpu = float(figures[1]) if len(figures) > 1 else None
+    return Result(float(figures[0]), peak_kib / 1024, cpu)
 
 
 class Bench:
@@ -183,7 +188,7 @@ class Bench:
             self.fs.put(str(self.local_ls) + "/", f"{BUCKET}/src-ls", recursive=True)
         if "async-reads" in rows:
             payload = os.urandom(64 * 1024)
-            for i in range(100):
+            for i in range(ASYNC_READS):
                 self.fs.pipe_file(f"{BUCKET}/async/{i:03d}.bin", payload)
 
     # ------------------------------------------------------------------ environments
@@ -405,8 +410,8 @@ class Bench:
                 tools["rclone"] = lambda: ([rc, "copy", src, str(w / self.fresh("rc"))], 0)
                 tools["rclone16"] = lambda: ([*many, "copy", src, str(w / self.fresh("rc"))], 0)
         elif row == "async-reads":
-            keys = [f"async/{i:03d}.bin" for i in range(100)]
-            for tool in ("ours", "fsspec", "obstore"):
+            keys = [f"async/{i:03d}.bin" for i in range(ASYNC_READS)]
+            for tool in ("ours", "fsspec", "aiobotocore", "obstore"):
                 tools[tool] = lambda tool=tool: (
                     self.py_job(tool, row, endpoint, keys=keys, size=64 * 1024, src="", dest=""),
                     True,
@@ -498,7 +503,7 @@ def describe(args: argparse.Namespace) -> dict[str, str]:
         "down-large": f"1 x {args.large_mib} MiB S3 -> local",
         "resync-large": f"re-sync unchanged {args.large_mib} MiB local -> S3",
         "local-small": f"{args.local_files} x 1 KiB local -> local",
-        "async-reads": "100 concurrent async 64 KiB reads",
+        "async-reads": f"{ASYNC_READS} concurrent async 64 KiB reads",
         "startup": "CLI start-up (--version)",
         "startup-ls": "CLI `ls` of a local folder (10 files)",
         "startup-ls-s3": "CLI `ls s3:` (10 objects; gcs/azure/sftp/smb mounts configured)",
@@ -566,6 +571,12 @@ def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
     anchor_text = f"{anchor_name} {anchor.seconds:.3f} ({anchor.rss_mib:.0f})" if anchor else "-"
     if before is not None:
         others = f"before {before.seconds:.3f} (x{before.seconds / ours.seconds:.2f}), " + others
+    if ours.cpu is not None:  # client CPU per read (async reads), best round of each tool
+        reads = ASYNC_READS
+        per_read = [("ours", ours), *(([(BEFORE, before)]) if before else []), *best.items()]
+        others += "; CPU ms/read " + ", ".join(
+            f"{k} {v.cpu / reads * 1000:.2f}" for k, v in per_read if v.cpu is not None
+        )
     print(
         f"| {label} | {rtt:g} ms | {ours.seconds:.3f} ({ours.rss_mib:.0f}) | {anchor_text} "
         f"| {ratio:.2f} | {others} |",

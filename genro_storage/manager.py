@@ -56,6 +56,9 @@ class StorageManager:
         self._lazy = lazy
         self._build_lock = threading.RLock()
         self._fsspec: Any = None
+        #: moves on every ``configure()``/``remove_mount()``: a backend looked up while it
+        #: is unchanged is still the mount's (serving/hot.py checks it per request)
+        self.generation = 0
         path = env_config_path() if env else None
         if path is not None:
             if not os.path.isfile(path):
@@ -89,6 +92,7 @@ class StorageManager:
                 staged_mounts[mount.name] = self._build(mount, staged_mounts.__getitem__)
             staged_configs[mount.name] = mount
         self._mounts, self._configs = staged_mounts, staged_configs
+        self.generation += 1
 
     def add_mount(self, config: dict[str, Any]) -> None:
         """Add (or replace) one mount."""
@@ -100,6 +104,7 @@ class StorageManager:
             raise self._unknown(name)
         backend = self._mounts.pop(name, None)
         self._configs.pop(name, None)
+        self.generation += 1
         if backend is not None:
             backend.close()
 

@@ -6,6 +6,7 @@ import base64 as _b64
 import contextlib
 import hashlib
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import Enum
@@ -18,12 +19,18 @@ from .engine.location import Location
 from .errors import StorageError
 from .fileio import CHUNK_SIZE, guess_mimetype, is_write_mode, md5_hex
 from .node_pathlib import PathlibMixin, wrap_text
-from .paths import join
+from .paths import MAX_PATH_BYTES, join
 
 if TYPE_CHECKING:
     from .manager import StorageManager
 
 __all__ = ["SkipStrategy", "StorageNode"]
+
+_new_node = object.__new__
+#: a listed name that ``child(name)`` would take as it is: one segment, not ``.``/``..``,
+#: no backslash (``normalize`` looks for ``..`` between them), NUL or other control
+#: character; anything else goes through ``child()``
+_PLAIN_NAME = re.compile(r"(?!\.\.?\Z)[^/\\\x00-\x1f\x7f]+\Z")
 
 
 class SkipStrategy(str, Enum):
@@ -193,6 +200,19 @@ class StorageNode(PathlibMixin):
         """The node callbacks receive for an engine location (of this node's manager)."""
         return StorageNode(self._manager, location.mount, location.path)
 
+    def _listed(self, path: str) -> StorageNode:
+        """A node of this mount at ``path``, a path a listing of this mount gave: checked
+        already, so no ``normalize`` and no mount lookup (``children()``, ``walk()``)."""
+        node = _new_node(StorageNode)
+        node.__dict__.update(
+            _manager=self._manager,
+            _mount_name=self._mount_name,
+            _path=path,
+            _version=None,
+            _backend=self._backend,
+        )
+        return node
+
     def _require_backend(self) -> StorageBackend:
         if self._backend is None:
             raise AttributeError("This node has no backend (virtual or dummy node)")
@@ -322,6 +342,14 @@ class StorageNode(PathlibMixin):
             return False
 
     def write_bytes(self, data: bytes, skip_if_unchanged: bool = False) -> bool:
+        backend = self._backend
+        if type(data) is bytes and backend is not None and self._version is None:
+            if skip_if_unchanged and self._unchanged(data):  # (``write``'s steps, in line:
+                return False  # on a memory mount they were a fifth of the call)
+            new_path = backend.write_bytes(self._path or "", data)
+            if new_path is not None:
+                self._path = new_path
+            return True
         return self.write(data, "wb", skip_if_unchanged=skip_if_unchanged)
 
     def write_text(
@@ -408,8 +436,9 @@ class StorageNode(PathlibMixin):
         ``StoragePermissionError``): a mount root, bucket or share is never deleted.
         """
         backend = self._require_backend()
-        backend.refuse_root_delete(self._p)
-        backend.delete(self._p, recursive=True)
+        path = self._path or ""
+        backend.refuse_root_delete(path)
+        backend.delete(path, recursive=True)
 
     def cleanup(self, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
         """Remove what interrupted writes left below this node; return what was removed.
@@ -427,7 +456,19 @@ class StorageNode(PathlibMixin):
 
     def children(self) -> list[StorageNode]:
         """One node per directory entry, in the backend's listing order."""
-        return [self.child(name) for name in self._require_backend().list_dir(self._p)]
+        backend = self._require_backend()
+        names = backend.list_dir(self._p)
+        if backend.path_is_content:
+            return [self.child(name) for name in names]
+        base = self._path or ""
+        prefix = f"{base}/" if base else ""
+        limit = MAX_PATH_BYTES // 4 - len(prefix)  # (4 bytes at most per character)
+        return [
+            self._listed(prefix + name)
+            if len(name) <= limit and _PLAIN_NAME.match(name)
+            else self.child(name)  # anything unusual is checked (and refused) as before
+            for name in names
+        ]
 
     def iterdir(self) -> Iterator[StorageNode]:
         return iter(self.children())
@@ -435,7 +476,7 @@ class StorageNode(PathlibMixin):
     def walk(self) -> Iterator[tuple[StorageNode, EntryInfo]]:
         """Every entry below this directory with its stat, from one listing where possible."""
         for entry in self._require_backend().walk_files(self._p):
-            yield StorageNode(self._manager, self._mount_name, entry.path), entry
+            yield self._listed(entry.path), entry
 
     def copy_to(
         self,
@@ -472,6 +513,20 @@ class StorageNode(PathlibMixin):
         if self._backend is None or self._version is not None:
             # virtual nodes and versioned snapshots copy what they read, not the current object
             target.write_stream(self.iter_bytes())
+            return target
+        if (
+            include is None
+            and exclude is None
+            and filter is None
+            and skip is SkipStrategy.NEVER
+            and skip_fn is None
+            and progress is None
+            and on_file is None
+            and on_skip is None
+            and not options
+        ):  # a plain copy: the engine without options to merge
+            landed = copying.copy(self.location, target.location)
+            target._adopt(landed.path if landed.path != target._p else None)
             return target
         given = _given(
             ("include", include, None),

@@ -90,11 +90,22 @@ def canonical(path: str) -> str:
     ``normalize`` keeps ``.`` segments (0.4.2 compatible); anything that decides whether a
     path is the mount root, or compares two paths, uses this form.
     """
+    if (
+        path
+        and path[0] not in "/."
+        and path[-1] != "/"
+        and "//" not in path
+        and "/./" not in path
+        and not path.endswith("/.")
+    ):
+        return path  # no empty or "." segment: already canonical (the common case)
     return "/".join(s for s in path.split("/") if s not in ("", "."))
 
 
 def is_root(path: str | None) -> bool:
     """Whether ``path`` names the mount root in any spelling (``''``, ``.``, ``./``, ``./.``)."""
+    if path and path.strip("/."):
+        return False  # a character other than '/' and '.' is in a segment that names something
     return not canonical(path or "")
 
 

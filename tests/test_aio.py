@@ -407,6 +407,102 @@ async def test_s3_read_is_a_single_get(storage: StorageManager) -> None:
 
 
 @pytest.mark.services
+async def test_s3_file_delete_is_one_head_and_one_delete(storage: StorageManager) -> None:
+    from tests.remote import S3Requests, add_remote_mount
+
+    s3 = add_remote_mount(storage, "s3", "s3")
+    manager = AsyncStorageManager(storage)
+    for name in ("a.bin", "d/b.bin", "d/c.bin"):
+        await manager.node(f"s3:{name}").write_bytes(b"1")
+    async with S3Requests(str(s3["endpoint"]), str(s3["bucket"])) as rec:
+        await manager.node("s3:a.bin").delete()  # through the worker thread
+        await anyio.to_thread.run_sync(storage.node("s3:d/b.bin").delete)
+    # fsspec's rm listed and HEADed the path again, then a bulk-delete POST
+    assert rec.summary() == ["HEAD object", "DELETE object"] * 2
+    assert not await manager.node("s3:a.bin").exists()
+    assert [n.basename for n in await manager.node("s3:d").children()] == ["c.bin"]
+    await manager.node("s3:missing.bin").delete()  # nothing there: nothing to do
+    await manager.node("s3:d").delete()  # a folder: everything under it
+    assert not await manager.node("s3:d/c.bin").exists()
+
+
+def _target_port(kind: str) -> int:
+    """The port of the test server of ``kind`` (gcs or azure)."""
+    import urllib.parse
+
+    from tests.services import require_services
+
+    env = require_services(kind)
+    if kind == "gcs":
+        return int(urllib.parse.urlsplit(env["SVC_GCS_ENDPOINT"]).port or 0)
+    conn = env["SVC_AZURE_CONNECTION_STRING"]
+    blob = next(p for p in conn.split(";") if p.startswith("BlobEndpoint="))
+    return int(urllib.parse.urlsplit(blob.split("=", 1)[1]).port or 0)
+
+
+def _proxied_mount(kind: str, area: dict[str, Any], proxy_port: int) -> dict[str, Any]:
+    """Mount ``p``: the test's bucket/container through a proxy on ``proxy_port``."""
+    from tests.services import require_services
+
+    env, port = require_services(kind), _target_port(kind)
+    if kind == "gcs":
+        endpoint = env["SVC_GCS_ENDPOINT"].replace(f":{port}", f":{proxy_port}")
+        return {
+            "name": "p",
+            "type": "gcs",
+            "bucket": area["bucket"],
+            "endpoint_url": endpoint,
+            "token": "anon",
+            "project": "test",
+        }
+    return {
+        "name": "p",
+        "type": "azure",
+        "container": area["container"],
+        "account_name": "devstoreaccount1",
+        "connection_string": env["SVC_AZURE_CONNECTION_STRING"].replace(
+            f":{port}/", f":{proxy_port}/"
+        ),
+    }
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["gcs", "azure"])
+async def test_gathered_reads_are_not_held_to_a_small_pool(
+    storage: StorageManager, kind: str
+) -> None:
+    """40 reads gathered at once each get a connection (S3's twin, with botocore's pool
+    raised to 100: tests/backends/test_s3_transfers.py): gcsfs and adlfs keep aiohttp's
+    default of 100, so behind a 50 ms round trip none waits for another's connection; and
+    each read is one request."""
+    from bench.netproxy import NetProxy
+    from tests._procs import free_port
+    from tests.remote import add_remote_mount
+
+    area = add_remote_mount(storage, kind, "direct")
+    direct = AsyncStorageManager(storage)
+    for i in range(40):
+        await direct.node(f"direct:{i}.bin").write_bytes(bytes([i]) * 1024)
+    await direct.aclose()
+    with NetProxy(_target_port(kind), rtt=0.05, port=free_port()) as proxy:
+        proxied = StorageManager()
+        proxied.configure([_proxied_mount(kind, area, proxy.port)])
+        manager = AsyncStorageManager(proxied)
+        try:
+            await manager.node("p:0.bin").read_bytes()  # the session
+            proxy.peak_connections = proxy.open_connections
+            before = proxy.requests
+            nodes = [manager.node(f"p:{i}.bin") for i in range(40)]
+            datas = await asyncio.gather(*(n.read_bytes() for n in nodes))
+            sent = proxy.requests - before
+        finally:
+            await manager.aclose()
+    assert datas == [bytes([i]) * 1024 for i in range(40)]
+    assert proxy.peak_connections > 30
+    assert sent == 40  # one GET per read: no metadata request before it
+
+
+@pytest.mark.services
 async def test_s3_under_a_relative_mount_runs_natively(
     storage: StorageManager, thread_calls: list[str]
 ) -> None:

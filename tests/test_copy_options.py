@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,22 @@ def test_unknown_option_and_bad_values_are_refused(manager: StorageManager) -> N
         CopyOptions().replace(nonsense=1)
     with pytest.raises(ValueError, match="max_workers"):
         manager.node("disk:src").copy_to("disk:x", options=CopyOptions(max_workers=0))
+
+
+@pytest.mark.parametrize("default_skip", ["never", "hash"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_plain_call_gets_the_same_options_as_the_defaults_object(
+    default_skip: str, dry_run: bool
+) -> None:
+    """``_options`` skips validation for a call without options: same fields as the
+    general path given ``CopyOptions()``."""
+    import dataclasses
+
+    from genro_storage.engine import copying
+
+    def present(location: Any) -> Any:
+        return location
+
+    plain = copying._options("copy_to", None, {}, default_skip, dry_run, present)
+    general = copying._options("copy_to", CopyOptions(), {}, default_skip, dry_run, present)
+    assert dataclasses.asdict(plain) == dataclasses.asdict(general)

@@ -309,3 +309,41 @@ def test_dummy_node(storage: StorageManager) -> None:
         _ = dummy.exists
     with pytest.raises(ValueError, match="only available for iternode"):
         dummy.append(storage.node("home:x"))
+
+
+# ---------------------------------------------------------------- listed nodes
+@pytest.mark.parametrize(
+    "name",
+    ["a.txt", ".hidden", "x y", "ü.bin", ".", "..", "a\\..\\b", "a\\b", "/abs", "a/b", "",
+     "tab\there", "nul\x00", "..\\x", "n" * 300],
+)  # fmt: skip
+@pytest.mark.parametrize("base", ["", "dir", "dir/sub"])
+def test_children_builds_what_child_builds_for_any_listed_name(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch, name: str, base: str
+) -> None:
+    """``children()`` skips ``normalize`` for plain names: every name, plain or not,
+    gives the node ``child(name)`` gives (or the same refusal)."""
+    parent = storage.node(f"mem:{base}")
+    backend = storage.get_backend("mem")
+    monkeypatch.setattr(backend, "list_dir", lambda path: [name])
+    try:
+        expected = parent.child(name)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            parent.children()
+        return
+    (listed,) = parent.children()
+    assert (listed.fullpath, listed.version) == (expected.fullpath, expected.version)
+    assert listed.location == expected.location
+    assert listed.parent.fullpath == expected.parent.fullpath
+
+
+def test_walk_and_children_nodes_work_like_made_ones(root: StorageNode) -> None:
+    root.child("w/a.txt").write_text("a")
+    root.child("w/d/b.txt").write_text("b")
+    (child,) = [n for n in root.child("w").children() if n.basename == "a.txt"]
+    assert child.read_text() == "a" and child == root.child("w/a.txt")
+    walked = {node.path: node for node, _entry in root.child("w").walk()}
+    assert walked["w/d/b.txt"].read_text() == "b"
+    walked["w/d/b.txt"].delete()
+    assert not root.child("w/d/b.txt").exists

@@ -262,3 +262,14 @@ def test_root_spellings() -> None:
         assert is_root(spelling)
     assert not is_root("a") and not is_root("./a")
     assert canonical("a/./b//c/.") == "a/b/c"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="ab./\\", max_size=10))
+def test_canonical_and_is_root_shortcuts_agree_with_the_segment_rule(path: str) -> None:
+    """The fast paths of ``canonical`` and ``is_root`` give what the plain rule gives."""
+    from genro_storage.paths import canonical, is_root
+
+    plain = "/".join(s for s in path.split("/") if s not in ("", "."))
+    assert canonical(path) == plain
+    assert is_root(path) == (plain == "")

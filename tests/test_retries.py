@@ -23,6 +23,7 @@ from bench.netproxy import Fault, NetProxy
 from genro_storage import StorageManager
 from genro_storage.backends._retry import is_transient
 from genro_storage.errors import StorageConfigError, StorageConnectionError
+from tests._procs import free_port
 from tests.services import require_services
 
 pytestmark = pytest.mark.services
@@ -135,7 +136,7 @@ def test_copies_complete_intact_through_resets_drops_and_5xx(
 ) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area(kind, area)
-    with NetProxy(server_port(kind), faults=schedule()) as proxy:
+    with NetProxy(server_port(kind), faults=schedule(), port=free_port()) as proxy:
         manager = StorageManager()
         manager.configure(
             [
@@ -160,11 +161,78 @@ def test_copies_complete_intact_through_resets_drops_and_5xx(
     assert leftovers == []
 
 
+@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+def test_async_reads_and_writes_complete_intact_through_faults(kind: str) -> None:
+    """The native async path (requests on the caller's event loop, no worker thread):
+    gathered writes, whole and ranged reads and streamed reads through the same schedule
+    of 503/500, dropped connections and responses cut in the middle."""
+    import asyncio
+
+    from genro_storage import AsyncStorageManager
+
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area(kind, area)
+    payloads = [os.urandom(20_000 + i * 1_999) for i in range(24)]
+    with NetProxy(server_port(kind), faults=schedule(), port=free_port()) as proxy:
+        manager = StorageManager()
+        manager.configure([{"name": "far", **remote_config(kind, proxy.endpoint, area)}])
+
+        async def round_trip() -> tuple[list[bytes], list[bytes], bytes]:
+            amanager = AsyncStorageManager(manager)
+            try:
+                nodes = [amanager.node(f"far:a/{i:02d}.bin") for i in range(len(payloads))]
+                await asyncio.gather(*(n.write_bytes(d) for n, d in zip(nodes, payloads)))
+                whole = await asyncio.gather(*(n.read_bytes() for n in nodes))
+                ranged = await asyncio.gather(*(n.read_range(100, 5_100) for n in nodes))
+                streamed = b"".join([c async for c in nodes[-1].iter_bytes(4096)])
+                return list(whole), list(ranged), streamed
+            finally:
+                await amanager.aclose()
+
+        whole, ranged, streamed = asyncio.run(round_trip())
+    injected = proxy.injected
+    assert sum(injected.values()) >= 6, injected  # the schedule did hit the requests
+    assert whole == payloads
+    assert ranged == [d[100:5_100] for d in payloads]
+    assert streamed == payloads[-1]
+
+
+@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
+    import asyncio
+    import time
+
+    from genro_storage import AsyncStorageManager
+
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area(kind, area)
+    always = Fault("503", match=r"^GET ")
+    with NetProxy(server_port(kind), faults=[always], port=free_port()) as proxy:
+        manager = StorageManager()
+        config = {**remote_config(kind, proxy.endpoint, area), "retries": 1}
+        manager.configure([{"name": "far", **config}])
+
+        async def read() -> None:
+            amanager = AsyncStorageManager(manager)
+            try:
+                await amanager.node("far:some.bin").read_bytes()
+            finally:
+                await amanager.aclose()
+
+        started = time.monotonic()
+        with pytest.raises(StorageConnectionError) as caught:
+            asyncio.run(read())
+        took = time.monotonic() - started
+    assert "'far'" in str(caught.value), caught.value
+    assert always.fired >= 2, proxy.log  # retried
+    assert took < 30, took
+
+
 def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     complete = Fault("500", match=r"^POST .*\?uploadId=", times=2)
-    with NetProxy(server_port("s3"), faults=[complete]) as proxy:
+    with NetProxy(server_port("s3"), faults=[complete], port=free_port()) as proxy:
         manager = StorageManager()
         manager.configure(
             [
@@ -184,7 +252,7 @@ def test_s3_failure_after_retries_names_side_operation_and_attempts(
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     always = Fault("500", match=r"^POST .*\?uploadId=")
-    with NetProxy(server_port("s3"), faults=[always]) as proxy:
+    with NetProxy(server_port("s3"), faults=[always], port=free_port()) as proxy:
         manager = StorageManager()
         config = {**remote_config("s3", proxy.endpoint, area), "retries": 1, **MULTIPART}
         manager.configure(

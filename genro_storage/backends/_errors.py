@@ -40,6 +40,9 @@ log = logging.getLogger("genro_storage")
 _in_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "genro_in_request", default=False
 )
+#: ``log.isEnabledFor``, bound once: every backend call asks it (a few hundred ns saved
+#: per call on operations of a few microseconds, such as a memory mount's)
+_log_enabled = log.isEnabledFor
 
 
 def _logged(self: Any, name: str, args: tuple[Any, ...], call: Callable[[], Any]) -> Any:
@@ -260,6 +263,8 @@ def mapped(
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
+                if not _log_enabled(logging.DEBUG) or _in_request.get():
+                    return method(self, *args, **kwargs)  # (no closure, no timing)
                 return _logged(self, name, args, lambda: method(self, *args, **kwargs))
             except Exception as exc:
                 new = converted(self, args, exc)
@@ -288,6 +293,8 @@ def log_calls(cls: type, names: Iterable[str]) -> None:
 def _logging_wrapper(method: Callable[..., Any], name: str) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _log_enabled(logging.DEBUG) or _in_request.get():
+            return method(self, *args, **kwargs)
         return _logged(self, name, args, lambda: method(self, *args, **kwargs))
 
     wrapper.__logged__ = True  # type: ignore[attr-defined]

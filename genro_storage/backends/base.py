@@ -30,7 +30,7 @@ __all__ = ["CHUNK_SIZE", "EntryInfo", "StorageBackend", "entry_mtime"]
 UPLOAD_CHUNK = 1024 * 1024  # read size when a local file feeds a remote write
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class EntryInfo:
     """One stat of a file or directory, as cheap as the backend can give it."""
 
@@ -40,6 +40,20 @@ class EntryInfo:
     mtime: float | None = None
     etag: str | None = None  # opaque version token from the server, unquoted
     md5: str | None = None  # content MD5 (hex) when the server stores one
+
+    def __init__(
+        self,
+        path: str,
+        is_dir: bool,
+        size: int,
+        mtime: float | None = None,
+        etag: str | None = None,
+        md5: str | None = None,
+    ) -> None:
+        # The fields are set once, here, in the instance dict: the generated __init__ of
+        # a frozen dataclass calls object.__setattr__ per field (0.9 us against 0.4 us,
+        # once per entry of every listing and walk)
+        self.__dict__.update(path=path, is_dir=is_dir, size=size, mtime=mtime, etag=etag, md5=md5)
 
     @property
     def name(self) -> str:
@@ -77,6 +91,11 @@ class StorageBackend(ABC):
     #: engine copies between two such backends serially by default, as threads would
     #: only contend for the GIL.
     in_process: bool = False
+    #: Files in flight on this backend's batch route (:meth:`copy_starter`: coroutines on
+    #: the client's event loop, no thread each) when the caller gives no ``max_workers``;
+    #: None = the engine's thread count. Round trips bound small-file copies: N in flight
+    #: cap them at N / RTT files per second.
+    batch_in_flight: int | None = None
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -157,6 +176,18 @@ class StorageBackend(ABC):
         """Raise ``StoragePermissionError`` when this mount refuses deletes (permission layer)."""
 
     # ------------------------------------------------------------------ derived state
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        """:meth:`info`, or None when ``path`` does not exist (any other error raises).
+
+        What the copy engine asks of every destination. Backends that can tell "missing"
+        without raising and catching an exception (memory, local disk) override it: an
+        exception costs microseconds, as much as a whole memory lookup.
+        """
+        try:
+            return self.info(path)
+        except FileNotFoundError:
+            return None
+
     def exists(self, path: str) -> bool:
         try:
             self.info(path)

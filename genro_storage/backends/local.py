@@ -23,6 +23,7 @@ from ..errors import (
 )
 from ..fileio import is_write_mode, md5_hex
 from ..paths import canonical, resolve_within
+from . import _nolinks
 from ._create import create_new
 from ._errors import log_calls
 from ._publish import LocalReceipt, copy_local_file, open_local_writer, receive_local
@@ -36,10 +37,30 @@ PathSource = Union[str, "os.PathLike[str]", Callable[[], Any]]
 #: what ``Path.exists()`` takes for "no such file" (a dangling link, a link loop...)
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
+#: the kernel walks a path and refuses any symlink on it in one call (``_nolinks``)
+_NO_LINKS = _nolinks.AVAILABLE
+_O_PATH = getattr(os, "O_PATH", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _plain_relative(path: str) -> bool:
+    """A mount path the kernel can walk as it is: no empty, ``.`` or ``..`` segment."""
+    return (
+        bool(path)
+        and canonical(path) is path
+        and not (path == ".." or path.startswith("../") or path.endswith("/..") or "/../" in path)
+    )
+
+
 #: MD5s of local files by (path, size, mtime_ns, inode, device), least recently used first
 _HASHES: OrderedDict[tuple[str, int, int, int, int], str] = OrderedDict()
 _HASHES_KEPT = 100_000
 _HASH_LOCK = threading.Lock()
+
+
+def _entry(path: str, st: os.stat_result) -> EntryInfo:
+    is_dir = stat.S_ISDIR(st.st_mode)
+    return EntryInfo(path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
 
 
 class LocalStorage(StorageBackend):
@@ -104,8 +125,43 @@ class LocalStorage(StorageBackend):
         ``lstat`` per path segment and nothing else. Raises like ``os.stat`` (and
         :class:`PathTraversalError` for a symlink leading out of the mount).
         """
-        resolved, found = resolve_within(self._root(), path)
-        return resolved, found if found is not None else os.stat(resolved)
+        root = self._root()
+        if _NO_LINKS and _plain_relative(path):
+            full = f"{'' if root == '/' else root}/{path}"
+            found = self._stat_no_links(full)
+            if found is not None:
+                if isinstance(found, int):
+                    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), full)
+                return full, found
+        resolved, walked = resolve_within(root, path)
+        return resolved, walked if walked is not None else os.stat(resolved)
+
+    @staticmethod
+    def _stat_no_links(full: str) -> os.stat_result | int | None:
+        """The stat of ``full`` when no symlink is on its way; ``-ENOENT`` when a
+        component is missing (no link before it); None: take the general route (a link
+        somewhere, or any other failure, which the general route reports)."""
+        fd = _nolinks.open_no_links(full, _O_PATH)
+        if fd < 0:
+            return fd if fd == -errno.ENOENT else None
+        try:
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        """:meth:`info`, None when missing (no exception raised for a missing file)."""
+        root = self._root()
+        if _NO_LINKS and _plain_relative(path):
+            found = self._stat_no_links(f"{'' if root == '/' else root}/{path}")
+            if isinstance(found, int):
+                return None
+            if found is not None:
+                return _entry(path, found)
+        try:
+            return self.info(path)
+        except FileNotFoundError:
+            return None
 
     # ------------------------------------------------------------------ primitives
     def _missing(self, path: str, exc: OSError) -> StorageNotFoundError:
@@ -120,10 +176,7 @@ class LocalStorage(StorageBackend):
             st = self.local_stat(path)[1]
         except FileNotFoundError as exc:
             raise self._missing(path, exc) from None
-        is_dir = stat.S_ISDIR(st.st_mode)
-        return EntryInfo(
-            path=path, is_dir=is_dir, size=0 if is_dir else st.st_size, mtime=st.st_mtime
-        )
+        return _entry(path, st)
 
     def compute_md5(self, path: str) -> str:
         """The file's MD5, computed once per (file, size, mtime, inode): a re-run of
@@ -148,6 +201,11 @@ class LocalStorage(StorageBackend):
     def exists(self, path: str) -> bool:
         """One pass over the path (the containment walk's ``lstat`` is the answer), not a
         second ``stat`` after it. A link leading out of the mount still raises."""
+        if _NO_LINKS and _plain_relative(path):
+            root = self._root()
+            found = self._stat_no_links(f"{'' if root == '/' else root}/{path}")
+            if found is not None:
+                return not isinstance(found, int)
         try:
             self.local_stat(path)
         except OSError as exc:
@@ -260,6 +318,8 @@ class LocalStorage(StorageBackend):
         self.refuse_root_delete(path)
         parent_rel, _, name = canonical(path).rpartition("/")
         root = self._root()
+        if _NO_LINKS and _plain_relative(path) and self._unlink_no_links(root, parent_rel, name):
+            return
         parent = resolve_within(root, parent_rel)[0]
         target = os.path.join(parent, name)
         if target == root or not target.startswith(os.path.join(root, "")):
@@ -277,6 +337,28 @@ class LocalStorage(StorageBackend):
             raise ValueError(f"Directory not empty: {path!r} (use recursive=True)")
         else:
             os.rmdir(target)
+
+    @staticmethod
+    def _unlink_no_links(root: str, parent_rel: str, name: str) -> bool:
+        """Remove file (or link) ``name`` of folder ``parent_rel``, reached through no
+        symlink: the folder is opened by the kernel's walk and ``name`` unlinked
+        relative to it (nothing can be swapped in between). True when done, also when
+        nothing was there; False when the general route must decide (a directory, a link
+        on the way, another failure)."""
+        base = "" if root == "/" else root
+        folder = f"{base}/{parent_rel}" if parent_rel else root
+        fd = _nolinks.open_no_links(folder, _O_PATH | _O_DIRECTORY)
+        if fd < 0:
+            return fd == -errno.ENOENT  # no folder, so nothing to delete (no link before)
+        try:
+            os.unlink(name, dir_fd=fd)
+        except FileNotFoundError:
+            return True
+        except OSError:  # a directory (EISDIR, EPERM): removed by the general route
+            return False
+        finally:
+            os.close(fd)
+        return True
 
     def mkdir(self, path: str, parents: bool = False, exist_ok: bool = False) -> None:
         self._full(path).mkdir(parents=parents, exist_ok=exist_ok)

@@ -10,10 +10,10 @@ from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
-from ..paths import canonical
+from ..paths import is_root
 from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
-from .base import EntryInfo
+from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
 
 __all__ = ["MemoryBackend"]
@@ -173,6 +173,8 @@ def _has_below(store: IndexedStore, dirs: IndexedDirs, path: str) -> bool:
     """Whether any file or made directory is below ``path`` (what makes it a directory)."""
     if store.tree.below.get(path) or dirs.tree.below.get(path):
         return True
+    if not store.tree.odd and not dirs.tree.odd:
+        return False
     prefix = path + "/"
     return any(  # the keys the index does not file (rare): scanned as fsspec does
         isinstance(key, str) and key.startswith(prefix)
@@ -211,9 +213,29 @@ class MemoryBackend(FsspecBackend):
     # dicts (ETags, metadata, date formats) that a memory file never has.
 
     def _key(self, path: str) -> str:
-        return str(self.fs._strip_protocol(self._full(path)))
+        """The store key of ``path``: what ``fs._strip_protocol(self._full(path))`` gives.
+
+        ``_full`` already spells it that way (``/root/a/b``: a leading ``/``, no empty
+        segment, no trailing ``/``) except for the store's own root ``/``, whose key is
+        ``''``; so no second parse per call (``tests/test_memory_index.py`` compares).
+        """
+        full = self._full(path)
+        return full if full != "/" else ""
 
     def info(self, path: str) -> EntryInfo:
+        entry = self._lookup(path)
+        if entry is None:
+            # what the generic path says, without raising and translating fsspec's
+            shown = f"'{path}'" if path else "the mount root"
+            raise StorageNotFoundError(f"{self.describe()}: {shown} not found ({self._key(path)})")
+        return entry
+
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        """:meth:`info` without an exception for a missing path (the copy engine's
+        destination check: most destinations of a copy do not exist yet)."""
+        return self._lookup(path)
+
+    def _lookup(self, path: str) -> EntryInfo | None:
         key = self._key(path)
         fs = self.fs
         found = fs.store.get(key)
@@ -224,11 +246,12 @@ class MemoryBackend(FsspecBackend):
             store, dirs = index
             if key in dirs or _has_below(store, dirs, key):
                 return EntryInfo(path=path, is_dir=True, size=0)
-            if found is None and self._empty_root(self._full(path)) is None:
-                # what the generic path says, without raising and translating fsspec's
-                shown = f"'{path}'" if path else "the mount root"
-                raise StorageNotFoundError(f"{self.describe()}: {shown} not found ({key})")
-        return super().info(path)
+            if found is None and (not is_root(path) or self._empty_root(self._full(path)) is None):
+                return None  # (only the mount root is a directory before anything is in it)
+        try:
+            return FsspecBackend.info(self, path)  # (mapped: the driver's errors translated)
+        except FileNotFoundError:
+            return None
 
     def list_detail(self, path: str) -> list[EntryInfo]:
         return [entry for entry, _ in self._children(path)]
@@ -277,6 +300,44 @@ class MemoryBackend(FsspecBackend):
         return out
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
+        """Every entry below ``path``, sorted by name, from the directory index: each
+        file looked up once (no fsspec info dict built per file on the way)."""
+        key = self._key(path)
+        fs = self.fs
+        index = fs._index()
+        if index is None or index[0].tree.odd or index[1].tree.odd or key in fs.store:
+            yield from self._walk_through_find(path)
+            return
+        store, dirs = index
+        files: dict[str, Any] = {}
+        folders: set[str] = set()
+        pending = [key]
+        while pending:  # this directory and what is below it, nothing else
+            folder = pending.pop()
+            with store.lock:
+                names = list(store.tree.direct.get(folder, ()))
+                children = list(store.tree.subdirs.get(folder, ()))
+            with dirs.lock:
+                children.extend(dirs.tree.direct.get(folder, ()))
+                children.extend(dirs.tree.subdirs.get(folder, ()))
+            for name in names:
+                found = store.get(name)
+                if found is not None:
+                    files[name] = found
+            for child in children:
+                if child not in folders:
+                    folders.add(child)
+                    pending.append(child)
+        root = self._key("")
+        cut = len(root) + 1 if root else 1
+        for name in sorted(files.keys() | folders):
+            if name in folders:  # (a name both a file and a folder is listed as a folder)
+                yield EntryInfo(name[cut:], True, 0)
+            else:
+                yield _file_info(name[cut:], files[name])
+
+    def _walk_through_find(self, path: str) -> Iterator[EntryInfo]:
+        """:meth:`walk_files` through fsspec's ``find`` (keys the index does not file)."""
         key = self._key(path)
         found = self.fs.find(key, withdirs=True, detail=True)
         root = self._key("")
@@ -296,6 +357,13 @@ class MemoryBackend(FsspecBackend):
         key = self._key(path)
         return key in self.fs.store or self._stat_or_none(key) is not None
 
+    def _invalidate_full(self, full: str) -> None:
+        """Nothing to drop: a memory mount keeps no listing cache (fsspec's memory
+        filesystem answers every listing from the store)."""
+
+    def _invalidate(self, path: str) -> None:
+        """(no listing cache: see :meth:`_invalidate_full`)"""
+
     def _ensure_parent(self, path: str) -> None:
         # a parent made before (or the mount root) is one set lookup, not a makedirs
         if "/" in path and self._key(path.rsplit("/", 1)[0]) in self.fs.pseudo_dirs:
@@ -304,12 +372,43 @@ class MemoryBackend(FsspecBackend):
 
     def delete(self, path: str, recursive: bool = False) -> None:
         key = self._key(path)
-        if canonical(path) and key in self.fs.store:
+        fs = self.fs
+        store = fs.store
+        if key in store and not is_root(path):
             self.check_write_allowed()
-            if self.fs.info(key)["type"] == "file":  # (not also a directory of files)
-                self.fs.store.pop(key, None)  # one file: no path expansion, no listing
+            dirs = fs.pseudo_dirs
+            if isinstance(store, IndexedStore) and isinstance(dirs, IndexedDirs):
+                # a file, not also a directory of files (what fs.info says)
+                plain = key not in dirs and not _has_below(store, dirs, key)
+            else:
+                plain = fs.info(key)["type"] == "file"
+            if plain:
+                store.pop(key, None)  # one file: no path expansion, no listing
                 return
         super().delete(path, recursive)
+
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """A copy to a memory mount (one process-wide store): a new stored file of the
+        same bytes (no account comparison, no listing cache to drop)."""
+        if isinstance(dest_backend, MemoryBackend) and self._capabilities.copy_optimization:
+            dest_backend.check_write_allowed()
+            dest_backend._ensure_parent(dest_path)
+            self._copy_object(src_path, dest_backend, dest_path)
+            return None
+        return super().copy_file(src_path, dest_backend, dest_path)
+
+    def _copy_object(self, src_path: str, dest_backend: FsspecBackend, dest_path: str) -> None:
+        """A stored file copied to another key of the store, as fsspec's ``cp_file`` does
+        (a new ``MemoryFile`` of the same bytes), without its second parse of both paths
+        and its ``isfile`` lookup: the source was just found in the store."""
+        fs = self.fs
+        key = self._key(src_path)
+        found = fs.store.get(key)
+        if found is None or not isinstance(dest_backend, MemoryBackend) or key in fs.pseudo_dirs:
+            super()._copy_object(src_path, dest_backend, dest_path)
+            return
+        dest_key = dest_backend._key(dest_path)
+        dest_backend.fs.store[dest_key] = MemoryFile(dest_backend.fs, dest_key, found.getvalue())
 
     # ------------------------------------------------------------------ content
     def read_bytes(self, path: str) -> bytes:

@@ -46,6 +46,7 @@ class RelativeMountBackend(StorageBackend):
         self.path_is_content = parent.path_is_content
         self.max_concurrency = parent.max_concurrency
         self.in_process = parent.in_process
+        self.batch_in_flight = parent.batch_in_flight
 
     @property
     def capabilities(self) -> BackendCapabilities:
@@ -115,6 +116,19 @@ class RelativeMountBackend(StorageBackend):
     # ------------------------------------------------------------------ reads
     def info(self, path: str) -> EntryInfo:
         entry = self.parent.info(self._p(path))
+        return EntryInfo(
+            path=path,
+            is_dir=entry.is_dir,
+            size=entry.size,
+            mtime=entry.mtime,
+            etag=entry.etag,
+            md5=entry.md5,
+        )
+
+    def info_or_none(self, path: str) -> EntryInfo | None:
+        entry = self.parent.info_or_none(self._p(path))
+        if entry is None:
+            return None
         return EntryInfo(
             path=path,
             is_dir=entry.is_dir,

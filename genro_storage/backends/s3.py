@@ -72,6 +72,10 @@ class S3Backend(FsspecBackend):
     implicit_dirs = True
     native_download = True
     batch_transfers = True
+    #: small files in flight on the batch route (each a coroutine, no thread): behind a
+    #: 20 ms round trip, 300 x 4 KiB up took 0.75-0.88 s with 64 against 1.06-1.16 s with
+    #: the 16 threads' count (s5cmd runs 256); the pool holds :data:`POOL_CONNECTIONS`
+    batch_in_flight = 64
     #: downloads to a local disk on the batch route too: small objects are one GET read
     #: whole and one write of the temp file (client CPU per file 10-15% under the worker
     #: threads' on moto, 300 x 4 KiB)
@@ -608,8 +612,12 @@ def _body_size(body: Any) -> int | None:
 def s3_session(mount_name: str) -> Any:
     """The aiobotocore session of an S3 mount: requests logged (``_requestlog``), small
     bodies sent without waiting for ``100 Continue``, timestamps parsed without dateutil
-    (``_timestamps``)."""
+    (``_timestamps``), the S3 model loaded without a scan of every service's folder
+    (``_botoload``)."""
+    from ._botoload import use_service_loader
+
     session = logging_session(mount_name)
+    use_service_loader(session)
     session.get_component("event_emitter").register_last("before-call.s3", _drop_small_expect)
     # Last-Modified of every GET/HEAD and every listing entry, without dateutil
     session.get_component("response_parser_factory").set_parser_defaults(
@@ -659,6 +667,18 @@ def _user_agent() -> str:
     )
 
 
+def _plain_http(config: dict[str, Any]) -> bool:
+    """An ``http://`` endpoint reached without a proxy (no certificate anywhere)."""
+    endpoint = str(config.get("endpoint_url") or "")
+    if not endpoint.lower().startswith("http://"):
+        return False
+    if (config.get("config_kwargs") or {}).get("proxies"):
+        return False
+    import urllib.request
+
+    return "http" not in urllib.request.getproxies()
+
+
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
@@ -678,6 +698,10 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     client_kwargs = dict(config.get("client_kwargs") or {})
     if config.get("region"):
         client_kwargs["region_name"] = config["region"]
+    if _plain_http(config):
+        # no TLS to verify: botocore would still load the CA bundle (~70 ms of CPU in a
+        # fresh process, before the first request could leave)
+        client_kwargs.setdefault("verify", False)
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
     # presigned URLs use Signature V4 (AWS stopped accepting V2 in new regions)

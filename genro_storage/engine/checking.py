@@ -155,10 +155,7 @@ def _files(root: Location) -> dict[str, EntryInfo]:
 
 
 def _entry_or_none(location: Location) -> EntryInfo | None:
-    try:
-        return location.backend.info(location.path)
-    except FileNotFoundError:
-        return None
+    return location.backend.info_or_none(location.path)
 
 
 def _multipart_only(location: Location, entry: EntryInfo) -> bool:

@@ -16,13 +16,18 @@ from ..paths import join
 __all__ = ["Location", "Mounts", "Present"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Location:
     """``mount:path`` resolved to its backend (``path`` is ``''`` at the mount root)."""
 
     mount: str
     backend: StorageBackend
     path: str
+
+    def __init__(self, mount: str, backend: StorageBackend, path: str) -> None:
+        # set once, in the instance dict (see EntryInfo: a frozen dataclass's generated
+        # __init__ costs twice as much, and every node operation of the engine makes one)
+        self.__dict__.update(mount=mount, backend=backend, path=path)
 
     @property
     def fullpath(self) -> str:

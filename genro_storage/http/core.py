@@ -12,7 +12,9 @@ Status  When
         If-Match, the file changed after ``If-Unmodified-Since`` (§13.1.1, §13.1.4)
 304     ``If-None-Match`` matches weakly, or, without it, the file has not changed since
         ``If-Modified-Since`` (§13.1.2, §13.1.3); no body, no Content-Type/Length
-        (§15.4.5); ETag, Last-Modified, Cache-Control, Vary and extra headers are kept
+        (§15.4.5); ETag, Cache-Control, Vary (Last-Modified without an ETag) and the
+        extra headers that are §15.4.5 fields (Expires, Content-Location...) are kept;
+        the other extra headers (CORS) only when the request carries ``Origin``
 416     GET with a valid ``Range`` none of whose ranges overlap the file, If-Range (if any)
         holding; ``Content-Range: bytes */<size>`` (§15.5.17)
 206     GET with a satisfiable ``Range`` and a holding If-Range (§13.1.5): one range ->
@@ -114,11 +116,32 @@ def _fixed(
     return ResponsePlan(status, headers, body=b"" if head else message)
 
 
-def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, str]]:
+# RFC 9110 §15.4.5: the fields a 304 carries when the 200 would have them (Date: the server's)
+_NOT_MODIFIED_FIELDS = frozenset(
+    {"cache-control", "content-location", "date", "etag", "expires", "vary"}
+)
+
+
+@lru_cache(maxsize=256)
+def _not_modified_extra(
+    extra: tuple[tuple[str, str], ...], cors: bool
+) -> tuple[tuple[str, str], ...]:
+    """The configured extra headers a 304 repeats: all of them for a CORS request (one
+    carrying ``Origin``: the browser checks ``Access-Control-*`` on the 304 itself), else
+    only the §15.4.5 fields (a cache updates its stored 200 with them; it keeps the
+    stored response's other headers)."""
+    if cors:
+        return extra
+    return tuple((name, value) for name, value in extra if name.lower() in _NOT_MODIFIED_FIELDS)
+
+
+def _not_modified(resource: Resource, options: ServeOptions, cors: bool) -> list[tuple[str, str]]:
     """A 304's headers: §15.4.5 has it repeat the 200's ETag, Cache-Control and Vary, in
-    the 200's order, then the extra headers. Last-Modified only without an ETag (§15.4.5:
-    no other metadata unless it guides the cache's update; the ETag names the same state)
-    or in the ``legacy`` contract, which always sent it."""
+    the 200's order (Expires and Content-Location when the extra headers hold them), then
+    the other extra headers only for a ``cors`` request (see :func:`_not_modified_extra`).
+    Last-Modified only without an ETag (§15.4.5: no other metadata unless it guides the
+    cache's update; the ETag names the same state) or in the ``legacy`` contract, which
+    always sent it."""
     headers = []
     if resource.etag is not None:
         headers.append(("ETag", f'"{resource.etag}"'))
@@ -130,7 +153,8 @@ def _not_modified(resource: Resource, options: ServeOptions) -> list[tuple[str, 
         headers.append(("Last-Modified", last_modified))
     if resource.content_encoding is not None or resource.negotiated:
         headers.append(("Vary", "Accept-Encoding"))
-    headers.extend(options.extra_headers)
+    if options.extra_headers:
+        headers.extend(_not_modified_extra(options.extra_headers, cors))
     return headers
 
 
@@ -237,7 +261,8 @@ def plan_response(
     if outcome == "precondition_failed":
         return _fixed(412, b"Precondition Failed", head, options)
     if outcome == "not_modified":
-        return ResponsePlan(304, _not_modified(resource, options))
+        cors = request.get("origin") is not None
+        return ResponsePlan(304, _not_modified(resource, options, cors))
     size = resource.size
     if ranges is UNSATISFIABLE:
         return _fixed(

@@ -6,7 +6,8 @@ an edit shows in the very next answer. What it saves is the rest: the route look
 node, the description of the file and the serve core's decision. Each decided answer
 (status, headers, which file sends the bytes) is kept per request path and per request
 "key" (method and the header values the decision reads: the four preconditions,
-``Range``, ``If-Range``, ``Accept-Encoding``), next to the signature of the stats it
+``Range``, ``If-Range``, ``Accept-Encoding``; and whether ``Origin`` is there, which
+decides a 304's CORS headers), next to the signature of the stats it
 was decided from: size, ``mtime`` and ``ctime`` in nanoseconds, inode, mode, of the file
 and of its ``.br``/``.gz`` siblings (whether a sibling came or went is read from the
 directory's own signature when it has settled: one ``stat`` instead of one ``access`` per
@@ -26,6 +27,11 @@ delivery, and an app whose
 ``lookup``/``check_access``/``get_node``/``get_response`` are not overridden. Answers of
 another kind (404, 405, several ranges with their random boundary, symlinked siblings)
 are never kept.
+
+On Linux the stats are replaced by ``inotify`` (:mod:`.watch`): a watched entry is
+trusted while its token is valid, the kernel's queue being read at most once per the
+route's ``freshness_ms`` window (``Route.freshness_ns``): a change shows in every answer
+to a request that starts at least one window after the change completed.
 
 A route with ``cache_stat: N`` trusts an entry for N seconds without a stat and decides
 new keys from its :class:`~genro_storage.engine.serve.statcache.StatCache`, as before
@@ -49,7 +55,7 @@ from ..http.headers import EnvironHeaders
 from ..manager import StorageManager
 from ..node import StorageNode
 from .routes import Route
-from .watch import Token, watcher
+from .watch import Token, Watcher, watcher
 
 __all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
 
@@ -68,13 +74,16 @@ _FIELDS = (
     *("if-none-match", "if-modified-since", "accept-encoding", "range", "if-range"),
     *("if-match", "if-unmodified-since"),
 )
+# ... and whether ``Origin`` is there (a 304 repeats the route's CORS headers only then)
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
-_FIELD_SET = frozenset(_FIELD_BYTES)
+_FIELD_SET = frozenset({*_FIELD_BYTES, b"origin"})
 _B0, _B1, _B2, _B3, _B4, _B5, _B6 = _FIELD_BYTES
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
+_ORIGIN = "HTTP_ORIGIN"
 
 Signature = tuple[int, int, int, int, int]
+_monotonic_ns = time.monotonic_ns
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -132,7 +141,7 @@ def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None
     return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     route: Route
     backend: Any
@@ -150,6 +159,12 @@ class _Entry:
     folder_path: str = ""
     sibling_paths: tuple[str, ...] = ()
     token: Token | None = None  # valid while inotify saw no change (serving/watch.py)
+    mounts: int = -1  # the manager's generation when ``backend`` was last found its mount's
+    # set for a watched entry of a route without cache_stat: what _fast() reads
+    watcher: Watcher | None = None
+    window: int = 0  # the route's freshness window (ns)
+    # the answers with nothing left to read (a 304, a HEAD, kept bytes), by key
+    complete: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -184,7 +199,7 @@ class HotFiles:
         if type(headers) is EnvironHeaders:
             return HotFiles.environ_key(method, headers.environ)
         get = headers.get
-        return (method, *[get(name) for name in _FIELDS])
+        return (method, *[get(name) for name in _FIELDS], get("origin") is not None)
 
     @staticmethod
     def scope_key(method: str, pairs: Iterable[tuple[bytes, bytes]]) -> tuple[Any, ...] | None:
@@ -199,22 +214,35 @@ class HotFiles:
                     return None
                 found[lowered] = value.decode("latin-1")
         if not found:
-            return (method, None, None, None, None, None, None, None)
+            return (method, None, None, None, None, None, None, None, False)
         get = found.get
-        return (method, get(_B0), get(_B1), get(_B2), get(_B3), get(_B4), get(_B5), get(_B6))
+        return (
+            method, get(_B0), get(_B1), get(_B2), get(_B3), get(_B4), get(_B5), get(_B6),
+            b"origin" in found,
+        )  # fmt: skip
 
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
         """:meth:`key` read straight from a WSGI environ (the same values)."""
         get = environ.get  # spelled out: a third cheaper than a loop, on every request
-        return (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
+        return (
+            method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6),
+            _ORIGIN in environ,
+        )  # fmt: skip
 
     def _same_backend(self, entry: _Entry) -> bool:
         """False when the mount was configured again since: its new backend decides."""
+        storage = self._storage
+        generation = storage.generation
+        if entry.mounts == generation:  # no configure()/remove_mount() since: the same
+            return True
         try:
-            return self._storage.get_backend(entry.route.mount) is entry.backend
+            same = storage.get_backend(entry.route.mount) is entry.backend
         except Exception:  # the mount is gone
             return False
+        if same:
+            entry.mounts = generation
+        return same
 
     def _current(self, entry: _Entry) -> bool:
         """True when the file (and its siblings) still have the entry's signature."""
@@ -291,35 +319,43 @@ class HotFiles:
         raw = get("RAW_URI") or get("REQUEST_URI")
         if raw and ("%" in raw or "\\" in raw):
             return None
-        key = (method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6))
+        key = (
+            method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6),
+            _ORIGIN in environ,
+        )  # fmt: skip
         return self._fast(entry, path, method, key)
 
     def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
         """:meth:`_answer` without headers, its default case inline: a watched entry,
         no ``cache_stat``, an answer with no body to read (a 304, a HEAD, kept bytes)."""
+        watcher = entry.watcher
         token = entry.token
-        if token is None or not token.valid or entry.route.stat_cache is not None:
+        if watcher is None or token is None or not token.valid:
             return self._answer(entry, path, method, None, key)
-        if not self._unchanged(entry):
+        if _monotonic_ns() - watcher.checked_at >= entry.window:  # catch_up(window) inline
+            watcher.catch_up()
+        if not token.valid or (
+            entry.mounts != self._storage.generation and not self._same_backend(entry)
+        ):
             self._drop(path)
             return None
         try:
-            prepared = entry.answers.get(key)
+            prepared = entry.complete.get(key)
         except TypeError:  # an unhashable environ value: not from a real server
             return None
-        if prepared is not None and (prepared.body is not None or not prepared.plan.parts):
+        if prepared is not None:
             return prepared
         return self._answer(entry, path, method, None, key, checked=True)
 
     def _unchanged(self, entry: _Entry) -> bool:
         """True while ``entry``'s file is as when its answers were kept: its watch saw no
-        change (the kernel's queued notifications applied first: no stat), or, unwatched,
-        its stats still match."""
+        change (the kernel's queued notifications applied first, at most once per the
+        route's freshness window: no stat), or, unwatched, its stats still match."""
         token = entry.token
         if token is None:
             return self._current(entry)
         if token.valid:
-            token.watcher.catch_up()
+            token.watcher.catch_up(entry.route.freshness_ns)
         return token.valid and self._same_backend(entry)
 
     def _answer(
@@ -415,6 +451,8 @@ class HotFiles:
         entry = _Entry(route, backend, rel, os_path, signature(st), siblings, folder, node)
         entry.token = token
         cache = route.stat_cache
+        if token is not None and cache is None:
+            entry.watcher, entry.window = token.watcher, route.freshness_ns
         if cache is not None:  # decided from stats taken from now on, trusted for the TTL
             cache.forget(rel)
             entry.generation = cache.generation
@@ -448,7 +486,9 @@ class HotFiles:
         try:
             entry.answers[key] = kept
         except TypeError:  # an unhashable environ value: not from a real server
-            pass
+            return prepared
+        if kept.body is not None or not kept.plan.parts:
+            entry.complete[key] = kept
         return prepared
 
     def _keep_body(self, entry: _Entry, prepared: Prepared) -> bool | None:
@@ -489,4 +529,5 @@ class HotFiles:
 
     def _forget_answers(self, entry: _Entry) -> None:
         answers, entry.answers = entry.answers, {}
+        entry.complete = {}
         self._body_bytes -= sum(len(p.body) for p in answers.values() if p.body is not None)

@@ -19,6 +19,8 @@
         expires_in: 3600               # lifetime of presigned redirect URLs
         accel_prefix: /_protected/uploads/   # nginx internal location for this mount
         cache_stat: 0                  # keep each file's stat N seconds (0: stat every request)
+        freshness_ms: 1                # an edit shows in every answer to a request that
+                                       # starts this long after it (0: at once)
 
 Unknown keys, an unknown mount, a bad value or a private route without a secret raise
 :class:`~genro_storage.errors.StorageConfigError` naming the prefix and the key.
@@ -36,6 +38,7 @@ from ..engine.serve.statcache import StatCache
 from ..errors import StorageConfigError
 from ..http.delivery import Delivery
 from ..http.options import ServeOptions
+from .watch import FRESHNESS_NS
 
 __all__ = ["Route", "load_app_config", "parse_routes"]
 
@@ -43,7 +46,7 @@ _KEYS = frozenset(
     {
         *("mount", "delivery", "cache_max_age", "immutable", "download", "index"),
         *("precompressed", "headers", "private", "secret", "secrets", "secret_env"),
-        *("expires_in", "accel_prefix", "cache_stat", "cache_control"),
+        *("expires_in", "accel_prefix", "cache_stat", "cache_control", "freshness_ms"),
     }
 )
 
@@ -59,6 +62,9 @@ class Route:
     index: bool = False
     secrets: tuple[str, ...] = ()
     stat_cache: StatCache | None = None  # cache_stat: N
+    #: freshness_ms, in ns: kept answers ask the kernel for changes at most once per
+    #: window (serving/watch.py Watcher.catch_up)
+    freshness_ns: int = FRESHNESS_NS
 
     @property
     def private(self) -> bool:
@@ -127,7 +133,23 @@ def _route(prefix: str, spec: Any, mounts: list[str]) -> Route:
         raise StorageConfigError(f"serve '{prefix}': {exc}") from exc
     index = spec.get("index", False)
     secrets = _secrets(prefix, spec)
-    return Route(prefix, mount, options, delivery, bool(index), secrets, _stat_cache(prefix, spec))
+    return Route(
+        prefix, mount, options, delivery, bool(index), secrets,
+        _stat_cache(prefix, spec), _freshness_ns(prefix, spec),
+    )  # fmt: skip
+
+
+def _freshness_ns(prefix: str, spec: Mapping[str, Any]) -> int:
+    window = spec.get("freshness_ms", FRESHNESS_NS / 1e6)
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, (int, float))
+        or not 0 <= window <= 60_000
+    ):
+        raise StorageConfigError(
+            f"serve '{prefix}': freshness_ms must be milliseconds from 0 to 60000, got {window!r}"
+        )
+    return round(window * 1_000_000)
 
 
 def _cache_control(value: Any) -> str | None:

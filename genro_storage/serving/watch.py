@@ -8,11 +8,14 @@ down to a file, on the file itself and on its ``.br``/``.gz`` siblings, and retu
 the file (a write, a ``chmod``/``touch``/new hard link, a rename, a removal, a sibling
 that comes or goes, a directory on the way renamed or removed).
 
-No thread, no delay: the kernel queues a notification before the system call that
-caused it returns, so :meth:`Watcher.catch_up`, called by each request before it trusts
-a token, asks how many bytes are queued (one ``ioctl(FIONREAD)``, cheaper than the two
-stats it replaces) and reads and applies them first when there are any. A change
-completed before a request arrives therefore shows in its answer, as with stats.
+No thread: the kernel queues a notification before the system call that caused it
+returns, so :meth:`Watcher.catch_up`, called by each request before it trusts a token,
+asks how many bytes are queued (one ``ioctl(FIONREAD)``, cheaper than the two stats it
+replaces) and reads and applies them first when there are any. It asks at most once per
+freshness window (``window_ns``, :data:`FRESHNESS_NS` = 1 ms by default): a call skips
+the ``ioctl`` only when a check that started less than the window before it completed.
+A change completed at least one window before a request starts therefore shows in its
+answer; with a window of 0, a change completed before the request, as with stats.
 Watches are added before the file is stat'ed for its answer, so a change made while the
 answer is being decided is reported too.
 
@@ -38,10 +41,16 @@ import struct
 import sys
 import termios
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 
-__all__ = ["Token", "Watcher", "watcher"]
+__all__ = ["FRESHNESS_NS", "Token", "Watcher", "watcher"]
+
+FRESHNESS_NS = 1_000_000
+"""The default freshness window (1 ms): a change completed at least this long before a
+request starts shows in its answer (see :meth:`Watcher.catch_up`)."""
+_monotonic_ns = time.monotonic_ns
 
 # <sys/inotify.h>
 IN_MODIFY = 0x2
@@ -137,22 +146,34 @@ class Watcher:
         self._queued = ctypes.c_int(0)  # FIONREAD's answer (written with the GIL held)
         self._queued_ref = ctypes.byref(self._queued)
         self._fionread = termios.FIONREAD
+        #: ``time.monotonic_ns()`` at which the last completed check started: a caller
+        #: may skip :meth:`catch_up` itself while less than its window has passed since
+        self.checked_at = -(1 << 62)
         # wd -> name (None: any event of the watch) -> the tokens to invalidate
         self._tokens: dict[int, dict[str | None, weakref.WeakSet[Token]]] = {}
         self._local: dict[str, bool] = {}  # directory -> on a local file system
 
     # ------------------------------------------------------------------ requests
-    def catch_up(self) -> None:
-        """Apply every notification queued so far (one ``ioctl`` when there is none).
+    def catch_up(self, window_ns: int = 0) -> None:
+        """Apply every notification queued so far (one ``ioctl`` when there is none), or
+        nothing when a check that started less than ``window_ns`` nanoseconds ago has
+        completed: a change completed ``window_ns`` before this call is applied then.
 
         A request calls this before it trusts a token. The lock is looked at after the
         queue: a queue found empty because another thread is reading it is waited for.
+        The time of a check is taken before its ``ioctl`` and published after the queue
+        was applied, so a skipped call relies only on a check that saw every change
+        completed before it started.
         """
+        start = _monotonic_ns()
+        if start - self.checked_at < window_ns:
+            return
         # the GIL is held from the call to the read of the answer, except at the bytecode
         # between them, where another thread's later ioctl may write its own, fresher one
         self._libc.ioctl(self._fd, self._fionread, self._queued_ref)
         if self._queued.value or self._lock.locked():
             self._drain()
+        self.checked_at = start  # an older start written late only skips fewer checks
 
     def _drain(self) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from ..fileio import CHUNK_SIZE
 from ..http.delivery import Delivery
 from ..http.headers import headers_from_environ
 from ..http.options import ServeOptions
+from ..http.response import status_line
 
 if TYPE_CHECKING:
     from ..node import StorageNode
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["send_prepared", "serve_node"]
 
 StartResponse = Callable[..., Any]
+_STATUS_LINES = {code: status_line(code) for code in (200, 206, 304, 400, 404, 405, 412, 416)}
 
 
 def serve_node(
@@ -57,7 +59,7 @@ def send_prepared(
     plan = prepared.plan
     # a copy: servers may add to the list (wsgiref's Connection, Date), and a kept answer
     # (serving/hot.py) is sent again
-    start_response(plan.status_line, list(plan.headers))
+    start_response(_STATUS_LINES.get(plan.status) or plan.status_line, list(plan.headers))
     if prepared.body is not None or plan.body or not plan.parts:
         body = plan.body or prepared.body
         return [body] if body else []

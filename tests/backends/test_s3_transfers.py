@@ -275,6 +275,62 @@ def test_concurrent_async_reads_are_not_held_to_a_small_pool(
     assert proxy.peak_connections > 40
 
 
+def test_a_small_file_tree_keeps_many_files_in_flight(
+    env: dict[str, str], buckets: tuple[str, str], tmp_path: Path
+) -> None:
+    """Up and down, a tree of small files has more files in flight than the 16 copy
+    threads (``S3Backend.batch_in_flight``: coroutines, no thread each); an explicit
+    ``max_workers`` is obeyed."""
+    made = _tree(tmp_path / "src", 120)
+    port = int(env["SVC_S3_ENDPOINT"].rsplit(":", 1)[1])
+    with NetProxy(port, rtt=0.1, port=free_port()) as proxy:
+        manager = StorageManager()
+        manager.configure(
+            [
+                {"name": "disk", "type": "local", "path": str(tmp_path)},
+                {**_mount(env, "s3", buckets[0], unique("fly")), "endpoint_url": proxy.endpoint},
+            ]
+        )
+        manager.node("s3:warm.bin").write_bytes(b"x")  # the client, outside the figures
+        peaks = []
+        for src, dest, options in (
+            ("disk:src", "s3:up", {}),
+            ("s3:up", "disk:down", {}),
+            ("disk:src", "s3:few", {"max_workers": 8}),
+        ):
+            proxy.peak_connections = proxy.open_connections
+            manager.node(src).copy_to(dest, **options)
+            peaks.append(proxy.peak_connections)
+        manager.close()
+    assert _files(tmp_path / "down") == made
+    assert peaks[0] > 24 and peaks[1] > 24, peaks
+    # 8 (+ a few connections the proxy is still closing as the next ones open)
+    assert peaks[2] <= 12, peaks
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_plain_http_endpoint_loads_no_certificates(env: dict[str, str]) -> None:
+    """No TLS on an ``http://`` endpoint: botocore is told not to load the CA bundle
+    (~70 ms of CPU per fresh process); ``https://``, a proxy or the mount's own
+    ``client_kwargs`` keep botocore's verification."""
+    from genro_storage.backends.s3 import create
+
+    def verify(config: dict[str, Any]) -> Any:
+        fs = create({"bucket": "b", **config}, "m").fs
+        return fs.client_kwargs.get("verify", "default")
+
+    assert verify({"endpoint_url": "http://127.0.0.1:9"}) is False
+    assert verify({"endpoint_url": "https://s3.example.com"}) == "default"
+    assert verify({}) == "default"
+    mine = {"endpoint_url": "http://127.0.0.1:9", "client_kwargs": {"verify": "/ca.pem"}}
+    assert verify(mine) == "/ca.pem"
+    proxied = {"endpoint_url": "http://127.0.0.1:9", "config_kwargs": {"proxies": {"http": "x"}}}
+    assert verify(proxied) == "default"
+
+
 # ---------------------------------------------------------------- 100-continue
 def test_small_uploads_do_not_wait_for_100_continue(
     local: StorageManager, tmp_path: Path, env: dict[str, str], buckets: tuple[str, str]

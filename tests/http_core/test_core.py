@@ -270,7 +270,7 @@ def test_conditional_requests(headers: dict[str, str], status: int) -> None:
 def test_304_keeps_validators_and_drops_body_headers() -> None:
     resource = Resource(5, T, "v1", "text/css", "a.css", content_encoding="br")
     p = plan(
-        {"If-None-Match": '"v1"'},
+        {"If-None-Match": '"v1"', "Origin": "https://app.example"},
         resource=resource,
         cache_max_age=60,
         extra_headers=(CORS,),
@@ -284,6 +284,26 @@ def test_304_keeps_validators_and_drops_body_headers() -> None:
         CORS,
     ]
     assert (p.parts, p.body, p.trailer, p.content_length) == ((), b"", b"", 0)
+
+
+def test_304_repeats_the_extra_headers_only_for_a_cors_request() -> None:
+    """A 304 carries the §15.4.5 fields the 200 has (ETag, Cache-Control, Vary, Expires,
+    Content-Location); the other configured headers (CORS) only when the request carries
+    Origin: a browser checks CORS on the 304 itself, a cache keeps the stored 200's."""
+    expires = ("Expires", "Thu, 01 Dec 2044 16:00:00 GMT")
+    location = ("content-location", "/a.css")
+    extra = (CORS, expires, ("X-Frame-Options", "DENY"), location)
+    plain = plan({"If-None-Match": '"v1"'}, extra_headers=extra, cache_max_age=60)
+    assert plain.status == 304
+    assert plain.headers == [("ETag", '"v1"'), ("Cache-Control", "max-age=60"), expires, location]
+    cors = plan({"If-None-Match": '"v1"', "origin": "null"}, extra_headers=extra)
+    assert cors.status == 304
+    assert cors.headers == [("ETag", '"v1"'), ("Cache-Control", "no-cache"), *extra]
+    for headers in ({}, {"Origin": "https://app.example"}):  # a 200 always has them all
+        full = plan(headers, extra_headers=extra)
+        assert full.status == 200 and full.headers[-4:] == list(extra)
+    refused = plan({"If-Match": '"v2"'}, extra_headers=extra)  # other answers: unchanged
+    assert refused.status == 412 and refused.headers[-4:] == list(extra)
 
 
 def test_304_sends_last_modified_only_without_an_etag_or_in_legacy() -> None:
@@ -460,7 +480,7 @@ def test_range_response_keeps_disposition_and_cache_headers() -> None:
         ("GET", {}, RES, 200),
         ("GET", {"Range": "bytes=0-0"}, RES, 206),
         ("GET", {"Range": "bytes=0-0,1000-1000"}, RES, 206),
-        ("GET", {"If-None-Match": '"v1"'}, RES, 304),
+        ("GET", {"If-None-Match": '"v1"', "Origin": "https://a.example"}, RES, 304),
         ("GET", {"Range": "bytes=a\r\n"}, RES, 400),
         ("GET", {}, None, 404),
         ("POST", {}, RES, 405),

@@ -77,12 +77,24 @@ class FileCases:
         assert r.headers["etag"] == etag
         assert "content-type" not in r.headers
 
-    def test_304_keeps_cors_and_cache_headers(self, client: Client, prefix: str) -> None:
+    def test_304_keeps_cors_headers_for_a_cors_request(self, client: Client, prefix: str) -> None:
+        """A 304 repeats the route's own headers (CORS) only for a request with Origin;
+        ETag and Cache-Control always (RFC 9110 §15.4.5). Each answer is asked twice:
+        the second comes from the kept answers (serving/hot.py), keyed on Origin too."""
         etag = client.get(f"{prefix}/hello.txt").headers["etag"]
-        r = client.get(f"{prefix}/hello.txt", if_none_match=etag)
-        assert r.status == 304
-        assert r.headers["access-control-allow-origin"] == "*"
-        assert r.headers["cache-control"] == "max-age=60"
+        for origin in (None, "https://app.example", None, "null", None):
+            for _ in range(2):
+                extra = {} if origin is None else {"origin": origin}
+                r = client.get(f"{prefix}/hello.txt", if_none_match=etag, **extra)
+                assert r.status == 304
+                assert r.headers["cache-control"] == "max-age=60"
+                assert r.headers["etag"] == etag
+                cors = r.headers.get("access-control-allow-origin")
+                assert cors == (None if origin is None else "*"), (origin, r.headers)
+        for origin in (None, "https://app.example"):  # a 200 has them either way
+            extra = {} if origin is None else {"origin": origin}
+            r = client.get(f"{prefix}/hello.txt", **extra)
+            assert r.status == 200 and r.headers["access-control-allow-origin"] == "*"
 
     def test_304_with_if_modified_since(self, client: Client, prefix: str) -> None:
         r = client.get(f"{prefix}/hello.txt", if_modified_since=FUTURE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,19 @@ import pytest
 
 from genro_storage import StorageManager
 from genro_storage.serving.asgi_app import ASGIApp
+from genro_storage.serving.watch import FRESHNESS_NS
 from genro_storage.serving.wsgi_app import WSGIApp
 from tests._procs import free_port, granian_args, gunicorn_args, server, uvicorn_args
 from tests.integrations._site import build_storage, make_spec, write_spec
 from tests.services import load_services, require_services
 
 IDENTITY = {"accept-encoding": "identity"}
+
+
+def past_the_window() -> None:
+    """Wait longer than the default freshness window (serving/watch.py): a change made
+    before this call shows in every answer to a request made after it (docs/serving.md)."""
+    time.sleep(2 * FRESHNESS_NS / 1e9)
 
 
 @pytest.fixture(params=["watch", "stat"])

@@ -31,6 +31,7 @@ from django.test import AsyncRequestFactory, RequestFactory
 from genro_storage.integrations.django.middleware import StaticFilesMiddleware
 from genro_storage.integrations.django.responses import StaticFileResponse
 from genro_storage.serving import hot
+from tests.integrations.conftest import past_the_window
 
 CSS = b"".join(b".rule-%d { color: red; margin: %dpx; }\n" % (i, i) for i in range(60))
 JS = b"".join(b"function f%d(a) { return a * %d; }\n" % (i, i) for i in range(4000))  # > 64 KiB
@@ -289,6 +290,7 @@ def test_edits_show_at_once_with_autorefresh(root: Path, settings: Any) -> None:
     edited = CSS.replace(b"red", b"tan")  # same size
     (root / "css" / "site.css").write_bytes(edited)
     os.unlink(root / "css" / "site.css.br")
+    past_the_window()
     again = get(mw, "css/site.css", if_none_match=old_etag)
     assert again.status_code == 200 and again["ETag"] != old_etag
     assert body(again) == edited
@@ -299,6 +301,7 @@ def test_edits_show_at_once_with_autorefresh(root: Path, settings: Any) -> None:
     assert gzip.decompress(body(coded)) == CSS  # the sibling still holds the old text
     added = root / "css" / "new.css"
     added.write_bytes(b"a{}")
+    past_the_window()
     assert body(get(mw, "css/new.css")) == b"a{}"
 
 
@@ -323,6 +326,7 @@ def test_a_replaced_file_is_never_sent_with_old_headers(
     staged = root / "css" / "staged"
     staged.write_bytes(bigger)
     os.replace(staged, root / "css" / "site.css")
+    past_the_window()
     response = get(mw, "css/site.css")
     assert response["Content-Length"] == str(len(bigger))
     assert body(response) == bigger
@@ -342,6 +346,7 @@ async def test_a_large_file_replaced_by_one_of_its_size_gets_its_own_etag(
     staged = root / "js" / "staged"
     staged.write_bytes(other)
     os.replace(staged, root / HASHED_JS)
+    past_the_window()
     again = await aget(mw, HASHED_JS) if asgi else get(mw, HASHED_JS)
     assert again["ETag"] != first["ETag"]
     assert (await abody(again) if asgi else body(again)) == other
@@ -381,6 +386,7 @@ def test_kept_bytes_follow_edits_with_autorefresh(root: Path, settings: Any, set
     edited = CSS.replace(b"red", b"tan")  # same size
     time.sleep(0.01)  # a later tick of the file system's clock
     (root / "css" / "site.css").write_bytes(edited)
+    past_the_window()
     assert get(mw, "css/site.css").content == edited
 
 
@@ -465,6 +471,7 @@ def test_collectstatic_on_a_running_site_is_followed(root: Path, settings: Any) 
         os.replace(staged, root / name)
     write_manifest(root, {"css/site.css": newer})
     os.unlink(root / HASHED_JS)
+    past_the_window()
     mw._manifest_due = time.monotonic() + 3600  # within cache_stat, however slow the machine
     assert not mw.refresh()  # checked at most once per cache_stat
     mw._manifest_due = 0.0  # the TTL passed

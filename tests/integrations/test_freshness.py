@@ -1,7 +1,10 @@
 """Files that change while they are served: what each request sees, in both apps.
 
-By default every request stats the file, so a change shows in the next answer; with
-``cache_stat: N`` a route may answer from what it found up to N seconds earlier.
+By default a change shows in every answer to a request that starts at least the route's
+``freshness_ms`` (1 ms) after the change completed: the tests that change a file wait
+that long (``past_the_window``) before the request that must see it; ``freshness_ms: 0``
+shows it in the very next answer. With ``cache_stat: N`` a route may answer from what it
+found up to N seconds earlier.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,9 @@ from genro_storage.engine.serve.statcache import StatCache
 from genro_storage.errors import StorageConfigError
 from genro_storage.serving.app import Request
 from genro_storage.serving.asgi_app import ASGIApp
+from genro_storage.serving.watch import FRESHNESS_NS
 from genro_storage.serving.wsgi_app import WSGIApp
+from tests.integrations.conftest import past_the_window
 
 SERVE: dict[str, Any] = {"mount": "site", "cache_max_age": 60}
 BASE = "http://test"
@@ -67,6 +74,7 @@ def rewrite(path: Path, data: bytes, mtime: float | None = None) -> None:
     path.write_bytes(data)
     stamp = mtime if mtime is not None else path.stat().st_mtime + 5
     os.utime(path, (stamp, stamp))
+    past_the_window()
 
 
 def test_a_rewritten_file_is_seen_at_once(kind: str, root: Path) -> None:
@@ -83,6 +91,7 @@ def test_a_removed_file_is_404_at_once(kind: str, root: Path) -> None:
     client = Client(kind, root)
     assert client.get("/s/b.bin").status_code == 200
     (root / "b.bin").unlink()
+    past_the_window()
     assert client.get("/s/b.bin").status_code == 404
 
 
@@ -90,9 +99,109 @@ def test_a_new_precompressed_sibling_is_used_at_once(kind: str, root: Path) -> N
     client = Client(kind, root)
     assert "vary" not in client.get("/s/a.css", **{"Accept-Encoding": "gzip"}).headers
     (root / "a.css.gz").write_bytes(gzip.compress(b"a{}\n"))
+    past_the_window()
     response = client.get("/s/a.css", **{"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert response.headers["vary"] == "Accept-Encoding"
+
+
+def test_with_freshness_0_an_edit_shows_in_the_next_answer(kind: str, root: Path) -> None:
+    client = Client(kind, root, freshness_ms=0)
+    etag = client.get("/s/a.css").headers["etag"]
+    for _ in range(3):  # decided, then kept and checked
+        assert client.get("/s/a.css", **{"If-None-Match": etag}).status_code == 304
+    (root / "a.css").write_bytes(b"a{color:red}\n")  # no wait at all
+    response = client.get("/s/a.css", **{"If-None-Match": etag})
+    assert response.status_code == 200 and response.content == b"a{color:red}\n"
+
+
+def test_an_edit_shows_once_the_window_has_passed(kind: str, root: Path) -> None:
+    """An answer checked a moment before the edit is not reused by a request that starts
+    one window (here 50 ms) after the edit, however soon the check before it was."""
+    client = Client(kind, root, freshness_ms=50)
+    etag = client.get("/s/a.css").headers["etag"]
+    for _ in range(3):
+        assert client.get("/s/a.css", **{"If-None-Match": etag}).status_code == 304
+    (root / "a.css").write_bytes(b"a{color:red}\n")
+    time.sleep(0.051)
+    response = client.get("/s/a.css", **{"If-None-Match": etag})
+    assert response.status_code == 200 and response.content == b"a{color:red}\n"
+
+
+def test_within_the_window_a_watched_answer_is_reused(
+    kind: str, root: Path, notification: str
+) -> None:
+    """The window's other side: a request starting less than ``freshness_ms`` after a
+    check may get the answer as it was then (inotify is asked once per window); with
+    stats (no inotify) every request looks at the file."""
+    client = Client(kind, root, freshness_ms=60_000)
+    etag = client.get("/s/a.css").headers["etag"]
+    for _ in range(3):  # the last one checked the kernel's queue: empty
+        assert client.get("/s/a.css", **{"If-None-Match": etag}).status_code == 304
+    (root / "a.css").write_bytes(b"a{color:red}\n")
+    status = client.get("/s/a.css", **{"If-None-Match": etag}).status_code
+    assert status == (304 if notification == "watch" else 200)
+
+
+def test_the_window_bounds_staleness_under_threads(root: Path, notification: str) -> None:
+    """Eight threads ask for a kept 304 while the file is edited: every request that
+    started one window after the edit completed gets the new file (a 200)."""
+    mounts = [{"name": "site", "type": "local", "path": str(root)}]
+    app = WSGIApp(mounts, {"/s": SERVE})
+    etag = next(
+        v for k, v in app.get_response(Request("GET", "/s/a.css")).plan.headers if k == "ETag"
+    )
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/s/a.css", "SCRIPT_NAME": "",
+        "QUERY_STRING": "", "HTTP_IF_NONE_MATCH": etag, "wsgi.file_wrapper": None,
+    }  # fmt: skip
+    stop = threading.Event()
+    answers: list[tuple[int, int, str]] = []
+
+    def run() -> None:
+        mine: list[tuple[int, int, str]] = []
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+            statuses.append(status)
+
+        while not stop.is_set():
+            started = time.monotonic_ns()
+            for _chunk in app(dict(environ), start_response):
+                pass
+            mine.append((started, time.monotonic_ns(), statuses.pop()))
+        answers.extend(mine)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    editing = time.monotonic_ns()
+    (root / "a.css").write_bytes(b"a{color:red}\n")
+    edited = time.monotonic_ns()
+    time.sleep(0.1)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    before = [s for start, end, s in answers if end < editing]
+    after = [s for start, end, s in answers if start >= edited + FRESHNESS_NS]
+    assert before and after, (len(before), len(after))
+    assert all(s.startswith("304") for s in before), sorted(set(before))
+    assert all(s.startswith("200") for s in after), sorted(set(after))
+
+
+@pytest.mark.parametrize("value", [-1, "1", True, float("nan"), 60_001, [1]])
+def test_freshness_must_be_milliseconds(root: Path, value: Any) -> None:
+    mounts = [{"name": "site", "type": "local", "path": str(root)}]
+    with pytest.raises(StorageConfigError, match="freshness_ms"):
+        WSGIApp(mounts, {"/s": {"mount": "site", "freshness_ms": value}})
+
+
+@pytest.mark.parametrize(("value", "ns"), [(None, FRESHNESS_NS), (0, 0), (2.5, 2_500_000)])
+def test_freshness_is_one_ms_unless_given(root: Path, value: Any, ns: int) -> None:
+    mounts = [{"name": "site", "type": "local", "path": str(root)}]
+    spec = {"mount": "site"} if value is None else {"mount": "site", "freshness_ms": value}
+    assert WSGIApp(mounts, {"/s": spec}).routes[0].freshness_ns == ns
 
 
 @pytest.mark.parametrize("target", ["/s/../x", "/s/%2e%2e/x", "/s/a%2fb"])
@@ -156,6 +265,7 @@ def test_cache_stat_a_deleted_file_is_404_when_its_body_is_read(kind: str, root:
     client, _ = cached_client(kind, root)
     etag = client.get("/s/b.bin").headers["etag"]
     (root / "b.bin").unlink()
+    past_the_window()
     assert client.get("/s/b.bin", **{"If-None-Match": etag}).status_code == 304  # kept
     assert client.get("/s/b.bin").status_code == 404
 
@@ -164,8 +274,10 @@ def test_cache_stat_keeps_no_misses_and_no_directories(kind: str, root: Path) ->
     client, _ = cached_client(kind, root)
     assert client.get("/s/new.txt").status_code == 404
     (root / "new.txt").write_bytes(b"new")
+    past_the_window()
     assert client.get("/s/new.txt").content == b"new"
     (root / "d").mkdir()
+    past_the_window()
     assert client.get("/s/d").status_code == 404
     assert len(client.app.routes[0].stat_cache) == 1
 
@@ -174,6 +286,7 @@ def test_cache_stat_keeps_the_siblings_too(kind: str, root: Path) -> None:
     client, clock = cached_client(kind, root)
     assert "vary" not in client.get("/s/a.css", **{"Accept-Encoding": "gzip"}).headers
     (root / "a.css.gz").write_bytes(gzip.compress(b"a{}\n"))
+    past_the_window()
     assert "vary" not in client.get("/s/a.css", **{"Accept-Encoding": "gzip"}).headers
     clock.now += 10
     response = client.get("/s/a.css", **{"Accept-Encoding": "gzip"})

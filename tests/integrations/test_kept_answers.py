@@ -1,14 +1,15 @@
 """Kept answers (``genro_storage/serving/hot.py``): as fast as a table, as fresh as a stat.
 
 A plain local route keeps each decided answer (and a small settled file's bytes) while
-one stat per request shows the file and its ``.br``/``.gz`` siblings unchanged. These
-tests change files under real servers (gunicorn, uvicorn, granian) in the ways a kept
-answer could miss, and check that the next answer already shows the change: an edit
-that keeps size and mtime, a replacement by rename, a new or removed precompressed
-sibling, a removal. In process, they check that answers are really kept (so the tests
-above exercise them), when they are not, and that a server adding to the header list
-cannot change a kept answer. Granian: the app hands a local file to the server with
-``http.response.pathsend`` (recorded by the test app's wrapper).
+inotify (or one stat per request) shows the file and its ``.br``/``.gz`` siblings
+unchanged. These tests change files under real servers (gunicorn, uvicorn, granian) in
+the ways a kept answer could miss, wait one freshness window (1 ms, ``past_the_window``)
+and check that the next answer shows the change: an edit that keeps size and mtime, a
+replacement by rename, a new or removed precompressed sibling, a removal. In process,
+they check that answers are really kept (so the tests above exercise them), when they
+are not, and that a server adding to the header list cannot change a kept answer.
+Granian: the app hands a local file to the server with ``http.response.pathsend``
+(recorded by the test app's wrapper).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from genro_storage.serving.app import Request
 from genro_storage.serving.asgi_app import ASGIApp
 from genro_storage.serving.wsgi_app import WSGIApp
 from tests._procs import free_port, granian_args, gunicorn_args, server, uvicorn_args
+from tests.integrations.conftest import past_the_window
 
 APP = "tests.integrations.apps.kept_site"
 SERVERS = ("gunicorn", "uvicorn", "granian")
@@ -85,6 +87,7 @@ def same_size_same_mtime(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_mtime_ns == before.st_mtime_ns
+    past_the_window()
 
 
 def test_an_edit_keeping_size_and_mtime_is_seen_at_once(
@@ -111,6 +114,7 @@ def test_a_replacement_by_rename_is_seen_at_once(served: tuple[str, int], site: 
     mtime = file.stat().st_mtime_ns
     os.utime(fresh, ns=(mtime, mtime))
     os.replace(fresh, file)  # an atomic deploy: same size, same mtime, another inode
+    past_the_window()
     assert get(port, url)[2] == b"c{color:red}\n" * 8
 
 
@@ -120,6 +124,7 @@ def test_siblings_that_come_and_go_are_seen_at_once(served: tuple[str, int], sit
     plain = get(port, url, Accept_Encoding="br, gzip")
     assert "content-encoding" not in plain[1]
     Path(f"{file}.br").write_bytes(b"pretend-brotli")
+    past_the_window()
     status, headers, body = get(port, url, Accept_Encoding="br, gzip")
     assert (status, headers.get("content-encoding"), body) == (200, "br", b"pretend-brotli")
     assert headers["vary"] == "Accept-Encoding"
@@ -129,6 +134,7 @@ def test_siblings_that_come_and_go_are_seen_at_once(served: tuple[str, int], sit
     assert (status, again.get("content-encoding"), body) == (200, "br", b"PRETEND-BROTLI")
     assert again["etag"] != headers["etag"]
     Path(f"{file}.br").unlink()
+    past_the_window()
     status, headers, body = get(port, url, Accept_Encoding="br, gzip")
     assert (status, headers.get("content-encoding"), body) == (200, None, file.read_bytes())
 
@@ -140,9 +146,11 @@ def test_a_removed_file_is_404_at_once(served: tuple[str, int], site: Path) -> N
     assert get(port, url, If_None_Match=etag)[0] == 304
     data = file.read_bytes()
     file.unlink()
+    past_the_window()
     assert get(port, url)[0] == 404
     assert get(port, url, If_None_Match=etag)[0] == 404
     file.write_bytes(data[::-1])
+    past_the_window()
     assert get(port, url)[2] == data[::-1]
 
 
@@ -223,6 +231,7 @@ def test_answers_are_kept_and_reused(settled: None, root: Path) -> None:
     # the server's addition went into a copy each time, never into the kept answer
     assert [h for h in second[1] if h[0] == "X-Added-By-Server"] == [("X-Added-By-Server", "1")]
     (root / "a.css").write_bytes(b"b{}\n")
+    past_the_window()
     assert call_wsgi(app, "/s/a.css")[2] == b"b{}\n"
 
 
@@ -232,6 +241,7 @@ def test_a_file_changed_a_moment_ago_keeps_its_answer_but_not_its_bytes(root: Pa
     call_wsgi(app, "/s/a.css")
     assert "/s/a.css" in app.hot
     (root / "a.css").write_bytes(b"x{}\n")  # same size; mtime may stay within one tick
+    past_the_window()
     assert call_wsgi(app, "/s/a.css")[2] == b"x{}\n"
 
 
@@ -347,6 +357,7 @@ def test_bytes_are_kept_once_the_file_has_settled(
     [kept] = app.hot._entries["/s/new.css"].answers.values()
     assert kept.body == b"new{}\n"
     (root / "new.css").write_bytes(b"old{}\n")
+    past_the_window()
     assert call_wsgi(app, "/s/new.css")[2] == b"old{}\n"
 
 
@@ -358,6 +369,7 @@ def test_cache_stat_trusts_kept_answers_for_its_ttl_and_clear_forgets(
     first = call_wsgi(app, "/s/a.css")
     assert "/s/a.css" in app.hot
     (root / "a.css").write_bytes(b"changed{}\n")
+    past_the_window()
     assert call_wsgi(app, "/s/a.css") == first  # within the TTL: the kept answer
     stat_cache = app.routes[0].stat_cache
     assert stat_cache is not None
@@ -371,6 +383,7 @@ def test_cache_stat_never_reads_a_body_that_does_not_fit_kept_headers(root: Path
     app = WSGIApp(mounts(root), {"/s": {"mount": "site", "cache_stat": 60}})
     assert call_wsgi(app, "/s/c.css")[2] == b"c{}\n"
     (root / "c.css").write_bytes(b"longer{}\n")
+    past_the_window()
     _, headers, body = call_wsgi(app, "/s/c.css")
     assert body == b"longer{}\n" and ("Content-Length", str(len(body))) in headers
 
@@ -390,8 +403,10 @@ def test_a_sibling_edited_in_place_is_seen_with_a_settled_directory(
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"gzip-two"
     time.sleep(0.05)
     (root / "unrelated.txt").write_bytes(b"")  # the directory changes, not the siblings
+    past_the_window()
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"gzip-two"
     (root / "p.css.gz").unlink()
+    past_the_window()
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")[2] == b"p{}\n"
 
 

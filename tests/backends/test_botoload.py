@@ -1,0 +1,46 @@
+"""botocore's data loader without the scan of every service's folder (``_botoload``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
+from botocore.loaders import Loader
+
+from genro_storage.backends._botoload import ServiceLoader
+from genro_storage.backends.s3 import s3_session
+
+
+def _no_scan(loader: Loader) -> Loader:
+    def scan(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("every service's folder was listed")
+
+    loader.list_available_services = scan  # type: ignore[method-assign]
+    return loader
+
+
+@pytest.mark.parametrize("type_name", ["service-2", "endpoint-rule-set-1", "paginators-1"])
+def test_the_models_are_botocores_own(type_name: str) -> None:
+    ours = _no_scan(ServiceLoader()).load_service_model("s3", type_name)
+    assert ours == Loader().load_service_model("s3", type_name)
+
+
+def test_an_api_version_named_is_loaded() -> None:
+    version = Loader().determine_latest_version("s3", "service-2")
+    model = _no_scan(ServiceLoader()).load_service_model("s3", "service-2", version)
+    assert model["metadata"]["apiVersion"] == version
+
+
+def test_unknown_services_and_versions_get_botocores_errors() -> None:
+    with pytest.raises(UnknownServiceError, match="no-such-service"):
+        ServiceLoader().load_service_model("no-such-service", "service-2")
+    with pytest.raises(DataNotFoundError):
+        ServiceLoader().load_service_model("s3", "service-2", "1999-01-01")
+
+
+def test_an_s3_mounts_session_uses_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    loader = s3_session("m").get_component("data_loader")
+    assert isinstance(loader, ServiceLoader)
+    assert str(tmp_path) in loader.search_paths  # botocore's AWS_DATA_PATH kept

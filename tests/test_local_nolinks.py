@@ -1,0 +1,154 @@
+"""The local mount's one-call containment route (Linux ``openat2``, ``_nolinks``).
+
+On a real filesystem: the kernel refuses any symlink on the way, the backend then takes
+its general route (which follows links inside the mount and refuses links out), so every
+operation answers as before, with the route on and off.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from genro_storage import StorageManager
+from genro_storage.backends import _nolinks, local
+from genro_storage.errors import PathTraversalError
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="openat2 is Linux")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """root/{d/f.txt, alias -> d, inner.txt -> d/f.txt, out -> ../outside}; outside/secret.txt"""
+    root = tmp_path / "root"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "f.txt").write_text("f")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text("secret")
+    os.symlink("d", root / "alias")
+    os.symlink("d/f.txt", root / "inner.txt")
+    os.symlink(tmp_path / "outside", root / "out")
+    return root
+
+
+@pytest.fixture(params=["openat2", "lstat walk"])
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test runs with the kernel route (where the kernel has it) and without it."""
+    if request.param == "openat2" and not _nolinks.AVAILABLE:
+        pytest.skip("openat2 not available here")
+    monkeypatch.setattr(local, "_NO_LINKS", request.param == "openat2")
+    yield request.param
+
+
+@pytest.fixture
+def storage(tree: Path, route: str) -> StorageManager:
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    return manager
+
+
+@linux_only
+def test_the_kernel_refuses_every_symlink_on_the_way(tree: Path) -> None:
+    assert _nolinks.AVAILABLE  # Linux 5.6+: this machine and CI
+    fd = _nolinks.open_no_links(f"{tree}/d/f.txt", os.O_PATH)
+    assert fd >= 0
+    assert os.fstat(fd).st_size == 1
+    os.close(fd)
+    for through_a_link in ("out/secret.txt", "alias/f.txt", "inner.txt", "out"):
+        assert _nolinks.open_no_links(f"{tree}/{through_a_link}", os.O_PATH) == -errno.ELOOP
+    assert _nolinks.open_no_links(f"{tree}/missing/x", os.O_PATH) == -errno.ENOENT
+    assert _nolinks.open_no_links(f"{tree}/d/f.txt/x", os.O_PATH) == -errno.ENOTDIR
+
+
+def test_a_link_leading_out_is_refused_by_every_operation(
+    storage: StorageManager, tree: Path
+) -> None:
+    escape = storage.node("m:out/secret.txt")
+    with pytest.raises(PathTraversalError):
+        escape.stat()
+    with pytest.raises(PathTraversalError):
+        _ = escape.exists
+    with pytest.raises(PathTraversalError):
+        escape.read_text()
+    with pytest.raises(PathTraversalError):
+        escape.delete()
+    with pytest.raises(PathTraversalError):
+        storage.node("m:d/f.txt").copy_to(escape)
+    assert (tree.parent / "outside" / "secret.txt").read_text() == "secret"
+
+
+def test_links_inside_the_mount_are_followed(storage: StorageManager) -> None:
+    assert storage.node("m:alias/f.txt").stat().size == 1
+    assert storage.node("m:inner.txt").exists
+    assert storage.node("m:inner.txt").read_text() == "f"
+    assert storage.node("m:alias").stat().is_dir
+
+
+def test_missing_paths_and_files_in_the_way(storage: StorageManager) -> None:
+    assert not storage.node("m:missing/x").exists
+    assert not storage.node("m:d/nothing.txt").exists
+    with pytest.raises(FileNotFoundError, match="mount 'm'"):
+        storage.node("m:d/nothing.txt").stat()
+    storage.node("m:missing/x").delete()  # nothing there: nothing to do
+    with pytest.raises(NotADirectoryError):
+        storage.node("m:d/f.txt/x").stat()
+
+
+def test_delete_removes_files_links_and_trees(storage: StorageManager, tree: Path) -> None:
+    storage.node("m:inner.txt").delete()  # the link, not its target
+    assert not os.path.lexists(tree / "inner.txt")
+    assert (tree / "d" / "f.txt").read_text() == "f"
+    storage.node("m:out").delete()  # a link leading out: the link only
+    assert not os.path.lexists(tree / "out")
+    assert (tree.parent / "outside" / "secret.txt").read_text() == "secret"
+    storage.node("m:d/f.txt").delete()
+    assert not (tree / "d" / "f.txt").exists()
+    (tree / "d" / "g.txt").write_text("g")
+    storage.node("m:d").delete()  # a directory: the general route removes the tree
+    assert not (tree / "d").exists()
+
+
+def test_a_folder_swapped_for_a_link_is_refused_on_the_next_operation(
+    storage: StorageManager, tree: Path
+) -> None:
+    node = storage.node("m:d/f.txt")
+    assert node.exists
+    os.rename(tree / "d", tree / "d.old")
+    os.symlink(tree.parent / "outside", tree / "d")
+    (tree.parent / "outside" / "f.txt").write_text("outside")
+    with pytest.raises(PathTraversalError):
+        node.stat()
+    with pytest.raises(PathTraversalError):
+        node.delete()
+    assert (tree.parent / "outside" / "f.txt").read_text() == "outside"
+
+
+def test_the_engine_destination_check_answers_the_same(storage: StorageManager) -> None:
+    backend = storage.get_backend("m")
+    assert backend.info_or_none("d/nothing.txt") is None
+    assert backend.info_or_none("missing/x") is None
+    entry = backend.info_or_none("d/f.txt")
+    assert entry is not None and entry.size == 1 and not entry.is_dir
+    assert backend.info_or_none("alias/f.txt") == backend.info("alias/f.txt")
+    with pytest.raises(PathTraversalError):
+        backend.info_or_none("out/secret.txt")
+
+
+@linux_only
+def test_with_the_kernel_route_a_plain_path_takes_no_lstat_walk(
+    storage: StorageManager, route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if route != "openat2":
+        pytest.skip("the kernel route only")
+    storage.node("m:d/g.txt").write_text("g")  # (writes keep their own check)
+    monkeypatch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
+    assert storage.node("m:d/g.txt").stat().size == 1
+    assert storage.node("m:d/g.txt").exists
+    assert not storage.node("m:d/nothing").exists
+    storage.node("m:d/g.txt").delete()
+    assert not storage.node("m:d/g.txt").exists
