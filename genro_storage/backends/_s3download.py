@@ -115,6 +115,8 @@ class RangedDownload:
         (``pop()``): every stream should end about together. A first answer of at least
         one stream's share leaves the rest to the other streams; a shorter one also
         leaves the rest of its share, taken last (by the first stream, once free)."""
+        if received >= total:  # the first answer was all of it
+            return []
         share = self._piece(total)
         if received >= share:
             step = max(self.min_piece, -(-(total - received) // max(1, self.concurrency - 1)))

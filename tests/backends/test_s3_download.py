@@ -154,7 +154,8 @@ def test_up_to_the_threshold_one_get_and_an_empty_object_too(
     storage: StorageManager, client: Any, env: dict[str, str], bucket: str, tmp_path: Path
 ) -> None:
     """Under ``multipart_threshold`` (default 200 MiB) one GET; with ``download_concurrency``
-    1 one GET whatever the size; an empty object (no byte 0 to range over) arrives empty."""
+    1 one GET whatever the size; a tiny object one GET on a ranged mount; an empty object
+    (no byte 0 to range over) arrives empty."""
     name = unique("mid") + ".bin"
     data = os.urandom(7 * MiB)
     _put(client, bucket, name, data)
@@ -164,6 +165,11 @@ def test_up_to_the_threshold_one_get_and_an_empty_object_too(
         storage.node(f"s3:{name}").copy_to("disk:one.bin", part_concurrency=1)
     assert (tmp_path / "mid.bin").read_bytes() == data
     assert len(_gets(recorder, name)) == 2  # one per copy
+    _put(client, bucket, "small.txt", b"small")
+    with S3Requests(env["SVC_S3_ENDPOINT"], bucket) as recorder:
+        storage.node("s3:small.txt").copy_to("disk:small.txt")  # ranged mount, tiny object
+    assert (tmp_path / "small.txt").read_bytes() == b"small"
+    assert len(_gets(recorder, "small.txt")) == 1
     storage.node("s3:empty.bin").copy_to("disk:empty.bin")
     storage.node("whole:empty.bin").copy_to("disk:empty2.bin")
     assert (tmp_path / "empty.bin").read_bytes() == b""
