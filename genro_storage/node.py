@@ -237,12 +237,12 @@ class StorageNode(PathlibMixin):
 
     def stat(self) -> EntryInfo:
         """Size, mtime, etag, md5 and is_dir in one call (``FileNotFoundError`` if missing)."""
-        return self._require_backend().info(self._p)
+        return self._require_backend().info(self._path or "")
 
     # ------------------------------------------------------------------ state
     @property
     def exists(self) -> bool:
-        return self._require_backend().exists(self._p)
+        return self._require_backend().exists(self._path or "")
 
     @property
     def isfile(self) -> bool:
@@ -285,7 +285,7 @@ class StorageNode(PathlibMixin):
         if self._version is not None:
             with self._open_version(self._version, "rb") as fh:
                 return bytes(fh.read())
-        return backend.read_bytes(self._p)
+        return backend.read_bytes(self._path or "")
 
     def read_bytes(self) -> bytes:
         return self._read_all()

@@ -709,7 +709,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     # exponential backoff and jitter; its pool holds a connection per copy worker and part
     options["config_kwargs"] = {
         "signature_version": "s3v4",
-        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        # botocore counts retries here (max_attempts 1: two attempts in all)
+        "retries": {"max_attempts": network.retries, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
         "max_pool_connections": _pool_size(network),

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..http.response import ResponsePlan
     from ..node import StorageNode
 
-__all__ = ["run_sync", "send_prepared", "serve_node"]
+__all__ = ["run_sync", "send_prepared", "serve_node", "start_message", "whole_body"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -104,14 +104,26 @@ def _raw_headers(plan: ResponsePlan) -> list[tuple[bytes, bytes]]:
     return list(encoded)
 
 
+def start_message(plan: ResponsePlan) -> dict[str, Any]:
+    """The ``http.response.start`` message of ``plan`` (a fresh header list)."""
+    return {"type": "http.response.start", "status": plan.status, "headers": _raw_headers(plan)}
+
+
+def whole_body(prepared: Prepared) -> bytes | None:
+    """The whole body of ``prepared`` when it holds it already (a 304, a HEAD, a fixed
+    or read body; ``b""`` for none), else None (the file's bytes are still to send)."""
+    plan = prepared.plan
+    if prepared.body is not None or plan.body or not plan.parts:
+        return plan.body or prepared.body or b""
+    return None
+
+
 async def send_prepared(prepared: Prepared, scope: Scope, receive: Receive, send: Send) -> None:
     """Send the start message and the body of ``prepared``."""
     plan = prepared.plan
-    await send(
-        {"type": "http.response.start", "status": plan.status, "headers": _raw_headers(plan)}
-    )
-    if prepared.body is not None or plan.body or not plan.parts:
-        body = plan.body or prepared.body or b""
+    await send(start_message(plan))
+    body = whole_body(prepared)
+    if body is not None:
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
     extensions = scope.get("extensions") or {}

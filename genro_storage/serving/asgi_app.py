@@ -24,12 +24,19 @@ import os
 import weakref
 from typing import Any
 
-from ..engine.serve.prepare import Prepared
 from ..errors import StorageError
 from ..http.headers import headers_from_scope
 from .app import FileServer, Request, canonical_path
-from .asgi import Receive, Scope, Send, lifespan, run_sync, send_prepared
-from .hot import HotFiles
+from .asgi import (
+    Receive,
+    Scope,
+    Send,
+    lifespan,
+    run_sync,
+    send_prepared,
+    start_message,
+    whole_body,
+)
 
 __all__ = ["ASGIApp", "create_app"]
 
@@ -101,9 +108,14 @@ class ASGIApp(FileServer):
             raise RuntimeError(f"ASGIApp serves HTTP, not {scope['type']!r}")
         hot = self.hot
         if hot is not None:  # a kept answer (serving/hot.py) without building a Request
-            kept = _kept(hot, scope)
+            kept = hot.asgi_answer(scope)
             if kept is not None:
-                await send_prepared(kept, scope, receive, send)
+                body = whole_body(kept)
+                if body is None:
+                    await send_prepared(kept, scope, receive, send)
+                else:  # send_prepared's first case, one coroutine less per request
+                    await send(start_message(kept.plan))
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
         request = self.request_from(scope)
         if self.answers_inline(request):
@@ -111,22 +123,6 @@ class ASGIApp(FileServer):
         else:
             prepared = await run_sync(self.get_response, request)
         await send_prepared(prepared, scope, receive, send)
-
-
-def _kept(hot: HotFiles, scope: Scope) -> Prepared | None:
-    """The kept answer to ``scope`` when there is one (the key read as
-    :meth:`ASGIApp.request_from` and :func:`headers_from_scope` would read it)."""
-    method = scope.get("method", "GET")
-    if method != "GET" and method != "HEAD":
-        return None
-    raw = scope.get("raw_path")
-    if raw and (b"%" in raw or b"\\" in raw):
-        return None
-    path = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return hot.scope_answer(path, method, scope.get("headers") or ())
 
 
 def create_app(config: str | None = None) -> ASGIApp:

@@ -76,11 +76,13 @@ _FIELDS = (
 )
 # ... and whether ``Origin`` is there (a 304 repeats the route's CORS headers only then)
 _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
-_FIELD_SET = frozenset({*_FIELD_BYTES, b"origin"})
-_B0, _B1, _B2, _B3, _B4, _B5, _B6 = _FIELD_BYTES
+# a field's place in the key (after the method; b"origin": the last one)
+_FIELD_INDEX = {name: i for i, name in enumerate((*_FIELD_BYTES, b"origin"), 1)}
+_ORIGIN_INDEX = _FIELD_INDEX[b"origin"]
 _ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
 _ORIGIN = "HTTP_ORIGIN"
+_PERCENT, _BACKSLASH = ord("%"), ord("\\")
 
 Signature = tuple[int, int, int, int, int]
 _monotonic_ns = time.monotonic_ns
@@ -206,20 +208,22 @@ class HotFiles:
         """:meth:`key` read straight from an ASGI scope's header pairs (the same values as
         :func:`~genro_storage.http.headers.headers_from_scope` gives); None when a field
         is repeated (its values would be joined: left to the usual way)."""
-        found: dict[bytes, str] = {}
+        values: list[Any] | None = None
         for name, value in pairs:
-            lowered = name.lower()
-            if lowered in _FIELD_SET:
-                if lowered in found:
-                    return None
-                found[lowered] = value.decode("latin-1")
-        if not found:
+            index = _FIELD_INDEX.get(name.lower())
+            if index is None:
+                continue
+            if values is None:
+                values = [method, None, None, None, None, None, None, None, False]
+            if index == _ORIGIN_INDEX:
+                values[index] = True
+            elif values[index] is not None:
+                return None
+            else:
+                values[index] = value.decode("latin-1")
+        if values is None:
             return (method, None, None, None, None, None, None, None, False)
-        get = found.get
-        return (
-            method, get(_B0), get(_B1), get(_B2), get(_B3), get(_B4), get(_B5), get(_B6),
-            b"origin" in found,
-        )  # fmt: skip
+        return tuple(values)
 
     @staticmethod
     def environ_key(method: str, environ: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -302,6 +306,27 @@ class HotFiles:
         if entry is None:
             return None
         key = self.scope_key(method, pairs)
+        return None if key is None else self._fast(entry, path, method, key)
+
+    def asgi_answer(self, scope: Mapping[str, Any]) -> Prepared | None:
+        """:meth:`answer` for an ASGI HTTP ``scope`` when it asks for a kept path the
+        plain way (GET/HEAD, no ``%`` or ``\\`` in ``raw_path``), else None; the path
+        is read as :meth:`~genro_storage.serving.asgi_app.ASGIApp.request_from` reads it
+        (inside ``root_path``), the key as :meth:`scope_key`."""
+        path = scope["path"]
+        root = scope.get("root_path")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        method = scope.get("method", "GET")
+        if method != "GET" and method != "HEAD":
+            return None
+        raw = scope.get("raw_path")
+        if raw and (_PERCENT in raw or _BACKSLASH in raw):  # ints: 6x cheaper than b"%"
+            return None
+        key = self.scope_key(method, scope.get("headers") or ())
         return None if key is None else self._fast(entry, path, method, key)
 
     def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:

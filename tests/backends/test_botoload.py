@@ -26,6 +26,18 @@ def test_the_models_are_botocores_own(type_name: str) -> None:
     assert ours == Loader().load_service_model("s3", type_name)
 
 
+@pytest.mark.parametrize("name", ["endpoints", "partitions", "_retry", "sdk-default-configuration"])
+def test_the_data_files_are_botocores_own_in_plain_dicts(name: str) -> None:
+    ours = ServiceLoader().load_data(name)
+    assert type(ours) is dict
+    assert ours == Loader().load_data(name)
+    assert list(ours) == list(Loader().load_data(name))  # in the file's order
+
+
+def test_a_missing_file_is_none() -> None:
+    assert ServiceLoader().file_loader.load_file("/no/such/file") is None
+
+
 def test_an_api_version_named_is_loaded() -> None:
     version = Loader().determine_latest_version("s3", "service-2")
     model = _no_scan(ServiceLoader()).load_service_model("s3", "service-2", version)

@@ -306,6 +306,44 @@ def test_kept_files_are_bounded(settled: None, root: Path, monkeypatch: pytest.M
         assert call_wsgi(app, "/s/x.txt", HTTP_IF_NONE_MATCH=tag)[2] == b"x"
 
 
+def call_asgi(app: ASGIApp, path: str, headers: list[Any] | None = None, **scope: Any) -> Any:
+    """One ASGI request in process: (status, header pairs, body)."""
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    base = {"type": "http", "method": "GET", "path": path, "query_string": b"", "root_path": ""}
+    asyncio.run(app({**base, "headers": headers or [], **scope}, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return sent[0]["status"], sent[0]["headers"], body
+
+
+def test_other_asgi_spellings_of_a_kept_path_are_decided_as_before(
+    settled: None, root: Path
+) -> None:
+    """The ASGI twin of the WSGI test above (HotFiles.asgi_answer): what the kept
+    answers do not take goes the usual way, with the usual answer."""
+    app = ASGIApp(mounts(root), {"/s": "site"})
+    assert call_asgi(app, "/s/d/b.txt")[2] == b"bee\n"
+    assert app.hot is not None and "/s/d/b.txt" in app.hot
+    assert call_asgi(app, "/s/d/b.txt", raw_path=b"/s/d%2fb.txt")[0] == 404
+    assert call_asgi(app, "/s/d/b.txt", raw_path=b"/s/d\\b.txt")[0] == 404
+    assert call_asgi(app, "/s/d/b.txt", method="POST")[0] == 405
+    assert call_asgi(app, "/s/d/b.txt", method="HEAD")[::2] == (200, b"")
+    mounted = call_asgi(app, "/files/s/d/b.txt", root_path="/files")  # Starlette's Mount
+    assert mounted[::2] == (200, b"bee\n")
+    etag = dict(call_asgi(app, "/s/d/b.txt")[1])[b"etag"]
+    for name in (b"if-none-match", b"If-None-Match"):  # any case: the same key
+        assert call_asgi(app, "/s/d/b.txt", [(name, etag)])[0] == 304
+    repeated = [(b"if-none-match", b'"x"'), (b"if-none-match", etag)]  # joined: a list
+    assert call_asgi(app, "/s/d/b.txt", repeated)[0] == 304
+    assert len(app.hot) == 1
+
+
 def test_asgi_kept_answers_send_fresh_header_lists(settled: None, root: Path) -> None:
     app = ASGIApp(mounts(root), {"/s": "site"})
     starts: list[Any] = []
