@@ -44,6 +44,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
+from fcntl import ioctl
 
 __all__ = ["FRESHNESS_NS", "Token", "Watcher", "watcher"]
 
@@ -51,6 +52,7 @@ FRESHNESS_NS = 1_000_000
 """The default freshness window (1 ms): a change completed at least this long before a
 request starts shows in its answer (see :meth:`Watcher.catch_up`)."""
 _monotonic_ns = time.monotonic_ns
+_NONE_QUEUED = bytes(4)
 
 # <sys/inotify.h>
 IN_MODIFY = 0x2
@@ -110,7 +112,8 @@ class Token:
 
 
 class _Libc:
-    """The four libc functions used, through ctypes (the standard library has none)."""
+    """The libc functions of inotify and statfs, through ctypes (the standard library
+    has none)."""
 
     def __init__(self) -> None:
         # the process's own symbols, libc's among them: find_library() would run ldconfig
@@ -123,9 +126,8 @@ class _Libc:
         self.rm_watch.argtypes = (ctypes.c_int, ctypes.c_int)
         self.statfs = libc.statfs
         self.statfs.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
-        # ioctl(FIONREAD) holding the GIL (PyDLL): it returns at once, and releasing the
-        # GIL would wake a waiting thread on every request (a futex call, a switch)
-        self.ioctl = ctypes.PyDLL(None).ioctl
+        # ioctl(FIONREAD) is the standard library's fcntl.ioctl (no ctypes marshalling):
+        # it releases the GIL, which costs a thread switch at most once per window
 
     def fs_type(self, path: str) -> int | None:
         buf = ctypes.create_string_buffer(512)  # struct statfs is 120 bytes on 64-bit
@@ -143,8 +145,7 @@ class Watcher:
         self._fd = fd
         self._lock = threading.Lock()
         self._closed = False
-        self._queued = ctypes.c_int(0)  # FIONREAD's answer (written with the GIL held)
-        self._queued_ref = ctypes.byref(self._queued)
+        self._queued = bytearray(4)  # FIONREAD's answer (an int; all zero: none queued)
         self._fionread = termios.FIONREAD
         #: ``time.monotonic_ns()`` at which the last completed check started: a caller
         #: may skip :meth:`catch_up` itself while less than its window has passed since
@@ -168,10 +169,10 @@ class Watcher:
         start = _monotonic_ns()
         if start - self.checked_at < window_ns:
             return
-        # the GIL is held from the call to the read of the answer, except at the bytecode
-        # between them, where another thread's later ioctl may write its own, fresher one
-        self._libc.ioctl(self._fd, self._fionread, self._queued_ref)
-        if self._queued.value or self._lock.locked():
+        # the buffer is shared: another thread's later ioctl may write its own, fresher
+        # answer before this one is read (a queue read meanwhile is under the lock)
+        ioctl(self._fd, self._fionread, self._queued)
+        if self._queued != _NONE_QUEUED or self._lock.locked():
             self._drain()
         self.checked_at = start  # an older start written late only skips fewer checks
 
