@@ -315,10 +315,12 @@ class LocalStorage(StorageBackend):
         link (``shutil.rmtree`` removes links, it does not follow them).
         """
         self.refuse_root_delete(path)
-        parent_rel, _, name = canonical(path).rpartition("/")
         root = self._root()
-        if _NO_LINKS and _plain_relative(path) and self._unlink_no_links(root, parent_rel, name):
-            return
+        if _NO_LINKS and _plain_relative(path):
+            parent_rel, _, name = path.rpartition("/")
+            if self._unlink_no_links(root, parent_rel, name):
+                return
+        parent_rel, _, name = canonical(path).rpartition("/")
         parent = resolve_within(root, parent_rel)[0]
         target = os.path.join(parent, name)
         if target == root or not target.startswith(os.path.join(root, "")):
