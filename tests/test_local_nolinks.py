@@ -162,3 +162,29 @@ def test_with_the_kernel_route_a_plain_path_takes_no_lstat_walk(
 )  # fmt: skip
 def test_only_plain_paths_take_the_kernel_route(path: str, plain: bool) -> None:
     assert local._plain_relative(path) is plain
+
+
+def test_reads_through_the_kernel_route_answer_as_before(
+    storage: StorageManager, tree: Path
+) -> None:
+    assert storage.node("m:d/f.txt").read_bytes() == b"f"
+    assert storage.node("m:alias/f.txt").read_text() == "f"  # a link inside: followed
+    with pytest.raises(IsADirectoryError) as caught:
+        storage.node("m:d").read_bytes()
+    assert caught.value.filename == str(tree / "d")
+    with pytest.raises(FileNotFoundError, match="mount 'm'"):
+        storage.node("m:d/nothing.txt").read_bytes()
+    with pytest.raises(NotADirectoryError):
+        storage.node("m:d/f.txt/x").read_bytes()
+
+
+@linux_only
+def test_a_read_never_leaves_a_descriptor_open(storage: StorageManager, route: str) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        assert storage.node("m:d/f.txt").read_bytes() == b"f"
+        with pytest.raises(IsADirectoryError):
+            storage.node("m:d").read_bytes()
+        with pytest.raises(FileNotFoundError):
+            storage.node("m:nothing").read_bytes()
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -274,3 +274,53 @@ def test_walks_from_the_index_match_the_walk_through_find(ops: list[tuple[str, s
     rels |= {r.rsplit("/", 1)[0] for r in rels if "/" in r}
     for rel in sorted(rels):
         assert list(backend.walk_files(rel)) == list(backend._walk_through_find(rel)), rel
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=OPS)
+def test_writes_check_what_fsspecs_pipe_file_checks(ops: list[tuple[str, str]]) -> None:
+    """``MemoryBackend._pipe`` answers fsspec's checks from the index: the same refusals
+    (onto a made folder, under a file) and the same store as fsspec's ``pipe_file``."""
+    ours = MemoryBackend(f"pipe-{uuid.uuid4().hex[:8]}", "m")
+    ref = MemoryBackend(f"pipe-{uuid.uuid4().hex[:8]}", "m")
+    fs = ours.fs
+
+    def run(backend: MemoryBackend, op: str, rel: str) -> Any:
+        key = backend._key(rel)
+        try:
+            if op == "pipe":
+                if backend is ours:
+                    backend._pipe(key, rel.encode(), {})
+                else:
+                    MemoryFileSystem.pipe_file(fs, key, rel.encode())
+            elif op == "rm":
+                fs.rm_file(key)
+            elif op in ("mkdir", "rmdir"):
+                getattr(fs, op)(key)
+            else:
+                fs.rm(key, recursive=True)
+        except (OSError, ValueError) as exc:
+            return type(exc)
+        return None
+
+    for op, rel in ops:
+        assert run(ours, op, rel) == run(ref, op, rel), (op, rel)
+
+    def stored(backend: MemoryBackend) -> dict[str, bytes]:
+        cut = len(backend._key("")) + 1
+        prefix = backend._key("") + "/"
+        return {k[cut:]: v.getvalue() for k, v in fs.store.items() if k.startswith(prefix)}
+
+    assert stored(ours) == stored(ref)
+
+
+def test_a_write_under_a_file_or_onto_a_made_folder_is_refused() -> None:
+    backend = MemoryBackend(f"refuse-{uuid.uuid4().hex[:8]}", "m")
+    backend.write_bytes("a.txt", b"a")
+    with pytest.raises(FileExistsError):
+        backend.write_bytes("a.txt/b.txt", b"b")
+    backend.mkdir("made")
+    with pytest.raises(IsADirectoryError):
+        backend._pipe(backend._key("made"), b"x", {})
+    backend.write_bytes("made/in.txt", b"in")
+    assert backend.read_bytes("made/in.txt") == b"in" and backend.read_bytes("a.txt") == b"a"

@@ -60,6 +60,7 @@ def _load() -> tuple[object, int] | None:
 _LOADED = _load()
 _HOW_SIZE = ctypes.sizeof(_OpenHow)
 _HOWS: dict[int, object] = {}
+_ENCODING, _ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 def open_no_links(path: str, flags: int) -> int:
@@ -76,7 +77,8 @@ def open_no_links(path: str, flags: int) -> int:
     how = _HOWS.get(flags)
     if how is None:  # (a handful of flag sets: each struct is made once, then only read)
         how = _HOWS[flags] = ctypes.byref(_OpenHow(flags | os.O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS))
-    fd: int = call(number, _AT_FDCWD, os.fsencode(path), how, _HOW_SIZE)  # type: ignore[operator]
+    encoded = path.encode(_ENCODING, _ERRORS)  # (os.fsencode's work, without its call)
+    fd: int = call(number, _AT_FDCWD, encoded, how, _HOW_SIZE)  # type: ignore[operator]
     if fd < 0:
         return -(ctypes.get_errno() or errno.EIO)
     return fd

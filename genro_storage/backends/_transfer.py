@@ -15,10 +15,12 @@ key                  default  meaning
                               the file as it is sent; GCS, Azure: memory ``part_size`` x this)
 ``multipart_threshold`` 200 MiB S3 only: local files up to this size go up in one PUT
                               streamed from disk (flat memory, one request; rclone's
-                              ``upload_cutoff``); bigger ones in parts
-``download_concurrency`` 1    ranged GETs at once when downloading a file bigger than
-                              ``part_size`` to a local mount; 1 = one streaming GET (flat
-                              memory), more = parallel ranges (memory: ``part_size`` x this)
+                              ``upload_cutoff``), objects up to it come down in one GET;
+                              bigger ones in parts / ranges
+``download_concurrency`` 1    S3 (default 5): ranged GETs at once when downloading an
+                              object over ``multipart_threshold`` to a local mount, each
+                              written in place as it arrives (memory: a few read buffers
+                              per range); 1 = one streaming GET. Azure: blocks at once
 ==================== ======== ===============================================================
 """
 

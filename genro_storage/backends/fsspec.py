@@ -827,7 +827,7 @@ class FsspecBackend(StorageBackend):
                 if small:  # one GET read whole, one write: no file object, no chunk loop
                     _write_all(receipt.tmp, await self.fs._cat_file(full, **self.cat_options))
                 else:
-                    await self._download_async(full, receipt.tmp)
+                    await self._download_async(full, receipt.tmp, size)
                 receipt.publish()
             except BaseException:
                 receipt.discard()
@@ -867,8 +867,8 @@ class FsspecBackend(StorageBackend):
         kwargs = self._upload_kwargs(full, local.stat.st_mtime)
         await fs._pipe_file(full, data, **kwargs)
 
-    async def _download_async(self, full: str, os_path: str) -> None:
-        """Coroutine twin of :meth:`download_file`."""
+    async def _download_async(self, full: str, os_path: str, size: int | None = None) -> None:
+        """Coroutine twin of :meth:`download_file` (``size``: the listing's, when known)."""
         await self.fs._get_file(full, os_path, **self.download_options())
 
     async def _copy_object_async(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shutil
 import stat
@@ -314,10 +315,12 @@ class LocalStorage(StorageBackend):
         link (``shutil.rmtree`` removes links, it does not follow them).
         """
         self.refuse_root_delete(path)
-        parent_rel, _, name = canonical(path).rpartition("/")
         root = self._root()
-        if _NO_LINKS and _plain_relative(path) and self._unlink_no_links(root, parent_rel, name):
-            return
+        if _NO_LINKS and _plain_relative(path):
+            parent_rel, _, name = path.rpartition("/")
+            if self._unlink_no_links(root, parent_rel, name):
+                return
+        parent_rel, _, name = canonical(path).rpartition("/")
         parent = resolve_within(root, parent_rel)[0]
         target = os.path.join(parent, name)
         if target == root or not target.startswith(os.path.join(root, "")):
@@ -363,6 +366,23 @@ class LocalStorage(StorageBackend):
 
     # ------------------------------------------------------------------ faster paths
     def read_bytes(self, path: str) -> bytes:
+        if _NO_LINKS and _plain_relative(path):  # the file the kernel checked is the one read
+            root = self._root()
+            full = f"{'' if root == '/' else root}/{path}"
+            fd = _nolinks.open_no_links(full, os.O_RDONLY)
+            if fd >= 0:
+                try:
+                    fh = io.FileIO(fd, "rb", closefd=True)
+                except IsADirectoryError:
+                    os.close(fd)  # (FileIO leaves a descriptor it was given open on failure)
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), full) from None
+                except BaseException:
+                    os.close(fd)
+                    raise
+                with fh:
+                    return fh.readall()
+            if fd == -errno.ENOENT:
+                raise self._missing(path, FileNotFoundError(errno.ENOENT, "", full))
         try:
             return self._full(path).read_bytes()
         except FileNotFoundError as exc:

@@ -438,6 +438,25 @@ class MemoryBackend(FsspecBackend):
                 raise FileExistsError(f"{self.describe()}: {path!r} already exists")
             self.write_bytes(path, data)
 
+    def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
+        """fsspec's memory ``pipe_file`` (a new ``MemoryFile`` committed to the store) with
+        its checks (not onto a made folder, no ancestor stored as a file) made directly:
+        fsspec's ``open`` strips and re-parses the path at each ancestor."""
+        fs = self.fs
+        index = fs._index()
+        if kwargs or index is None or fs._intrans or full == "/":
+            super()._pipe(full, data, kwargs)  # (exclusive creates, a replaced store...)
+            return
+        store, dirs = index
+        if full in dirs:
+            raise IsADirectoryError(full)
+        parent = full
+        while len(parent) > 1:
+            parent = parent[: parent.rfind("/")]
+            if parent in store:  # (fsspec's memory ``isfile`` is this key lookup)
+                raise FileExistsError(parent)
+        MemoryFile(fs, full, data).commit()
+
     def _empty_root(self, full: str) -> dict[str, Any] | None:
         # a mount's base_path is a directory before anything is written under it
         if full.rstrip("/") != self.root.rstrip("/"):

@@ -25,6 +25,7 @@ from ._filesection import FileSection
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import logging_session
+from ._s3download import RangedDownload
 from ._timestamps import parse_timestamp
 from ._transfer import NetworkSettings
 from .base import EntryInfo, StorageBackend
@@ -38,6 +39,9 @@ MAX_PARTS = 10_000
 #: parts in flight per file on S3 unless the mount says otherwise (s5cmd's default): they
 #: are read from the file as sent, so memory does not grow with them
 S3_PART_CONCURRENCY = 5
+#: ranged GETs in flight per large object on S3 unless the mount says otherwise (s5cmd's
+#: 5; rclone's multi-thread downloads use 4): each is written in place as it arrives
+S3_DOWNLOAD_CONCURRENCY = 5
 METADATA_LIMIT = 2 * 1024  # user-defined metadata, keys plus values
 _KEPT_HEADERS = (
     "ContentType",
@@ -443,10 +447,15 @@ class S3Backend(FsspecBackend):
     ) -> StorageBackend:
         """A twin of this mount (same client) with one call's ``part_size`` and
         ``part_concurrency`` (``copy_to(..., part_size=...)``); checked as the mount's
-        own keys are."""
+        own keys are. The call's ``part_concurrency`` is the parts of one file in flight
+        either way: upload parts and download ranges."""
         changes = {
             name: value
-            for name, value in (("part_size", part_size), ("part_concurrency", part_concurrency))
+            for name, value in (
+                ("part_size", part_size),
+                ("part_concurrency", part_concurrency),
+                ("download_concurrency", part_concurrency),
+            )
             if value is not None
         }
         if not changes:
@@ -488,14 +497,35 @@ class S3Backend(FsspecBackend):
         self._invalidate(path)
         return None
 
-    def download_options(self) -> dict[str, Any]:
-        """One streaming GET (flat memory); with ``download_concurrency`` > 1, objects
-        over ``part_size`` come as that many ranged GETs at a time, written in place
-        (memory: their product)."""
-        return {
-            "chunksize": self.network.part_size,
-            "max_concurrency": self.network.download_concurrency,
-        }
+    def download_file(self, path: str, os_path: str) -> None:
+        """Objects over ``part_size`` come as ``download_concurrency`` ranged GETs at once,
+        each written in place as it arrives (memory: a few read buffers per range, not
+        the ranges); smaller ones, or ``download_concurrency: 1``, as one streaming GET
+        (:mod:`._s3download`)."""
+        sync(self.fs.loop, self._download_async, self._full(path), os_path)
+
+    async def _download_async(self, full: str, os_path: str, size: int | None = None) -> None:
+        """Coroutine twin of :meth:`download_file` (``size``: the listing's, when known)."""
+        fs = self.fs
+        bucket, key, version = fs.split_path(full)
+        fixed: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version:
+            fixed["VersionId"] = version
+
+        async def get_object(**kwargs: Any) -> dict[str, Any]:
+            answer: dict[str, Any] = await fs._call_s3("get_object", **fixed, **kwargs)
+            return answer
+
+        download = RangedDownload(
+            get_object,
+            os_path,
+            label=f"{self.describe()}: {self._rel(full)!r}",
+            concurrency=self.network.download_concurrency,
+            threshold=self.network.multipart_threshold,
+            min_piece=self.network.part_size,
+            attempts=self.network.retries + 1,
+        )
+        await download.run(size)
 
     def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
         params = self.object_parameters
@@ -655,6 +685,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     network = NetworkSettings.from_config(config, mount_name, S3Backend.min_part_size)
     if config.get("part_concurrency") is None:
         network = dataclasses.replace(network, part_concurrency=S3_PART_CONCURRENCY)
+    if config.get("download_concurrency") is None:
+        network = dataclasses.replace(network, download_concurrency=S3_DOWNLOAD_CONCURRENCY)
     options: dict[str, Any] = {
         "version_aware": bool(config.get("version_aware", False)),
         "skip_instance_cache": True,
@@ -677,7 +709,8 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     # exponential backoff and jitter; its pool holds a connection per copy worker and part
     options["config_kwargs"] = {
         "signature_version": "s3v4",
-        "retries": {"max_attempts": network.retries + 1, "mode": "standard"},
+        # botocore counts retries here (max_attempts 1: two attempts in all)
+        "retries": {"max_attempts": network.retries, "mode": "standard"},
         "connect_timeout": network.connect_timeout,
         "read_timeout": network.timeout,
         "max_pool_connections": _pool_size(network),
