@@ -7,7 +7,9 @@ Wall time on a shared machine moves by 30-50% between rounds; the CPU time of ou
 process (``time.process_time()`` around ``copy_to``: every thread of the client, the
 server excluded) is the steadier measure of the client's work per file. Each run is a
 fresh process: 300 x 4 KiB up (local -> S3), then the same tree down (S3 -> local), ours
-and ``--compare DIR``'s package alternating. The server is moto, started as
+and ``--compare DIR``'s package alternating; ``start`` is the CPU of the process's first
+S3 question (a missing key: HEAD and a one-key listing), session and client made on the
+way, as in every fresh CLI or job process. The server is moto, started as
 ``bench_transfers`` starts it (``GENRO_BENCH_PORT``) and stopped by its PID (s3rver
 answers ``InternalError`` to the one-key listing that stats a fresh prefix here).
 """
@@ -43,7 +45,9 @@ storage.configure([
     {"name": "disk", "type": "local", "path": work},
 ])
 prefix = "cpu-" + uuid.uuid4().hex[:8]
-storage.node("s3:" + prefix + "-warm").exists  # the client is made outside the figure
+cpu = time.process_time()
+storage.node("s3:" + prefix + "-warm").exists  # the client is made outside the copies
+print("start", f"{time.process_time() - cpu:.3f}", flush=True)
 for label, src, dest in (("up", "disk:src", "s3:" + prefix), ("down", "s3:" + prefix, "disk:back")):
     cpu = time.process_time()
     storage.node(src).copy_to(dest)
@@ -96,8 +100,10 @@ def main() -> None:
             server.stop()
     print(f"client CPU seconds for {args.files} x 4 KiB on moto ({args.runs} runs)")
     for way, by_label in figures.items():
+        per = args.files if way != "start" else 0
         cells = [
-            f"{label} {min(v):.3f}-{max(v):.3f} ({min(v) / args.files * 1000:.2f} ms/file)"
+            f"{label} {min(v):.3f}-{max(v):.3f}"
+            + (f" ({min(v) / per * 1000:.2f} ms/file)" if per else "")
             for label, v in by_label.items()
         ]
         print(f"{way:5} " + "; ".join(cells))

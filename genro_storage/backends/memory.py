@@ -439,9 +439,9 @@ class MemoryBackend(FsspecBackend):
             self.write_bytes(path, data)
 
     def _pipe(self, full: str, data: bytes, kwargs: dict[str, Any]) -> None:
-        """fsspec's memory ``pipe_file`` (a new ``MemoryFile`` committed to the store), its
-        checks answered from the directory index: not onto a folder, no ancestor that is
-        a file. fsspec's ``open`` asks ``isfile`` of every ancestor (an ``info`` each)."""
+        """fsspec's memory ``pipe_file`` (a new ``MemoryFile`` committed to the store) with
+        its checks (not onto a made folder, no ancestor stored as a file) made directly:
+        fsspec's ``open`` strips and re-parses the path at each ancestor."""
         fs = self.fs
         index = fs._index()
         if kwargs or index is None or fs._intrans or full == "/":
@@ -453,7 +453,7 @@ class MemoryBackend(FsspecBackend):
         parent = full
         while len(parent) > 1:
             parent = parent[: parent.rfind("/")]
-            if parent in store and parent not in dirs and not _has_below(store, dirs, parent):
+            if parent in store:  # (fsspec's memory ``isfile`` is this key lookup)
                 raise FileExistsError(parent)
         MemoryFile(fs, full, data).commit()
 
