@@ -1,4 +1,5 @@
-"""Large S3 objects down to a local disk (``backends/_s3download``), on a real S3 API.
+"""Large S3 objects down to a local disk (``backends/_s3download``), on a real S3 API,
+and what an upload over plain HTTP hashes.
 
 moto's request recorder shows the GETs and their ``Range`` / ``If-Match`` headers; the
 fault cases go through ``bench.netproxy`` (responses cut in the middle of the body).
@@ -251,3 +252,40 @@ def test_download_concurrency_is_checked_and_defaults_to_five(
     manager = StorageManager()
     with pytest.raises(StorageConfigError, match=r"'bad'.*download_concurrency"):
         manager.configure([{"name": "bad", **_s3(env, bucket, download_concurrency=0)}])
+
+
+# ---------------------------------------------------------------- upload checksums
+def test_a_plain_http_upload_is_signed_once_not_also_crc32(
+    storage: StorageManager, env: dict[str, str], bucket: str, tmp_path: Path
+) -> None:
+    """Over ``http://`` SigV4 signs the body's SHA-256 (the server checks it): no second
+    pass over the file for a CRC32 header, single PUT and parts alike. Over ``https://``
+    (body unsigned) the CRC32 stays, as it does when a mount turns payload signing off."""
+    from genro_storage.backends.s3 import create
+
+    (tmp_path / "one.bin").write_bytes(os.urandom(300_000))
+    (tmp_path / "big.bin").write_bytes(os.urandom(11 * MiB))  # 3 parts on the `s3` mount
+    with S3Requests(env["SVC_S3_ENDPOINT"], bucket) as recorder:
+        storage.node("disk:one.bin").copy_to("s3:sums/one.bin")
+        storage.node("disk:big.bin").copy_to("s3:sums/big.bin")
+    puts = [
+        {k.lower(): v for k, v in r["headers"].items()}
+        for r in recorder.requests
+        if r["method"] == "PUT"
+    ]
+    assert len(puts) == 4  # one PutObject, three UploadPart
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h["x-amz-content-sha256"]) for h in puts)
+    assert not [k for h in puts for k in h if k.startswith("x-amz-checksum")]
+    assert storage.node("s3:sums/big.bin").read_bytes() == (tmp_path / "big.bin").read_bytes()
+
+    def setting(config: dict[str, Any]) -> Any:
+        fs = create({"bucket": "b", **config}, "m").fs
+        return fs.config_kwargs.get("request_checksum_calculation", "default")
+
+    assert setting({"endpoint_url": "http://127.0.0.1:9"}) == "when_required"
+    assert setting({"endpoint_url": "https://s3.example.com"}) == "default"
+    assert setting({}) == "default"
+    unsigned = {"s3": {"payload_signing_enabled": False}}
+    assert setting({"endpoint_url": "http://127.0.0.1:9", "config_kwargs": unsigned}) == "default"
+    mine = {"request_checksum_calculation": "when_supported"}
+    assert setting({"endpoint_url": "http://h:9", "config_kwargs": mine}) == "when_supported"
