@@ -85,6 +85,52 @@ def test_asyncio_run_closes_the_native_sessions_it_opened() -> None:
     assert "destroyed but it is pending" not in result.stderr
 
 
+@pytest.mark.services
+def test_a_fresh_process_parses_the_s3_model_off_the_event_loop() -> None:
+    """The first async call on an S3 mount builds its client; botocore's JSON models
+    (the S3 service, its endpoint rules, the partitions: ~50 ms of parsing) are loaded in
+    the worker thread that builds the loop's filesystem, never on the loop itself."""
+    from tests.services import ENV_VAR, require_services
+
+    env = require_services("s3")
+    import os
+
+    result = run_python(
+        """
+        import asyncio, threading, uuid
+        import s3fs
+        from genro_storage import AsyncStorageManager
+        from genro_storage.backends._botoload import DictFileLoader
+        from tests.remote import _mount
+
+        bucket = "t" + uuid.uuid4().hex[:12]
+        s3fs.S3FileSystem(key="testing", secret="testing", endpoint_url=ENDPOINT).mkdir(bucket)
+        on_loop = []
+        real = DictFileLoader.load_file
+
+        def spy(self, file_path):
+            if threading.current_thread() is threading.main_thread():
+                on_loop.append("/".join(file_path.split("/")[-3:]))
+            return real(self, file_path)
+
+        DictFileLoader.load_file = spy
+        storage = AsyncStorageManager()
+        _mount(storage.storage, "s3", {"name": "s3", "type": "s3", "bucket": bucket,
+               "key": "testing", "secret": "testing", "endpoint_url": ENDPOINT})
+
+        async def main():
+            await storage.node("s3:a.txt").write("a")
+            return await storage.node("s3:a.txt").read()
+
+        assert asyncio.run(main()) == "a"
+        print(on_loop)
+        """.replace("ENDPOINT", repr(env["SVC_S3_ENDPOINT"])),
+        env={ENV_VAR: os.environ[ENV_VAR]},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("name", ["AsyncStorageManager", "AsyncStorageNode"])
 def test_async_classes_are_exported(name: str) -> None:
     assert name in genro_storage.__all__ and getattr(genro_storage, name) is not None

@@ -188,3 +188,17 @@ def test_a_read_never_leaves_a_descriptor_open(storage: StorageManager, route: s
         with pytest.raises(FileNotFoundError):
             storage.node("m:nothing").read_bytes()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@linux_only
+def test_a_nul_byte_never_reaches_the_kernel_as_a_shorter_path(tree: Path) -> None:
+    """C strings end at NUL: ``d/f.txt\\x00x`` would open ``d/f.txt``. Refused here; the
+    general route then raises as before."""
+    assert _nolinks.open_no_links(f"{tree}/d/f.txt\x00x", os.O_PATH) == -errno.EINVAL
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    backend = manager.get_backend("m")
+    with pytest.raises(ValueError):
+        backend.info("d/f.txt\x00x")
+    with pytest.raises(ValueError):
+        backend.read_bytes("d/f.txt\x00x")

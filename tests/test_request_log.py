@@ -150,3 +150,31 @@ def test_webdav_close_closes_its_connections_and_reconnects(tmp_path: Path) -> N
             warnings.simplefilter("error", ResourceWarning)
             gc.collect()
         assert manager.node("m:a.txt").read_text() == "x"  # a new client
+
+
+@pytest.mark.services
+def test_s3_mounts_share_botocore_data_and_log_only_their_own_requests(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two S3 mounts on the real server: their botocore sessions share the one data
+    loader (S3's service model parsed once per process), and each still logs only its
+    own requests (event handlers per session)."""
+    target = BY_NAME["s3"]
+    manager = StorageManager(env=False)
+    configs = [{"name": n, **writable_config(target, target.env(), tmp_path)} for n in "ab"]
+    manager.configure(configs)
+    try:
+        with caplog.at_level(logging.DEBUG, "genro_storage"):
+            manager.node("a:one.txt").write_text("a")
+            manager.node("b:two.txt").write_text("b")
+            assert manager.node("a:one.txt").read_text() == "a"
+        sessions = [manager.get_backend(n).fs.session for n in "ab"]
+        loaders = [s.get_component("data_loader") for s in sessions]
+        emitters = [s.get_component("event_emitter") for s in sessions]
+    finally:
+        manager.close()
+    assert loaders[0] is loaders[1]
+    assert emitters[0] is not emitters[1]
+    urls = {n: [m for m in _messages(caplog, n) if " http" in m] for n in "ab"}
+    assert any("one.txt" in m for m in urls["a"]) and not any("two.txt" in m for m in urls["a"])
+    assert any("two.txt" in m for m in urls["b"]) and not any("one.txt" in m for m in urls["b"])

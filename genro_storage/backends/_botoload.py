@@ -10,6 +10,12 @@ botocore's own code answer a service it does not find (``UnknownServiceError`` n
 known ones); its JSON files are parsed into plain dicts (:class:`DictFileLoader`).
 Registered as the session's ``data_loader`` component (botocore's hook for
 it), with the session's ``data_path`` (``AWS_DATA_PATH``) as botocore's own factory uses.
+
+One loader per ``data_path`` serves every session of the process (each S3 mount has a
+session of its own, for its request-log handlers): a loader keeps what it parsed, so the
+S3 model, endpoint rules and partitions are parsed once per process, not once per mount
+(botocore shares a loader among the clients of one session the same way: what it returns
+is only read).
 """
 
 from __future__ import annotations
@@ -65,11 +71,19 @@ class ServiceLoader(Loader):
         return model
 
 
+# data_path's search paths -> the process's ServiceLoader for them
+_loaders: dict[tuple[str, ...], ServiceLoader] = {}
+
+
 def use_service_loader(session: Any) -> None:
-    """Give ``session`` (a botocore or aiobotocore session) a :class:`ServiceLoader`."""
+    """Give ``session`` (a botocore or aiobotocore session) the process's
+    :class:`ServiceLoader` for its ``data_path``."""
     data_path = session.get_config_variable("data_path")
-    paths = [
+    paths = tuple(
         os.path.expanduser(os.path.expandvars(path))
         for path in (data_path.split(os.pathsep) if data_path else ())
-    ]
-    session.register_component("data_loader", ServiceLoader(extra_search_paths=paths))
+    )
+    loader = _loaders.get(paths)
+    if loader is None:  # two threads may both make one: either serves
+        loader = _loaders.setdefault(paths, ServiceLoader(extra_search_paths=list(paths)))
+    session.register_component("data_loader", loader)

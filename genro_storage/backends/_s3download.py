@@ -112,13 +112,14 @@ class RangedDownload:
 
     def _plan(self, received: int, total: int) -> list[tuple[int, int]]:
         """The ranges after the first answer's ``received`` bytes, last to take first
-        (``pop()``): every stream should end about together. A first answer of at least
-        one stream's share leaves the rest to the other streams; a shorter one also
-        leaves the rest of its share, taken last (by the first stream, once free)."""
+        (``pop()``): every stream should end about together. A first answer of about
+        one stream's share (less than ``min_piece`` short of it) leaves the rest to the
+        other streams; a shorter one also leaves the rest of its share, taken last (by
+        the first stream, once free)."""
         if received >= total:  # the first answer was all of it
             return []
         share = self._piece(total)
-        if received >= share:
+        if share - received < self.min_piece:  # (nearly) a share already: no small range
             step = max(self.min_piece, -(-(total - received) // max(1, self.concurrency - 1)))
             ranges = [(start, min(start + step, total)) for start in range(received, total, step)]
             return ranges[::-1]

@@ -257,29 +257,30 @@ def _build_async_fs(fs: Any) -> Any:
     # The sync instance keeps serving the thread edge; two listing caches would disagree
     # after a write through the other one, so the async twin keeps none.
     kwargs["use_listings_cache"] = False
-    if type(fs).__module__.startswith("s3fs") and kwargs.get("session") is None:
-        kwargs["session"] = _warm_botocore_session()
+    if type(fs).__module__.startswith("s3fs"):  # a mount's own session, or a new one
+        kwargs["session"] = _warm_botocore(kwargs.get("session"))
     afs = type(fs)(*fs.storage_args, asynchronous=True, skip_instance_cache=True, **kwargs)
     if "retries" in vars(fs):  # the mount's attempts, set after construction (S3: s3fs'
         afs.retries = fs.retries  # own retry loop), else the twin would keep s3fs' 5
     return afs
 
 
-def _warm_botocore_session() -> Any:
-    """An aiobotocore session with S3's service data already parsed.
+def _warm_botocore(session: Any) -> Any:
+    """``session`` (a new aiobotocore session when None) with S3's service data parsed.
 
     Creating the S3 client parses several large JSON files synchronously; done on the
-    loop it would block it for ~100 ms. Here it runs in the worker thread instead.
+    loop it would block it for ~50-100 ms (the mounts' sessions load them lazily too).
+    Here it runs in the worker thread that builds the twin instead; the session's data
+    loader keeps them for the client.
     """
-    from aiobotocore.session import AioSession
+    if session is None:
+        from aiobotocore.session import AioSession
 
-    session = AioSession()
+        session = AioSession()
     loader = session.get_component("data_loader")
     for type_name in ("service-2", "endpoint-rule-set-1"):
-        with contextlib.suppress(Exception):
-            loader.load_service_model("s3", type_name)
-    with contextlib.suppress(Exception):
-        loader.list_available_services("service-2")
+        with contextlib.suppress(Exception):  # called as the client calls it: the
+            loader.load_service_model("s3", type_name, api_version=None)  # cache key
     for name in ("endpoints", "partitions", "_retry", "sdk-default-configuration"):
         with contextlib.suppress(Exception):
             loader.load_data(name)

@@ -56,3 +56,17 @@ def test_an_s3_mounts_session_uses_it(monkeypatch: pytest.MonkeyPatch, tmp_path:
     loader = s3_session("m").get_component("data_loader")
     assert isinstance(loader, ServiceLoader)
     assert str(tmp_path) in loader.search_paths  # botocore's AWS_DATA_PATH kept
+
+
+def test_every_s3_session_shares_the_loader_of_its_data_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Parsed once per process: the sessions of two mounts get the same loader (their
+    event handlers stay their own); another AWS_DATA_PATH gets a loader of its own."""
+    one, two = s3_session("one"), s3_session("two")
+    assert one.get_component("data_loader") is two.get_component("data_loader")
+    assert one.get_component("event_emitter") is not two.get_component("event_emitter")
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    other = s3_session("other").get_component("data_loader")
+    assert other is not one.get_component("data_loader")
+    assert other is s3_session("again").get_component("data_loader")
