@@ -3,9 +3,9 @@
     python bench/_transfer_jobs.py TOOL ROW '{"endpoint": ..., ...}'
 
 Prints the seconds the transfer itself took (imports and set-up excluded) on its last
-line, followed for the async reads by the process CPU seconds (``time.process_time``: every
-thread, so obstore's runtime threads too) over the same span; the parent reads the peak
-RSS of this process from ``wait4``.
+line, followed for the async reads and our large-object rows by the process CPU seconds
+(``time.process_time``: every thread, so obstore's runtime threads too) over the same
+span; the parent reads the peak RSS of this process from ``wait4``.
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ def ours(row: str, p: dict[str, Any]) -> float | tuple[float, float]:
     src, dest = p["src"], p["dest"]
     if row == "async-reads":
         return asyncio.run(_ours_async(storage, p))
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     if row == "resync-large":
         storage.node(src).sync_to(dest, skip=p.get("skip", "size"))
     else:
         storage.node(src).copy_to(dest)
-    return time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return (elapsed, cpu) if row.endswith("-large") else elapsed
 
 
 async def _timed_reads(

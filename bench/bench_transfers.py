@@ -58,6 +58,8 @@ ROWS = (
     "startup-ls",
     "startup-ls-s3",
 )
+#: rows of one large object (``--large-mib``)
+LARGE = ("up-large", "down-large", "resync-large")
 #: rows timed on loopback only (no S3 request, or start-up rather than transfer)
 LOOPBACK_ONLY = ("local-small", "startup", "startup-ls", "startup-ls-s3")
 
@@ -123,7 +125,8 @@ def s3fs_for(endpoint: str, key: str) -> Any:
 class Result:
     seconds: float
     rss_mib: float
-    cpu: float | None = None  # process CPU seconds of the timed part (async reads)
+    cpu: float | None = None  # process CPU seconds of the timed part (our Python jobs)
+    process_cpu: float | None = None  # user + system CPU of the whole process (GNU time)
 
 
 def run(cmd: list[str], env: dict[str, str], timed_inside: bool) -> Result:
@@ -135,19 +138,23 @@ def run(cmd: list[str], env: dict[str, str], timed_inside: bool) -> Result:
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
         proc = subprocess.run(
-            [TIME, "-f", "%M", "-o", rss.name, *cmd], stdout=out, stderr=subprocess.STDOUT, env=env
+            [TIME, "-f", "%M %U %S", "-o", rss.name, *cmd],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         wall = time.perf_counter() - start
         out.seek(0)
         text = out.read().decode(errors="replace")
-        peak_kib = int(rss.read().strip().splitlines()[-1] or 0)
+        peak, user, system = (rss.read().strip().splitlines()[-1] or "0 0 0").split()
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}):\n{text[-2000:]}")
+    peak_mib, process_cpu = int(peak) / 1024, float(user) + float(system)
     if not timed_inside:
-        return Result(wall, peak_kib / 1024)
+        return Result(wall, peak_mib, process_cpu=process_cpu)
     figures = text.strip().splitlines()[-1].split()  # seconds [CPU seconds]
     cpu = float(figures[1]) if len(figures) > 1 else None
-    return Result(float(figures[0]), peak_kib / 1024, cpu)
+    return Result(float(figures[0]), peak_mib, cpu, process_cpu)
 
 
 class Bench:
@@ -551,7 +558,8 @@ def main() -> None:
             for row in rows:
                 for rtt in rtts if row not in LOOPBACK_ONLY else [0.0]:
                     best = bench.row(row, rtt)
-                    figures.append(report(labels[row], rtt, best))
+                    mib = args.large_mib if row in LARGE else None
+                    figures.append(report(labels[row], rtt, best, mib))
         finally:
             server.stop()
     print(f"total {time.perf_counter() - started:.0f} s")
@@ -559,7 +567,19 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
-def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
+def _cpu_per_mib(result: Result, mib: int) -> str:
+    """The timed part's CPU per MiB (our jobs) and, in brackets, the whole process's
+    (start-up included: the only figure for rclone and s5cmd)."""
+    whole = f"({(result.process_cpu or 0) / mib * 1000:.2f})"
+    if result.cpu is None:
+        return whole
+    return f"{result.cpu / mib * 1000:.2f} {whole}"
+
+
+def report(
+    label: str, rtt: float, best: dict[str, Result], mib: int | None = None
+) -> dict[str, Any]:
+    """Print one row; ``mib``: the size of a large-object row (CPU per MiB is shown)."""
     ours = best.pop("ours")
     before = best.pop(BEFORE, None)
     anchor_name = min(best, key=lambda k: best[k].seconds) if best else ""
@@ -571,7 +591,12 @@ def report(label: str, rtt: float, best: dict[str, Result]) -> dict[str, Any]:
     anchor_text = f"{anchor_name} {anchor.seconds:.3f} ({anchor.rss_mib:.0f})" if anchor else "-"
     if before is not None:
         others = f"before {before.seconds:.3f} (x{before.seconds / ours.seconds:.2f}), " + others
-    if ours.cpu is not None:  # client CPU per read (async reads), best round of each tool
+    if mib:  # client CPU per MiB, best round of each tool
+        per_mib = [("ours", ours), *(([(BEFORE, before)]) if before else []), *best.items()]
+        others += "; CPU ms/MiB (whole process) " + ", ".join(
+            f"{k} {_cpu_per_mib(v, mib)}" for k, v in per_mib
+        )
+    elif ours.cpu is not None:  # client CPU per read (async reads), best round of each tool
         reads = ASYNC_READS
         per_read = [("ours", ours), *(([(BEFORE, before)]) if before else []), *best.items()]
         others += "; CPU ms/read " + ", ".join(

@@ -324,3 +324,83 @@ def test_a_write_under_a_file_or_onto_a_made_folder_is_refused() -> None:
         backend._pipe(backend._key("made"), b"x", {})
     backend.write_bytes("made/in.txt", b"in")
     assert backend.read_bytes("made/in.txt") == b"in" and backend.read_bytes("a.txt") == b"a"
+
+
+COPY_CASES = [
+    ("a.txt", "b.txt"),  # a new file
+    ("a.txt", "old.txt"),  # over a file
+    ("a.txt", "folder"),  # onto a folder of files: lands inside
+    ("a.txt", "made"),  # onto a made (empty) folder: lands inside
+    ("a.txt", ""),  # onto the mount root: lands inside
+    ("a.txt", "deep/er/c.txt"),  # parents made
+    ("missing.txt", "x.txt"),  # "Source not found"
+    ("folder", "copy_of_folder"),  # a tree
+    ("both", "both_copy"),  # a file that is also a folder of files
+]
+
+
+@pytest.mark.parametrize(("src", "dest"), COPY_CASES)
+def test_quick_copies_end_as_the_general_route_ends(
+    monkeypatch: pytest.MonkeyPatch, src: str, dest: str
+) -> None:
+    """``copy_to`` without options takes ``quick_copy`` between memory mounts: the same
+    stores and the same errors as the engine's general route."""
+
+    def run(quick: bool) -> tuple[Any, dict[str, bytes], list[str]]:
+        with monkeypatch.context() as patch:
+            if not quick:
+                patch.setattr(MemoryBackend, "quick_copy", lambda *a: False)
+            base = f"quick-{uuid.uuid4().hex[:8]}"
+            manager = StorageManager(env=False)
+            manager.configure([{"name": "m", "type": "memory", "base_path": base}])
+            for name in ("a.txt", "old.txt", "folder/in.txt", "both/under.txt"):
+                manager.node(f"m:{name}").write_bytes(name.encode())
+            manager.node("m:made").mkdir()
+            backend = manager.get_backend("m")
+            backend.fs.store[backend._key("both")] = backend.fs.store[backend._key("a.txt")]
+            try:
+                manager.node(f"m:{src}").copy_to(f"m:{dest}")
+                error = None
+            except Exception as exc:
+                error = (type(exc), str(exc).replace(base, "BASE"))
+            cut = len(backend._key("")) + 1
+            files = {
+                k[cut:]: v.getvalue()
+                for k, v in backend.fs.store.items()
+                if k.startswith(backend._key("") + "/")
+            }
+            made = sorted(
+                d[cut:] for d in backend.fs.pseudo_dirs if d.startswith(backend._key("") + "/")
+            )
+            return error, files, made
+
+    assert run(quick=True) == run(quick=False)
+
+
+def test_a_quick_copy_is_refused_by_a_readonly_mount() -> None:
+    from genro_storage.errors import StoragePermissionError
+
+    manager = StorageManager(env=False)
+    base = f"ro-{uuid.uuid4().hex[:8]}"
+    manager.configure(
+        [
+            {"name": "m", "type": "memory", "base_path": base},
+            {"name": "ro", "type": "memory", "base_path": base, "permissions": "readonly"},
+        ]
+    )
+    manager.node("m:a.txt").write_bytes(b"a")
+    with pytest.raises(StoragePermissionError):
+        manager.node("m:a.txt").copy_to("ro:b.txt")
+    assert not manager.node("m:b.txt").exists
+
+
+def test_a_plain_memory_copy_takes_the_quick_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genro_storage.engine import copying
+
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", "type": "memory", "base_path": f"q-{uuid.uuid4().hex[:8]}"}])
+    manager.node("m:a.txt").write_bytes(b"a")
+    monkeypatch.setattr(copying, "_source_entry", lambda *a: pytest.fail("general route"))
+    manager.node("m:a.txt").copy_to("m:sub/b.txt")
+    assert manager.node("m:sub/b.txt").read_bytes() == b"a"
+    assert manager.node("m:sub").isdir

@@ -396,6 +396,14 @@ class StorageBackend(ABC):
         """Copy inside this backend without moving bytes through us; False if unsupported."""
         return False
 
+    def quick_copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> bool:
+        """Copy file ``src_path`` onto ``dest_path`` in one step when this backend can tell
+        on its own, cheaply, that the source is a file and the destination is not a
+        directory (``copy_to`` without options); False, having changed nothing: the copy
+        engine's general route decides (stats of both ends, then :meth:`copy_file`).
+        Memory mounts say yes between themselves: their stats cost as much as the copy."""
+        return False
+
     # ------------------------------------------------------------------ optional features
     def get_metadata(self, path: str) -> dict[str, str]:
         return {}

@@ -387,6 +387,28 @@ class MemoryBackend(FsspecBackend):
                 return
         super().delete(path, recursive)
 
+    def quick_copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> bool:
+        """A stored file onto a memory path that is not a folder: one step, the checks
+        answered from the store and its index (the engine's general route stats both
+        ends first, which here cost as much as the copy). Anything else: False."""
+        if not isinstance(dest_backend, MemoryBackend) or not self._capabilities.copy_optimization:
+            return False
+        fs, dest_fs = self.fs, dest_backend.fs
+        index, dest_index = fs._index(), dest_fs._index()
+        if index is None or dest_index is None or is_root(src_path) or is_root(dest_path):
+            return False
+        key = self._key(src_path)
+        found = fs.store.get(key)
+        if found is None or key in fs.pseudo_dirs or _has_below(index[0], index[1], key):
+            return False  # missing, or a folder (also): the general route says which
+        dest_key = dest_backend._key(dest_path)
+        if dest_key in dest_fs.pseudo_dirs or _has_below(dest_index[0], dest_index[1], dest_key):
+            return False  # onto a folder: the file lands inside it (the general route)
+        dest_backend.check_write_allowed()
+        dest_backend._ensure_parent(dest_path)
+        dest_fs.store[dest_key] = MemoryFile(dest_fs, dest_key, found.getvalue())
+        return True
+
     def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         """A copy to a memory mount (one process-wide store): a new stored file of the
         same bytes (no account comparison, no listing cache to drop)."""

@@ -226,6 +226,13 @@ def copy(
     receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
     ship each copy to a worker with the mount configuration.
     """
+    if (
+        options is None
+        and not overrides
+        and src.backend.quick_copy(src.path, dest.backend, dest.path)
+    ):  # a plain file copy the backends did in one step (memory)
+        _log_copied(src, dest)
+        return dest
     src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
     if options is None and not overrides and not src_entry.is_dir:
         # a plain file copy (no options): no option object, no report (nobody reads it)
@@ -355,6 +362,11 @@ def _copy_single(
     return report, landed
 
 
+def _log_copied(src: Location, dest: Location) -> None:
+    if log.isEnabledFor(logging.INFO):  # (the two names are built only when logged)
+        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+
+
 def _copy_plain_file(src: Location, src_entry: EntryInfo, target: Location) -> Location:
     """:func:`_copy_single` for a call without options (no skip rule, no callbacks)."""
     if not target.backend.implicit_dirs:  # a file onto a directory lands inside
@@ -404,8 +416,7 @@ def _transfer(src: Location, dest: Location) -> str | None:
         if error is exc:
             raise
         raise error from exc
-    if log.isEnabledFor(logging.INFO):  # (the two names are built only when logged)
-        log.info("copied %s -> %s", src.fullpath, dest.fullpath)
+    _log_copied(src, dest)
     return new_path
 
 

@@ -348,6 +348,23 @@ class HotFiles:
             method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6),
             _ORIGIN in environ,
         )  # fmt: skip
+        # _fast()'s most common case inline (a frame less on every request): a complete
+        # answer of a watched entry whose freshness window has not passed
+        watcher = entry.watcher
+        token = entry.token
+        if (
+            watcher is not None
+            and token is not None
+            and token.valid
+            and entry.mounts == self._storage.generation
+            and _monotonic_ns() - watcher.checked_at < entry.window
+        ):
+            try:
+                prepared = entry.complete.get(key)
+            except TypeError:  # an unhashable environ value: not from a real server
+                return None
+            if prepared is not None:
+                return prepared
         return self._fast(entry, path, method, key)
 
     def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:

@@ -22,10 +22,11 @@ from ..http.response import status_line
 if TYPE_CHECKING:
     from ..node import StorageNode
 
-__all__ = ["send_prepared", "serve_node"]
+__all__ = ["STATUS_LINES", "send_prepared", "serve_node"]
 
 StartResponse = Callable[..., Any]
-_STATUS_LINES = {code: status_line(code) for code in (200, 206, 304, 400, 404, 405, 412, 416)}
+STATUS_LINES = {code: status_line(code) for code in (200, 206, 304, 400, 404, 405, 412, 416)}
+"""The WSGI status lines of the serve core's statuses (``plan.status_line`` without a call)."""
 
 
 def serve_node(
@@ -59,7 +60,7 @@ def send_prepared(
     plan = prepared.plan
     # a copy: servers may add to the list (wsgiref's Connection, Date), and a kept answer
     # (serving/hot.py) is sent again
-    start_response(_STATUS_LINES.get(plan.status) or plan.status_line, list(plan.headers))
+    start_response(STATUS_LINES.get(plan.status) or plan.status_line, list(plan.headers))
     if prepared.body is not None or plan.body or not plan.parts:
         body = plan.body or prepared.body
         return [body] if body else []

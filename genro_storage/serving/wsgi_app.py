@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from ..http.headers import EnvironHeaders
 from .app import FileServer, Request
-from .wsgi import StartResponse, send_prepared
+from .wsgi import STATUS_LINES, StartResponse, send_prepared
 
 __all__ = ["WSGIApp", "create_app"]
 
@@ -52,7 +52,14 @@ class WSGIApp(FileServer):
         if hot is not None:  # a kept answer (serving/hot.py) without building a Request
             kept = hot.environ_answer(environ)
             if kept is not None:
-                return send_prepared(kept, environ, start_response)
+                plan, body = kept.plan, kept.body
+                if body is None and plan.parts:  # the file's bytes are still to send
+                    return send_prepared(kept, environ, start_response)
+                # send_prepared's first case inline (a frame less per request)
+                status = STATUS_LINES.get(plan.status) or plan.status_line
+                start_response(status, list(plan.headers))
+                body = plan.body or body
+                return [body] if body else []
         prepared = self.get_response(self.request_from(environ))
         return send_prepared(prepared, environ, start_response)
 

@@ -38,14 +38,14 @@ def test_the_ranges_cover_the_object_once_whatever_its_size(concurrency: int) ->
 
 def test_every_stream_ends_about_together() -> None:
     """1 GiB in 5 streams: the first answer (200 MiB, the threshold) is nearly one
-    stream's share; the other four take about as much each, the small rest comes last."""
+    stream's share (204.8 MiB): the other four take the rest, 206 MiB each; a first
+    answer of 5 MiB leaves the rest of its share for last, when its stream is free."""
     download = _download(5, threshold=200 * MiB)
     plan = download._plan(200 * MiB, 1024 * MiB)
-    taken_first = plan[::-1]  # pop() from the end
-    assert [end - start for start, end in taken_first[:4]] == [1024 * MiB // 5 + 1] * 3 + [
-        1024 * MiB - 4 * (1024 * MiB // 5 + 1)
-    ]
-    assert taken_first[-1] == (200 * MiB, 1024 * MiB // 5 + 1)
-    # a first answer of a whole share (the size was known): the rest in 4 equal ranges
+    assert [end - start for start, end in plan] == [206 * MiB] * 4
     share = -(-1024 * MiB // 5)
-    assert len(download._plan(share, 1024 * MiB)) == 4
+    assert len(download._plan(share, 1024 * MiB)) == 4  # the size was known: equal shares
+    plan = _download(5)._plan(5 * MiB, 1024 * MiB)
+    taken_first = plan[::-1]  # pop() from the end
+    assert [end - start for start, end in taken_first[:3]] == [share] * 3
+    assert taken_first[-1] == (5 * MiB, share)
