@@ -15,9 +15,10 @@ range in flight, never a range.
   to ``attempts`` times; botocore already retries a request that failed before its body
   (5xx, SlowDown).
 - **The first request also sizes the object** when the caller does not know the size (a
-  single-file copy): ``Range: bytes=0-<threshold - 1>``, whose ``Content-Range`` gives
-  the total: an object up to the threshold is done in that one request (an empty one,
-  which has no byte 0 to range over, in one more plain GET).
+  single-file copy): a plain GET, whose whole answer botocore checks against the
+  object's checksum when it has one; an object up to the threshold is done in that one
+  request, of a bigger one the first share is read from it and its connection closed
+  (s3fs does the same), while the other streams ask for the rest by range.
 
 The caller owns the file's atomicity (it downloads into a temporary file that it
 publishes or discards).
@@ -70,27 +71,28 @@ class RangedDownload:
         if self.concurrency <= 1 or (size is not None and size <= self.threshold):
             await self._whole()
             return
-        if size is not None:
-            first_end = self._piece(size) - 1
-        else:  # one request for an object up to the threshold; its answer gives the size
-            first_end = max(self.threshold, self.min_piece) - 1
-        try:
-            answer = await self.get_object(Range=f"bytes=0-{first_end}")
-        except OSError as exc:
-            if size is None and _status(exc) == 416:  # an empty object has no byte 0
-                await self._whole()
-                return
-            raise
-        total = _total(answer)
+        cut = False
+        if size is not None:  # the first of about equal ranges
+            first_end = self._piece(size)
+            answer = await self.get_object(Range=f"bytes=0-{first_end - 1}")
+            total = _total(answer)
+            # a server that ignored the range sent the whole object: that answer is all
+            received = min(first_end, total) if answer.get("ContentRange") else total
+        else:
+            # one plain GET: an object up to the threshold is all in it (and botocore
+            # checks the checksum a whole answer carries); of a bigger one the first
+            # share is read, and the rest of that body left (its connection closed)
+            answer = await self.get_object()
+            total = int(answer.get("ContentLength") or 0)
+            received = total if total <= self.threshold else self._piece(total)
+            cut = received < total
         etag = answer.get("ETag")
-        # a server that ignored the range sent the whole object: that answer is all of it
-        received = min(first_end + 1, total) if answer.get("ContentRange") else total
         fd = _open_sized(self.os_path, total)  # sized now: ranges land in any order
         try:
             queue = self._plan(received, total)
 
             async def first() -> None:
-                await self._stream(fd, answer, 0, received, etag)
+                await self._stream(fd, answer, 0, received, etag, cut)
                 await worker()
 
             async def worker() -> None:
@@ -152,7 +154,7 @@ class RangedDownload:
         if etag:
             kwargs["IfMatch"] = etag
         try:
-            return await self.get_object(**kwargs)
+            answer = await self.get_object(**kwargs)
         except OSError as exc:
             if _status(exc) == 412:
                 raise StorageError(
@@ -160,12 +162,26 @@ class RangedDownload:
                     f"downloaded (its ETag is no longer {etag}); nothing was kept"
                 ) from exc
             raise
+        if not answer.get("ContentRange"):  # the whole object: it would land out of place
+            answer["Body"].close()
+            raise StorageError(
+                f"{self.label}: the server ignored a Range header; set the mount's "
+                f"'download_concurrency: 1' for one GET per object"
+            )
+        return answer
 
     async def _stream(
-        self, fd: int, answer: dict[str, Any], start: int, end: int | None, etag: str | None
+        self,
+        fd: int,
+        answer: dict[str, Any],
+        start: int,
+        end: int | None,
+        etag: str | None,
+        cut: bool = False,
     ) -> None:
         """Write ``answer``'s body at ``start``; if it breaks off before ``end`` (None: the
-        end of the object), ask for the rest again, up to :attr:`attempts` times."""
+        end of the object), ask for the rest again, up to :attr:`attempts` times.
+        ``cut``: the body goes on past ``end``; stop reading there."""
         position = start
         body = answer["Body"]
         async for attempt in async_retrying(self.attempts, label=f"{self.label}: "):
@@ -173,8 +189,9 @@ class RangedDownload:
                 if body is None:  # a retry: the rest of this range
                     body = (await self._get_range(position, end, etag))["Body"]
                 try:
-                    while True:
-                        chunk = await body.read(READ_SIZE)
+                    while not cut or position < (end or 0):
+                        wanted = min(READ_SIZE, (end or 0) - position) if cut else READ_SIZE
+                        chunk = await body.read(wanted)
                         if not chunk:
                             break
                         view = memoryview(chunk)

@@ -1,4 +1,5 @@
-"""botocore's data loader without the scan of every service's folder (``_botoload``)."""
+"""botocore's data loader without the scan of every service's folder (``_botoload``), and
+the S3 backend's declared start-up and batch settings (no server needed)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,16 @@ def test_every_s3_session_shares_the_loader_of_its_data_path(
     other = s3_session("other").get_component("data_loader")
     assert other is not one.get_component("data_loader")
     assert other is s3_session("again").get_component("data_loader")
+
+
+def test_a_relative_mount_keeps_the_s3_files_in_flight() -> None:
+    """``batch_in_flight`` is declared by the S3 backend and forwarded by relative mounts
+    (a readonly view of a bucket downloads with as many files in flight)."""
+    from genro_storage.backends.base import StorageBackend
+    from genro_storage.backends.relative import RelativeMountBackend
+    from genro_storage.backends.s3 import create
+
+    s3 = create({"bucket": "b", "endpoint_url": "http://127.0.0.1:9"}, "m")
+    assert s3.batch_in_flight == 64
+    assert RelativeMountBackend(s3, "sub", "readonly", "view").batch_in_flight == 64
+    assert StorageBackend.batch_in_flight is None

@@ -1,4 +1,5 @@
-"""Large S3 objects down to a local disk (``backends/_s3download``), on a real S3 API.
+"""Large S3 objects down to a local disk (``backends/_s3download``), on a real S3 API,
+and what an upload over plain HTTP hashes.
 
 moto's request recorder shows the GETs and their ``Range`` / ``If-Match`` headers; the
 fault cases go through ``bench.netproxy`` (responses cut in the middle of the body).
@@ -85,8 +86,12 @@ def _gets(recorder: S3Requests, name: str) -> list[dict[str, str]]:
 
 
 def _spans(gets: list[dict[str, str]]) -> list[tuple[int, int]]:
+    """The byte ranges asked (a plain GET: ``(0, -1)``)."""
     spans = []
     for headers in gets:
+        if "range" not in headers:
+            spans.append((0, -1))
+            continue
         found = re.fullmatch(r"bytes=(\d+)-(\d*)", headers["range"])
         assert found, headers["range"]
         spans.append((int(found.group(1)), int(found.group(2))))
@@ -101,9 +106,10 @@ def _put(client: Any, bucket: str, key: str, data: bytes) -> str:
 def test_a_large_object_comes_in_parallel_ranges_written_in_place(
     storage: StorageManager, client: Any, env: dict[str, str], bucket: str, tmp_path: Path
 ) -> None:
-    """A single-file copy: the first GET asks the first 5 MiB (and learns the size),
-    the rest comes as 2 more ranges at once (3 streams) with the first answer's ETag in
-    ``If-Match``; every byte is asked once and memory stays far under a range."""
+    """A single-file copy: the first GET is a plain one (it gives the size), read for a
+    third of the object and closed; the rest comes as 2 ranges at once (3 streams) with
+    the first answer's ETag in ``If-Match``; every byte is asked once and memory stays
+    far under a range."""
     name = unique("big") + ".bin"
     data = os.urandom(23 * MiB + 12345)
     _put(client, bucket, name, data)
@@ -117,14 +123,13 @@ def test_a_large_object_comes_in_parallel_ranges_written_in_place(
         tracemalloc.stop()
     assert (tmp_path / "out.bin").read_bytes() == data
     gets = _gets(recorder, name)
-    assert gets[0]["range"] == f"bytes=0-{5 * MiB - 1}"
-    assert "if-match" not in gets[0]
+    assert "range" not in gets[0] and "if-match" not in gets[0]
     etag = client.head_object(Bucket=bucket, Key=f"p/{name}")["ETag"]
     assert all(g["if-match"] == etag for g in gets[1:])
-    spans = _spans(gets)
-    assert len(spans) == 3  # the first 5 MiB (about a third), then the rest in 2 halves
-    assert spans[0][0] == 0 and spans[-1][1] == len(data) - 1
-    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))  # no gap, no overlap
+    spans = _spans(gets[1:])
+    share = -(-len(data) // 3)  # what the first stream read of the plain GET
+    assert len(spans) == 2 and spans[0][0] == share and spans[-1][1] == len(data) - 1
+    assert spans[0][1] + 1 == spans[1][0]  # no gap, no overlap
     assert peak < 4 * MiB, peak  # a range held in memory would be 9 MiB
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temp file left
 
@@ -155,7 +160,7 @@ def test_up_to_the_threshold_one_get_and_an_empty_object_too(
 ) -> None:
     """Under ``multipart_threshold`` (default 200 MiB) one GET; with ``download_concurrency``
     1 one GET whatever the size; a tiny object one GET on a ranged mount; an empty object
-    (no byte 0 to range over) arrives empty."""
+    arrives empty."""
     name = unique("mid") + ".bin"
     data = os.urandom(7 * MiB)
     _put(client, bucket, name, data)
@@ -235,8 +240,9 @@ def test_a_body_cut_in_the_middle_is_resumed_where_it_stopped(
     assert cut.seen == (5 if ranged else 3)  # each cut GET asked once more, nothing else
     # a cut inside the body is resumed from the byte it stopped at (a cut inside the
     # headers is botocore's to retry, from the range's start): never beyond it
-    # 3 streams: the first answer brought 5 MiB (about a share, 5.3 MiB); 2 halves of the rest
-    planned = {0, 5 * MiB, 5 * MiB + 11 * MiB // 2} if ranged else {0}
+    # 3 streams: the plain GET is read for a share, the rest comes in 2 halves
+    share = -(-len(data) // 3)
+    planned = {0, share, share + -(-(len(data) - share) // 2)} if ranged else {0}
     starts = [start for start, _ in _spans(_gets(recorder, name))]
     assert len(starts) == cut.seen and planned <= set(starts)
 
@@ -251,3 +257,40 @@ def test_download_concurrency_is_checked_and_defaults_to_five(
     manager = StorageManager()
     with pytest.raises(StorageConfigError, match=r"'bad'.*download_concurrency"):
         manager.configure([{"name": "bad", **_s3(env, bucket, download_concurrency=0)}])
+
+
+# ---------------------------------------------------------------- upload checksums
+def test_a_plain_http_upload_is_signed_once_not_also_crc32(
+    storage: StorageManager, env: dict[str, str], bucket: str, tmp_path: Path
+) -> None:
+    """Over ``http://`` SigV4 signs the body's SHA-256 (the server checks it): no second
+    pass over the file for a CRC32 header, single PUT and parts alike. Over ``https://``
+    (body unsigned) the CRC32 stays, as it does when a mount turns payload signing off."""
+    from genro_storage.backends.s3 import create
+
+    (tmp_path / "one.bin").write_bytes(os.urandom(300_000))
+    (tmp_path / "big.bin").write_bytes(os.urandom(11 * MiB))  # 3 parts on the `s3` mount
+    with S3Requests(env["SVC_S3_ENDPOINT"], bucket) as recorder:
+        storage.node("disk:one.bin").copy_to("s3:sums/one.bin")
+        storage.node("disk:big.bin").copy_to("s3:sums/big.bin")
+    puts = [
+        {k.lower(): v for k, v in r["headers"].items()}
+        for r in recorder.requests
+        if r["method"] == "PUT"
+    ]
+    assert len(puts) == 4  # one PutObject, three UploadPart
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h["x-amz-content-sha256"]) for h in puts)
+    assert not [k for h in puts for k in h if k.startswith("x-amz-checksum")]
+    assert storage.node("s3:sums/big.bin").read_bytes() == (tmp_path / "big.bin").read_bytes()
+
+    def setting(config: dict[str, Any]) -> Any:
+        fs = create({"bucket": "b", **config}, "m").fs
+        return fs.config_kwargs.get("request_checksum_calculation", "default")
+
+    assert setting({"endpoint_url": "http://127.0.0.1:9"}) == "when_required"
+    assert setting({"endpoint_url": "https://s3.example.com"}) == "default"
+    assert setting({}) == "default"
+    unsigned = {"s3": {"payload_signing_enabled": False}}
+    assert setting({"endpoint_url": "http://127.0.0.1:9", "config_kwargs": unsigned}) == "default"
+    mine = {"request_checksum_calculation": "when_supported"}
+    assert setting({"endpoint_url": "http://h:9", "config_kwargs": mine}) == "when_supported"
