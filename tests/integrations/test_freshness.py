@@ -156,10 +156,9 @@ def test_the_window_bounds_staleness_under_threads(root: Path, notification: str
         "QUERY_STRING": "", "HTTP_IF_NONE_MATCH": etag, "wsgi.file_wrapper": None,
     }  # fmt: skip
     stop = threading.Event()
-    answers: list[tuple[int, int, str]] = []
+    answers: list[tuple[int, int, str]] = []  # appended by every thread (atomic)
 
     def run() -> None:
-        mine: list[tuple[int, int, str]] = []
         statuses: list[str] = []
 
         def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
@@ -169,17 +168,21 @@ def test_the_window_bounds_staleness_under_threads(root: Path, notification: str
             started = time.monotonic_ns()
             for _chunk in app(dict(environ), start_response):
                 pass
-            mine.append((started, time.monotonic_ns(), statuses.pop()))
-        answers.extend(mine)
+            answers.append((started, time.monotonic_ns(), statuses.pop()))
+
+    def wait_for(enough: Any) -> None:  # however slow the machine
+        deadline = time.monotonic() + 30
+        while not enough() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     threads = [threading.Thread(target=run) for _ in range(8)]
     for thread in threads:
         thread.start()
-    time.sleep(0.1)
+    wait_for(lambda: len(answers) >= 50)
     editing = time.monotonic_ns()
     (root / "a.css").write_bytes(b"a{color:red}\n")
     edited = time.monotonic_ns()
-    time.sleep(0.1)
+    wait_for(lambda: sum(start >= edited + FRESHNESS_NS for start, _, _ in answers) >= 50)
     stop.set()
     for thread in threads:
         thread.join()
