@@ -31,7 +31,13 @@ except ImportError as _exc:  # name the extra that fixes it
     raise missing_extra(_exc, "async", "genro_storage.aio (the async API)") from _exc
 
 from .backends.base import EntryInfo, entry_mtime
-from .engine.aio_native import NATIVE_WRITE_LIMIT, NativeFile, close_native, native_file
+from .engine.aio_native import (
+    NATIVE_WRITE_LIMIT,
+    NativeFile,
+    close_native,
+    connect_off_loop,
+    native_file,
+)
 from .fileio import CHUNK_SIZE, guess_mimetype, md5_hex_async
 from .manager import StorageManager
 from .node import (
@@ -51,11 +57,14 @@ __all__ = ["AsyncFile", "AsyncStorageManager", "AsyncStorageNode", "run_in_threa
 Chunks = Union[AsyncIterable[bytes], Iterable[bytes]]
 
 
-def _native(node: StorageNode) -> NativeFile | None:
-    """The native async handle on ``node``; snapshots and virtual nodes take the thread."""
+async def _native(node: StorageNode) -> NativeFile | None:
+    """The native async handle on ``node``; snapshots and virtual nodes take the thread.
+    A mount's driver not created yet is created in a worker thread first."""
     if node.version is not None or node.mount_name is None:
         return None
-    return native_file(node.location)
+    location = node.location
+    await connect_off_loop(location)
+    return native_file(location)
 
 
 class AsyncStorageManager:
@@ -179,13 +188,13 @@ class AsyncStorageNode:
     # ------------------------------------------------------------------ state
     async def stat(self) -> EntryInfo:
         """Size, mtime, etag, md5 and is_dir in one call (``FileNotFoundError`` if missing)."""
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             return await native.info()
         return await run_in_thread(self._node.stat)
 
     async def exists(self) -> bool:
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             return await native.exists()
         return await run_in_thread(lambda: self._node.exists)
@@ -210,7 +219,7 @@ class AsyncStorageNode:
 
     async def md5hash(self) -> str:
         """MD5 hex of the content: the stored MD5 (S3 ETag...) when there is one, else streamed."""
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is None:
             return await run_in_thread(lambda: self._node.md5hash)
         entry = await native.info()
@@ -226,7 +235,7 @@ class AsyncStorageNode:
         return decode_payload(await self.read_bytes(), mode, encoding)
 
     async def read_bytes(self) -> bytes:
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             return await native.read_bytes()
         return await run_in_thread(self._node.read_bytes)
@@ -236,14 +245,14 @@ class AsyncStorageNode:
 
     async def read_range(self, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` with a ranged read."""
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             return await native.read_range(start, end)
         return await run_in_thread(self._node.read_range, start, end)
 
     async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """``async for chunk in node.iter_bytes()``: stream without holding the file."""
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             async for chunk in native.iter_bytes(chunk_size):
                 yield chunk
@@ -267,7 +276,7 @@ class AsyncStorageNode:
     ) -> bool:
         """Write the whole content; returns False when skipped as unchanged."""
         payload = encode_payload(data, mode, encoding)
-        native = _native(self._node)
+        native = await _native(self._node)
         if (
             native is None
             or not native.writes_natively
@@ -298,7 +307,7 @@ class AsyncStorageNode:
             return
         source = chunks.__aiter__()
         head: list[bytes] = []
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None and native.writes_natively:
             native.check_write_allowed()
             size = 0
@@ -350,7 +359,7 @@ class AsyncStorageNode:
 
     async def children(self) -> list[AsyncStorageNode]:
         """One node per directory entry."""
-        native = _native(self._node)
+        native = await _native(self._node)
         if native is not None:
             entries = await native.list_detail()
             return [self.child(entry.name) for entry in entries]

@@ -202,3 +202,18 @@ def test_a_nul_byte_never_reaches_the_kernel_as_a_shorter_path(tree: Path) -> No
         backend.info("d/f.txt\x00x")
     with pytest.raises(ValueError):
         backend.read_bytes("d/f.txt\x00x")
+
+
+@pytest.mark.parametrize(
+    "path", ["d", "d/f.txt", "alias/f.txt", "inner.txt", "missing", "missing/x", "d/f.txt/x"]
+)
+def test_os_path_is_the_real_path_on_both_routes(
+    storage: StorageManager, tree: Path, path: str
+) -> None:
+    backend = storage.get_backend("m")
+    assert backend.os_path(path) == os.path.realpath(tree / path)
+
+
+def test_os_path_refuses_a_link_out_on_both_routes(storage: StorageManager) -> None:
+    with pytest.raises(PathTraversalError):
+        storage.get_backend("m").os_path("out/secret.txt")

@@ -238,6 +238,11 @@ class FsspecBackend(StorageBackend):
         _ = self.fs
 
     @property
+    def connected(self) -> bool:
+        """Whether the filesystem is created (:meth:`connect` has nothing left to do)."""
+        return self._fs is not None
+
+    @property
     def capabilities(self) -> BackendCapabilities:
         return self._capabilities
 

@@ -111,7 +111,16 @@ class LocalStorage(StorageBackend):
         return Path(resolve_within(self._root(), path)[0])
 
     def os_path(self, path: str) -> str:
-        return resolve_within(self._root(), path)[0]
+        root = self._root()
+        if _NO_LINKS and _plain_relative(path):
+            full = f"{'' if root == '/' else root}/{path}"
+            fd = _nolinks.open_no_links(full, _O_PATH)
+            if fd >= 0:
+                os.close(fd)
+                return full  # no link on the way: the real path is the joined one
+            if fd == -errno.ENOENT:
+                return full  # (as resolve_within: nothing below a missing folder is a link)
+        return resolve_within(root, path)[0]
 
     def local_root(self) -> str | None:
         """The resolved root, unless it is reached through a symlink (resolved per access)."""

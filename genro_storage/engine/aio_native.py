@@ -30,7 +30,14 @@ from ..backends.fsspec import FsspecBackend
 from ..fileio import CHUNK_SIZE
 from .location import Location
 
-__all__ = ["NATIVE_WRITE_LIMIT", "NativeFile", "close_native", "loop_fs", "native_file"]
+__all__ = [
+    "NATIVE_WRITE_LIMIT",
+    "NativeFile",
+    "close_native",
+    "connect_off_loop",
+    "loop_fs",
+    "native_file",
+]
 
 #: Ranged reads use blocks this big when the filesystem cannot stream a GET body.
 STREAM_BLOCK = 4 * 1024 * 1024
@@ -50,6 +57,22 @@ def native_file(location: Location | None) -> NativeFile | None:
     if not getattr(backend.fs, "async_impl", False) or not _on_asyncio():
         return None
     return NativeFile(location, backend, path)
+
+
+async def connect_off_loop(location: Location) -> None:
+    """Create the driver of ``location``'s backend in a worker thread when it is not
+    created yet, before :func:`native_file` asks it whether it is async: its set-up (an
+    S3 mount's botocore session registers ~130 handlers: 10-15 ms, more on a busy
+    machine) then never runs on the loop."""
+    backend, path = location.backend.resolve(location.path)
+    if (
+        isinstance(backend, FsspecBackend)
+        and backend.native_async
+        and path
+        and not backend.connected
+        and _on_asyncio()
+    ):
+        await asyncio.to_thread(backend.connect)
 
 
 def _on_asyncio() -> bool:
