@@ -141,10 +141,12 @@ def test_the_engine_destination_check_answers_the_same(storage: StorageManager) 
 
 @linux_only
 def test_with_the_kernel_route_a_plain_path_takes_no_lstat_walk(
-    storage: StorageManager, route: str, monkeypatch: pytest.MonkeyPatch
+    tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if route != "openat2":
-        pytest.skip("the kernel route only")
+    assert _nolinks.AVAILABLE  # Linux 5.6+: this machine and CI
+    monkeypatch.setattr(local, "_NO_LINKS", True)
+    storage = StorageManager(env=False)
+    storage.configure([{"name": "m", "type": "local", "path": str(tree)}])
     storage.node("m:d/g.txt").write_text("g")  # (writes keep their own check)
     monkeypatch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
     assert storage.node("m:d/g.txt").stat().size == 1
