@@ -125,31 +125,39 @@ class _MemoryFS(MemoryFileSystem):
             if not detail:
                 return [path]
             return {path: _file_entry(path, filelike)}
-        out: dict[str, dict[str, Any]] = {}
-        folders: dict[str, dict[str, Any]] = {}
-        pending = [path]
-        while pending:  # this directory and what is below it, nothing else
-            folder = pending.pop()
-            with store.lock:
-                names = list(store.tree.direct.get(folder, ()))
-                children = list(store.tree.subdirs.get(folder, ()))
-            with dirs.lock:
-                children.extend(dirs.tree.direct.get(folder, ()))
-                children.extend(dirs.tree.subdirs.get(folder, ()))
-            for name in names:
-                found = store.get(name)
-                if found is not None:
-                    out[name] = _file_entry(name, found)
-            for child in children:
-                if child not in folders:
-                    folders[child] = {"name": child, "size": 0, "type": "directory"}
-                    pending.append(child)
+        files, folders = _below(store, dirs, path)
+        out = {name: _file_entry(name, found) for name, found in files.items()}
         if withdirs:
-            out.update(folders)
+            out.update((name, {"name": name, "size": 0, "type": "directory"}) for name in folders)
             if path != "" and self.isdir(path):
                 out[path] = self.info(path)
         names = sorted(out)
         return {name: out[name] for name in names} if detail else names
+
+
+def _below(store: IndexedStore, dirs: IndexedDirs, path: str) -> tuple[dict[str, Any], set[str]]:
+    """The files (key -> stored file) and folders below ``path``, from the directory
+    index: this directory and what is below it, nothing else."""
+    files: dict[str, Any] = {}
+    folders: set[str] = set()
+    pending = [path]
+    while pending:
+        folder = pending.pop()
+        with store.lock:
+            names = list(store.tree.direct.get(folder, ()))
+            children = list(store.tree.subdirs.get(folder, ()))
+        with dirs.lock:
+            children.extend(dirs.tree.direct.get(folder, ()))
+            children.extend(dirs.tree.subdirs.get(folder, ()))
+        for name in names:
+            found = store.get(name)
+            if found is not None:
+                files[name] = found
+        for child in children:
+            if child not in folders:
+                folders.add(child)
+                pending.append(child)
+    return files, folders
 
 
 def _file_info(path: str, filelike: Any) -> EntryInfo:
@@ -309,25 +317,7 @@ class MemoryBackend(FsspecBackend):
             yield from self._walk_through_find(path)
             return
         store, dirs = index
-        files: dict[str, Any] = {}
-        folders: set[str] = set()
-        pending = [key]
-        while pending:  # this directory and what is below it, nothing else
-            folder = pending.pop()
-            with store.lock:
-                names = list(store.tree.direct.get(folder, ()))
-                children = list(store.tree.subdirs.get(folder, ()))
-            with dirs.lock:
-                children.extend(dirs.tree.direct.get(folder, ()))
-                children.extend(dirs.tree.subdirs.get(folder, ()))
-            for name in names:
-                found = store.get(name)
-                if found is not None:
-                    files[name] = found
-            for child in children:
-                if child not in folders:
-                    folders.add(child)
-                    pending.append(child)
+        files, folders = _below(store, dirs, key)
         root = self._key("")
         cut = len(root) + 1 if root else 1
         for name in sorted(files.keys() | folders):

@@ -115,28 +115,11 @@ class RelativeMountBackend(StorageBackend):
 
     # ------------------------------------------------------------------ reads
     def info(self, path: str) -> EntryInfo:
-        entry = self.parent.info(self._p(path))
-        return EntryInfo(
-            path=path,
-            is_dir=entry.is_dir,
-            size=entry.size,
-            mtime=entry.mtime,
-            etag=entry.etag,
-            md5=entry.md5,
-        )
+        return _renamed(self.parent.info(self._p(path)), path)
 
     def info_or_none(self, path: str) -> EntryInfo | None:
         entry = self.parent.info_or_none(self._p(path))
-        if entry is None:
-            return None
-        return EntryInfo(
-            path=path,
-            is_dir=entry.is_dir,
-            size=entry.size,
-            mtime=entry.mtime,
-            etag=entry.etag,
-            md5=entry.md5,
-        )
+        return None if entry is None else _renamed(entry, path)
 
     def exists(self, path: str) -> bool:
         return self.parent.exists(self._p(path))
@@ -158,23 +141,18 @@ class RelativeMountBackend(StorageBackend):
 
     def list_detail(self, path: str) -> list[EntryInfo]:
         prefix = f"{path}/" if path else ""
-        return [
-            EntryInfo(prefix + e.name, e.is_dir, e.size, e.mtime, e.etag, e.md5)
-            for e in self.parent.list_detail(self._p(path))
-        ]
+        return [_renamed(e, prefix + e.name) for e in self.parent.list_detail(self._p(path))]
 
     def list_page(
         self, path: str, cursor: str | None = None, limit: int = 1000
     ) -> tuple[list[EntryInfo], str | None]:
         prefix = f"{path}/" if path else ""
         entries, after = self.parent.list_page(self._p(path), cursor, limit)
-        return [
-            EntryInfo(prefix + e.name, e.is_dir, e.size, e.mtime, e.etag, e.md5) for e in entries
-        ], after
+        return [_renamed(e, prefix + e.name) for e in entries], after
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
         for e in self.parent.walk_files(self._p(path)):
-            yield EntryInfo(self._unprefix(e.path), e.is_dir, e.size, e.mtime, e.etag, e.md5)
+            yield _renamed(e, self._unprefix(e.path))
 
     def read_bytes(self, path: str) -> bytes:
         return self.parent.read_bytes(self._p(path))
@@ -308,6 +286,11 @@ class RelativeMountBackend(StorageBackend):
 
     def close(self) -> None:
         """The parent mount stays usable: nothing to release here."""
+
+
+def _renamed(entry: EntryInfo, path: str) -> EntryInfo:
+    """The parent's ``entry`` under this mount's ``path``."""
+    return EntryInfo(path, entry.is_dir, entry.size, entry.mtime, entry.etag, entry.md5)
 
 
 def _unwrap_for_write(backend: StorageBackend, path: str) -> tuple[StorageBackend, str]:
