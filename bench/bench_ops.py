@@ -59,18 +59,13 @@ def populate(side: Side, list_files: int, reps: int) -> None:
     """The same files on both sides: one listing folder, one tree, single files."""
     fs = side.fs
     for prefix in ("ours", "raw"):
-        for i in range(list_files):
-            name = f"{prefix}/list/f{i:05d}.bin"
-            if prefix == "ours":
-                side.node(name).write_bytes(PAYLOAD)
-            else:
-                fs.pipe_file(side.raw(name), PAYLOAD)
-        for i in range(reps):
-            name = f"{prefix}/one/f{i:05d}.bin"
-            if prefix == "ours":
-                side.node(name).write_bytes(PAYLOAD)
-            else:
-                fs.pipe_file(side.raw(name), PAYLOAD)
+        for folder, count in (("list", list_files), ("one", reps)):
+            for i in range(count):
+                name = f"{prefix}/{folder}/f{i:05d}.bin"
+                if prefix == "ours":
+                    side.node(name).write_bytes(PAYLOAD)
+                else:
+                    fs.pipe_file(side.raw(name), PAYLOAD)
 
 
 def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, Op]]:

@@ -277,10 +277,8 @@ def test_tree_copy_runs_files_concurrently_up_to_max_workers(
     assert len(tree(storage, "mem:dst")) == 24
 
 
-def test_max_workers_one_copies_serially(
-    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    make_flat(storage, "home:src", 5)
+def _record_transfer_threads(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The names of the threads the engine's ``_transfer`` runs on, from now on."""
     threads: set[str] = set()
     real = copying._transfer
     monkeypatch.setattr(
@@ -288,6 +286,14 @@ def test_max_workers_one_copies_serially(
         "_transfer",
         lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
     )
+    return threads
+
+
+def test_max_workers_one_copies_serially(
+    storage: StorageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_flat(storage, "home:src", 5)
+    threads = _record_transfer_threads(monkeypatch)
     storage.node("home:src").copy_to("mem:dst", max_workers=1)
     assert threads == {threading.current_thread().name}
 
@@ -297,13 +303,7 @@ def test_a_backend_can_cap_the_concurrency(
 ) -> None:
     make_flat(storage, "mem:src", 5)
     monkeypatch.setattr(storage.get_backend("mem"), "max_concurrency", 1, raising=False)
-    threads: set[str] = set()
-    real = copying._transfer
-    monkeypatch.setattr(
-        copying,
-        "_transfer",
-        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
-    )
+    threads = _record_transfer_threads(monkeypatch)
     storage.node("mem:src").copy_to("home:dst", max_workers=8)
     assert threads == {threading.current_thread().name}
 
@@ -825,13 +825,7 @@ def test_memory_to_memory_trees_copy_serially_unless_told(
 ) -> None:
     """Nothing waits between two memory mounts: one thread by default, max_workers obeyed."""
     make_flat(storage, "mem:src", 12)
-    threads: set[str] = set()
-    real = copying._transfer
-    monkeypatch.setattr(
-        copying,
-        "_transfer",
-        lambda s, d: (threads.add(threading.current_thread().name), real(s, d)),
-    )
+    threads = _record_transfer_threads(monkeypatch)
     storage.node("mem:src").copy_to("mem:serial")
     assert threads == {threading.current_thread().name}
     threads.clear()

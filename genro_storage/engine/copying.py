@@ -121,16 +121,16 @@ class _Options:
 
     include: list[str]
     exclude: list[str]
-    filter: Callable[..., bool] | None
     skip: str
-    skip_fn: Callable[..., bool] | None
-    progress: Callable[[int, int], None] | None
-    progress_bytes: Callable[[int, int], None] | None
-    on_file: Callable[[Any], None] | None
-    on_skip: Callable[[Any, str], None] | None
-    on_delete: Callable[[Any], None] | None
-    max_workers: int | None
-    on_error: OnError
+    filter: Callable[..., bool] | None = None
+    skip_fn: Callable[..., bool] | None = None
+    progress: Callable[[int, int], None] | None = None
+    progress_bytes: Callable[[int, int], None] | None = None
+    on_file: Callable[[Any], None] | None = None
+    on_skip: Callable[[Any, str], None] | None = None
+    on_delete: Callable[[Any], None] | None = None
+    max_workers: int | None = None
+    on_error: OnError = _DEFAULTS.on_error
     dry_run: bool = False
     executor: Any = None
     part_size: int | None = None
@@ -154,21 +154,7 @@ def _options(
 ) -> _Options:
     """``options`` with ``overrides`` applied, validated (bad values raise ``ValueError``)."""
     if options is None and not overrides:  # a plain call: the defaults, nothing to check
-        plain = _Options(
-            include=[],
-            exclude=[],
-            filter=None,
-            skip=default_skip,
-            skip_fn=None,
-            progress=None,
-            progress_bytes=None,
-            on_file=None,
-            on_skip=None,
-            on_delete=None,
-            max_workers=None,
-            on_error=_DEFAULTS.on_error,
-            dry_run=dry_run,
-        )
+        plain = _Options(include=[], exclude=[], skip=default_skip, dry_run=dry_run)
         if present is not None:
             plain.present = present
         return plain
