@@ -30,7 +30,7 @@ import asyncio
 import io
 import os
 import pathlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import IO, Any
 
 from fsspec.asyn import sync
@@ -69,7 +69,7 @@ class ObstoreS3Backend(S3Backend):
             return None
         return _obstore.obstore_key(self._key(path))
 
-    def _file_entry(self, path: str, meta: dict[str, Any]) -> EntryInfo:
+    def _file_entry(self, path: str, meta: Mapping[str, Any]) -> EntryInfo:
         etag = str(meta.get("e_tag") or "").strip('"') or None
         md5 = etag if etag and len(etag) == 32 and "-" not in etag else None
         modified = meta.get("last_modified")
@@ -325,9 +325,10 @@ class ObstoreS3Backend(S3Backend):
     async def _upload_async(
         self, os_path: str, full: str, fs: Any = None, local: LocalSource | None = None
     ) -> None:
-        """A local file up through obstore: one PUT up to ``part_size``, else obstore's
-        multipart (``part_size`` parts, ``part_concurrency`` in flight: obstore holds a
-        single PUT's whole body in memory); the file's ``mtime`` as user metadata."""
+        """A local file up: through obstore, one PUT up to ``part_size`` and its multipart
+        above ``multipart_threshold`` (``part_size`` parts, ``part_concurrency`` in
+        flight); in between botocore's single PUT streamed from the file (obstore would
+        hold the whole body in memory). The file's ``mtime`` as user metadata."""
         import obstore
 
         key = _obstore.obstore_key(full.split("/", 1)[1] if "/" in full else "")
@@ -335,14 +336,18 @@ class ObstoreS3Backend(S3Backend):
             await super()._upload_async(os_path, full, fs, local)
             return
         local = local or read_local(os_path, 0)
-        kwargs = self._upload_kwargs(full, local.stat.st_mtime)
         size = local.stat.st_size
         if local.data is None and size > self.network.part_size:
-            # obstore's single PUT holds the whole body: parts keep memory to
-            # part_size x part_concurrency
-            options = self._put_options(None, kwargs)
+            if size <= self.network.multipart_threshold:
+                # obstore's single PUT holds the whole body in memory: botocore's
+                # streams it from the file (flat memory, one request)
+                await super()._upload_async(os_path, full, fs, local)
+                return
+            kwargs = self._upload_kwargs(full, local.stat.st_mtime)
+            options = self._put_options(None, kwargs)  # parts: part_size x part_concurrency
             await obstore.put_async(self.store, key, pathlib.Path(os_path), **options)
             return
+        kwargs = self._upload_kwargs(full, local.stat.st_mtime)
         body = local.data
         if body is None:
             body = await asyncio.to_thread(pathlib.Path(os_path).read_bytes)
@@ -574,18 +579,19 @@ class _Writer:
 
 class _Body:
     """An obstore ``GetResult`` read as :class:`RangedDownload` reads botocore's body:
-    ``await read(n)`` returns at most ``n`` bytes, ``b''`` at the end."""
+    ``await read(n)`` returns at most ``n`` bytes, an empty view at the end."""
 
     def __init__(self, answer: Any) -> None:
         self._stream = answer.stream(min_chunk_size=1 << 20)
-        self._left = b""
+        self._left = memoryview(b"")
 
-    async def read(self, size: int) -> bytes:
+    async def read(self, size: int) -> memoryview:
+        """Views of obstore's own buffers (no copy into Python objects)."""
         if not self._left:
             try:
-                self._left = bytes(await self._stream.__anext__())
+                self._left = memoryview(await self._stream.__anext__()).cast("B")
             except StopAsyncIteration:
-                return b""
+                return memoryview(b"")
             except Exception as exc:  # the body broke off: a transient failure
                 if type(exc).__module__.startswith("obstore"):
                     raise _BodyError(_obstore.short_text(exc)) from exc
@@ -594,7 +600,7 @@ class _Body:
         return chunk
 
     def close(self) -> None:
-        self._left = b""
+        self._left = memoryview(b"")
 
 
 class _BodyError(ConnectionError):
@@ -624,13 +630,11 @@ class _ObstoreGet:
         wanted = kwargs.get("Range")
         if wanted:
             first, _, last = str(wanted).removeprefix("bytes=").partition("-")
-            options["range"] = (
-                {"offset": int(first)} if not last else (int(first), int(last) + 1)
-            )
+            options["range"] = {"offset": int(first)} if not last else (int(first), int(last) + 1)
         if kwargs.get("IfMatch"):
             options["if_match"] = str(kwargs["IfMatch"])
         try:
-            answer = await obstore.get_async(self.store, self.key, options=options or None)
+            answer = await obstore.get_async(self.store, self.key, options=options or None)  # type: ignore[arg-type]
         except Exception as exc:
             if type(exc).__name__ == "PreconditionError":
                 raise _Status(412, _obstore.short_text(exc)) from exc
