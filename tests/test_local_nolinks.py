@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,63 @@ def test_os_path_is_the_real_path_on_both_routes(
 def test_os_path_refuses_a_link_out_on_both_routes(storage: StorageManager) -> None:
     with pytest.raises(PathTraversalError):
         storage.get_backend("m").os_path("out/secret.txt")
+
+
+@linux_only
+def test_a_plain_delete_is_one_walk_one_unlink_by_name(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file: one ``openat2`` of its folder, one ``unlinkat`` of its name, nothing else
+    (no ``lstat``, not the general route); a folder: the by-name attempt once, then the
+    general route removes the tree; nothing is left open."""
+    assert _nolinks.AVAILABLE  # Linux 5.6+: this machine and CI
+    monkeypatch.setattr(local, "_NO_LINKS", True)
+    storage = StorageManager(env=False)
+    storage.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    storage.node("m:d/g.txt").write_text("g")
+    opened: list[str] = []
+    unlinked: list[tuple[str, bool]] = []
+    general: list[str] = []
+    real_open, real_unlink = _nolinks.open_no_links, os.unlink
+    real_general = local.LocalStorage._delete
+
+    def counted_open(path: str, flags: int) -> int:
+        opened.append(path)
+        return real_open(path, flags)
+
+    def counted_unlink(path: str, *, dir_fd: int | None = None) -> None:
+        unlinked.append((str(path), dir_fd is not None))
+        real_unlink(path, dir_fd=dir_fd)
+
+    def counted_general(self: local.LocalStorage, path: str, *args: Any, **kwargs: Any) -> None:
+        general.append(path)
+        real_general(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(_nolinks, "open_no_links", counted_open)
+    monkeypatch.setattr(os, "unlink", counted_unlink)
+    monkeypatch.setattr(local.LocalStorage, "_delete", counted_general)
+    before = len(os.listdir("/proc/self/fd"))
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
+        storage.node("m:d/g.txt").delete()
+        storage.node("m:d/none.txt").delete()  # nothing there: the same one walk
+    assert opened == [f"{tree}/d", f"{tree}/d"]
+    assert unlinked == [("g.txt", True), ("none.txt", True)] and general == []
+    assert not (tree / "d" / "g.txt").exists() and (tree / "d" / "f.txt").exists()
+    storage.node("m:d").delete()  # a folder: by name once (EISDIR), then the tree
+    assert opened[2:] == [str(tree)] and general == ["d"] and not (tree / "d").exists()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_deletes_are_logged_while_debug_logging_is_on(
+    storage: StorageManager, tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG, "genro_storage"):
+        storage.node("m:d/f.txt").delete()
+        storage.node("m:inner.txt").delete()
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(" delete 'd/f.txt' " in line for line in lines), lines
+    assert any(" delete 'inner.txt' " in line for line in lines), lines
+    assert not (tree / "d" / "f.txt").exists() and not (tree / "inner.txt").is_symlink()

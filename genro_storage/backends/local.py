@@ -26,7 +26,7 @@ from ..fileio import is_write_mode, md5_hex
 from ..paths import canonical, resolve_within
 from . import _nolinks
 from ._create import create_new
-from ._errors import log_calls
+from ._errors import debug_logging, log_calls, logged_as, unwrapped
 from ._publish import LocalReceipt, copy_local_file, open_local_writer, receive_local
 from .base import EntryInfo, StorageBackend
 
@@ -316,16 +316,32 @@ class LocalStorage(StorageBackend):
             if entry.is_dir and not os.path.islink(os.path.join(base, entry.name)):
                 yield from self.walk_files(entry.path)
 
+    @unwrapped  # (not behind log_calls' wrapper: ``_delete`` is the logged route)
     def delete(self, path: str, recursive: bool = False) -> None:
         """Remove a file, a link (only the link, as ``rm`` does) or a directory tree.
 
         The mount root is refused in any spelling; the last segment of ``path`` is not
         followed when it is a symlink, and a recursive delete never descends through a
         link (``shutil.rmtree`` removes links, it does not follow them).
+
+        A plain path (never the mount root) is first unlinked by name in its folder,
+        opened through no symlink (:meth:`_unlink_no_links`); anything else, and every
+        call while DEBUG logging is on, takes :meth:`_delete` (logged as ``delete``).
         """
+        if _NO_LINKS and _plain_relative(path) and not debug_logging():
+            parent_rel, _, name = path.rpartition("/")
+            if self._unlink_no_links(self._root(), parent_rel, name):
+                return  # one file or link, or nothing there
+            self._delete(path, recursive, by_name=False)  # (a folder: tried by name)
+            return
+        self._delete(path, recursive)
+
+    @logged_as("delete")
+    def _delete(self, path: str, recursive: bool = False, by_name: bool = True) -> None:
+        """:meth:`delete`'s whole route (``by_name=False``: the unlink by name was tried)."""
         self.refuse_root_delete(path)
         root = self._root()
-        if _NO_LINKS and _plain_relative(path):
+        if by_name and _NO_LINKS and _plain_relative(path):
             parent_rel, _, name = path.rpartition("/")
             if self._unlink_no_links(root, parent_rel, name):
                 return
@@ -489,6 +505,7 @@ class LocalStorage(StorageBackend):
 
 #: one DEBUG line per operation on the ``genro_storage`` logger, as remote mounts log
 #: (``mount 'NAME' (local): read_bytes 'a.txt' 0.1 ms``); errors stay the OS's own
+#: (``delete`` logs through ``_delete``: see ``LocalStorage.delete``)
 log_calls(
     LocalStorage,
     (
@@ -499,7 +516,6 @@ log_calls(
         "open",
         "list_dir",
         "list_detail",
-        "delete",
         "mkdir",
         "read_bytes",
         "read_range",
