@@ -38,6 +38,7 @@ from fsspec.asyn import sync
 from ..errors import StorageNotFoundError
 from ..paths import is_root
 from . import _obstore
+from ._obstore import settled, settled_iter
 from ._publish import PublishOnClose
 from ._s3download import RangedDownload
 from .base import EntryInfo, text_wrapper
@@ -278,7 +279,8 @@ class ObstoreS3Backend(S3Backend):
             await asyncio.to_thread(self.write_bytes, path, data)
             return
         kwargs = self._put_kwargs(full)
-        await obstore.put_async(self.store, key, data, **self._put_options(len(data), kwargs))
+        options = self._put_options(len(data), kwargs)
+        await settled(lambda: obstore.put_async(self.store, key, data, **options))
         self._invalidate_full(full)
 
     def _open_pending(self, full: str) -> PublishOnClose:
@@ -345,13 +347,17 @@ class ObstoreS3Backend(S3Backend):
                 return
             kwargs = self._upload_kwargs(full, local.stat.st_mtime)
             options = self._put_options(None, kwargs)  # parts: part_size x part_concurrency
-            await obstore.put_async(self.store, key, pathlib.Path(os_path), **options)
+            await settled(
+                lambda: obstore.put_async(self.store, key, pathlib.Path(os_path), **options)
+            )
             return
         kwargs = self._upload_kwargs(full, local.stat.st_mtime)
         body = local.data
         if body is None:
             body = await asyncio.to_thread(pathlib.Path(os_path).read_bytes)
-        await obstore.put_async(self.store, key, body, **self._put_options(size, kwargs))
+        await settled(
+            lambda: obstore.put_async(self.store, key, body, **self._put_options(size, kwargs))
+        )
 
     def _uploads_in_batch(self, os_path: str) -> bool:
         return True  # any size: obstore's multipart runs on the loop too
@@ -380,8 +386,8 @@ class ObstoreS3Backend(S3Backend):
         key = _obstore.obstore_key(full.split("/", 1)[1] if "/" in full else "")
         if key is None:
             return await super()._read_whole_async(full)
-        answer = await obstore.get_async(self.store, key)
-        return bytes(await answer.bytes_async())
+        answer = await settled(lambda: obstore.get_async(self.store, key))
+        return bytes(await settled(answer.bytes_async))
 
     async def _copy_object_async(
         self, src_path: str, dest_backend: FsspecBackend, dest_path: str
@@ -399,7 +405,7 @@ class ObstoreS3Backend(S3Backend):
         ):
             await super()._copy_object_async(src_path, dest_backend, dest_path)
             return
-        await obstore.copy_async(self.store, src, dest)
+        await settled(lambda: obstore.copy_async(self.store, src, dest))
 
     def server_side_copy(self, src_path: str, dest_path: str) -> bool:
         if not self.capabilities.copy_optimization:
@@ -431,7 +437,7 @@ class ObstoreS3Backend(S3Backend):
     async def _has_children_async(self, key: str) -> bool:
         import obstore
 
-        async for chunk in obstore.list(self.store, prefix=key, chunk_size=1):
+        async for chunk in settled_iter(obstore.list(self.store, prefix=key, chunk_size=1)):
             return bool(chunk)
         return False
 
@@ -439,7 +445,9 @@ class ObstoreS3Backend(S3Backend):
         import obstore
 
         try:
-            return self._file_entry(path, await obstore.head_async(self.store, key))
+            return self._file_entry(
+                path, await settled(lambda: obstore.head_async(self.store, key))
+            )
         except FileNotFoundError:
             if await self._has_children_async(key):
                 return EntryInfo(path, True, 0)
@@ -467,8 +475,8 @@ class ObstoreS3Backend(S3Backend):
         if key is None:
             return await asyncio.to_thread(self.read_bytes, path)
         try:
-            answer = await obstore.get_async(self.store, key)
-            return bytes(await answer.bytes_async())
+            answer = await settled(lambda: obstore.get_async(self.store, key))
+            return bytes(await settled(answer.bytes_async))
         except FileNotFoundError:
             if await self._has_children_async(key):
                 raise IsADirectoryError(f"Is a directory: {path!r}") from None
@@ -481,7 +489,11 @@ class ObstoreS3Backend(S3Backend):
         if key is None or start < 0 or end is None or end <= start:
             return await asyncio.to_thread(self.read_range, path, start, end)
         try:
-            return bytes(await obstore.get_range_async(self.store, key, start=start, end=end))
+            return bytes(
+                await settled(
+                    lambda: obstore.get_range_async(self.store, key, start=start, end=end)
+                )
+            )
         except Exception as exc:
             if "range" not in str(exc).lower() or isinstance(exc, FileNotFoundError):
                 raise
@@ -500,12 +512,13 @@ class ObstoreS3Backend(S3Backend):
                 yield chunk
             return
         try:
-            answer = await obstore.get_async(self.store, key)
+            answer = await settled(lambda: obstore.get_async(self.store, key))
         except FileNotFoundError:
             if await self._has_children_async(key):
                 raise IsADirectoryError(f"Is a directory: {path!r}") from None
             raise
-        async for piece in answer.stream(min_chunk_size=max(chunk_size, 1 << 16)):
+        stream = answer.stream(min_chunk_size=max(chunk_size, 1 << 16))
+        async for piece in settled_iter(stream):
             data = bytes(piece)
             for offset in range(0, len(data), chunk_size):
                 yield data[offset : offset + chunk_size]
@@ -582,14 +595,15 @@ class _Body:
     ``await read(n)`` returns at most ``n`` bytes, an empty view at the end."""
 
     def __init__(self, answer: Any) -> None:
-        self._stream = answer.stream(min_chunk_size=1 << 20)
+        # chunks of 128 KiB: each is a Python bytes object, a few per stream in flight
+        self._stream = answer.stream(min_chunk_size=128 * 1024)
         self._left = memoryview(b"")
 
     async def read(self, size: int) -> memoryview:
         """Views of obstore's own buffers (no copy into Python objects)."""
         if not self._left:
             try:
-                self._left = memoryview(await self._stream.__anext__()).cast("B")
+                self._left = memoryview(await settled(self._stream.__anext__)).cast("B")
             except StopAsyncIteration:
                 return memoryview(b"")
             except Exception as exc:  # the body broke off: a transient failure
@@ -634,7 +648,9 @@ class _ObstoreGet:
         if kwargs.get("IfMatch"):
             options["if_match"] = str(kwargs["IfMatch"])
         try:
-            answer = await obstore.get_async(self.store, self.key, options=options or None)  # type: ignore[arg-type]
+            answer: Any = await settled(
+                lambda: obstore.get_async(self.store, self.key, options=options or None)  # type: ignore[arg-type]
+            )
         except Exception as exc:
             if type(exc).__name__ == "PreconditionError":
                 raise _Status(412, _obstore.short_text(exc)) from exc
