@@ -33,6 +33,7 @@ from ._publish import (
     copy_open_file,
     open_local_writer,
     receive_local,
+    write_local_bytes,
 )
 from .base import EntryInfo, StorageBackend
 
@@ -423,6 +424,32 @@ class LocalStorage(StorageBackend):
             raise self._missing(path, exc) from None
 
     def write_bytes(self, path: str, data: bytes) -> None:
+        """Atomically (temp file + rename). A plain path whose folder is reached through
+        no symlink and whose name is a regular file or nothing is written relative to
+        that folder, opened once (``openat2``): 7-8 system calls where the path route
+        (an ``lstat`` per segment, Python's file object, the umask read twice, ``chmod``
+        and ``rename`` by path) made 14. Anything else: the path route."""
+        if _NO_LINKS and os.name == "posix" and _plain_relative(path):
+            root = self._root()
+            parent_rel, _, name = path.rpartition("/")
+            base = "" if root == "/" else root
+            dir_fd = _nolinks.open_no_links(
+                f"{base}/{parent_rel}" if parent_rel else root, _O_PATH | _O_DIRECTORY
+            )
+            if dir_fd >= 0:
+                try:
+                    try:
+                        found: os.stat_result | None = os.stat(
+                            name, dir_fd=dir_fd, follow_symlinks=False
+                        )
+                    except FileNotFoundError:
+                        found = None
+                    if found is None or stat.S_ISREG(found.st_mode):
+                        mode = None if found is None else stat.S_IMODE(found.st_mode)
+                        write_local_bytes(name, data, dir_fd, mode)
+                        return
+                finally:
+                    os.close(dir_fd)
         with open_local_writer(self._writable_file(path)) as fh:
             fh.write(data)
 
