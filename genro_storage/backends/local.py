@@ -595,7 +595,6 @@ class LocalStorage(StorageBackend):
 
 #: one DEBUG line per operation on the ``genro_storage`` logger, as remote mounts log
 #: (``mount 'NAME' (local): read_bytes 'a.txt' 0.1 ms``); errors stay the OS's own
-#: (``delete`` logs through ``_delete``: see ``LocalStorage.delete``)
 log_calls(
     LocalStorage,
     (
@@ -606,6 +605,7 @@ log_calls(
         "open",
         "list_dir",
         "list_detail",
+        "delete",  # (``unwrapped``: its logged route is ``_delete``)
         "mkdir",
         "read_bytes",
         "read_range",
