@@ -302,7 +302,8 @@ def _logging_wrapper(method: Callable[..., Any], name: str) -> Callable[..., Any
 
 
 def unwrapped(method: F) -> F:
-    """Leave ``method`` out of :func:`wrap_methods` (no wrapper call per call).
+    """Leave ``method`` out of :func:`wrap_methods` and :func:`log_calls` (no wrapper
+    call per call).
 
     For a hot method of a few microseconds (a memory mount's ``delete``) whose own steps
     raise genro-storage errors only and which hands everything else, and every call
@@ -310,6 +311,7 @@ def unwrapped(method: F) -> F:
     are still mapped and its calls still logged.
     """
     method.__mapped__ = True  # type: ignore[attr-defined]
+    method.__logged__ = True  # type: ignore[attr-defined]
     return method
 
 

@@ -314,10 +314,11 @@ class ObstoreS3Backend(S3Backend):
             return
         self.check_write_allowed()
         self.refuse_root_delete(path)
-        found = self._lookup(path, key)
-        if found is None:
-            return
-        if found.is_dir:  # listed and removed by the botocore client (folder markers too)
+        try:
+            obstore.head(self.store, key)
+        except FileNotFoundError:
+            # a folder (or nothing): listed and removed by the botocore client, folder
+            # markers ("dir/", which obstore cannot address) too
             super().delete(path, recursive)
             return
         obstore.delete(self.store, key)

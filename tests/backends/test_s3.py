@@ -480,3 +480,79 @@ def test_every_capability_s3_claims_works(vs3: S3Area) -> None:
     assert vs3.node("caps/copy.txt").read() == "v2"
     assert "PUT object copy" in recorder.summary()  # server-side CopyObject
     assert [c for c in vs3.requests_for(recorder, "caps/doc.txt") if c.startswith("GET")] == []
+
+
+# ---------------------------------------------------------------- delete: requests
+def test_a_file_delete_is_one_head_and_one_delete(ps3: S3Area) -> None:
+    node = ps3.node("gone.txt")
+    node.write("x")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        node.delete()
+    assert recorder.summary() == ["HEAD object", "DELETE object"]
+    assert not node.exists
+
+
+def test_deleting_nothing_is_one_head_and_one_listing(ps3: S3Area) -> None:
+    ps3.node("keep.txt").write("k")  # a neighbour whose name starts the same stays
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("kee").delete()
+    assert recorder.summary() == ["HEAD object", "GET list"]
+    assert ps3.node("keep.txt").read() == "k"
+
+
+def test_a_folder_delete_is_head_listing_and_one_batch(ps3: S3Area) -> None:
+    """Everything below ``folder/`` (a marker object included) in one DeleteObjects;
+    neighbours whose names start the same (``folder.bak``, ``folder2/``) stay."""
+    for name in ("folder/a.txt", "folder/sub/b.txt", "folder.bak", "folder2/c.txt"):
+        ps3.node(name).write(name)
+    ps3.client.put_object(Bucket=ps3.bucket, Key=ps3.key("folder/"), Body=b"")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("folder").delete()
+    assert recorder.summary() == ["HEAD object", "GET list", "POST bucket"]
+    left = ps3.client.list_objects_v2(Bucket=ps3.bucket, Prefix=ps3.key(""))["Contents"]
+    assert sorted(item["Key"] for item in left) == [ps3.key("folder.bak"), ps3.key("folder2/c.txt")]
+
+
+def test_a_big_folder_is_listed_whole_then_deleted_in_batches(
+    ps3: S3Area, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.backends.s3 import S3Backend
+
+    monkeypatch.setattr(S3Backend, "delete_batch", 2)  # (S3's 1,000, made small)
+    for i in range(5):
+        ps3.node(f"big/f{i}.txt").write("x")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("big").delete()
+    assert recorder.summary() == ["HEAD object"] + ["GET list"] * 3 + ["POST bucket"] * 3
+    assert not ps3.node("big").exists
+
+
+def test_a_key_that_is_also_a_folder_loses_the_file_only(ps3: S3Area) -> None:
+    ps3.node("both").write("file")
+    ps3.node("both/inside.txt").write("inside")
+    ps3.node("both").delete()
+    assert ps3.node("both").isdir and ps3.node("both/inside.txt").read() == "inside"
+    ps3.node("both").delete()  # now a folder only: the tree
+    assert not ps3.node("both").exists
+
+
+def test_a_refused_batch_delete_raises_naming_the_key(
+    ps3: S3Area, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.errors import StorageError
+
+    for name in ("held/a.txt", "held/b.txt"):
+        ps3.node(name).write("x")
+    node = ps3.node("held")
+    fs = node._backend.fs
+    real = fs.call_s3
+
+    def refusing(method: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "delete_objects":  # what S3 answers for an object under legal hold
+            key = kwargs["Delete"]["Objects"][0]["Key"]
+            return {"Errors": [{"Key": key, "Code": "AccessDenied", "Message": "held"}]}
+        return real(method, *args, **kwargs)
+
+    monkeypatch.setattr(fs, "call_s3", refusing)
+    with pytest.raises(StorageError, match=r"mount 's3'.*not deleted.*held/a\.txt.*AccessDenied"):
+        node.delete()
