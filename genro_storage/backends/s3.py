@@ -19,7 +19,13 @@ from urllib.parse import quote
 from fsspec.asyn import sync
 
 from ..capabilities import OBJECT_STORE, BackendCapabilities
-from ..errors import StorageAuthError, StorageError, StorageNotFoundError
+from ..errors import (
+    MissingDependencyError,
+    StorageAuthError,
+    StorageConfigError,
+    StorageError,
+    StorageNotFoundError,
+)
 from ..paths import is_root
 from ._errors import classify
 from ._filesection import FileSection
@@ -762,6 +768,24 @@ def _checksums(config: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _client(config: dict[str, Any], mount_name: str) -> str:
+    """The mount's ``client`` key: ``'botocore'`` (default) or ``'obstore'`` (installed)."""
+    client = config.get("client") or "botocore"
+    if client not in ("botocore", "obstore"):
+        raise StorageConfigError(
+            f"Mount '{mount_name}': 'client' must be 'botocore' or 'obstore', not {client!r}"
+        )
+    if client == "obstore":
+        try:
+            import obstore  # noqa: F401
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"Mount '{mount_name}' has 'client: obstore', which needs the 'obstore' "
+                f"package ({exc}). Fix: pip install 'genro-storage[obstore]'"
+            ) from exc
+    return str(client)
+
+
 def create(config: dict[str, Any], mount_name: str) -> S3Backend:
     import s3fs
 
@@ -813,14 +837,18 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         versioned = {**options, "version_aware": True}
         return tuned(s3fs.S3FileSystem(**versioned, session=s3_session(mount_name)))
 
-    backend = S3Backend(
-        connect,
-        str(config["bucket"]),
-        str(config.get("prefix") or ""),
-        mount_name,
-        versions_fs=connect_versioned,
-        network=network,
-    )
+    args = (connect, str(config["bucket"]), str(config.get("prefix") or ""), mount_name)
+    backend: S3Backend
+    if _client(config, mount_name) == "obstore":
+        from . import _obstore
+        from .s3obstore import ObstoreS3Backend
+
+        holder = _obstore.StoreHolder(lambda: _obstore.build_store(config, network))
+        backend = ObstoreS3Backend(
+            *args, versions_fs=connect_versioned, network=network, store=holder
+        )
+    else:
+        backend = S3Backend(*args, versions_fs=connect_versioned, network=network)
     backend.account = tuple(
         repr(config.get(name))
         for name in ("endpoint_url", "key", "secret", "token", "anon", "region", "client_kwargs")
