@@ -385,3 +385,37 @@ def test_a_failed_quick_copy_leaves_the_old_content_and_no_temp_file(
         storage.node("home:a.txt").copy_to("home:b.txt")
     assert (home / "b.txt").read_text() == "old"
     assert sorted(os.listdir(home)) == ["a.txt", "b.txt"]
+
+
+def test_a_tree_copy_takes_the_one_step_route_per_file(
+    storage: StorageManager, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's per-file copy (``copy_file``) between local mounts is the one-step
+    route too (source and destination folder opened once each), with the same result:
+    content, mode and nanosecond times; a file through a link falls back, as before."""
+    from genro_storage.backends import _nolinks, local
+
+    if not _nolinks.AVAILABLE:
+        pytest.skip("openat2 not available here")
+    for rel in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+        (home / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / "src" / rel).write_text(rel)
+        os.utime(home / "src" / rel, ns=(1_000_000_000_000_000_001, 1_100_000_000_000_000_001))
+    os.chmod(home / "src/sub/b.txt", 0o600)
+    (home / "src/link.txt").symlink_to(home / "src/a.txt")  # inside the mount: followed
+    general: list[str] = []
+    real = local.copy_local_file
+
+    def counted(source: str, target: str) -> None:
+        general.append(os.path.basename(target))
+        real(source, target)
+
+    monkeypatch.setattr(local, "copy_local_file", counted)
+    storage.node("home:src").copy_to("home:dst")
+    assert general == ["link.txt"]  # the link's target is read by the general route
+    for rel in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+        assert (home / "dst" / rel).read_text() == rel
+        assert (home / "dst" / rel).stat().st_mtime_ns == 1_100_000_000_000_000_001
+    assert (home / "dst/sub/b.txt").stat().st_mode & 0o777 == 0o600
+    assert (home / "dst/link.txt").read_text() == "a.txt"
+    assert not [n for _, _, files in os.walk(home) for n in files if n.endswith(".tmp")]

@@ -467,6 +467,13 @@ class LocalStorage(StorageBackend):
         else:
             self.write_stream(path, chunks)
 
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """One file (the engine's per-file route, trees included): the one-step copy by
+        descriptors (:meth:`quick_copy`) when both ends allow it, else the general one."""
+        if self.quick_copy(src_path, dest_backend, dest_path):
+            return None
+        return super().copy_file(src_path, dest_backend, dest_path)
+
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():
             # links are copied as links: following one would read outside the mount
