@@ -286,6 +286,19 @@ def test_the_client_key_is_checked() -> None:
         )
 
 
+def test_without_obstore_installed_the_mount_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from genro_storage.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "obstore", None)  # import obstore: ImportError
+    manager = StorageManager()
+    with pytest.raises(MissingDependencyError, match=r"'bucky'.*genro-storage\[obstore\]"):
+        manager.configure(
+            [{"name": "bucky", "type": "s3", "bucket": "b", "anon": True, "client": "obstore"}]
+        )
+
+
 def test_an_interpreter_using_obstore_exits_cleanly(
     env: dict[str, str], bucket: str, tmp_path: Path
 ) -> None:
