@@ -12,16 +12,22 @@ mount's own settings (:mod:`._obstore`):
   ``list_detail`` (children), ``walk_files``;
 - writes: ``write_bytes`` and small streams (one PUT; obstore's multipart above
   ``multipart_threshold``), ``open('wb')`` and long streams (obstore's multipart writer,
-  ``part_size`` parts, aborted on error), uploads of local files (``mtime`` metadata
-  kept), ``save_stream(exclusive=True)`` up to 8 MiB (``If-None-Match: *``);
-- deletes of a file; server-side copies inside one bucket (``CopyObject``);
+  ``part_size`` parts, aborted on error), uploads of local files up to ``part_size``
+  and above ``multipart_threshold`` (``mtime`` metadata kept),
+  ``save_stream(exclusive=True)`` up to 8 MiB (``If-None-Match: *``);
+- deletes of a file, the HEAD of a folder delete; server-side copies inside one bucket
+  (``CopyObject``);
 - the copy engine's batch route and the async API's reads and writes (obstore's async
   functions, on the event loop that runs them).
 
 Everything else stays on the mount's botocore client (s3fs), unchanged: versions,
-metadata get/set, presigned and public URLs, ``list_page``, multipart cleanup, deletes
-of a directory (and of folder markers), copies between buckets, exclusive streams over
-8 MiB, and keys ``object_store`` cannot address (empty or ``.``/``..`` segments).
+metadata get/set, presigned and public URLs, ``list_page``, multipart cleanup, the
+listing and batches of a folder delete (folder markers too), copies between buckets,
+exclusive streams over 8 MiB, local files between ``part_size`` and
+``multipart_threshold`` (one PUT streamed from the file: obstore would hold the body in
+memory), and keys ``object_store`` cannot address (empty or ``.``/``..`` segments).
+Each obstore request of the async functions goes through :func:`._obstore.settled`
+(clean interpreter exits, see there).
 """
 
 from __future__ import annotations
