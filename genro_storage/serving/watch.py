@@ -44,7 +44,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from fcntl import ioctl
 
 __all__ = ["FRESHNESS_NS", "Token", "Watcher", "watcher"]
 
@@ -52,7 +51,8 @@ FRESHNESS_NS = 1_000_000
 """The default freshness window (1 ms): a change completed at least this long before a
 request starts shows in its answer (see :meth:`Watcher.catch_up`)."""
 _monotonic_ns = time.monotonic_ns
-_NONE_QUEUED = bytes(4)
+_READ_SIZE = 65536
+_LARGEST_EVENT = 16 + 256  # struct inotify_event and a NAME_MAX name (NUL padded)
 
 # <sys/inotify.h>
 IN_MODIFY = 0x2
@@ -126,8 +126,15 @@ class _Libc:
         self.rm_watch.argtypes = (ctypes.c_int, ctypes.c_int)
         self.statfs = libc.statfs
         self.statfs.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
-        # ioctl(FIONREAD) is the standard library's fcntl.ioctl (no ctypes marshalling):
-        # it releases the GIL, which costs a thread switch at most once per window
+        # the two calls of a request's check keep the GIL (PyDLL): neither can block (the
+        # descriptor is non-blocking), and releasing the GIL in a busy threaded server
+        # hands it to another thread, whose turn this request's thread then waits for
+        # ioctl: no argtypes nor errno (ctypes objects passed; FIONREAD on a live
+        # inotify descriptor cannot fail): as cheap as fcntl.ioctl, which releases the GIL
+        self.ioctl = ctypes.PyDLL(None).ioctl
+        self.read = ctypes.PyDLL(None, use_errno=True).read
+        self.read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+        self.read.restype = ctypes.c_ssize_t
 
     def fs_type(self, path: str) -> int | None:
         buf = ctypes.create_string_buffer(512)  # struct statfs is 120 bytes on 64-bit
@@ -145,8 +152,12 @@ class Watcher:
         self._fd = fd
         self._lock = threading.Lock()
         self._closed = False
-        self._queued = bytearray(4)  # FIONREAD's answer (an int; all zero: none queued)
-        self._fionread = termios.FIONREAD
+        self._queued = ctypes.c_int(0)  # FIONREAD's answer: the bytes queued
+        # the ioctl's arguments, made once
+        self._ioctl_args = (ctypes.c_int(fd), ctypes.c_ulong(termios.FIONREAD))
+        self._queued_ref = ctypes.byref(self._queued)
+        self._ioctl = libc.ioctl
+        self._buffer = ctypes.create_string_buffer(_READ_SIZE)  # read under the lock
         #: ``time.monotonic_ns()`` at which the last completed check started: a caller
         #: may skip :meth:`catch_up` itself while less than its window has passed since
         self.checked_at = -(1 << 62)
@@ -169,26 +180,31 @@ class Watcher:
         start = _monotonic_ns()
         if start - self.checked_at < window_ns:
             return
-        # the buffer is shared: another thread's later ioctl may write its own, fresher
-        # answer before this one is read (a queue read meanwhile is under the lock)
-        ioctl(self._fd, self._fionread, self._queued)
-        if self._queued != _NONE_QUEUED or self._lock.locked():
+        # the GIL is held from the ioctl to the test of its answer: no other thread's
+        # check writes the shared answer in between (a queue read meanwhile is under the
+        # lock, and its reader holds the lock until it applied what it read)
+        self._ioctl(*self._ioctl_args, self._queued_ref)
+        if self._queued.value or self._lock.locked():
             self._drain()
         self.checked_at = start  # an older start written late only skips fewer checks
 
     def _drain(self) -> None:
+        """Read and apply the queue: one ``read`` takes every event queued when the
+        caller's ``ioctl`` counted them (a read returns whole events, oldest first, as
+        many as fit); events queued later are read now or by a later check."""
         with self._lock:
             if self._closed:
                 return
+            buffer = self._buffer
             while True:
-                try:
-                    data = os.read(self._fd, 65536)
-                except BlockingIOError:
+                size = self._libc.read(self._fd, buffer, _READ_SIZE)
+                if size <= 0:  # EAGAIN: another thread read the queue, now applied
+                    if size < 0 and ctypes.get_errno() not in (errno.EAGAIN, errno.EINTR):
+                        self._invalidate_all()  # cannot happen on a live instance
                     return
-                except OSError:  # cannot happen on a live instance: trust nothing
-                    self._invalidate_all()
+                self._apply(ctypes.string_at(buffer, size))
+                if size <= _READ_SIZE - _LARGEST_EVENT:  # the queue did fit: all read
                     return
-                self._apply(data)
 
     def _apply(self, data: bytes) -> None:
         offset, size = 0, len(data)
