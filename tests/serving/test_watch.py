@@ -212,7 +212,7 @@ def test_kept_answers_are_watched_for_a_plain_root(watcher: watch.Watcher, site:
     app = WSGIApp([{"name": "site", "type": "local", "path": str(site)}], {"/s": "site"})
     assert app.hot is not None
     assert call(app, "/s/a.css") == b"a{}\n"
-    token = app.hot._entries["/s/a.css"].token
+    token = app.hot.entries["/s/a.css"].token
     assert token is not None and token.valid
     (site / "a.css").write_bytes(b"b{}\n")
     assert call(app, "/s/a.css") == b"b{}\n"
@@ -225,6 +225,6 @@ def test_a_symlinked_root_is_checked_with_stats(watcher: watch.Watcher, site: Pa
     app = WSGIApp([{"name": "site", "type": "local", "path": str(link)}], {"/s": "site"})
     assert app.hot is not None
     assert call(app, "/s/a.css") == b"a{}\n"
-    assert app.hot._entries["/s/a.css"].token is None
+    assert app.hot.entries["/s/a.css"].token is None
     (site / "a.css").write_bytes(b"b{}\n")
     assert call(app, "/s/a.css") == b"b{}\n"
