@@ -143,7 +143,8 @@ def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None
     root = backend.local_root()
     if root is None or os_path != (root.rstrip("/") + "/" + rel):
         return None
-    return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
+    siblings = [os_path + suffix for suffix in _SUFFIXES] if variants else []
+    return found.watch(os_path, siblings, root=root)
 
 
 @dataclass(slots=True)

@@ -81,6 +81,11 @@ _DIR_MASK = (
     IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | _SELF
     | IN_ONLYDIR | IN_DONT_FOLLOW | IN_MASK_ADD
 )  # fmt: skip
+# a directory above the mount root: names only, not attribute changes. A directory's watch
+# also reports the attribute changes of every file in it (the kernel has no filter by
+# name): a gunicorn worker's heartbeat (a utime of a file in /tmp, several per request)
+# would queue an event for every check of every file served from below /tmp
+_ABOVE_ROOT_MASK = _DIR_MASK & ~IN_ATTRIB
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then the name, NUL padded)
 
 # statfs(2) f_type of file systems whose every change passes through this kernel
@@ -243,12 +248,17 @@ class Watcher:
         self._tokens.pop(wd, None)
 
     # ------------------------------------------------------------------ watches
-    def watch(self, os_path: str, siblings: Iterable[str] = ()) -> Token | None:
+    def watch(
+        self, os_path: str, siblings: Iterable[str] = (), root: str | None = None
+    ) -> Token | None:
         """A token for the regular file ``os_path`` (an absolute real path, no symlink on
         the way) and its ``siblings`` (paths in the same directory, present or not); None
         when it cannot be watched completely (then the caller checks with stats).
 
-        Stat the file only after this returns: a change from then on is reported.
+        ``root``: the directory the file is served from (a mount's root, an ancestor of
+        ``os_path``); the directories above it are watched for names that come and go,
+        not for a ``chmod``/``chown`` of their own (the root and the directories below it
+        are). Stat the file only after this returns: a change from then on is reported.
         """
         with self._lock:
             if self._closed:
@@ -261,9 +271,13 @@ class Watcher:
             folder, name = os.path.split(os_path)
             segments = [s for s in folder.split("/") if s]
             chain = ["/", *("/" + "/".join(segments[: i + 1]) for i in range(len(segments)))]
+            above = (root.rstrip("/") or "/") if root is not None else "/"
+            if above != "/" and not os_path.startswith(above + "/"):
+                above = "/"  # not an ancestor: every directory is watched whole
             # top down: a directory renamed after its parent is watched is reported
             for path, child in zip(chain, [*segments, name], strict=True):
-                if not self._add(token, path, _DIR_MASK, child):
+                mask = _ABOVE_ROOT_MASK if len(path) < len(above) else _DIR_MASK
+                if not self._add(token, path, mask, child):
                     token.valid = False
                     return None
             for sibling in siblings:
@@ -281,7 +295,7 @@ class Watcher:
     def _add(self, token: Token, path: str, mask: int, child: str | None) -> bool:
         """Watch ``path`` (again: the kernel gives an inode watched already its own wd)
         and file ``token`` under the event name ``child`` (None: any event)."""
-        if mask == _DIR_MASK and not self._on_local_fs(path):
+        if mask != _FILE_MASK and not self._on_local_fs(path):
             return False
         wd = self._libc.add_watch(self._fd, os.fsencode(path), mask)
         if wd < 0:  # ENOSPC (the user's limit), ENOENT (gone meanwhile), ENOTDIR...

@@ -136,6 +136,39 @@ def test_a_change_queued_behind_more_than_one_read_of_noise_is_reported(
     assert seen(token)
 
 
+def queued(watcher: watch.Watcher) -> int:
+    """The bytes of notifications waiting in the kernel's queue."""
+    import fcntl
+    import termios
+
+    count = bytearray(4)
+    fcntl.ioctl(watcher._fd, termios.FIONREAD, count)
+    return int.from_bytes(count, sys.byteorder)
+
+
+def test_attribute_changes_above_the_root_queue_nothing(watcher: watch.Watcher, site: Path) -> None:
+    # a gunicorn worker's heartbeat: a utime of a file in a directory above the mount
+    # root (/tmp), several per request, must not wake every check
+    root = site.parent
+    (root / "sub").mkdir()
+    target = root / "sub" / "a.css"
+    target.write_bytes(b"a{}\n")
+    token = watcher.watch(str(target), root=str(root))
+    assert token is not None
+    heartbeat = root.parent / "heartbeat"
+    heartbeat.write_bytes(b"")
+    watcher.catch_up()
+    os.utime(heartbeat)
+    os.chmod(heartbeat, 0o600)
+    assert queued(watcher) == 0 and not seen(token)
+    (root / "sub").chmod(0o700)  # a directory below the root: reported
+    assert seen(token)
+    token = watcher.watch(str(target), root=str(root))
+    assert token is not None
+    root.chmod(0o700)  # the root itself: reported
+    assert seen(token)
+
+
 def test_a_queue_overflow_invalidates_every_token(watcher: watch.Watcher, site: Path) -> None:
     token = watched(watcher, site)
     watcher._apply(struct.pack("iIII", -1, watch.IN_Q_OVERFLOW, 0, 0))
