@@ -298,6 +298,12 @@ class S3Backend(FsspecBackend):
             fs.call_s3("delete_object", Bucket=self.bucket, Key=key)
             self._invalidate(path)
             return
+        self._delete_below(path, key)
+
+    def _delete_below(self, path: str, key: str) -> None:
+        """Every object below ``key/`` (folder markers too): listed whole, then removed
+        in DeleteObjects batches; a key not deleted raises, naming it."""
+        fs = self.fs
         below = self._keys_below(key + "/")
         for start in range(0, len(below), self.delete_batch):
             batch = below[start : start + self.delete_batch]

@@ -319,9 +319,9 @@ class ObstoreS3Backend(S3Backend):
         except FileNotFoundError:
             # a folder (or nothing): listed and removed by the botocore client, folder
             # markers ("dir/", which obstore cannot address) too
-            super().delete(path, recursive)
+            self._delete_below(path, self._key(path))
             return
-        obstore.delete(self.store, key)
+        obstore.delete(self.store, key)  # (one DeleteObjects request)
         self._invalidate(path)
 
     # ------------------------------------------------------------------ transfers
