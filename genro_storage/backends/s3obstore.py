@@ -103,6 +103,8 @@ class ObstoreS3Backend(S3Backend):
             return None
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        if "Unable to locate credentials" in str(exc):  # our credential callback's
+            return super().translate_error(exc, path)
         if type(exc).__module__.startswith("obstore") or (
             isinstance(exc, FileNotFoundError) and "Debug source" in str(exc)
         ):
@@ -133,16 +135,19 @@ class ObstoreS3Backend(S3Backend):
             return super().exists(path)
         return self._lookup(path, key) is not None
 
-    def list_detail(self, path: str) -> list[EntryInfo]:
-        import obstore
-
+    def _listed(self, path: str) -> tuple[str | None, str | None] | None:
+        """``(key, prefix)`` of folder ``path`` for obstore's listing (the mount root:
+        no key), or None when obstore cannot address it."""
         key = self._okey(path)
         if key is None and not is_root(path):
-            return super().list_detail(path)
+            return None
         prefix = key or (self._key(path) or None)
         if prefix is not None and _obstore.obstore_key(prefix) is None:
-            return super().list_detail(path)
-        answer = obstore.list_with_delimiter(self.store, prefix)
+            return None
+        return key, prefix
+
+    def _entries(self, path: str, prefix: str | None, answer: Mapping[str, Any]) -> list[EntryInfo]:
+        """The entries of one ``list_with_delimiter`` answer, named under ``path``."""
         base = f"{path}/" if path else ""
         cut = len(prefix) + 1 if prefix else 0
         entries = [EntryInfo(base + name[cut:], True, 0) for name in answer["common_prefixes"]]
@@ -151,13 +156,29 @@ class ObstoreS3Backend(S3Backend):
             if name == prefix:  # the folder's own marker object ("dir/")
                 continue
             entries.append(self._file_entry(base + name[cut:], meta))
-        if not entries and key is not None:
-            found = self._lookup(path, key)
-            if found is None:
-                raise FileNotFoundError(f"{self.describe()}: {path!r} not found")
-            if not found.is_dir:
-                raise ValueError(f"Not a directory: {path!r}")
         entries.sort(key=lambda e: e.name)
+        return entries
+
+    def _not_a_folder(self, path: str, found: EntryInfo | None) -> Exception | None:
+        """Why an empty listing of ``path`` is an error: missing, or a file."""
+        if found is None:
+            return FileNotFoundError(f"{self.describe()}: {path!r} not found")
+        if not found.is_dir:
+            return ValueError(f"Not a directory: {path!r}")
+        return None
+
+    def list_detail(self, path: str) -> list[EntryInfo]:
+        import obstore
+
+        listed = self._listed(path)
+        if listed is None:
+            return super().list_detail(path)
+        key, prefix = listed
+        entries = self._entries(path, prefix, obstore.list_with_delimiter(self.store, prefix))
+        if not entries and key is not None:
+            error = self._not_a_folder(path, self._lookup(path, key))
+            if error is not None:
+                raise error
         return entries
 
     def walk_files(self, path: str) -> Iterator[EntryInfo]:
@@ -501,7 +522,19 @@ class ObstoreS3Backend(S3Backend):
         return await asyncio.to_thread(self.read_range, path, start, end)
 
     async def list_detail_async(self, path: str) -> list[EntryInfo]:
-        return await asyncio.to_thread(self.list_detail, path)
+        import obstore
+
+        listed = self._listed(path)
+        if listed is None:
+            return await asyncio.to_thread(self.list_detail, path)
+        key, prefix = listed
+        answer = await settled(lambda: obstore.list_with_delimiter_async(self.store, prefix))
+        entries = self._entries(path, prefix, answer)
+        if not entries and key is not None:
+            error = self._not_a_folder(path, await self._lookup_async(path, key))
+            if error is not None:
+                raise error
+        return entries
 
     async def iter_bytes_async(self, path: str, chunk_size: int) -> AsyncIterator[bytes]:
         """One streamed GET, handed out in ``chunk_size`` pieces."""

@@ -22,6 +22,7 @@ import pytest
 
 from genro_storage import AsyncStorageManager, StorageManager
 from genro_storage.errors import (
+    StorageAuthError,
     StorageConfigError,
     StorageConnectionError,
     StorageNotFoundError,
@@ -140,6 +141,9 @@ def test_async_reads_and_writes_go_through_obstore(
                 assert (await nodes[3].stat()).size == 1000
                 streamed = b"".join([c async for c in nodes[5].iter_bytes(100)])
                 assert streamed == b"\x05" * 1000
+                listed = await amanager.node("obs:aio").children()
+                assert sorted(c.basename for c in listed) == sorted(f"{i}.bin" for i in range(20))
+                assert await amanager.node("obs:aio").isdir()
             agents = _agents(recorder)
             assert agents and all(a.endswith("obstore") for a in agents), agents
             return list(read)
@@ -247,6 +251,31 @@ def test_errors_name_the_mount(env: dict[str, str], bucket: str) -> None:
     with pytest.raises(IsADirectoryError):
         manager.node("obs:").child("d/e.txt").write_bytes(b"1")
         manager.node("obs:d").read_bytes()
+
+
+def test_without_keys_botocores_chain_answers(
+    env: dict[str, str], bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No key in the mount: obstore asks botocore's credential chain (here the
+    environment); nothing anywhere: the botocore route's error, naming the mount."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    config = {k: v for k, v in _config(env, bucket).items() if k not in ("key", "secret")}
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", env["SVC_S3_KEY"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", env["SVC_S3_SECRET"])
+    manager = StorageManager()
+    manager.configure([{"name": "chain", **config}])
+    manager.node("chain:c.txt").write_bytes(b"signed")
+    assert manager.node("chain:c.txt").read_bytes() == b"signed"
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    manager = StorageManager()
+    manager.configure([{"name": "nokeys", **config}])
+    with pytest.raises(StorageAuthError, match=r"'nokeys'.*no credentials were found"):
+        manager.node("nokeys:c.txt").read_bytes()
 
 
 def test_the_client_key_is_checked() -> None:
