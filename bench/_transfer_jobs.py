@@ -33,9 +33,10 @@ def ours(row: str, p: dict[str, Any]) -> float | tuple[float, float]:
     from genro_storage import StorageManager
 
     storage = StorageManager()
+    client = {"client": p["client"]} if p.get("client") else {}
     mounts: list[dict[str, Any]] = [
         {"name": "local", "type": "local", "path": p["local"]},
-        {"name": "s3", "type": "s3", "bucket": p["bucket"], **s3_options(p)},
+        {"name": "s3", "type": "s3", "bucket": p["bucket"], **s3_options(p), **client},
     ]
     storage.configure(mounts)
     src, dest = p["src"], p["dest"]
@@ -165,6 +166,7 @@ def main() -> None:
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     jobs: dict[str, Callable[[str, dict[str, Any]], float | tuple[float, float]]] = {
         "ours": ours,
+        "ours-obstore": lambda row, p: ours(row, {**p, "client": "obstore"}),
         "fsspec": fsspec,
         "aiobotocore": aiobotocore,
         "obstore": obstore,

@@ -9,7 +9,10 @@ and through the fsspec filesystem under it (``fsspec``: ``LocalFileSystem``,
 ``ours/fsspec`` above 1.0 is our overhead. Nodes (sources and destinations) are made
 before the timing: the operation's cost, not the path parsing. Every repetition touches
 its own file (new files for writes and copies). Writes are ours atomic (temp + rename on disk),
-fsspec's in place. s3fs' ``ls`` is asked with ``refresh=True``: it would otherwise answer from
+fsspec's in place. ``delete`` has two fsspec anchors: ``rm_file`` (one file, no question
+asked) and ``rm(path, recursive=True)``, the call with our ``delete()``'s meaning (a
+folder goes with its tree; ours also ignores a missing path, fsspec's raises).
+s3fs' ``ls`` is asked with ``refresh=True``: it would otherwise answer from
 its listing cache after the first round (ours lists every time). ``s3`` starts its own
 moto server (``bench_copy.Moto``, stopped by its PID) and takes fewer repetitions: moto's
 CPU, not the client, dominates there.
@@ -59,7 +62,7 @@ def populate(side: Side, list_files: int, reps: int) -> None:
     """The same files on both sides: one listing folder, one tree, single files."""
     fs = side.fs
     for prefix in ("ours", "raw"):
-        for folder, count in (("list", list_files), ("one", reps)):
+        for folder, count in (("list", list_files), ("one", reps), ("two", reps)):
             for i in range(count):
                 name = f"{prefix}/{folder}/f{i:05d}.bin"
                 if prefix == "ours":
@@ -72,6 +75,7 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
     """name -> (ours, fsspec), each doing repetition ``i`` of the operation."""
     fs = side.fs
     one = [side.node(f"ours/one/f{i:05d}.bin") for i in range(count)]
+    two = [side.node(f"ours/two/f{i:05d}.bin") for i in range(count)]
     written = [side.node(f"ours/w/f{i:05d}.bin") for i in range(count)]
     copies = [side.node(f"ours/c/f{i:05d}.bin") for i in range(count)]
     listing = side.node("ours/list")
@@ -126,6 +130,14 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
     def raw_delete(i: int) -> None:
         fs.rm_file(side.raw(f"raw/one/f{i:05d}.bin"))
 
+    def ours_delete_too(i: int) -> None:
+        two[i].delete()
+
+    def raw_rm_recursive(i: int) -> None:
+        # our delete's meaning: a folder goes with its tree (fsspec raises on a missing
+        # path where ours does nothing: every path here exists)
+        fs.rm(side.raw(f"raw/two/f{i:05d}.bin"), recursive=True)
+
     return {
         "exists": (ours_exists, raw_exists),
         "stat": (ours_stat, raw_stat),
@@ -134,7 +146,10 @@ def operations(side: Side, list_files: int, count: int) -> dict[str, tuple[Op, O
         "copy 1 KiB": (ours_copy, raw_copy),
         f"ls {list_files} names": (ours_ls, raw_ls),
         f"walk {list_files} (stat)": (ours_walk, raw_walk),
-        "delete": (ours_delete, raw_delete),  # last: it removes the files the others use
+        # last: they remove the files the others use. Two fsspec anchors: rm_file (one
+        # file, nothing else asked) and rm(recursive=True), the call with our meaning
+        "delete / rm_file": (ours_delete, raw_delete),
+        "delete / rm recursive": (ours_delete_too, raw_rm_recursive),
     }
 
 
@@ -213,7 +228,7 @@ def main() -> None:
                     rows.append({"store": store, "op": name, **best})
                     ratio = best["ours"] / best["fsspec"]
                     print(
-                        f"{store:7s} {name:22s} ours {best['ours'] * 1e6:10.1f} us"
+                        f"{store:7s} {name:24s} ours {best['ours'] * 1e6:10.1f} us"
                         f"  fsspec {best['fsspec'] * 1e6:10.1f} us  ours/fsspec {ratio:5.2f}",
                         flush=True,
                     )

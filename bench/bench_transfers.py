@@ -58,6 +58,9 @@ ROWS = (
     "startup-ls",
     "startup-ls-s3",
 )
+#: our API on an S3 mount with ``client: obstore``, beside ``ours`` (botocore) in these rows
+OBSTORE = "ours-obstore"
+OBSTORE_ROWS = ("up-small", "down-small", "up-large", "down-large", "resync-large", "async-reads")
 #: rows of one large object (``--large-mib``)
 LARGE = ("up-large", "down-large", "resync-large")
 #: rows timed on loopback only (no S3 request, or start-up rather than transfer)
@@ -447,6 +450,14 @@ class Bench:
                     [s5, "--endpoint-url", endpoint, "ls", f"s3://{BUCKET}/src-ls/"],
                     False,
                 )
+        if row in OBSTORE_ROWS and "ours" in tools:
+            botocore = tools["ours"]
+
+            def obstore() -> tuple[list[str], Any]:
+                cmd, inside = botocore()
+                return [*cmd[:2], OBSTORE, *cmd[3:]], inside
+
+            tools[OBSTORE] = obstore
         if self.args.compare and "ours" in tools and row != "startup":
             mine = tools["ours"]
 
@@ -469,7 +480,7 @@ class Bench:
         try:
             tools = self.commands(row, endpoint)
             if self.args.tools:  # --tools: only these (ours always)
-                keep = {"ours", *self.args.tools.split(",")}
+                keep = {"ours", OBSTORE, *self.args.tools.split(",")}
                 tools = {k: v for k, v in tools.items() if k in keep}
             if row == "resync-large":  # the first copy, by each tool, is not timed
                 for make in tools.values():
@@ -553,8 +564,11 @@ def main() -> None:
                 bench.fs.mkdir(BUCKET)
             bench.prepare(rows)
             print(f"S3 server: {args.server} {server.endpoint}; best of {args.rounds} rounds")
-            print("| row | RTT | ours s (RSS MiB) | best anchor s (RSS MiB) | best/ours | others |")
-            print("|---|---|---|---|---|---|")
+            print(
+                "| row | RTT | ours s (RSS MiB) | ours-obstore s (RSS MiB) "
+                "| best anchor s (RSS MiB) | best/ours | best/ours-obstore | others |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
             for row in rows:
                 for rtt in rtts if row not in LOOPBACK_ONLY else [0.0]:
                     best = bench.row(row, rtt)
@@ -582,9 +596,13 @@ def report(
     """Print one row; ``mib``: the size of a large-object row (CPU per MiB is shown)."""
     ours = best.pop("ours")
     before = best.pop(BEFORE, None)
+    mine = best.pop(OBSTORE, None)  # ours with client: obstore
     anchor_name = min(best, key=lambda k: best[k].seconds) if best else ""
     anchor = best.get(anchor_name)
     ratio = anchor.seconds / ours.seconds if anchor else float("nan")
+    ratio_mine = anchor.seconds / mine.seconds if anchor and mine else float("nan")
+    mine_text = f"{mine.seconds:.3f} ({mine.rss_mib:.0f})" if mine else "-"
+    ours_too = [("ours", ours), *([(OBSTORE, mine)] if mine else [])]
     others = ", ".join(
         f"{k} {v.seconds:.2f} ({v.rss_mib:.0f})" for k, v in best.items() if k != anchor_name
     )
@@ -592,25 +610,26 @@ def report(
     if before is not None:
         others = f"before {before.seconds:.3f} (x{before.seconds / ours.seconds:.2f}), " + others
     if mib:  # client CPU per MiB, best round of each tool
-        per_mib = [("ours", ours), *(([(BEFORE, before)]) if before else []), *best.items()]
+        per_mib = [*ours_too, *(([(BEFORE, before)]) if before else []), *best.items()]
         others += "; CPU ms/MiB (whole process) " + ", ".join(
             f"{k} {_cpu_per_mib(v, mib)}" for k, v in per_mib
         )
     elif ours.cpu is not None:  # client CPU per read (async reads), best round of each tool
         reads = ASYNC_READS
-        per_read = [("ours", ours), *(([(BEFORE, before)]) if before else []), *best.items()]
+        per_read = [*ours_too, *(([(BEFORE, before)]) if before else []), *best.items()]
         others += "; CPU ms/read " + ", ".join(
             f"{k} {v.cpu / reads * 1000:.2f}" for k, v in per_read if v.cpu is not None
         )
     print(
-        f"| {label} | {rtt:g} ms | {ours.seconds:.3f} ({ours.rss_mib:.0f}) | {anchor_text} "
-        f"| {ratio:.2f} | {others} |",
+        f"| {label} | {rtt:g} ms | {ours.seconds:.3f} ({ours.rss_mib:.0f}) | {mine_text} "
+        f"| {anchor_text} | {ratio:.2f} | {ratio_mine:.2f} | {others} |",
         flush=True,
     )
     return {
         "row": label,
         "rtt_ms": rtt,
         "ours": vars(ours),
+        OBSTORE: vars(mine) if mine is not None else None,
         "anchor": anchor_name,
         "ratio": ratio,
         "tools": {k: vars(v) for k, v in best.items()},

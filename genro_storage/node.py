@@ -435,9 +435,12 @@ class StorageNode(PathlibMixin):
         spelling, is refused with :class:`~genro_storage.errors.MountRootError` (a
         ``StoragePermissionError``): a mount root, bucket or share is never deleted.
         """
-        backend = self._require_backend()
+        backend = self._backend
+        if backend is None:
+            backend = self._require_backend()  # (raises)
         path = self._path or ""
-        backend.refuse_root_delete(path)
+        if not path.strip("/."):  # (``is_root``'s first test: a name is never the root)
+            backend.refuse_root_delete(path)
         backend.delete(path, recursive=True)
 
     def cleanup(self, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
@@ -525,7 +528,13 @@ class StorageNode(PathlibMixin):
             and on_skip is None
             and not options
         ):  # a plain copy: the engine without options to merge
-            landed = copying.copy(self.location, target.location)
+            dest_backend = target._backend
+            if dest_backend is not None and self._backend.quick_copy(
+                self._path or "", dest_backend, target._path or ""
+            ):  # a plain file copy the backends did in one step (memory): no locations
+                copying.log_copied(self, target)
+                return target
+            landed = copying.copy(self.location, target.location, quick=False)
             target._adopt(landed.path if landed.path != target._p else None)
             return target
         given = _given(

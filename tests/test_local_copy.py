@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,174 @@ def test_a_copy_onto_a_directory_or_the_root_is_refused(
     with pytest.raises(StorageIsADirectoryError):
         backend.upload_file(str(home / "src.txt"), "root-link")
     assert sorted(os.listdir(home)) == ["folder", "root-link", "src.txt"]
+
+
+# ---------------------------------------------------------------- the one-step route
+QUICK_CASES = [
+    ("a.txt", "b.txt"),  # a new file
+    ("a.txt", "old.txt"),  # over a file (its mode replaced too)
+    ("a.txt", "sub/c.txt"),  # into an existing folder
+    ("a.txt", "new/deep/c.txt"),  # parents made (the general route)
+    ("a.txt", "folder"),  # onto a folder: lands inside
+    ("a.txt", "link.txt"),  # onto a link inside the mount: its target written
+    ("a.txt", "alias/c.txt"),  # through a folder link inside the mount
+    ("a.txt", "out/c.txt"),  # through a link leading out: refused
+    ("a.txt", "a.txt"),  # onto itself
+    ("missing.txt", "x.txt"),  # "Source not found"
+    ("folder", "tree_copy"),  # a tree
+    ("link.txt", "from_link.txt"),  # a source link inside the mount: its target's bytes
+    ("alias/in.txt", "via_alias.txt"),  # a source through a folder link
+    ("out/secret.txt", "leak.txt"),  # a source through a link leading out: refused
+]
+
+
+def _quick_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, src: str, dest: str, quick: bool
+) -> Any:
+    from genro_storage.backends.local import LocalStorage
+
+    base = tmp_path / ("quick" if quick else "general")
+    home, outside = base / "home", base / "outside"
+    (home / "sub").mkdir(parents=True)
+    (home / "folder").mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    (home / "a.txt").write_text("a")
+    os.chmod(home / "a.txt", 0o640)
+    os.utime(home / "a.txt", ns=(1_000_000_000_000_000_123, 1_100_000_000_000_000_456))
+    (home / "old.txt").write_text("old")
+    (home / "folder/in.txt").write_text("in")
+    (home / "real.txt").write_text("real")
+    for made in ("old.txt", "folder/in.txt", "real.txt"):  # (times the runs share)
+        os.utime(home / made, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    os.utime(outside / "secret.txt", ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    (home / "link.txt").symlink_to(home / "real.txt")
+    (home / "alias").symlink_to(home / "folder")
+    (home / "out").symlink_to(outside)
+    with monkeypatch.context() as patch:
+        if not quick:
+            patch.setattr(LocalStorage, "quick_copy", lambda *a: False)
+        manager = StorageManager(env=False)
+        manager.configure([{"name": "home", "type": "local", "path": str(home)}])
+        try:
+            manager.node(f"home:{src}").copy_to(f"home:{dest}")
+            error = None
+        except Exception as exc:
+            error = (type(exc), str(exc).replace(str(base), "BASE"))
+    found = {}
+    for folder, dirs, files in os.walk(base):
+        for name in dirs + files:
+            full = Path(folder) / name
+            rel = str(full.relative_to(base))
+            if full.is_symlink():
+                found[rel] = ("link", os.readlink(full).replace(str(base), "BASE"))
+            elif full.is_file():
+                st = full.stat()
+                found[rel] = (full.read_text(), st.st_mode, st.st_mtime_ns)
+            else:
+                found[rel] = ("dir",)
+    return error, found
+
+
+@pytest.mark.parametrize(("src", "dest"), QUICK_CASES)
+def test_quick_local_copies_end_as_the_general_route_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, src: str, dest: str
+) -> None:
+    """``copy_to`` without options between local mounts asks ``quick_copy`` first: the
+    same files, modes, times, links and errors as the engine's general route."""
+    quick = _quick_run(tmp_path, monkeypatch, src, dest, quick=True)
+    general = _quick_run(tmp_path, monkeypatch, src, dest, quick=False)
+    assert quick == general
+    assert "secret" not in str(quick[1].get("home/leak.txt"))
+
+
+def test_a_plain_local_copy_is_one_walk_per_end_and_names_in_the_folder(
+    storage: StorageManager, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick route: the source opened once (``openat2``), the destination folder
+    opened once, the temp file created and renamed relative to it; no stat of either
+    end by path, no ``lstat`` walk; nothing left open."""
+    from genro_storage.backends import _nolinks, local
+
+    if not _nolinks.AVAILABLE:
+        pytest.skip("openat2 not available here")
+    storage.node("home:sub/a.txt").write("a")
+    storage.node("home:sub/old.txt").write("old")
+    opened: list[str] = []
+    real_open = _nolinks.open_no_links
+
+    def counted(path: str, flags: int) -> int:
+        opened.append(path)
+        return real_open(path, flags)
+
+    monkeypatch.setattr(_nolinks, "open_no_links", counted)
+    for name in ("info", "info_or_none", "os_path", "exists", "upload_file"):
+        monkeypatch.setattr(local.LocalStorage, name, lambda *a, n=name: pytest.fail(n))
+    before = len(os.listdir("/proc/self/fd"))
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
+        storage.node("home:sub/a.txt").copy_to("home:sub/old.txt")
+        storage.node("home:sub/a.txt").copy_to("home:b.txt")
+    assert opened == [f"{home}/sub/a.txt", f"{home}/sub", f"{home}/sub/a.txt", str(home)]
+    assert (home / "sub/old.txt").read_text() == (home / "b.txt").read_text() == "a"
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert not [n for _, _, files in os.walk(home) for n in files if n.endswith(".tmp")]
+
+
+def test_a_fifo_is_left_to_the_general_route_without_waiting(home: Path) -> None:
+    from genro_storage.backends.local import LocalStorage
+
+    os.mkfifo(home / "pipe")
+    backend = LocalStorage(str(home), "home")
+    assert backend.quick_copy("pipe", backend, "copy") is False  # (did not block)
+    assert sorted(os.listdir(home)) == ["pipe"]
+
+
+def test_a_failed_quick_copy_leaves_the_old_content_and_no_temp_file(
+    storage: StorageManager, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.node("home:a.txt").write("new")
+    storage.node("home:b.txt").write("old")
+
+    def full_disk(*args: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_publish, "_copy_content", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        storage.node("home:a.txt").copy_to("home:b.txt")
+    assert (home / "b.txt").read_text() == "old"
+    assert sorted(os.listdir(home)) == ["a.txt", "b.txt"]
+
+
+def test_a_tree_copy_takes_the_one_step_route_per_file(
+    storage: StorageManager, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's per-file copy (``copy_file``) between local mounts is the one-step
+    route too (source and destination folder opened once each), with the same result:
+    content, mode and nanosecond times; a file through a link falls back, as before."""
+    from genro_storage.backends import _nolinks, local
+
+    if not _nolinks.AVAILABLE:
+        pytest.skip("openat2 not available here")
+    for rel in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+        (home / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / "src" / rel).write_text(rel)
+        os.utime(home / "src" / rel, ns=(1_000_000_000_000_000_001, 1_100_000_000_000_000_001))
+    os.chmod(home / "src/sub/b.txt", 0o600)
+    (home / "src/link.txt").symlink_to(home / "src/a.txt")  # inside the mount: followed
+    general: list[str] = []
+    real = local.copy_local_file
+
+    def counted(source: str, target: str) -> None:
+        general.append(os.path.basename(target))
+        real(source, target)
+
+    monkeypatch.setattr(local, "copy_local_file", counted)
+    storage.node("home:src").copy_to("home:dst")
+    assert general == ["link.txt"]  # the link's target is read by the general route
+    for rel in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+        assert (home / "dst" / rel).read_text() == rel
+        assert (home / "dst" / rel).stat().st_mtime_ns == 1_100_000_000_000_000_001
+    assert (home / "dst/sub/b.txt").stat().st_mode & 0o777 == 0o600
+    assert (home / "dst/link.txt").read_text() == "a.txt"
+    assert not [n for _, _, files in os.walk(home) for n in files if n.endswith(".tmp")]

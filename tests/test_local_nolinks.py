@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,176 @@ def test_os_path_is_the_real_path_on_both_routes(
 def test_os_path_refuses_a_link_out_on_both_routes(storage: StorageManager) -> None:
     with pytest.raises(PathTraversalError):
         storage.get_backend("m").os_path("out/secret.txt")
+
+
+@linux_only
+def test_a_plain_delete_is_one_walk_one_unlink_by_name(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file: one ``openat2`` of its folder, one ``unlinkat`` of its name, nothing else
+    (no ``lstat``, not the general route); a folder: the by-name attempt once, then the
+    general route removes the tree; nothing is left open."""
+    assert _nolinks.AVAILABLE  # Linux 5.6+: this machine and CI
+    monkeypatch.setattr(local, "_NO_LINKS", True)
+    storage = StorageManager(env=False)
+    storage.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    storage.node("m:d/g.txt").write_text("g")
+    opened: list[str] = []
+    unlinked: list[tuple[str, bool]] = []
+    general: list[str] = []
+    real_open, real_unlink = _nolinks.open_no_links, os.unlink
+    real_general = local.LocalStorage._delete
+
+    def counted_open(path: str, flags: int) -> int:
+        opened.append(path)
+        return real_open(path, flags)
+
+    def counted_unlink(path: str, *, dir_fd: int | None = None) -> None:
+        unlinked.append((str(path), dir_fd is not None))
+        real_unlink(path, dir_fd=dir_fd)
+
+    def counted_general(self: local.LocalStorage, path: str, *args: Any, **kwargs: Any) -> None:
+        general.append(path)
+        real_general(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(_nolinks, "open_no_links", counted_open)
+    monkeypatch.setattr(os, "unlink", counted_unlink)
+    monkeypatch.setattr(local.LocalStorage, "_delete", counted_general)
+    before = len(os.listdir("/proc/self/fd"))
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
+        storage.node("m:d/g.txt").delete()
+        storage.node("m:d/none.txt").delete()  # nothing there: the same one walk
+    assert opened == [f"{tree}/d", f"{tree}/d"]
+    assert unlinked == [("g.txt", True), ("none.txt", True)] and general == []
+    assert not (tree / "d" / "g.txt").exists() and (tree / "d" / "f.txt").exists()
+    storage.node("m:d").delete()  # a folder: by name once (EISDIR), then the tree
+    assert opened[2:] == [str(tree)] and general == ["d"] and not (tree / "d").exists()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_deletes_are_logged_while_debug_logging_is_on(
+    storage: StorageManager, tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG, "genro_storage"):
+        storage.node("m:d/f.txt").delete()
+        storage.node("m:inner.txt").delete()
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(" delete 'd/f.txt' " in line for line in lines), lines
+    assert any(" delete 'inner.txt' " in line for line in lines), lines
+    assert not (tree / "d" / "f.txt").exists() and not (tree / "inner.txt").is_symlink()
+
+
+WRITE_CASES = [
+    "new.txt",  # a new file at the root
+    "d/new.txt",  # a new file in a folder
+    "d/f.txt",  # over a file (its mode kept)
+    "d",  # onto a folder: refused
+    "inner.txt",  # onto a link inside the mount: its target written
+    "alias/f.txt",  # through a folder link inside the mount
+    "out/secret.txt",  # through a link leading out: refused
+    "new/deep/x.txt",  # parents made
+    "",  # the mount root: refused
+    "d/f.txt/x",  # below a file: refused
+]
+
+
+def _write_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, kernel: bool) -> Any:
+    base = tmp_path / ("kernel" if kernel else "walk")
+    base.mkdir()
+    root = base / "root"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "f.txt").write_text("f")
+    os.chmod(root / "d" / "f.txt", 0o600)
+    (base / "outside").mkdir()
+    (base / "outside" / "secret.txt").write_text("secret")
+    os.symlink("d", root / "alias")
+    os.symlink("d/f.txt", root / "inner.txt")
+    os.symlink(base / "outside", root / "out")
+    old_mask = os.umask(0o027)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(local, "_NO_LINKS", kernel)
+            manager = StorageManager(env=False)
+            manager.configure([{"name": "m", "type": "local", "path": str(root)}])
+            try:
+                manager.node(f"m:{target}").write_bytes(b"new")
+                error = None
+            except Exception as exc:
+                error = (type(exc), str(exc).replace(str(base), "BASE"))
+    finally:
+        os.umask(old_mask)
+    found = {}
+    for folder, dirs, files in os.walk(base):
+        for name in dirs + files:
+            full = Path(folder) / name
+            rel = str(full.relative_to(base))
+            if full.is_symlink():
+                found[rel] = ("link", os.readlink(full).replace(str(base), "BASE"))
+            elif full.is_file():
+                found[rel] = (full.read_bytes(), oct(full.stat().st_mode))
+            else:
+                found[rel] = ("dir",)
+    return error, found
+
+
+@linux_only
+@pytest.mark.parametrize("target", WRITE_CASES)
+def test_writes_by_the_kernel_route_end_as_the_walk_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """``write_bytes`` relative to the folder opened by ``openat2``: the same files,
+    modes (a new file 0666 less the umask, a replaced one keeps its own), links and
+    errors as the ``lstat`` walk."""
+    assert _nolinks.AVAILABLE  # Linux 5.6+: this machine and CI
+    kernel = _write_run(tmp_path, monkeypatch, target, kernel=True)
+    assert kernel == _write_run(tmp_path, monkeypatch, target, kernel=False)
+    assert kernel[1]["outside/secret.txt"][0] == b"secret"
+    if target == "d/new.txt":  # a new file: 0666 less the umask (0o027 here)
+        assert kernel[1]["root/d/new.txt"] == (b"new", oct(0o100640))
+    if target == "d/f.txt":  # a replaced file keeps its mode
+        assert kernel[1]["root/d/f.txt"] == (b"new", oct(0o100600))
+
+
+@linux_only
+def test_a_plain_write_is_one_walk_and_names_in_the_folder(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder opened once, the temp file created, written and renamed relative to
+    it: no ``lstat`` walk, no umask read, no ``chmod`` by path; nothing left open."""
+    assert _nolinks.AVAILABLE
+    monkeypatch.setattr(local, "_NO_LINKS", True)
+    storage = StorageManager(env=False)
+    storage.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    before = len(os.listdir("/proc/self/fd"))
+    with monkeypatch.context() as patch:
+        for name in ("lstat", "umask", "chmod"):
+            patch.setattr(os, name, lambda *a, n=name, **k: pytest.fail(f"{n} {a}"))
+        storage.node("m:d/new.txt").write_bytes(b"one")
+        storage.node("m:d/new.txt").write_bytes(b"two")
+    assert (tree / "d" / "new.txt").read_bytes() == b"two"
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert sorted(os.listdir(tree / "d")) == ["f.txt", "new.txt"]
+
+
+@linux_only
+def test_a_failed_write_leaves_the_old_content_and_no_temp_file(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "_NO_LINKS", True)
+    storage = StorageManager(env=False)
+    storage.configure([{"name": "m", "type": "local", "path": str(tree)}])
+    real_write = os.write
+
+    def full_disk(fd: int, data: Any) -> int:
+        if len(data) == 6:  # (the payload; other writes pass)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        storage.node("m:d/f.txt").write_bytes(b"failed")
+    assert (tree / "d" / "f.txt").read_text() == "f"
+    assert sorted(os.listdir(tree / "d")) == ["f.txt"]

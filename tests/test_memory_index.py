@@ -404,3 +404,110 @@ def test_a_plain_memory_copy_takes_the_quick_route(monkeypatch: pytest.MonkeyPat
     manager.node("m:a.txt").copy_to("m:sub/b.txt")
     assert manager.node("m:sub/b.txt").read_bytes() == b"a"
     assert manager.node("m:sub").isdir
+
+
+DELETE_CASES = [
+    "a.txt",  # a file
+    "folder",  # a folder of files
+    "folder/in.txt",  # the last file of a folder
+    "made",  # a made (empty) folder
+    "both",  # a file that is also a folder of files
+    "missing.txt",  # nothing: a no-op
+    "",  # the mount root: refused
+    "./.",  # the mount root spelt otherwise: refused
+    "folder/../a.txt",  # a hostile path: refused
+]
+
+
+def _delete_run(monkeypatch: pytest.MonkeyPatch, target: str, quick: bool, readonly: bool) -> Any:
+    from genro_storage.backends import memory
+
+    with monkeypatch.context() as patch:
+        if not quick:  # (while DEBUG logging is on, every delete takes fsspec's route)
+            patch.setattr(memory, "debug_logging", lambda: True)
+        base = f"del-{uuid.uuid4().hex[:8]}"
+        manager = StorageManager(env=False)
+        manager.configure(
+            [
+                {"name": "m", "type": "memory", "base_path": base},
+                {"name": "ro", "type": "memory", "base_path": base, "permissions": "readonly"},
+            ]
+        )
+        for name in ("a.txt", "folder/in.txt", "both/under.txt"):
+            manager.node(f"m:{name}").write_bytes(name.encode())
+        manager.node("m:made").mkdir()
+        backend = manager.get_backend("m")
+        backend.fs.store[backend._key("both")] = backend.fs.store[backend._key("a.txt")]
+        try:
+            manager.node(f"{'ro' if readonly else 'm'}:{target}").delete()
+            error = None
+        except Exception as exc:
+            error = (type(exc), str(exc).replace(base, "BASE"))
+        root = backend._key("")
+        files = sorted(k[len(root) :] for k in backend.fs.store if k.startswith(root + "/"))
+        made = sorted(d[len(root) :] for d in backend.fs.pseudo_dirs if d.startswith(root + "/"))
+        return error, files, made
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+@pytest.mark.parametrize("target", DELETE_CASES)
+def test_quick_deletes_end_as_fsspecs_route_ends(
+    monkeypatch: pytest.MonkeyPatch, target: str, readonly: bool
+) -> None:
+    """A memory ``delete`` pops a plain file itself: the same store and the same errors
+    (mount root, read-only mount, hostile path) as fsspec's route for every case."""
+    assert _delete_run(monkeypatch, target, True, readonly) == _delete_run(
+        monkeypatch, target, False, readonly
+    )
+
+
+def test_a_plain_memory_delete_takes_the_quick_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One stored file is popped without fsspec's ``rm`` (path expansion, listing) and
+    without the error-mapping wrapper; a folder still takes fsspec's route."""
+    from genro_storage.backends.fsspec import FsspecBackend
+
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", "type": "memory", "base_path": f"q-{uuid.uuid4().hex[:8]}"}])
+    manager.node("m:sub/a.txt").write_bytes(b"a")
+    manager.node("m:sub/b.txt").write_bytes(b"b")
+    general: list[str] = []
+    original = FsspecBackend.delete
+
+    def counted(self: Any, path: str, *args: Any) -> None:
+        general.append(path)
+        original(self, path, *args)
+
+    monkeypatch.setattr(FsspecBackend, "delete", counted)
+    assert not hasattr(MemoryBackend.delete, "__wrapped__")
+    manager.node("m:sub/a.txt").delete()
+    assert general == [] and not manager.node("m:sub/a.txt").exists
+    assert manager.node("m:sub/b.txt").exists
+    manager.node("m:sub").delete()
+    assert general == ["sub"] and not manager.node("m:sub").exists
+
+
+def test_a_quick_copy_names_no_location_and_stats_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain memory copy is the store's one step: no engine location built, no stat
+    of either end, the parent made once (the second copy finds it made)."""
+    from genro_storage.engine import location
+
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", "type": "memory", "base_path": f"q-{uuid.uuid4().hex[:8]}"}])
+    manager.node("m:a.txt").write_bytes(b"a")
+    made: list[str] = []
+    original = MemoryBackend._ensure_parent
+
+    def making(self: Any, path: str) -> None:
+        made.append(path)
+        original(self, path)
+
+    monkeypatch.setattr(MemoryBackend, "_ensure_parent", making)
+    monkeypatch.setattr(location.Location, "__init__", lambda *a: pytest.fail("a location"))
+    for name in ("info", "info_or_none", "exists"):
+        monkeypatch.setattr(MemoryBackend, name, lambda *a: pytest.fail("a stat"))
+    manager.node("m:a.txt").copy_to("m:sub/b.txt")
+    manager.node("m:a.txt").copy_to("m:sub/c.txt")
+    assert made == ["sub/b.txt"]
+    store = manager.get_backend("m").fs.store
+    key = manager.get_backend("m")._key
+    assert store[key("sub/b.txt")].getvalue() == store[key("sub/c.txt")].getvalue() == b"a"

@@ -42,6 +42,8 @@ def schedule() -> list[Fault]:
 
 
 def remote_config(kind: str, endpoint: str, area: str) -> dict[str, Any]:
+    if kind == "s3-obstore":  # the same S3 mount, its requests through obstore
+        return {**remote_config("s3", endpoint, area), "client": "obstore"}
     env = require_services(kind)
     fast = {"retries": 8, "connect_timeout": 5, "timeout": 20}
     if kind == "s3":
@@ -76,6 +78,7 @@ def remote_config(kind: str, endpoint: str, area: str) -> dict[str, Any]:
 
 
 def server_port(kind: str) -> int:
+    kind = kind.split("-")[0]  # s3-obstore: the S3 server
     env = require_services(kind)
     if kind == "s3":
         url = env["SVC_S3_ENDPOINT"]
@@ -92,6 +95,7 @@ def server_port(kind: str) -> int:
 
 def make_area(kind: str, name: str) -> None:
     """The bucket / container, created directly on the server (no faults)."""
+    kind = kind.split("-")[0]  # s3-obstore: the S3 server
     env = require_services(kind)
     if kind == "s3":
         import s3fs
@@ -130,7 +134,7 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore", "gcs", "azure"])
 def test_copies_complete_intact_through_resets_drops_and_5xx(
     kind: str, tree: Path, tmp_path: Path
 ) -> None:
@@ -161,7 +165,7 @@ def test_copies_complete_intact_through_resets_drops_and_5xx(
     assert leftovers == []
 
 
-@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore", "gcs", "azure"])
 def test_async_reads_and_writes_complete_intact_through_faults(kind: str) -> None:
     """The native async path (requests on the caller's event loop, no worker thread):
     gathered writes, whole and ranged reads and streamed reads through the same schedule
@@ -197,7 +201,7 @@ def test_async_reads_and_writes_complete_intact_through_faults(kind: str) -> Non
     assert streamed == payloads[-1]
 
 
-@pytest.mark.parametrize("kind", ["s3", "gcs", "azure"])
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore", "gcs", "azure"])
 def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
     import asyncio
     import time
@@ -231,6 +235,7 @@ def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
     # retries: 1 is two attempts; on S3 a 503 (SlowDown) meets two layers, botocore's
     # attempts inside each of s3fs' own (the async twin had s3fs' default 5, and botocore
     # one more than asked: 15 requests and 10 s here, 6 on the sync path)
+    # (obstore: its own retries only, the same on both paths)
     expected = 4 if kind == "s3" else 2
     assert (async_attempts, sync_attempts) == (expected, expected), proxy.log
     assert took < 30, took

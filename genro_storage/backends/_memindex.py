@@ -178,7 +178,9 @@ class IndexedDirs(list[str]):
         super().__init__(items)
         self.lock = threading.RLock()
         self.tree = Tree()
-        self._counts: dict[str, int] = {}
+        #: made directory -> how many times the list holds it: ``in dirs`` asks it (readers
+        #: on a hot path test ``key in dirs.made`` directly: no Python-level ``__contains__``)
+        self.made: dict[str, int] = {}
         self._rebuild()
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -186,16 +188,16 @@ class IndexedDirs(list[str]):
 
     def _rebuild(self) -> None:
         self.tree.clear()
-        self._counts.clear()
+        self.made.clear()
         for item in list.__iter__(self):
             self._added(item)
 
     def _added(self, item: str) -> None:
-        self._counts[item] = self._counts.get(item, 0) + 1
+        self.made[item] = self.made.get(item, 0) + 1
         self.tree.add(item)
 
     def __contains__(self, item: object) -> bool:
-        return item in self._counts
+        return item in self.made
 
     def append(self, item: str) -> None:
         with self.lock:
@@ -214,11 +216,11 @@ class IndexedDirs(list[str]):
     def remove(self, item: str) -> None:
         with self.lock:
             super().remove(item)
-            left = self._counts[item] - 1
+            left = self.made[item] - 1
             if left:
-                self._counts[item] = left
+                self.made[item] = left
             else:
-                del self._counts[item]
+                del self.made[item]
             self.tree.remove(item)
 
     def insert(self, index: SupportsIndex, item: str) -> None:

@@ -38,13 +38,16 @@ __all__ = [
     "LocalReceipt",
     "NAME_MAX",
     "copy_local_file",
+    "copy_open_file",
     "create_local_temp",
+    "write_local_bytes",
     "REMOTE_TEMP_SUFFIX",
     "PublishOnClose",
     "PublishText",
     "discard_buffered",
     "is_temp_name",
     "open_local_writer",
+    "process_umask",
     "receive_local",
     "temp_name",
 ]
@@ -86,19 +89,23 @@ _CREATE_FLAGS |= getattr(os, "O_BINARY", 0)
 LocalTarget = Union[str, "os.PathLike[str]"]
 
 
-def create_local_temp(target: LocalTarget) -> tuple[int, str]:
+def create_local_temp(
+    target: LocalTarget, dir_fd: int | None = None, mode: int = 0o600
+) -> tuple[int, str]:
     """A new, empty temp sibling of the local file ``target``: ``(fd, path)``, mode 0600.
 
     Named as :func:`temp_name` names it (bounded, found by ``cleanup``), created with
     ``O_EXCL``. Its tag is a per-process prefix and a counter; a clash with another
-    process's file (``FileExistsError``) retries with random tags.
+    process's file (``FileExistsError``) retries with random tags. With ``dir_fd``,
+    ``target`` is a name in that open folder, and so is the temp file's path. ``mode``
+    goes to ``open(2)`` (the process umask applies).
     """
     folder, name = os.path.split(os.fspath(target))
     tag = f"{_TAG_PREFIX}{next(_TAG_COUNTER) & 0xFFFFFF:06x}"
     for _ in range(8):
         tmp = os.path.join(folder, _tagged(name, tag, LOCAL_TEMP_SUFFIX))
         try:
-            return os.open(tmp, _CREATE_FLAGS, 0o600), tmp
+            return os.open(tmp, _CREATE_FLAGS, mode, dir_fd=dir_fd), tmp
         except FileExistsError:
             tag = secrets.token_hex(_RANDOM_HEX // 2)
     raise FileExistsError(errno.EEXIST, "no free temporary name", tmp)
@@ -278,17 +285,15 @@ def open_local_writer(
     when it existed and renames the temporary file over it.
     """
     target = os.fspath(target)
-    fd, tmp = create_local_temp(target)
+    private = _exists(target)
+    fd, tmp = create_local_temp(target, mode=0o600 if private else 0o666)
     raw = os.fdopen(fd, "wb")
 
     def commit() -> None:
         # No fsync: atomicity against exceptions needs only the rename; durability
         # across power loss would cost a disk flush per file on bulk copies.
         raw.close()
-        try:
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            os.chmod(tmp, 0o666 & ~_umask())
+        _settle_mode(tmp, target, private)
         os.replace(tmp, target)
 
     def discard() -> None:
@@ -310,14 +315,12 @@ class LocalReceipt:
 
     def __init__(self, target: LocalTarget) -> None:
         self.target = Path(target)
-        fd, self.tmp = create_local_temp(target)
+        self._private = _exists(target)
+        fd, self.tmp = create_local_temp(target, mode=0o600 if self._private else 0o666)
         os.close(fd)
 
     def publish(self) -> None:
-        try:
-            os.chmod(self.tmp, stat.S_IMODE(os.stat(self.target).st_mode))
-        except FileNotFoundError:
-            os.chmod(self.tmp, 0o666 & ~_umask())
+        _settle_mode(self.tmp, self.target, self._private)
         os.replace(self.tmp, self.target)
 
     def discard(self) -> None:
@@ -349,27 +352,62 @@ def copy_local_file(source: str, target: str) -> None:
     """
     fd_in = os.open(source, _READ_FLAGS)
     try:
-        st = os.fstat(fd_in)
-        fd_out, tmp = create_local_temp(target)
-        try:
-            try:
-                _copy_content(fd_in, fd_out, st.st_size if stat.S_ISREG(st.st_mode) else 0)
-                if os.name == "posix":
-                    _copy_xattrs(fd_in, fd_out)
-                    os.fchmod(fd_out, stat.S_IMODE(st.st_mode))
-                    os.utime(fd_out, ns=(st.st_atime_ns, st.st_mtime_ns))
-            finally:
-                os.close(fd_out)
-            if os.name != "posix":  # no metadata calls on descriptors there
-                os.chmod(tmp, stat.S_IMODE(st.st_mode))
-                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        copy_open_file(fd_in, os.fstat(fd_in), target)
     finally:
         os.close(fd_in)
+
+
+def write_local_bytes(name: str, data: bytes, dir_fd: int, replaced: int | None) -> None:
+    """Write ``data`` as file ``name`` of the open folder ``dir_fd``, atomically: a temp
+    file in that folder, renamed over ``name`` (a failure leaves the old content and no
+    temp file). ``replaced``: the permission bits of the file replaced, kept; None for a
+    new file, whose temp file is created with 0666 less the umask (what ``open(2)``
+    gives a new file; the temp file never has more than the final file). System calls:
+    create, write, (``fchmod``,) close, ``renameat``; no umask read, no path walked.
+    """
+    fd, tmp = create_local_temp(name, dir_fd, 0o600 if replaced is not None else 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if replaced is not None:
+                os.fchmod(fd, replaced)
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
+
+
+def copy_open_file(
+    fd_in: int, st: os.stat_result, target: LocalTarget, dir_fd: int | None = None
+) -> None:
+    """:func:`copy_local_file` from the open source ``fd_in`` (``st``: its ``fstat``).
+
+    With ``dir_fd`` (POSIX), ``target`` is a name in that open folder: the temp file is
+    created, and renamed over ``target``, relative to it (no path walked again).
+    """
+    fd_out, tmp = create_local_temp(target, dir_fd)
+    try:
+        try:
+            _copy_content(fd_in, fd_out, st.st_size if stat.S_ISREG(st.st_mode) else 0)
+            if os.name == "posix":
+                _copy_xattrs(fd_in, fd_out)
+                os.fchmod(fd_out, stat.S_IMODE(st.st_mode))
+                os.utime(fd_out, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(fd_out)
+        if os.name != "posix":  # no metadata calls on descriptors there
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
 
 
 _COPY_CHUNK = 1024 * 1024
@@ -434,7 +472,39 @@ def _copy_xattrs(fd_in: int, fd_out: int) -> None:
                 raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _exists(target: LocalTarget) -> bool:
+    """Whether a file is at ``target`` (a temp file replacing one is created private)."""
+    try:
+        os.stat(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _settle_mode(tmp: str, target: LocalTarget, private: bool) -> None:
+    """Give the temp file ``tmp`` the permission bits it publishes with: those of the
+    file it replaces when there is one now, else (a new file) 0666 less the umask.
+
+    A temp file for a new file was created with that mode by ``open(2)``, which applies
+    the umask itself: the umask is never read. Reading it (``umask(0)`` then back) is
+    not thread-safe: a file or folder another thread created in between got no umask
+    at all (a 0777 folder under a 16-thread download). Only a temp file created private
+    for a file that has gone since needs it (rare), from :func:`process_umask`.
+    """
+    try:
+        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+    except FileNotFoundError:
+        if private:
+            os.chmod(tmp, 0o666 & ~process_umask())
+
+
+def process_umask() -> int:
+    """The process umask, read without changing it where the OS tells it
+    (``/proc/self/status``, Linux 4.7+); elsewhere by setting and restoring it."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask

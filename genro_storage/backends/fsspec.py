@@ -634,6 +634,13 @@ class FsspecBackend(StorageBackend):
         await afs._pipe_file(full, data, **self._put_kwargs(full))
         self._invalidate_full(full)
 
+    def own_async(self) -> bool:
+        """True when this backend has coroutines of its own for the async API's reads
+        (``info_async``, ``exists_async``, ``read_bytes_async``, ``read_range_async``,
+        ``list_detail_async``, ``iter_bytes_async``; an S3 mount with ``client:
+        obstore``): ``engine/aio_native`` then runs those, not the fs's."""
+        return False
+
     def lists_natively(self) -> bool:
         """True when :meth:`list_detail` is the fsspec listing, whose coroutine twin the
         async edges may run on the loop; a backend with a listing of its own says False."""
@@ -830,7 +837,7 @@ class FsspecBackend(StorageBackend):
         async def download() -> None:
             try:
                 if small:  # one GET read whole, one write: no file object, no chunk loop
-                    _write_all(receipt.tmp, await self.fs._cat_file(full, **self.cat_options))
+                    _write_all(receipt.tmp, await self._read_whole_async(full))
                 else:
                     await self._download_async(full, receipt.tmp, size)
                 receipt.publish()
@@ -875,6 +882,11 @@ class FsspecBackend(StorageBackend):
     async def _download_async(self, full: str, os_path: str, size: int | None = None) -> None:
         """Coroutine twin of :meth:`download_file` (``size``: the listing's, when known)."""
         await self.fs._get_file(full, os_path, **self.download_options())
+
+    async def _read_whole_async(self, full: str) -> bytes:
+        """The whole object ``full`` in one request (small downloads of the batch route)."""
+        data: bytes = await self.fs._cat_file(full, **self.cat_options)
+        return data
 
     async def _copy_object_async(
         self, src_path: str, dest_backend: FsspecBackend, dest_path: str

@@ -26,9 +26,17 @@ from ..fileio import is_write_mode, md5_hex
 from ..paths import canonical, resolve_within
 from . import _nolinks
 from ._create import create_new
-from ._errors import log_calls
-from ._publish import LocalReceipt, copy_local_file, open_local_writer, receive_local
+from ._errors import debug_logging, log_calls, logged_as, unwrapped
+from ._publish import (
+    LocalReceipt,
+    copy_local_file,
+    copy_open_file,
+    open_local_writer,
+    receive_local,
+    write_local_bytes,
+)
 from .base import EntryInfo, StorageBackend
+from .relative import RelativeMountBackend, writable_target
 
 __all__ = ["LocalStorage"]
 
@@ -42,6 +50,9 @@ _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELO
 _NO_LINKS = _nolinks.AVAILABLE
 _O_PATH = getattr(os, "O_PATH", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+#: a copy's source: O_NONBLOCK so that opening a FIFO never waits for a writer (it is
+#: then found not to be a regular file and left to the general route)
+_QUICK_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 
 
 def _plain_relative(path: str) -> bool:
@@ -316,16 +327,32 @@ class LocalStorage(StorageBackend):
             if entry.is_dir and not os.path.islink(os.path.join(base, entry.name)):
                 yield from self.walk_files(entry.path)
 
+    @unwrapped  # (not behind log_calls' wrapper: ``_delete`` is the logged route)
     def delete(self, path: str, recursive: bool = False) -> None:
         """Remove a file, a link (only the link, as ``rm`` does) or a directory tree.
 
         The mount root is refused in any spelling; the last segment of ``path`` is not
         followed when it is a symlink, and a recursive delete never descends through a
         link (``shutil.rmtree`` removes links, it does not follow them).
+
+        A plain path (never the mount root) is first unlinked by name in its folder,
+        opened through no symlink (:meth:`_unlink_no_links`); anything else, and every
+        call while DEBUG logging is on, takes :meth:`_delete` (logged as ``delete``).
         """
+        if _NO_LINKS and _plain_relative(path) and not debug_logging():
+            parent_rel, _, name = path.rpartition("/")
+            if self._unlink_no_links(self._root(), parent_rel, name):
+                return  # one file or link, or nothing there
+            self._delete(path, recursive, by_name=False)  # (a folder: tried by name)
+            return
+        self._delete(path, recursive)
+
+    @logged_as("delete")
+    def _delete(self, path: str, recursive: bool = False, by_name: bool = True) -> None:
+        """:meth:`delete`'s whole route (``by_name=False``: the unlink by name was tried)."""
         self.refuse_root_delete(path)
         root = self._root()
-        if _NO_LINKS and _plain_relative(path):
+        if by_name and _NO_LINKS and _plain_relative(path):
             parent_rel, _, name = path.rpartition("/")
             if self._unlink_no_links(root, parent_rel, name):
                 return
@@ -398,6 +425,32 @@ class LocalStorage(StorageBackend):
             raise self._missing(path, exc) from None
 
     def write_bytes(self, path: str, data: bytes) -> None:
+        """Atomically (temp file + rename). A plain path whose folder is reached through
+        no symlink and whose name is a regular file or nothing is written relative to
+        that folder, opened once (``openat2``): 7-8 system calls where the path route
+        (an ``lstat`` per segment, Python's file object, the umask read twice, ``chmod``
+        and ``rename`` by path) made 14. Anything else: the path route."""
+        if _NO_LINKS and os.name == "posix" and _plain_relative(path):
+            root = self._root()
+            parent_rel, _, name = path.rpartition("/")
+            base = "" if root == "/" else root
+            dir_fd = _nolinks.open_no_links(
+                f"{base}/{parent_rel}" if parent_rel else root, _O_PATH | _O_DIRECTORY
+            )
+            if dir_fd >= 0:
+                try:
+                    try:
+                        found: os.stat_result | None = os.stat(
+                            name, dir_fd=dir_fd, follow_symlinks=False
+                        )
+                    except FileNotFoundError:
+                        found = None
+                    if found is None or stat.S_ISREG(found.st_mode):
+                        mode = None if found is None else stat.S_IMODE(found.st_mode)
+                        write_local_bytes(name, data, dir_fd, mode)
+                        return
+                finally:
+                    os.close(dir_fd)
         with open_local_writer(self._writable_file(path)) as fh:
             fh.write(data)
 
@@ -414,6 +467,13 @@ class LocalStorage(StorageBackend):
         else:
             self.write_stream(path, chunks)
 
+    def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
+        """One file (the engine's per-file route, trees included): the one-step copy by
+        descriptors (:meth:`quick_copy`) when both ends allow it, else the general one."""
+        if self.quick_copy(src_path, dest_backend, dest_path):
+            return None
+        return super().copy_file(src_path, dest_backend, dest_path)
+
     def copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:
         if isinstance(dest_backend, LocalStorage) and self._full(src_path).is_dir():
             # links are copied as links: following one would read outside the mount
@@ -425,6 +485,65 @@ class LocalStorage(StorageBackend):
             )
             return None
         return super().copy(src_path, dest_backend, dest_path)
+
+    def quick_copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> bool:
+        """A regular file onto a local path that is a regular file or nothing, both
+        reached through no symlink, in one step (``copy_to`` without options).
+
+        The source is opened once by the kernel's no-link walk (``openat2``) and that
+        descriptor answers "a regular file" (``fstat``) and gives the bytes; the
+        destination's folder is opened the same way and the temp file is created in it,
+        checked against (``fstatat``: nothing, or a regular file) and renamed over the
+        name relative to it (:func:`~._publish.copy_open_file`: times, mode and extended
+        attributes kept; a failure leaves the old content and no temp file). Nothing
+        can be swapped between the checks and the use. 13 system calls where the
+        engine's general route made 19. Anything else (a folder, a link, a missing
+        source or destination folder, DEBUG logging on): False, nothing done.
+        """
+        if isinstance(dest_backend, RelativeMountBackend):  # (a relative or permission mount)
+            target = writable_target(dest_backend, dest_path)
+            if target is None:
+                return False
+            dest_backend, dest_path = target
+        if (
+            not _NO_LINKS
+            or not isinstance(dest_backend, LocalStorage)
+            or not _plain_relative(src_path)
+            or not _plain_relative(dest_path)
+            or debug_logging()
+        ):
+            return False
+        root, dest_root = self._root(), dest_backend._root()
+        fd_in = _nolinks.open_no_links(
+            f"{'' if root == '/' else root}/{src_path}", _QUICK_READ_FLAGS
+        )
+        if fd_in < 0:
+            return False  # missing, or a link on the way: the general route says which
+        try:
+            st = os.fstat(fd_in)
+            if not stat.S_ISREG(st.st_mode):
+                return False
+            parent_rel, _, name = dest_path.rpartition("/")
+            base = "" if dest_root == "/" else dest_root
+            folder = f"{base}/{parent_rel}" if parent_rel else dest_root
+            dir_fd = _nolinks.open_no_links(folder, _O_PATH | _O_DIRECTORY)
+            if dir_fd < 0:
+                return False  # no folder yet (parents are made there), or a link
+            try:
+                try:
+                    found = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    pass
+                else:
+                    if not stat.S_ISREG(found.st_mode):
+                        return False  # a folder (the file lands inside), a link...
+                dest_backend.check_write_allowed()
+                copy_open_file(fd_in, st, name, dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            os.close(fd_in)
+        return True
 
     def upload_file(self, os_path: str, path: str) -> None:
         """Copy a local file here: temp file + rename, keeping the source's times, mode and
@@ -499,7 +618,7 @@ log_calls(
         "open",
         "list_dir",
         "list_detail",
-        "delete",
+        "delete",  # (``unwrapped``: its logged route is ``_delete``)
         "mkdir",
         "read_bytes",
         "read_range",

@@ -10,11 +10,13 @@ from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from ..capabilities import BackendCapabilities
 from ..errors import StorageNotFoundError
-from ..paths import is_root
+from ..paths import canonical, is_root
+from ._errors import debug_logging, unwrapped
 from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
+from .relative import RelativeMountBackend, writable_target
 
 __all__ = ["MemoryBackend"]
 
@@ -214,6 +216,10 @@ class MemoryBackend(FsspecBackend):
         install(MemoryFileSystem)  # (once: later calls find it in place)
         root = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         super().__init__(_MemoryFS(), root, "memory", mount_name)
+        # the mount root's store key ('' for the store's root) and what precedes the key
+        # of a path below it: ``_key`` is one concatenation (``self.root`` never changes)
+        self._root_key = "" if self.root == "/" else self.root
+        self._key_prefix = self._root_key + "/"
 
     # ------------------------------------------------------------------ lookups
     # Built on the store's directory index (``_MemoryFS``) and the stored ``MemoryFile``
@@ -227,8 +233,8 @@ class MemoryBackend(FsspecBackend):
         segment, no trailing ``/``) except for the store's own root ``/``, whose key is
         ``''``; so no second parse per call (``tests/test_memory_index.py`` compares).
         """
-        full = self._full(path)
-        return full if full != "/" else ""
+        path = canonical(path)  # (``path`` itself when already canonical)
+        return self._key_prefix + path if path else self._root_key
 
     def info(self, path: str) -> EntryInfo:
         entry = self._lookup(path)
@@ -360,19 +366,29 @@ class MemoryBackend(FsspecBackend):
             return
         super()._ensure_parent(path)
 
+    @unwrapped  # (a third of the call was the error-mapping wrapper: see ``unwrapped``)
     def delete(self, path: str, recursive: bool = False) -> None:
+        """One stored file: popped from the store (checks: not the mount root, the mount
+        may write, the key is not also a folder). Anything else, and every call while
+        DEBUG logging is on: fsspec's route (:meth:`FsspecBackend.delete`, mapped)."""
         key = self._key(path)
-        fs = self.fs
-        store = fs.store
-        if key in store and not is_root(path):
+        fs = self._fs  # (given at creation: not the lazy ``fs`` property)
+        store, dirs = fs.store, fs.pseudo_dirs
+        if (
+            key in store
+            and key != self._root_key  # (``is_root(path)``, as keys)
+            and isinstance(store, IndexedStore)
+            and isinstance(dirs, IndexedDirs)
+            and not debug_logging()
+        ):
             self.check_write_allowed()
-            dirs = fs.pseudo_dirs
-            if isinstance(store, IndexedStore) and isinstance(dirs, IndexedDirs):
-                # a file, not also a directory of files (what fs.info says)
-                plain = key not in dirs and not _has_below(store, dirs, key)
-            else:
-                plain = fs.info(key)["type"] == "file"
-            if plain:
+            tree = store.tree
+            if (  # a file, not also a directory of files (what fs.info says)
+                key not in dirs.made
+                and not tree.below.get(key)
+                and not dirs.tree.below.get(key)
+                and (not (tree.odd or dirs.tree.odd) or not _has_below(store, dirs, key))
+            ):
                 store.pop(key, None)  # one file: no path expansion, no listing
                 return
         super().delete(path, recursive)
@@ -380,23 +396,51 @@ class MemoryBackend(FsspecBackend):
     def quick_copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> bool:
         """A stored file onto a memory path that is not a folder: one step, the checks
         answered from the store and its index (the engine's general route stats both
-        ends first, which here cost as much as the copy). Anything else: False."""
+        ends first, which here cost as much as the copy). Anything else: False.
+
+        Each check is one dict lookup on keys computed once: the mount roots (compared
+        as keys), a source that is also a folder, a destination that is a folder (the
+        file would land inside it), the destination's permission; parents are made only
+        when the destination's folder is not a made one already.
+        """
+        if isinstance(dest_backend, RelativeMountBackend):  # (a relative or permission mount)
+            target = writable_target(dest_backend, dest_path)
+            if target is None:
+                return False
+            dest_backend, dest_path = target
         if not isinstance(dest_backend, MemoryBackend) or not self._capabilities.copy_optimization:
             return False
-        fs, dest_fs = self.fs, dest_backend.fs
-        index, dest_index = fs._index(), dest_fs._index()
-        if index is None or dest_index is None or is_root(src_path) or is_root(dest_path):
+        fs = self._fs  # (given at creation: not the lazy ``fs`` property)
+        store, dirs = fs.store, fs.pseudo_dirs
+        dest_fs = dest_backend._fs
+        if (
+            not isinstance(store, IndexedStore)
+            or not isinstance(dirs, IndexedDirs)
+            or dest_fs.store is not store  # (one process-wide store: always the same)
+            or dest_fs.pseudo_dirs is not dirs
+        ):
             return False
-        key = self._key(src_path)
-        found = fs.store.get(key)
-        if found is None or key in fs.pseudo_dirs or _has_below(index[0], index[1], key):
+        key, dest_key = self._key(src_path), dest_backend._key(dest_path)
+        if key == self._root_key or dest_key == dest_backend._root_key:
+            return False  # a mount root: the general route says what it is
+        found = store.get(key)
+        tree, dir_tree, made = store.tree, dirs.tree, dirs.made
+        if (
+            found is None
+            or tree.odd  # keys the index does not file (rare): the general route
+            or dir_tree.odd
+            or key in made
+            or tree.below.get(key)
+            or dir_tree.below.get(key)
+        ):
             return False  # missing, or a folder (also): the general route says which
-        dest_key = dest_backend._key(dest_path)
-        if dest_key in dest_fs.pseudo_dirs or _has_below(dest_index[0], dest_index[1], dest_key):
+        if dest_key in made or tree.below.get(dest_key) or dir_tree.below.get(dest_key):
             return False  # onto a folder: the file lands inside it (the general route)
         dest_backend.check_write_allowed()
-        dest_backend._ensure_parent(dest_path)
-        dest_fs.store[dest_key] = MemoryFile(dest_fs, dest_key, found.getvalue())
+        parent = dest_key[: dest_key.rfind("/")]
+        if parent not in made and parent != dest_backend._root_key:
+            dest_backend._ensure_parent(dest_path)
+        store[dest_key] = MemoryFile(dest_fs, dest_key, found.getvalue())
         return True
 
     def copy_file(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> str | None:

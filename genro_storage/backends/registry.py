@@ -84,6 +84,7 @@ _SPECS = [
             *NETWORK_OPTIONS,
             "multipart_threshold",
             "object_parameters",
+            "client",
         ),
         "s3",
         ("s3fs",),

@@ -16,9 +16,10 @@ from typing import IO, Any, Literal
 from ..capabilities import BackendCapabilities
 from ..errors import StoragePermissionError
 from ..fileio import CHUNK_SIZE, is_write_mode
+from ..paths import is_root
 from .base import EntryInfo, StorageBackend
 
-__all__ = ["PERMISSION_LEVELS", "PermissionLevel", "RelativeMountBackend"]
+__all__ = ["PERMISSION_LEVELS", "PermissionLevel", "RelativeMountBackend", "writable_target"]
 
 PermissionLevel = Literal["readonly", "readwrite", "delete"]
 PERMISSION_LEVELS: tuple[str, ...] = ("readonly", "readwrite", "delete")
@@ -269,6 +270,17 @@ class RelativeMountBackend(StorageBackend):
         target, dest_path = _unwrap_for_write(dest_backend, dest_path)
         return self.parent.copy_file(self._p(src_path), target, dest_path)
 
+    def quick_copy(self, src_path: str, dest_backend: StorageBackend, dest_path: str) -> bool:
+        """The parent's one-step copy, both ends mapped to the innermost backends' paths;
+        False (nothing done) for a mount root at either end or a read-only destination:
+        the general route reports those in its own order."""
+        if is_root(src_path):
+            return False
+        target = writable_target(dest_backend, dest_path)
+        if target is None:
+            return False
+        return self.parent.quick_copy(self._p(src_path), *target)
+
     def upload_file(self, os_path: str, path: str) -> str | None:
         self.check_write_allowed()
         return self.parent.upload_file(os_path, self._p(path))
@@ -291,6 +303,21 @@ class RelativeMountBackend(StorageBackend):
 def _renamed(entry: EntryInfo, path: str) -> EntryInfo:
     """The parent's ``entry`` under this mount's ``path``."""
     return EntryInfo(path, entry.is_dir, entry.size, entry.mtime, entry.etag, entry.md5)
+
+
+def writable_target(backend: StorageBackend, path: str) -> tuple[StorageBackend, str] | None:
+    """The innermost backend and path under relative wrappers, for a one-step copy
+    (``quick_copy``) onto ``path``; None when ``path`` is a mount root or a wrapper is
+    read-only (the caller takes its general route, which reports it). The innermost
+    backend still checks its own write permission."""
+    if is_root(path):
+        return None
+    while isinstance(backend, RelativeMountBackend):
+        if backend.permissions == "readonly":
+            return None
+        path = backend._p(path)
+        backend = backend.parent
+    return backend, path
 
 
 def _unwrap_for_write(backend: StorageBackend, path: str) -> tuple[StorageBackend, str]:

@@ -54,6 +54,8 @@ def native_file(location: Location | None) -> NativeFile | None:
     backend, path = location.backend.resolve(location.path)
     if not isinstance(backend, FsspecBackend) or not backend.native_async or not path:
         return None  # the mount root goes through the thread edge (see _empty_root)
+    if backend.own_async():
+        return OwnAsyncFile(location, backend, path) if _on_asyncio() else None
     if not getattr(backend.fs, "async_impl", False) or not _on_asyncio():
         return None
     return NativeFile(location, backend, path)
@@ -216,6 +218,59 @@ class NativeFile:
             start += len(data)
             if size is None:
                 size = int((await afs._info(self.full))["size"])
+
+
+class OwnAsyncFile(NativeFile):
+    """One file of a backend with coroutines of its own (``own_async``: S3 with
+    ``client: obstore``): no per-loop fsspec instance; the same checks and mapping."""
+
+    async def fs(self) -> Any:
+        return None  # (write_bytes_async of such a backend ignores it)
+
+    def _shown(self, entry: EntryInfo) -> EntryInfo:
+        base = self.location.path  # under a relative mount: as the node's mount names it
+        return entry if base == entry.path else replace(entry, path=base)
+
+    @_mapped
+    async def info(self) -> EntryInfo:
+        backend: Any = self.backend
+        return self._shown(await backend.info_async(self.path))
+
+    @_mapped
+    async def exists(self) -> bool:
+        backend: Any = self.backend
+        found: bool = await backend.exists_async(self.path)
+        return found
+
+    @_mapped
+    async def read_bytes(self) -> bytes:
+        backend: Any = self.backend
+        try:
+            data: bytes = await backend.read_bytes_async(self.path)
+        except IsADirectoryError:
+            raise IsADirectoryError(f"Is a directory: {self.location.fullpath}") from None
+        return data
+
+    @_mapped
+    async def read_range(self, start: int, end: int) -> bytes:
+        backend: Any = self.backend
+        data: bytes = await backend.read_range_async(self.path, start, end)
+        return data
+
+    @_mapped
+    async def list_detail(self) -> list[EntryInfo]:
+        backend: Any = self.backend
+        entries: list[EntryInfo] = await backend.list_detail_async(self.path)
+        base = self.location.path
+        if base == self.path:
+            return entries
+        return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
+
+    @_mapped
+    async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        backend: Any = self.backend
+        async for chunk in backend.iter_bytes_async(self.path, chunk_size):
+            yield chunk
 
 
 # ---------------------------------------------------------------------- per-loop instances

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 from ..backends._retry import is_transient, retrying
 from ..backends.base import EntryInfo
@@ -203,6 +203,7 @@ def copy(
     *,
     present: Present | None = None,
     mounts: Mounts | None = None,
+    quick: bool = True,
     **overrides: Any,
 ) -> Location:
     """``StorageNode.copy_to``: copy a file or tree; returns the destination location
@@ -210,14 +211,16 @@ def copy(
 
     ``overrides`` are :class:`CopyOptions` fields, applied over ``options``; callbacks
     receive ``present(location)`` (the facade's nodes); ``mounts`` lets ``executor=``
-    ship each copy to a worker with the mount configuration.
+    ship each copy to a worker with the mount configuration. ``quick=False``: the
+    caller already asked the backends' one-step copy (``StorageBackend.quick_copy``).
     """
     if (
-        options is None
+        quick
+        and options is None
         and not overrides
         and src.backend.quick_copy(src.path, dest.backend, dest.path)
     ):  # a plain file copy the backends did in one step (memory)
-        _log_copied(src, dest)
+        log_copied(src, dest)
         return dest
     src_entry = _source_entry(src)  # a missing source is reported first (docs/copy-strategies.md)
     if options is None and not overrides and not src_entry.is_dir:
@@ -348,7 +351,15 @@ def _copy_single(
     return report, landed
 
 
-def _log_copied(src: Location, dest: Location) -> None:
+class _Named(Protocol):
+    """What the copy log names: a location or a node (``mount:path``)."""
+
+    @property
+    def fullpath(self) -> str: ...
+
+
+def log_copied(src: _Named, dest: _Named) -> None:
+    """Log one copied file (INFO on ``genro_storage``)."""
     if log.isEnabledFor(logging.INFO):  # (the two names are built only when logged)
         log.info("copied %s -> %s", src.fullpath, dest.fullpath)
 
@@ -402,7 +413,7 @@ def _transfer(src: Location, dest: Location) -> str | None:
         if error is exc:
             raise
         raise error from exc
-    _log_copied(src, dest)
+    log_copied(src, dest)
     return new_path
 
 

@@ -71,8 +71,11 @@ class S3Mount:
     module; :meth:`area` gives each test a fresh directory of it.
     """
 
-    def __init__(self, env: dict[str, str], client: Any, bucket: str, prefix: str) -> None:
+    def __init__(
+        self, env: dict[str, str], client: Any, bucket: str, prefix: str, s3_client: str
+    ) -> None:
         self.env, self.client, self.bucket, self.prefix = env, client, bucket, prefix
+        self.s3_client = s3_client
         self.manager = StorageManager()
         self.manager.configure(
             [
@@ -84,6 +87,7 @@ class S3Mount:
                     "key": env["SVC_S3_KEY"],
                     "secret": env["SVC_S3_SECRET"],
                     "endpoint_url": env["SVC_S3_ENDPOINT"],
+                    "client": s3_client,
                 }
             ]
         )
@@ -119,14 +123,23 @@ class S3Area:
         ]
 
 
-@pytest.fixture(scope="module")
-def versioned_mount(env: dict[str, str], client: Any, versioned_bucket: str) -> S3Mount:
-    return S3Mount(env, client, versioned_bucket, unique("pre"))
+#: the mount's client (``client`` key): versions, metadata and URLs are botocore's on
+#: both, the rest of these tests goes through obstore on the second
+S3_CLIENTS = ["botocore", "obstore"]
 
 
-@pytest.fixture(scope="module")
-def plain_mount(env: dict[str, str], client: Any, plain_bucket: str) -> S3Mount:
-    return S3Mount(env, client, plain_bucket, unique("pre"))
+@pytest.fixture(scope="module", params=S3_CLIENTS)
+def versioned_mount(
+    request: pytest.FixtureRequest, env: dict[str, str], client: Any, versioned_bucket: str
+) -> S3Mount:
+    return S3Mount(env, client, versioned_bucket, unique("pre"), request.param)
+
+
+@pytest.fixture(scope="module", params=S3_CLIENTS)
+def plain_mount(
+    request: pytest.FixtureRequest, env: dict[str, str], client: Any, plain_bucket: str
+) -> S3Mount:
+    return S3Mount(env, client, plain_bucket, unique("pre"), request.param)
 
 
 @pytest.fixture
@@ -306,7 +319,7 @@ def test_unversioned_bucket_reports_no_versioning_and_one_null_version(ps3: S3Ar
 def test_suspended_bucket_lists_history_but_does_not_version_new_writes(
     env: dict[str, str], client: Any, suspended_bucket: str
 ) -> None:
-    node = S3Mount(env, client, suspended_bucket, unique("pre")).area().node("doc.txt")
+    node = S3Mount(env, client, suspended_bucket, unique("pre"), "botocore").area().node("doc.txt")
     write_all(node, "one", "two")
 
     caps = node.capabilities
@@ -480,3 +493,81 @@ def test_every_capability_s3_claims_works(vs3: S3Area) -> None:
     assert vs3.node("caps/copy.txt").read() == "v2"
     assert "PUT object copy" in recorder.summary()  # server-side CopyObject
     assert [c for c in vs3.requests_for(recorder, "caps/doc.txt") if c.startswith("GET")] == []
+
+
+# ---------------------------------------------------------------- delete: requests
+def test_a_file_delete_is_one_head_and_one_delete(ps3: S3Area) -> None:
+    node = ps3.node("gone.txt")
+    node.write("x")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        node.delete()
+    # (obstore deletes one object with a DeleteObjects request)
+    deleted = "DELETE object" if ps3.mount.s3_client == "botocore" else "POST bucket"
+    assert recorder.summary() == ["HEAD object", deleted]
+    assert not node.exists
+
+
+def test_deleting_nothing_is_one_head_and_one_listing(ps3: S3Area) -> None:
+    ps3.node("keep.txt").write("k")  # a neighbour whose name starts the same stays
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("kee").delete()
+    assert recorder.summary() == ["HEAD object", "GET list"]
+    assert ps3.node("keep.txt").read() == "k"
+
+
+def test_a_folder_delete_is_head_listing_and_one_batch(ps3: S3Area) -> None:
+    """Everything below ``folder/`` (a marker object included) in one DeleteObjects;
+    neighbours whose names start the same (``folder.bak``, ``folder2/``) stay."""
+    for name in ("folder/a.txt", "folder/sub/b.txt", "folder.bak", "folder2/c.txt"):
+        ps3.node(name).write(name)
+    ps3.client.put_object(Bucket=ps3.bucket, Key=ps3.key("folder/"), Body=b"")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("folder").delete()
+    assert recorder.summary() == ["HEAD object", "GET list", "POST bucket"]
+    left = ps3.client.list_objects_v2(Bucket=ps3.bucket, Prefix=ps3.key(""))["Contents"]
+    assert sorted(item["Key"] for item in left) == [ps3.key("folder.bak"), ps3.key("folder2/c.txt")]
+
+
+def test_a_big_folder_is_listed_whole_then_deleted_in_batches(
+    ps3: S3Area, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.backends.s3 import S3Backend
+
+    monkeypatch.setattr(S3Backend, "delete_batch", 2)  # (S3's 1,000, made small)
+    for i in range(5):
+        ps3.node(f"big/f{i}.txt").write("x")
+    with S3Requests(ps3.env["SVC_S3_ENDPOINT"], ps3.bucket) as recorder:
+        ps3.node("big").delete()
+    assert recorder.summary() == ["HEAD object"] + ["GET list"] * 3 + ["POST bucket"] * 3
+    assert not ps3.node("big").exists
+
+
+def test_a_key_that_is_also_a_folder_loses_the_file_only(ps3: S3Area) -> None:
+    ps3.node("both").write("file")
+    ps3.node("both/inside.txt").write("inside")
+    ps3.node("both").delete()
+    assert ps3.node("both").isdir and ps3.node("both/inside.txt").read() == "inside"
+    ps3.node("both").delete()  # now a folder only: the tree
+    assert not ps3.node("both").exists
+
+
+def test_a_refused_batch_delete_raises_naming_the_key(
+    ps3: S3Area, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genro_storage.errors import StorageError
+
+    for name in ("held/a.txt", "held/b.txt"):
+        ps3.node(name).write("x")
+    node = ps3.node("held")
+    fs = node._backend.fs
+    real = fs.call_s3
+
+    def refusing(method: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "delete_objects":  # what S3 answers for an object under legal hold
+            key = kwargs["Delete"]["Objects"][0]["Key"]
+            return {"Errors": [{"Key": key, "Code": "AccessDenied", "Message": "held"}]}
+        return real(method, *args, **kwargs)
+
+    monkeypatch.setattr(fs, "call_s3", refusing)
+    with pytest.raises(StorageError, match=r"mount 's3'.*not deleted.*held/a\.txt.*AccessDenied"):
+        node.delete()

@@ -62,15 +62,22 @@ def _s3(env: dict[str, str], bucket: str, endpoint: str | None = None, **extra: 
 RANGED = {"multipart_threshold": 5 * MiB, "download_concurrency": 3}
 
 
-@pytest.fixture
-def storage(tmp_path: Path, env: dict[str, str], bucket: str) -> StorageManager:
+#: both S3 clients of a mount: the downloads go the same way (``RangedDownload``)
+CLIENTS = ["botocore", "obstore"]
+
+
+@pytest.fixture(params=CLIENTS)
+def storage(
+    request: pytest.FixtureRequest, tmp_path: Path, env: dict[str, str], bucket: str
+) -> StorageManager:
     """``disk`` on ``tmp_path``; ``s3`` ranged above 5 MiB; ``whole``: the defaults."""
+    client = {"client": request.param}
     manager = StorageManager()
     manager.configure(
         [
             {"name": "disk", "type": "local", "path": str(tmp_path)},
-            {"name": "s3", **_s3(env, bucket, **RANGED)},
-            {"name": "whole", **_s3(env, bucket)},
+            {"name": "s3", **_s3(env, bucket, **RANGED, **client)},
+            {"name": "whole", **_s3(env, bucket, **client)},
         ]
     )
     return manager
@@ -209,9 +216,10 @@ def test_an_object_replaced_during_the_download_fails_and_keeps_the_old_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest.bin"]
 
 
+@pytest.mark.parametrize("s3_client", CLIENTS)
 @pytest.mark.parametrize("ranged", [True, False], ids=["ranges", "one-get"])
 def test_a_body_cut_in_the_middle_is_resumed_where_it_stopped(
-    env: dict[str, str], client: Any, bucket: str, tmp_path: Path, ranged: bool
+    env: dict[str, str], client: Any, bucket: str, tmp_path: Path, ranged: bool, s3_client: str
 ) -> None:
     """The first two GETs of the object are cut after their first bytes: each is asked
     again (from the byte it stopped at when the cut fell in the body), and the file
@@ -231,7 +239,10 @@ def test_a_body_cut_in_the_middle_is_resumed_where_it_stopped(
         manager.configure(
             [
                 {"name": "disk", "type": "local", "path": str(tmp_path)},
-                {"name": "far", **_s3(env, bucket, proxy.endpoint, retries=6, **extra)},
+                {
+                    "name": "far",
+                    **_s3(env, bucket, proxy.endpoint, retries=6, client=s3_client, **extra),
+                },
             ]
         )
         manager.node(f"far:{name}").copy_to("disk:back.bin")

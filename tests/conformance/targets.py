@@ -59,6 +59,8 @@ WRITABLE = [
     Target("local", writable=True),
     Target("memory", writable=True, deviations={"big_write_memory": IN_RAM}),
     Target("s3", "s3", True, {"empty_dirs": NO_EMPTY_DIRS}),
+    # the same S3 server through obstore (the mount's `client: obstore`)
+    Target("s3-obstore", "s3", True, {"empty_dirs": NO_EMPTY_DIRS}),
     Target("gcs", "gcs", True, {"empty_dirs": NO_EMPTY_DIRS}),
     Target("azure", "azure", True, {"empty_dirs": NO_EMPTY_DIRS}),
     Target("sftp", "sftp", True),
@@ -147,10 +149,11 @@ def writable_config(target: Target, env: dict[str, str], tmp: Path) -> dict[str,
         return {"type": "local", "path": str(root)}
     if name == "memory":
         return {"type": "memory", "base_path": f"conformance/{unique}"}
-    if name == "s3":
+    if name in ("s3", "s3-obstore"):
         bucket = bucket_name("s3")
         _once(bucket, lambda: s3_fs(env).mkdir(bucket))
-        return {"type": "s3", "bucket": bucket, "prefix": unique, **s3_options(env)}
+        client = {"client": "obstore"} if name == "s3-obstore" else {}
+        return {"type": "s3", "bucket": bucket, "prefix": unique, **s3_options(env), **client}
     if name == "gcs":
         bucket = bucket_name("gcs")
         _once(bucket, lambda: gcs_fs(env).mkdir(bucket))

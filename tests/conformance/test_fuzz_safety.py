@@ -54,7 +54,7 @@ REMOTE_PATHS = [*DOTS[:12], *SEPARATORS[:9], *MOUNT_TRICKS[:6], "a" * 255]
 FAST = ("local", "memory")
 #: ordinary failures of a refused or impossible operation
 EXPECTED = (OSError, ValueError, TypeError, StorageError, NotImplementedError)
-OBJECT_STORES = ("s3", "gcs", "azure")
+OBJECT_STORES = ("s3", "s3-obstore", "gcs", "azure")
 
 
 def _configs(target: Target, env: dict[str, str], tmp: Path) -> tuple[dict[str, Any], ...]:
