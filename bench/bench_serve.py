@@ -1,7 +1,8 @@
 """Serving benchmark: our WSGI/ASGI apps against whitenoise, Starlette, servestatic, nginx.
 
     .venv/bin/python bench/bench_serve.py [--duration 2] [--rounds 3] [--connections 8]
-                                          [--ports 19740-19799] [--skip-rss]
+                                          [--ports 19740-19799] [--skip-rss] [--only wsgi|asgi]
+                                          [--scenario 304 ...] [--twin]
 
 One run, the same files, the same machine, loopback only. For each server (our apps twice:
 default route and ``cache_stat: 60``): a 1 KiB file (req/s), a 10 MiB file (MiB/s), a 304
@@ -11,7 +12,9 @@ request in those runs; then the peak RSS of the serving process while 4 clients 
 200 MiB file, against its idle RSS. Servers run one process each (gunicorn: 1 gthread
 worker, 8 threads; uvicorn and granian: 1 process; nginx: 1 worker), pinned to CPU 0 and wrk
 to CPU 1 when ``taskset`` exists. Our ASGI app also runs under granian (Rust, ``pathsend``).
-Ports come from 19740-19799 (``--ports`` to change). Needs wrk, nginx, gunicorn, uvicorn,
+Ports come from 19740-19799 (``--ports`` to change). ``--twin`` also runs a second, identical
+whitenoise (WSGI) and servestatic (ASGI) server: the ratio between two copies of the same
+code is the spread the bench has between identical servers. Needs wrk, nginx, gunicorn, uvicorn,
 granian, whitenoise, starlette, servestatic (the ``dev`` extra and ``scripts/install.sh``).
 """
 
@@ -51,6 +54,11 @@ SERVERS = [
     ("servestatic", "uvicorn", "bench._apps:servestatic"),
     ("genro ASGI granian", "granian", "bench._apps:ours_asgi"),
     ("nginx", "nginx", ""),
+]
+# --twin: the same app again, to measure the bench's spread between identical servers
+TWINS = [
+    ("whitenoise twin", "gunicorn", "bench._apps:whitenoise()"),
+    ("servestatic twin", "uvicorn", "bench._apps:servestatic"),
 ]
 # The tables: (ours, theirs) pairs whose ratio is printed; the first of a table is its own.
 WSGI_RATIOS = [
@@ -334,6 +342,7 @@ def table(
 
 
 def main() -> int:
+    global SERVERS, SCENARIOS, PORTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
@@ -343,12 +352,23 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=("wsgi", "asgi"), help="run only the WSGI or the ASGI table's servers"
     )
+    names = [name for name, *_ in SCENARIOS]
+    parser.add_argument(
+        "--scenario", action="append", choices=names, help="run only this scenario (repeatable)"
+    )
+    parser.add_argument(
+        "--twin", action="store_true", help="also a second whitenoise/servestatic (self / self)"
+    )
     args = parser.parse_args()
-    global SERVERS
+    if args.scenario:
+        SCENARIOS = [s for s in SCENARIOS if s[0] in args.scenario]
+    if args.twin:
+        SERVERS = [*SERVERS, *TWINS]
+        WSGI_RATIOS.append(("whitenoise twin", "whitenoise"))
+        ASGI_RATIOS.append(("servestatic twin", "servestatic"))
     if args.only:
         table_of = {"gunicorn": "wsgi", "uvicorn": "asgi", "granian": "asgi", "nginx": "asgi"}
         SERVERS = [s for s in SERVERS if table_of[s[1]] == args.only]
-    global PORTS
     first, _, last = args.ports.partition("-")
     PORTS = (int(first), int(last or first))
     with tempfile.TemporaryDirectory(prefix="genro-bench-") as tmp:
@@ -365,6 +385,9 @@ def main() -> int:
         "genro ASGI", "genro ASGI cache_stat", "Starlette", "servestatic",
         "genro ASGI granian", "nginx",
     ]  # fmt: skip
+    if args.twin:
+        wsgi.append("whitenoise twin")
+        asgi.append("servestatic twin")
     show = [t for t in (("wsgi", wsgi, WSGI_RATIOS), ("asgi", asgi, ASGI_RATIOS))
             if args.only in (None, t[0])]  # fmt: skip
     print("\nThroughput (best round):")

@@ -266,6 +266,7 @@ QUICK_CASES = [
     ("link.txt", "from_link.txt"),  # a source link inside the mount: its target's bytes
     ("alias/in.txt", "via_alias.txt"),  # a source through a folder link
     ("out/secret.txt", "leak.txt"),  # a source through a link leading out: refused
+    ("a.txt", "sub/" + "n" * 300),  # a name longer than the filesystem takes
 ]
 
 

@@ -293,6 +293,7 @@ WRITE_CASES = [
     "new/deep/x.txt",  # parents made
     "",  # the mount root: refused
     "d/f.txt/x",  # below a file: refused
+    "d/" + "n" * 300,  # a name longer than the filesystem takes
 ]
 
 

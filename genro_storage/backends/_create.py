@@ -11,8 +11,9 @@ FileSystemStorage does) and the content renamed over the reservation.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,12 +23,11 @@ __all__ = ["create_new"]
 def create_new(target: Path, chunks: Iterable[bytes]) -> None:
     """Write ``chunks`` to ``target``; ``FileExistsError`` when ``target`` exists."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".", suffix=".new", dir=target.parent)
+    fd, temp = _new_temp(target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
                 fh.write(chunk)
-        os.chmod(temp, 0o666 & ~_umask())
         try:
             os.link(temp, target)
         except FileExistsError:
@@ -40,7 +40,18 @@ def create_new(target: Path, chunks: Iterable[bytes]) -> None:
             os.unlink(temp)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_temp(folder: Path) -> tuple[int, str]:
+    """A new hidden ``.<8 hex>.new`` file in ``folder``, created 0666 less the umask by
+    ``open(2)`` (the mode the published file keeps; the umask is never read: setting it
+    and back is not thread-safe)."""
+    for _ in range(16):
+        temp = os.path.join(folder, f".{secrets.token_hex(4)}.new")
+        try:
+            return os.open(temp, _FLAGS, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_FLAGS |= getattr(os, "O_BINARY", 0)

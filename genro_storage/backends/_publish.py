@@ -47,6 +47,7 @@ __all__ = [
     "discard_buffered",
     "is_temp_name",
     "open_local_writer",
+    "process_umask",
     "receive_local",
     "temp_name",
 ]
@@ -284,17 +285,15 @@ def open_local_writer(
     when it existed and renames the temporary file over it.
     """
     target = os.fspath(target)
-    fd, tmp = create_local_temp(target)
+    private = _exists(target)
+    fd, tmp = create_local_temp(target, mode=0o600 if private else 0o666)
     raw = os.fdopen(fd, "wb")
 
     def commit() -> None:
         # No fsync: atomicity against exceptions needs only the rename; durability
         # across power loss would cost a disk flush per file on bulk copies.
         raw.close()
-        try:
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            os.chmod(tmp, 0o666 & ~_umask())
+        _settle_mode(tmp, target, private)
         os.replace(tmp, target)
 
     def discard() -> None:
@@ -316,14 +315,12 @@ class LocalReceipt:
 
     def __init__(self, target: LocalTarget) -> None:
         self.target = Path(target)
-        fd, self.tmp = create_local_temp(target)
+        self._private = _exists(target)
+        fd, self.tmp = create_local_temp(target, mode=0o600 if self._private else 0o666)
         os.close(fd)
 
     def publish(self) -> None:
-        try:
-            os.chmod(self.tmp, stat.S_IMODE(os.stat(self.target).st_mode))
-        except FileNotFoundError:
-            os.chmod(self.tmp, 0o666 & ~_umask())
+        _settle_mode(self.tmp, self.target, self._private)
         os.replace(self.tmp, self.target)
 
     def discard(self) -> None:
@@ -475,7 +472,39 @@ def _copy_xattrs(fd_in: int, fd_out: int) -> None:
                 raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _exists(target: LocalTarget) -> bool:
+    """Whether a file is at ``target`` (a temp file replacing one is created private)."""
+    try:
+        os.stat(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _settle_mode(tmp: str, target: LocalTarget, private: bool) -> None:
+    """Give the temp file ``tmp`` the permission bits it publishes with: those of the
+    file it replaces when there is one now, else (a new file) 0666 less the umask.
+
+    A temp file for a new file was created with that mode by ``open(2)``, which applies
+    the umask itself: the umask is never read. Reading it (``umask(0)`` then back) is
+    not thread-safe: a file or folder another thread created in between got no umask
+    at all (a 0777 folder under a 16-thread download). Only a temp file created private
+    for a file that has gone since needs it (rare), from :func:`process_umask`.
+    """
+    try:
+        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+    except FileNotFoundError:
+        if private:
+            os.chmod(tmp, 0o666 & ~process_umask())
+
+
+def process_umask() -> int:
+    """The process umask, read without changing it where the OS tells it
+    (``/proc/self/status``, Linux 4.7+); elsewhere by setting and restoring it."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask

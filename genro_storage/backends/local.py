@@ -439,13 +439,16 @@ class LocalStorage(StorageBackend):
             )
             if dir_fd >= 0:
                 try:
+                    usable = True
                     try:
                         found: os.stat_result | None = os.stat(
                             name, dir_fd=dir_fd, follow_symlinks=False
                         )
                     except FileNotFoundError:
                         found = None
-                    if found is None or stat.S_ISREG(found.st_mode):
+                    except OSError:  # (a name too long...): the path route says why
+                        found, usable = None, False
+                    if usable and (found is None or stat.S_ISREG(found.st_mode)):
                         mode = None if found is None else stat.S_IMODE(found.st_mode)
                         write_local_bytes(name, data, dir_fd, mode)
                         return
@@ -534,6 +537,8 @@ class LocalStorage(StorageBackend):
                     found = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                 except FileNotFoundError:
                     pass
+                except OSError:
+                    return False  # (a name too long...): the general route says why
                 else:
                     if not stat.S_ISREG(found.st_mode):
                         return False  # a folder (the file lands inside), a link...

@@ -57,7 +57,7 @@ from ..node import StorageNode
 from .routes import Route
 from .watch import Token, Watcher, watcher
 
-__all__ = ["BODY_LIMIT", "SETTLED", "HotFiles"]
+__all__ = ["BODY_LIMIT", "ENVIRON_FIELDS", "ORIGIN", "SETTLED", "HotFiles"]
 
 BODY_LIMIT = 16 * 1024
 """Bodies up to this size are kept with their answer (a byte budget bounds the total)."""
@@ -79,9 +79,12 @@ _FIELD_BYTES = tuple(name.encode() for name in _FIELDS)
 # a field's place in the key (after the method; b"origin": the last one)
 _FIELD_INDEX = {name: i for i, name in enumerate((*_FIELD_BYTES, b"origin"), 1)}
 _ORIGIN_INDEX = _FIELD_INDEX[b"origin"]
-_ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
-_E0, _E1, _E2, _E3, _E4, _E5, _E6 = _ENVIRON_FIELDS
-_ORIGIN = "HTTP_ORIGIN"
+ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIELDS)
+"""The WSGI environ keys of the request header fields a decision reads, in key order."""
+ORIGIN = "HTTP_ORIGIN"
+"""The environ key whose presence ends a key (a 304 repeats CORS headers only then)."""
+_E0, _E1, _E2, _E3, _E4, _E5, _E6 = ENVIRON_FIELDS
+_ORIGIN = ORIGIN
 _PERCENT, _BACKSLASH = ord("%"), ord("\\")
 
 Signature = tuple[int, int, int, int, int]
@@ -140,11 +143,16 @@ def _watch(backend: Any, rel: str, os_path: str, variants: bool) -> Token | None
     root = backend.local_root()
     if root is None or os_path != (root.rstrip("/") + "/" + rel):
         return None
-    return found.watch(os_path, [os_path + suffix for suffix in _SUFFIXES] if variants else ())
+    siblings = [os_path + suffix for suffix in _SUFFIXES] if variants else []
+    return found.watch(os_path, siblings, root=root)
 
 
 @dataclass(slots=True)
 class _Entry:
+    """One kept file: what its answers were decided from, and the answers by key.
+    ``WSGIApp.__call__`` reads ``watcher``, ``token``, ``mounts``, ``window`` and ``wsgi``
+    (its fast path, as :meth:`HotFiles._fast` reads them)."""
+
     route: Route
     backend: Any
     rel: str  # the mount path
@@ -167,6 +175,10 @@ class _Entry:
     window: int = 0  # the route's freshness window (ns)
     # the answers with nothing left to read (a 304, a HEAD, kept bytes), by key
     complete: dict[tuple[Any, ...], Prepared] = field(default_factory=dict)
+    # the same answers ready for WSGI: (status line, headers, body), by key
+    wsgi: dict[tuple[Any, ...], tuple[str, list[tuple[str, str]], bytes]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.folder_path = os.path.dirname(self.os_path)
@@ -178,21 +190,23 @@ class HotFiles:
 
     def __init__(self, storage: StorageManager, body_limit: int = BODY_LIMIT) -> None:
         self._storage = storage
-        self._entries: dict[str, _Entry] = {}
+        #: the kept files by request path: read by :class:`~.wsgi_app.WSGIApp`'s fast path
+        #: (a complete answer sent in its own frame); changed only by this class
+        self.entries: dict[str, _Entry] = {}
         self._body_bytes = 0
         #: bodies up to this size are kept (:data:`BODY_LIMIT`; Django's static files
         #: middleware keeps up to 64 KiB, whitenoise's typical precompressed bundle)
         self.body_limit = body_limit
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def __contains__(self, path: object) -> bool:
         """True when answers for the request path ``path`` are kept (a local file)."""
-        return path in self._entries
+        return path in self.entries
 
     def clear(self) -> None:
-        self._entries.clear()
+        self.entries.clear()
         self._body_bytes = 0
 
     @staticmethod
@@ -289,7 +303,7 @@ class HotFiles:
     ) -> Prepared | None:
         """The kept answer to a GET/HEAD of ``path`` whose :meth:`key` is ``key``, or None
         (decide it the usual way). Without ``headers``, a key not seen yet is None too."""
-        entry = self._entries.get(path)
+        entry = self.entries.get(path)
         if entry is None:
             return None
         if headers is None:
@@ -302,7 +316,7 @@ class HotFiles:
         """:meth:`answer` for an ASGI request's ``path`` (inside the app), GET/HEAD
         ``method`` and header ``pairs``: None when ``path`` is not kept, or as
         :meth:`scope_key` says."""
-        entry = self._entries.get(path)
+        entry = self.entries.get(path)
         if entry is None:
             return None
         key = self.scope_key(method, pairs)
@@ -317,7 +331,7 @@ class HotFiles:
         root = scope.get("root_path")
         if root and path.startswith(root):
             path = path[len(root) :]
-        entry = self._entries.get(path)
+        entry = self.entries.get(path)
         if entry is None:
             return None
         method = scope.get("method", "GET")
@@ -328,44 +342,6 @@ class HotFiles:
             return None
         key = self.scope_key(method, scope.get("headers") or ())
         return None if key is None else self._fast(entry, path, method, key)
-
-    def environ_answer(self, environ: Mapping[str, Any]) -> Prepared | None:
-        """:meth:`answer` for a WSGI ``environ`` when it asks for a kept path the plain
-        way (GET/HEAD, an ASCII path, no ``%`` or ``\\`` in the request target), else None.
-        """
-        get = environ.get
-        path = get("PATH_INFO", "")
-        entry = self._entries.get(path)
-        if entry is None or not path.isascii():  # else PATH_INFO is latin-1, not the name
-            return None
-        method = get("REQUEST_METHOD", "GET")
-        if method != "GET" and method != "HEAD":
-            return None
-        raw = get("RAW_URI") or get("REQUEST_URI")
-        if raw and ("%" in raw or "\\" in raw):
-            return None
-        key = (
-            method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6),
-            _ORIGIN in environ,
-        )  # fmt: skip
-        # _fast()'s most common case inline (a frame less on every request): a complete
-        # answer of a watched entry whose freshness window has not passed
-        watcher = entry.watcher
-        token = entry.token
-        if (
-            watcher is not None
-            and token is not None
-            and token.valid
-            and entry.mounts == self._storage.generation
-            and _monotonic_ns() - watcher.checked_at < entry.window
-        ):
-            try:
-                prepared = entry.complete.get(key)
-            except TypeError:  # an unhashable environ value: not from a real server
-                return None
-            if prepared is not None:
-                return prepared
-        return self._fast(entry, path, method, key)
 
     def _fast(self, entry: _Entry, path: str, method: str, key: tuple[Any, ...]) -> Prepared | None:
         """:meth:`_answer` without headers, its default case inline: a watched entry,
@@ -459,8 +435,8 @@ class HotFiles:
         """Decide ``path`` for a plain local ``route`` and keep the answer; None when the
         file cannot be kept (not a regular local file, reached through a symlink of
         another name...): the caller then decides it the usual way."""
-        if node.mount_name is None or node.version is not None or len(self._entries) >= _MAX_FILES:
-            if len(self._entries) >= _MAX_FILES:
+        if node.mount_name is None or node.version is not None or len(self.entries) >= _MAX_FILES:
+            if len(self.entries) >= _MAX_FILES:
                 self.clear()
             return None
         location = node.location
@@ -500,7 +476,7 @@ class HotFiles:
             entry.generation = cache.generation
             entry.trusted_until = cache.clock() + cache.ttl
         self._drop(path)
-        self._entries[path] = entry
+        self.entries[path] = entry
         return self._decide(entry, method, headers, key)
 
     def _decide(
@@ -531,6 +507,8 @@ class HotFiles:
             return prepared
         if kept.body is not None or not kept.plan.parts:
             entry.complete[key] = kept
+            plan = kept.plan
+            entry.wsgi[key] = (plan.status_line, plan.headers, plan.body or kept.body or b"")
         return prepared
 
     def _keep_body(self, entry: _Entry, prepared: Prepared) -> bool | None:
@@ -565,11 +543,12 @@ class HotFiles:
         return True
 
     def _drop(self, path: str) -> None:
-        entry = self._entries.pop(path, None)
+        entry = self.entries.pop(path, None)
         if entry is not None:
             self._forget_answers(entry)
 
     def _forget_answers(self, entry: _Entry) -> None:
         answers, entry.answers = entry.answers, {}
         entry.complete = {}
+        entry.wsgi = {}
         self._body_bytes -= sum(len(p.body) for p in answers.values() if p.body is not None)

@@ -44,7 +44,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from fcntl import ioctl
 
 __all__ = ["FRESHNESS_NS", "Token", "Watcher", "watcher"]
 
@@ -52,7 +51,8 @@ FRESHNESS_NS = 1_000_000
 """The default freshness window (1 ms): a change completed at least this long before a
 request starts shows in its answer (see :meth:`Watcher.catch_up`)."""
 _monotonic_ns = time.monotonic_ns
-_NONE_QUEUED = bytes(4)
+_READ_SIZE = 65536
+_LARGEST_EVENT = 16 + 256  # struct inotify_event and a NAME_MAX name (NUL padded)
 
 # <sys/inotify.h>
 IN_MODIFY = 0x2
@@ -81,6 +81,11 @@ _DIR_MASK = (
     IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | _SELF
     | IN_ONLYDIR | IN_DONT_FOLLOW | IN_MASK_ADD
 )  # fmt: skip
+# a directory above the mount root: names only, not attribute changes. A directory's watch
+# also reports the attribute changes of every file in it (the kernel has no filter by
+# name): a gunicorn worker's heartbeat (a utime of a file in /tmp, several per request)
+# would queue an event for every check of every file served from below /tmp
+_ABOVE_ROOT_MASK = _DIR_MASK & ~IN_ATTRIB
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then the name, NUL padded)
 
 # statfs(2) f_type of file systems whose every change passes through this kernel
@@ -126,8 +131,15 @@ class _Libc:
         self.rm_watch.argtypes = (ctypes.c_int, ctypes.c_int)
         self.statfs = libc.statfs
         self.statfs.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
-        # ioctl(FIONREAD) is the standard library's fcntl.ioctl (no ctypes marshalling):
-        # it releases the GIL, which costs a thread switch at most once per window
+        # the two calls of a request's check keep the GIL (PyDLL): neither can block (the
+        # descriptor is non-blocking), and releasing the GIL in a busy threaded server
+        # hands it to another thread, whose turn this request's thread then waits for
+        # ioctl: no argtypes nor errno (ctypes objects passed; FIONREAD on a live
+        # inotify descriptor cannot fail): as cheap as fcntl.ioctl, which releases the GIL
+        self.ioctl = ctypes.PyDLL(None).ioctl
+        self.read = ctypes.PyDLL(None, use_errno=True).read
+        self.read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+        self.read.restype = ctypes.c_ssize_t
 
     def fs_type(self, path: str) -> int | None:
         buf = ctypes.create_string_buffer(512)  # struct statfs is 120 bytes on 64-bit
@@ -145,8 +157,12 @@ class Watcher:
         self._fd = fd
         self._lock = threading.Lock()
         self._closed = False
-        self._queued = bytearray(4)  # FIONREAD's answer (an int; all zero: none queued)
-        self._fionread = termios.FIONREAD
+        self._queued = ctypes.c_int(0)  # FIONREAD's answer: the bytes queued
+        # the ioctl's arguments, made once
+        self._ioctl_args = (ctypes.c_int(fd), ctypes.c_ulong(termios.FIONREAD))
+        self._queued_ref = ctypes.byref(self._queued)
+        self._ioctl = libc.ioctl
+        self._buffer = ctypes.create_string_buffer(_READ_SIZE)  # read under the lock
         #: ``time.monotonic_ns()`` at which the last completed check started: a caller
         #: may skip :meth:`catch_up` itself while less than its window has passed since
         self.checked_at = -(1 << 62)
@@ -169,26 +185,31 @@ class Watcher:
         start = _monotonic_ns()
         if start - self.checked_at < window_ns:
             return
-        # the buffer is shared: another thread's later ioctl may write its own, fresher
-        # answer before this one is read (a queue read meanwhile is under the lock)
-        ioctl(self._fd, self._fionread, self._queued)
-        if self._queued != _NONE_QUEUED or self._lock.locked():
+        # the GIL is held from the ioctl to the test of its answer: no other thread's
+        # check writes the shared answer in between (a queue read meanwhile is under the
+        # lock, and its reader holds the lock until it applied what it read)
+        self._ioctl(*self._ioctl_args, self._queued_ref)
+        if self._queued.value or self._lock.locked():
             self._drain()
         self.checked_at = start  # an older start written late only skips fewer checks
 
     def _drain(self) -> None:
+        """Read and apply the queue: one ``read`` takes every event queued when the
+        caller's ``ioctl`` counted them (a read returns whole events, oldest first, as
+        many as fit); events queued later are read now or by a later check."""
         with self._lock:
             if self._closed:
                 return
+            buffer = self._buffer
             while True:
-                try:
-                    data = os.read(self._fd, 65536)
-                except BlockingIOError:
+                size = self._libc.read(self._fd, buffer, _READ_SIZE)
+                if size <= 0:  # EAGAIN: another thread read the queue, now applied
+                    if size < 0 and ctypes.get_errno() not in (errno.EAGAIN, errno.EINTR):
+                        self._invalidate_all()  # cannot happen on a live instance
                     return
-                except OSError:  # cannot happen on a live instance: trust nothing
-                    self._invalidate_all()
+                self._apply(ctypes.string_at(buffer, size))
+                if size <= _READ_SIZE - _LARGEST_EVENT:  # the queue did fit: all read
                     return
-                self._apply(data)
 
     def _apply(self, data: bytes) -> None:
         offset, size = 0, len(data)
@@ -227,12 +248,17 @@ class Watcher:
         self._tokens.pop(wd, None)
 
     # ------------------------------------------------------------------ watches
-    def watch(self, os_path: str, siblings: Iterable[str] = ()) -> Token | None:
+    def watch(
+        self, os_path: str, siblings: Iterable[str] = (), root: str | None = None
+    ) -> Token | None:
         """A token for the regular file ``os_path`` (an absolute real path, no symlink on
         the way) and its ``siblings`` (paths in the same directory, present or not); None
         when it cannot be watched completely (then the caller checks with stats).
 
-        Stat the file only after this returns: a change from then on is reported.
+        ``root``: the directory the file is served from (a mount's root, an ancestor of
+        ``os_path``); the directories above it are watched for names that come and go,
+        not for a ``chmod``/``chown`` of their own (the root and the directories below it
+        are). Stat the file only after this returns: a change from then on is reported.
         """
         with self._lock:
             if self._closed:
@@ -245,9 +271,13 @@ class Watcher:
             folder, name = os.path.split(os_path)
             segments = [s for s in folder.split("/") if s]
             chain = ["/", *("/" + "/".join(segments[: i + 1]) for i in range(len(segments)))]
+            above = (root.rstrip("/") or "/") if root is not None else "/"
+            if above != "/" and not os_path.startswith(above + "/"):
+                above = "/"  # not an ancestor: every directory is watched whole
             # top down: a directory renamed after its parent is watched is reported
             for path, child in zip(chain, [*segments, name], strict=True):
-                if not self._add(token, path, _DIR_MASK, child):
+                mask = _ABOVE_ROOT_MASK if len(path) < len(above) else _DIR_MASK
+                if not self._add(token, path, mask, child):
                     token.valid = False
                     return None
             for sibling in siblings:
@@ -265,7 +295,7 @@ class Watcher:
     def _add(self, token: Token, path: str, mask: int, child: str | None) -> bool:
         """Watch ``path`` (again: the kernel gives an inode watched already its own wd)
         and file ``token`` under the event name ``child`` (None: any event)."""
-        if mask == _DIR_MASK and not self._on_local_fs(path):
+        if mask != _FILE_MASK and not self._on_local_fs(path):
             return False
         wd = self._libc.add_watch(self._fd, os.fsencode(path), mask)
         if wd < 0:  # ENOSPC (the user's limit), ENOENT (gone meanwhile), ENOTDIR...

@@ -15,13 +15,19 @@ with ``GENRO_STORAGE_CONFIG`` naming the config file).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..http.headers import EnvironHeaders
 from .app import FileServer, Request
-from .wsgi import STATUS_LINES, StartResponse, send_prepared
+from .hot import ENVIRON_FIELDS, ORIGIN
+from .wsgi import StartResponse, send_prepared
+
+_E0, _E1, _E2, _E3, _E4, _E5, _E6 = ENVIRON_FIELDS
+_ORIGIN = ORIGIN
+_monotonic_ns = time.monotonic_ns
 
 __all__ = ["WSGIApp", "create_app"]
 
@@ -50,16 +56,43 @@ class WSGIApp(FileServer):
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         hot = self.hot
         if hot is not None:  # a kept answer (serving/hot.py) without building a Request
-            kept = hot.environ_answer(environ)
-            if kept is not None:
-                plan, body = kept.plan, kept.body
-                if body is None and plan.parts:  # the file's bytes are still to send
-                    return send_prepared(kept, environ, start_response)
-                # send_prepared's first case inline (a frame less per request)
-                status = STATUS_LINES.get(plan.status) or plan.status_line
-                start_response(status, list(plan.headers))
-                body = plan.body or body
-                return [body] if body else []
+            get = environ.get
+            path = get("PATH_INFO", "")
+            entry = hot.entries.get(path)
+            # an ASCII path (else PATH_INFO is latin-1, not the name), GET or HEAD, no "%"
+            # or "\\" in the request target: the path is the one the entry was kept for
+            if entry is not None and path.isascii():
+                method = get("REQUEST_METHOD", "GET")
+                raw = get("RAW_URI") or get("REQUEST_URI")
+                if (method == "GET" or method == "HEAD") and not (
+                    raw and ("%" in raw or "\\" in raw)
+                ):
+                    key = (
+                        method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5),
+                        get(_E6), _ORIGIN in environ,
+                    )  # fmt: skip
+                    # the most common case in this frame: an answer with nothing left to
+                    # read, of a watched entry whose freshness window has not passed
+                    watcher = entry.watcher
+                    token = entry.token
+                    if (
+                        watcher is not None
+                        and token is not None
+                        and token.valid
+                        and entry.mounts == self.storage.generation
+                        and _monotonic_ns() - watcher.checked_at < entry.window
+                    ):
+                        try:
+                            wire = entry.wsgi.get(key)
+                        except TypeError:  # an unhashable environ value: not from a server
+                            wire = None
+                        if wire is not None:
+                            status, headers, body = wire
+                            start_response(status, list(headers))  # a copy: servers add
+                            return [body] if body else []
+                    kept = hot.answer(path, method, None, key)
+                    if kept is not None:
+                        return send_prepared(kept, environ, start_response)
         prepared = self.get_response(self.request_from(environ))
         return send_prepared(prepared, environ, start_response)
 

@@ -388,11 +388,11 @@ def test_bytes_are_kept_once_the_file_has_settled(
     app = WSGIApp(mounts(root), {"/s": "site"})
     assert app.hot is not None
     assert call_wsgi(app, "/s/new.css")[2] == b"new{}\n"
-    [kept] = app.hot._entries["/s/new.css"].answers.values()
+    [kept] = app.hot.entries["/s/new.css"].answers.values()
     assert kept.body is None  # written a moment ago: read from the file each time
     time.sleep(0.4)
     assert call_wsgi(app, "/s/new.css")[2] == b"new{}\n"
-    [kept] = app.hot._entries["/s/new.css"].answers.values()
+    [kept] = app.hot.entries["/s/new.css"].answers.values()
     assert kept.body == b"new{}\n"
     (root / "new.css").write_bytes(b"old{}\n")
     past_the_window()
@@ -434,7 +434,7 @@ def test_a_sibling_edited_in_place_is_seen_with_a_settled_directory(
     app = WSGIApp(mounts(root), {"/s": "site"})
     first = call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip")
     assert first[2] == b"gzip-one"
-    assert app.hot is not None and app.hot._entries["/s/p.css"].folder is not None
+    assert app.hot is not None and app.hot.entries["/s/p.css"].folder is not None
     assert call_wsgi(app, "/s/p.css", HTTP_ACCEPT_ENCODING="gzip") == first  # kept bytes
     time.sleep(0.05)  # a later tick of the file system's clock (SETTLED is 0 here)
     same_size_same_mtime(root / "p.css.gz", b"gzip-two")
@@ -471,7 +471,7 @@ def test_requests_with_long_header_values_are_answered_but_not_kept(
     long_tag = '"' + "x" * 600 + '"'
     assert call_wsgi(app, "/s/a.css", HTTP_IF_NONE_MATCH=long_tag)[2] == b"a{}\n"
     assert app.hot is not None
-    assert len(app.hot._entries["/s/a.css"].answers) == 1
+    assert len(app.hot.entries["/s/a.css"].answers) == 1
 
 
 def test_gunicorn_workers_forked_from_a_warmed_app_see_edits(tmp_path: Path) -> None:

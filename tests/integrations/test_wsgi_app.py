@@ -78,6 +78,8 @@ def test_file_wrapper_is_used_for_whole_local_files(wsgi_app: WSGIApp) -> None:
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/plain/big.bin", "wsgi.file_wrapper": Wrapper}
     result = wsgi_app({**environ, "wsgi.input": io.BytesIO()}, lambda s, h: None)
     assert isinstance(result, Wrapper)
+    # unbuffered: the server sends it by descriptor (no isatty ioctl, no lseek per open)
+    assert isinstance(result.filelike, io.FileIO)
     try:
         assert b"".join(result) == FILES["big.bin"]
     finally:

@@ -10,7 +10,7 @@ import pytest
 
 from genro_storage import StorageManager
 from genro_storage.backends.base import EntryInfo
-from genro_storage.engine.serve.prepare import describe, local_tag
+from genro_storage.engine.serve.prepare import _tag, describe, local_tag
 from genro_storage.serving.app import canonical_path
 
 
@@ -43,6 +43,21 @@ def test_local_tag_changes_when_content_changes_under_the_same_size_and_mtime(
     target.write_bytes(b"two")
     os.utime(target, (0, 0))
     assert local_tag(os.stat(target)) != before
+
+
+def test_local_tag_is_sixteen_hex_digits_that_tell_every_state_apart(tmp_path: Path) -> None:
+    # short: the HTTP server checks and writes it in every conditional request and answer
+    target = tmp_path / "f.txt"
+    target.write_bytes(b"one")
+    st = os.stat(target)
+    tag = local_tag(st)
+    assert len(tag) == 16 and int(tag, 16) >= 0
+    assert local_tag(os.stat(target)) == tag  # stable
+    states = {
+        (st.st_mtime_ns + d[0], st.st_size + d[1], st.st_ino + d[2], st.st_ctime_ns + d[3])
+        for d in [(0, 0, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]
+    }
+    assert len({_tag(*state) for state in states}) == 5
 
 
 def test_epoch_mtime_is_no_date_and_no_size_only_tag() -> None:

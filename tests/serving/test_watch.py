@@ -121,6 +121,54 @@ def test_reads_and_unrelated_changes_are_not_reported(watcher: watch.Watcher, si
     assert seen(token)
 
 
+def test_a_change_queued_behind_more_than_one_read_of_noise_is_reported(
+    watcher: watch.Watcher, site: Path
+) -> None:
+    # a busy directory on the way (/tmp and a server's heartbeat file): one check reads
+    # the whole queue, however many reads of the kernel's buffer that takes
+    token = watched(watcher, site)
+    for i in range(2000):  # 2000 events of 48+ bytes: more than one 64 KiB read
+        (site.parent / f"n{i:04d}-{'x' * 40}").touch()
+    assert not seen(token)
+    for i in range(2000):
+        (site.parent / f"n{i:04d}-{'x' * 40}").unlink()
+    (site / "a.css").write_bytes(b"b{}\n")
+    assert seen(token)
+
+
+def queued(watcher: watch.Watcher) -> int:
+    """The bytes of notifications waiting in the kernel's queue."""
+    import fcntl
+    import termios
+
+    count = bytearray(4)
+    fcntl.ioctl(watcher._fd, termios.FIONREAD, count)
+    return int.from_bytes(count, sys.byteorder)
+
+
+def test_attribute_changes_above_the_root_queue_nothing(watcher: watch.Watcher, site: Path) -> None:
+    # a gunicorn worker's heartbeat: a utime of a file in a directory above the mount
+    # root (/tmp), several per request, must not wake every check
+    root = site.parent
+    (root / "sub").mkdir()
+    target = root / "sub" / "a.css"
+    target.write_bytes(b"a{}\n")
+    token = watcher.watch(str(target), root=str(root))
+    assert token is not None
+    heartbeat = root.parent / "heartbeat"
+    heartbeat.write_bytes(b"")
+    watcher.catch_up()
+    os.utime(heartbeat)
+    os.chmod(heartbeat, 0o600)
+    assert queued(watcher) == 0 and not seen(token)
+    (root / "sub").chmod(0o700)  # a directory below the root: reported
+    assert seen(token)
+    token = watcher.watch(str(target), root=str(root))
+    assert token is not None
+    root.chmod(0o700)  # the root itself: reported
+    assert seen(token)
+
+
 def test_a_queue_overflow_invalidates_every_token(watcher: watch.Watcher, site: Path) -> None:
     token = watched(watcher, site)
     watcher._apply(struct.pack("iIII", -1, watch.IN_Q_OVERFLOW, 0, 0))
@@ -197,7 +245,7 @@ def test_kept_answers_are_watched_for_a_plain_root(watcher: watch.Watcher, site:
     app = WSGIApp([{"name": "site", "type": "local", "path": str(site)}], {"/s": "site"})
     assert app.hot is not None
     assert call(app, "/s/a.css") == b"a{}\n"
-    token = app.hot._entries["/s/a.css"].token
+    token = app.hot.entries["/s/a.css"].token
     assert token is not None and token.valid
     (site / "a.css").write_bytes(b"b{}\n")
     assert call(app, "/s/a.css") == b"b{}\n"
@@ -210,6 +258,6 @@ def test_a_symlinked_root_is_checked_with_stats(watcher: watch.Watcher, site: Pa
     app = WSGIApp([{"name": "site", "type": "local", "path": str(link)}], {"/s": "site"})
     assert app.hot is not None
     assert call(app, "/s/a.css") == b"a{}\n"
-    assert app.hot._entries["/s/a.css"].token is None
+    assert app.hot.entries["/s/a.css"].token is None
     (site / "a.css").write_bytes(b"b{}\n")
     assert call(app, "/s/a.css") == b"b{}\n"
