@@ -241,7 +241,8 @@ def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
     assert took < 30, took
 
 
-def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore"])
+def test_s3_complete_multipart_500_is_retried(kind: str, tree: Path, tmp_path: Path) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     complete = Fault("500", match=r"^POST .*\?uploadId=", times=2)
@@ -250,7 +251,7 @@ def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> Non
         manager.configure(
             [
                 {"name": "here", "type": "local", "path": str(tree)},
-                {"name": "far", **remote_config("s3", proxy.endpoint, area), **MULTIPART},
+                {"name": "far", **remote_config(kind, proxy.endpoint, area), **MULTIPART},
             ]
         )
         manager.node("here:big.bin").copy_to("far:big.bin")
@@ -259,15 +260,16 @@ def test_s3_complete_multipart_500_is_retried(tree: Path, tmp_path: Path) -> Non
     assert digest(tree / f"{tmp_path.name}-big.bin") == digest(tree / "big.bin")
 
 
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore"])
 def test_s3_failure_after_retries_names_side_operation_and_attempts(
-    tree: Path,
+    kind: str, tree: Path
 ) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     always = Fault("500", match=r"^POST .*\?uploadId=")
     with NetProxy(server_port("s3"), faults=[always], port=free_port()) as proxy:
         manager = StorageManager()
-        config = {**remote_config("s3", proxy.endpoint, area), "retries": 1, **MULTIPART}
+        config = {**remote_config(kind, proxy.endpoint, area), "retries": 1, **MULTIPART}
         manager.configure(
             [
                 {"name": "here", "type": "local", "path": str(tree)},
