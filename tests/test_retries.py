@@ -261,9 +261,7 @@ def test_s3_complete_multipart_500_is_retried(kind: str, tree: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("kind", ["s3", "s3-obstore"])
-def test_s3_failure_after_retries_names_side_operation_and_attempts(
-    kind: str, tree: Path
-) -> None:
+def test_s3_failure_after_retries_names_side_operation_and_attempts(kind: str, tree: Path) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"
     make_area("s3", area)
     always = Fault("500", match=r"^POST .*\?uploadId=")
