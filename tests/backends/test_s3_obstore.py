@@ -395,3 +395,35 @@ def test_requests_in_flight_never_break_the_exit(
                 env={**os.environ, "PYTHONPATH": os.getcwd()},
             )
             assert (done.returncode, done.stderr, done.stdout.strip()) == (0, "", "done")
+
+
+def test_a_streamed_async_read_cut_twice_arrives_intact(env: dict[str, str], bucket: str) -> None:
+    """``iter_bytes`` on the async API is one streamed GET: answers cut after their first
+    bytes are asked again by obstore's own retries, and the bytes arrive intact."""
+    from urllib.parse import urlsplit
+
+    from bench.netproxy import Fault, NetProxy
+    from tests._procs import free_port
+
+    config = _config(env, bucket)
+    data = os.urandom(3 * MiB + 11)
+    manager = StorageManager()
+    manager.configure([{"name": "obs", **config}])
+    manager.node("obs:cut.bin").write_bytes(data)
+    port = urlsplit(env["SVC_S3_ENDPOINT"]).port
+    assert port
+    cut = Fault("reset", times=2, match=r"^GET .*/cut\.bin")
+    with NetProxy(port, faults=[cut], port=free_port()) as proxy:
+        far = StorageManager()
+        far.configure([{"name": "far", **config, "endpoint_url": proxy.endpoint}])
+
+        async def stream() -> bytes:
+            amanager = AsyncStorageManager(far)
+            try:
+                node = amanager.node("far:cut.bin")
+                return b"".join([c async for c in node.iter_bytes(64 * 1024)])
+            finally:
+                await amanager.aclose()
+
+        assert asyncio.run(stream()) == data
+    assert cut.fired == 2, proxy.log
