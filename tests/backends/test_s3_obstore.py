@@ -427,3 +427,51 @@ def test_a_streamed_async_read_cut_twice_arrives_intact(env: dict[str, str], buc
 
         assert asyncio.run(stream()) == data
     assert cut.fired == 2, proxy.log
+
+
+def test_keys_obstore_cannot_address_go_through_botocore(
+    env: dict[str, str], bucket: str, tmp_path: Path
+) -> None:
+    """A prefix with an empty segment (``a//b``): object_store refuses such keys, so
+    every operation of the mount takes the botocore route, with the same results."""
+    config = {**_config(env, bucket), "prefix": f"{unique('odd')}//pre"}
+    manager = StorageManager()
+    manager.configure(
+        [{"name": "odd", **config}, {"name": "disk", "type": "local", "path": str(tmp_path)}]
+    )
+    (tmp_path / "up.txt").write_bytes(b"uploaded")
+    with S3Requests(env["SVC_S3_ENDPOINT"], bucket) as recorder:
+        node = manager.node("odd:d/f.txt")
+        node.write_bytes(b"0123456789")
+        assert node.read_bytes() == b"0123456789"
+        assert node.read_range(2, 5) == b"234"
+        assert node.exists and node.size == 10 and manager.node("odd:d").isdir
+        with node.open("rb") as fh:
+            assert fh.read() == b"0123456789"
+        with manager.node("odd:d/w.txt").open("wb") as fh:
+            fh.write(b"written")
+        assert [c.basename for c in manager.node("odd:d").children()] == ["f.txt", "w.txt"]
+        assert [n.path for n, _ in manager.node("odd:").walk()] == ["d", "d/f.txt", "d/w.txt"]
+        manager.node("disk:up.txt").copy_to("odd:d/up.txt")
+        manager.node("odd:d/up.txt").copy_to("disk:down.txt")
+        node.copy_to("odd:d/g.txt")
+        manager.node("odd:d/g.txt").delete()
+
+        async def reads() -> tuple[bytes, bytes, bool, list[str]]:
+            amanager = AsyncStorageManager(manager)
+            try:
+                anode = amanager.node("odd:d/f.txt")
+                await amanager.node("odd:d/a.txt").write_bytes(b"async")
+                listed = [c.basename for c in await amanager.node("odd:d").children()]
+                streamed = b"".join([c async for c in anode.iter_bytes(4)])
+                return await anode.read_bytes(), streamed, await anode.exists(), listed
+            finally:
+                await amanager.aclose()
+
+        whole, streamed, found, listed = asyncio.run(reads())
+    agents = _agents(recorder)
+    assert agents and all(a.endswith("botocore") for a in agents), agents
+    assert (whole, streamed, found) == (b"0123456789", b"0123456789", True)
+    assert listed == ["a.txt", "f.txt", "up.txt", "w.txt"]
+    assert (tmp_path / "down.txt").read_bytes() == b"uploaded"
+    assert not manager.node("odd:d/g.txt").exists
