@@ -20,6 +20,7 @@ from bench.netproxy import Fault, NetProxy
 from genro_storage import StorageManager
 from genro_storage.backends import _s3download
 from genro_storage.errors import StorageError
+from tests._procs import free_port
 from tests.backends.conftest import unique
 from tests.remote import S3Requests, s3_client
 from tests.services import require_services
@@ -233,7 +234,8 @@ def test_a_body_cut_in_the_middle_is_resumed_where_it_stopped(
     port = urlsplit(port_url).port
     assert port
     cut = Fault("reset", times=2, match=rf"^GET .*/{name}")
-    with NetProxy(port, faults=[cut]) as proxy, S3Requests(port_url, bucket) as recorder:
+    proxied = NetProxy(port, faults=[cut], port=free_port())  # (a port of this worker's)
+    with proxied as proxy, S3Requests(port_url, bucket) as recorder:
         manager = StorageManager()
         extra = RANGED if ranged else {}
         manager.configure(

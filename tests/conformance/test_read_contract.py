@@ -168,6 +168,8 @@ def test_hash_skip_copies_a_changed_file(tree_mount: Mount) -> None:
 def test_big_file_streams_with_flat_memory(tree_mount: Mount) -> None:
     node = tree_mount.node(f"tree/{BIG_NAME}")
     assert node.size == BIG_SIZE
+    with node.open("rb") as fh:  # a driver's first read imports its modules: not measured
+        fh.read(1)
     digest = hashlib.md5()
     with peak_memory() as mem:
         for chunk in node.iter_bytes():
