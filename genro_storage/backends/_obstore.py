@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import datetime as _dt
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -165,16 +166,53 @@ def build_store(config: Mapping[str, Any], network: NetworkSettings) -> Any:
     )
 
 
-class StoreHolder:
-    """One mount's store, built on first use (thread-safe), shared by its twins."""
+# ---------------------------------------------------------------------- forks
+# obstore's tokio runtime starts with the process's first request and does not survive
+# ``fork()``: its worker threads are not copied, so in a child every obstore call waits
+# for them forever (obstore's maintainers: "obstore is not fork safe"). A child forked
+# after its parent used obstore therefore gets a clear error instead of a hang; a child
+# of a parent that never sent an obstore request starts its own runtime and is fine.
+_runtime_started = False
+_runtime_inherited = False
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
+
+def _after_fork_in_child() -> None:
+    global _runtime_inherited, _in_flight, _settled_cond
+    _runtime_inherited = _runtime_started
+    # the parent's requests in flight are not this process's, and its lock may be held
+    _in_flight = 0
+    _settled_cond = threading.Condition()
+
+
+def forked_error(label: str) -> StorageError:
+    """The error of an obstore request in a child forked after the parent used obstore."""
+    return StorageError(
+        f"Mount '{label}' (client: obstore): this process was forked after obstore ran "
+        "in its parent, and obstore's runtime does not survive a fork (its requests "
+        "would hang). Start workers with multiprocessing's 'spawn' or 'forkserver' "
+        "method, use the mount only after the fork (gunicorn without --preload), or "
+        "configure 'client: botocore'."
+    )
+
+
+class StoreHolder:
+    """One mount's store, built on first use (thread-safe), shared by its twins.
+
+    ``label`` (the mount's name) goes into the error refusing a forked child's requests.
+    """
+
+    def __init__(self, factory: Callable[[], Any], label: str = "?") -> None:
         self._factory = factory
         self._store: Any = None
         self._lock = threading.Lock()
+        self.label = label
 
     @property
     def store(self) -> Any:
+        global _runtime_started
+        if _runtime_inherited:
+            raise forked_error(self.label)
+        _runtime_started = True  # the caller is about to send a request
         if self._store is None:
             with self._lock:
                 if self._store is None:
@@ -333,3 +371,7 @@ def translate(describe: str, exc: BaseException, path: str) -> BaseException | N
     if name == "NotSupportedError":
         return StorageError(f"{describe}: {shown}: not supported by obstore ({text})")
     return StorageError(f"{describe}: {shown}: {text}")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

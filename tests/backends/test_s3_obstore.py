@@ -484,3 +484,63 @@ def test_keys_obstore_cannot_address_go_through_botocore(
     assert listed == ["a.txt", "f.txt", "up.txt", "w.txt"]
     assert (tmp_path / "down.txt").read_bytes() == b"uploaded"
     assert not manager.node("odd:d/g.txt").exists
+
+
+#: a parent that used obstore (or not) forks; the child reads through the mount and
+#: reports how it ended, the parent waits at most 30 s for it
+_FORKED = """
+import os, sys, time
+from genro_storage import StorageManager
+from genro_storage.errors import StorageError
+manager = StorageManager()
+manager.configure([{{"name": "obs", **{config!r}}}])
+node = manager.node("obs:f/one.bin")
+if sys.argv[1] == "used":
+    node.write_bytes(b"parent")
+pid = os.fork()
+if pid == 0:
+    try:
+        print("child read", node.read_bytes(), flush=True)
+    except StorageError as exc:
+        print("child refused:", exc, flush=True)
+    os._exit(0)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print("child status", os.waitstatus_to_exitcode(status))
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    print("child hung")
+"""
+
+
+@pytest.mark.parametrize("parent", ["used", "unused"])
+def test_a_forked_child_is_refused_clearly_never_hangs(
+    env: dict[str, str], bucket: str, client: Any, parent: str
+) -> None:
+    """obstore's runtime does not survive ``fork()``: a child forked after its parent sent
+    an obstore request gets an error naming the mount and what to do (without the guard
+    it waits forever); a child of a parent that sent none reads through obstore."""
+    config = _config(env, bucket)
+    client.put_object(Bucket=bucket, Key=f"{config['prefix']}/f/one.bin", Body=b"stored")
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED.format(config=config), parent],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "child status 0", done.stdout
+    if parent == "used":
+        assert lines[0].startswith(
+            "child refused: Mount 'obs' (client: obstore): this process "
+            "was forked after obstore ran in its parent"
+        ), lines
+        assert "'spawn'" in lines[0] and "client: botocore" in lines[0]
+    else:
+        assert lines[0] == "child read b'stored'", lines
