@@ -849,9 +849,7 @@ def create(config: dict[str, Any], mount_name: str) -> S3Backend:
         from . import _obstore
         from .s3obstore import ObstoreS3Backend
 
-        holder = _obstore.StoreHolder(
-            lambda: _obstore.build_store(config, network), mount_name
-        )
+        holder = _obstore.StoreHolder(lambda: _obstore.build_store(config, network), mount_name)
         backend = ObstoreS3Backend(
             *args, versions_fs=connect_versioned, network=network, store=holder
         )

@@ -295,6 +295,8 @@ def test_fifty_mib_stream_round_trip_with_flat_memory(storage_mount: Mount) -> N
     with peak_memory() as wrote:
         node.write_stream(big_chunks())
     assert node.size == BIG_SIZE
+    with node.open("rb") as fh:  # a driver's first read imports its modules: not measured
+        fh.read(1)
     digest = hashlib.md5()
     with peak_memory() as read:
         for chunk in node.iter_bytes():
