@@ -364,6 +364,7 @@ def test_retries_flag_overrides_the_mounts(cli: CLI, s3: str) -> None:  # noqa: 
     from urllib.parse import urlsplit
 
     from bench.netproxy import Fault, NetProxy
+    from tests._procs import free_port
     from tests.services import require_services
 
     port = urlsplit(require_services("s3")["SVC_S3_ENDPOINT"]).port
@@ -372,7 +373,7 @@ def test_retries_flag_overrides_the_mounts(cli: CLI, s3: str) -> None:  # noqa: 
     text = cli.config.read_text()
     for retries, ok in (("0", False), ("3", True)):
         fault = Fault("503", match=r"^PUT ", times=2)
-        with NetProxy(port, faults=[fault]) as proxy:
+        with NetProxy(port, faults=[fault], port=free_port()) as proxy:
             cli.write_config(text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{proxy.port}"))
             result = cli.run("--retries", retries, "cp", "f.txt", f"s3:r{retries}.txt")
         assert (result.returncode == 0) is ok, result.stderr.decode()

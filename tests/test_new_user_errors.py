@@ -119,6 +119,7 @@ def test_a_failed_multipart_completion_is_reported_as_such(tmp_path: Path) -> No
     import yaml
 
     from bench.netproxy import Fault, NetProxy
+    from tests._procs import free_port
     from tests.conformance.targets import s3_fs
     from tests.services import require_services
     from tests.test_retries import remote_config, server_port
@@ -128,7 +129,7 @@ def test_a_failed_multipart_completion_is_reported_as_such(tmp_path: Path) -> No
     big = tmp_path / "big.bin"
     big.write_bytes(b"\x01" * (12 * 1024 * 1024))  # three 5 MiB parts: a multipart upload
     always = Fault("500", match=r"^POST .*\?uploadId=")  # CompleteMultipartUpload
-    with NetProxy(server_port("s3"), faults=[always]) as proxy:
+    with NetProxy(server_port("s3"), faults=[always], port=free_port()) as proxy:
         config = tmp_path / "m.yaml"
         mount = {"name": "far", **remote_config("s3", proxy.endpoint, area), "retries": 1}
         mount["multipart_threshold"] = 5 * 1024 * 1024  # (default: one PUT up to 200 MiB)

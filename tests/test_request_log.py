@@ -116,11 +116,12 @@ def test_retries_are_logged_with_the_mount_named(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bench.netproxy import Fault, NetProxy
+    from tests._procs import free_port
     from tests.test_retries import make_area, server_port
 
     area = f"r{uuid.uuid4().hex[:12]}"
     make_area(kind, area)
-    with NetProxy(server_port(kind), faults=[Fault("503", every=2)]) as proxy:
+    with NetProxy(server_port(kind), faults=[Fault("503", every=2)], port=free_port()) as proxy:
         manager = StorageManager(env=False)
         manager.configure([{"name": "flaky", **_proxied(kind, proxy.endpoint, area)}])
         described = manager.get_backend("flaky").describe()  # "mount 'flaky' (az)"...
