@@ -32,7 +32,10 @@ GROUPS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), template)
     for p, template in [
         # the read contract's fixture (tree_mount): 50 MiB uploaded, or an archive indexed
-        (r"tests/conformance/test_read_contract\.py::\w+\[(libarchive-\w+|[^\]-]+)", r"tree-\1"),
+        (
+            r"tests/conformance/test_read_contract\.py::\w+\[(libarchive-\w+|s3-obstore|[^\]-]+)",
+            r"tree-\1",
+        ),
         # collectstatic, then gunicorn and uvicorn, per mount kind (module fixtures)
         (r"tests/integrations/test_django_static\.py::\w+\[(?:\w+-)?(local|s3)\]", r"static-\1"),
         # the site's gunicorn, uvicorn and granian (session fixtures of integrations/conftest)

@@ -337,7 +337,7 @@ def test_an_interpreter_using_obstore_exits_cleanly(
         print("done")
         """
     )
-    for _ in range(3):
+    for _ in range(2):
         done = subprocess.run(
             [sys.executable, "-c", script],
             capture_output=True,
@@ -395,7 +395,7 @@ def test_requests_in_flight_never_break_the_exit(
     assert port
     with NetProxy(port, rtt=0.1, port=free_port()) as proxy:
         script = _LEFT_IN_FLIGHT.format(config={**config, "endpoint_url": proxy.endpoint})
-        for _ in range(4):
+        for _ in range(2):
             done = subprocess.run(
                 [sys.executable, "-c", script, case],
                 capture_output=True,
