@@ -594,7 +594,12 @@ class S3Backend(FsspecBackend):
             answer: dict[str, Any] = await fs._call_s3("get_object", **fixed, **kwargs)
             return answer
 
-        download = RangedDownload(
+        await self._ranged_download(get_object, full, os_path).run(size)
+
+    def _ranged_download(self, get_object: Any, full: str, os_path: str) -> RangedDownload:
+        """A download of ``full`` into ``os_path`` with the mount's network settings,
+        each GetObject sent by ``get_object`` (botocore's, or obstore's)."""
+        return RangedDownload(
             get_object,
             os_path,
             label=f"{self.describe()}: {self._rel(full)!r}",
@@ -603,7 +608,6 @@ class S3Backend(FsspecBackend):
             min_piece=self.network.part_size,
             attempts=self.network.retries + 1,
         )
-        await download.run(size)
 
     def _put_kwargs(self, full: str, content_type: str | None = None) -> dict[str, Any]:
         params = self.object_parameters

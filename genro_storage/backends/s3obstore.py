@@ -46,7 +46,6 @@ from ..paths import is_root
 from . import _obstore
 from ._obstore import settled, settled_iter
 from ._publish import PublishOnClose
-from ._s3download import RangedDownload
 from .base import EntryInfo, text_wrapper
 from .fsspec import FsspecBackend, LocalSource, read_local
 from .s3 import S3Backend
@@ -397,16 +396,9 @@ class ObstoreS3Backend(S3Backend):
         if key is None or "?" in full:
             await super()._download_async(full, os_path, size)
             return
-        download = RangedDownload(
-            _ObstoreGet(self.store, key).get_object,
-            os_path,
-            label=f"{self.describe()}: {self._rel(full)!r}",
-            concurrency=self.network.download_concurrency,
-            threshold=self.network.multipart_threshold,
-            min_piece=self.network.part_size,
-            attempts=self.network.retries + 1,
+        await self._ranged_download(_ObstoreGet(self.store, key).get_object, full, os_path).run(
+            size
         )
-        await download.run(size)
 
     async def _read_whole_async(self, full: str) -> bytes:
         import obstore

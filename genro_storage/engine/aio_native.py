@@ -99,6 +99,14 @@ def _mapped(method: F) -> F:
     return cast(F, mapped(method, locate=_native_location))
 
 
+def _as_mounted(entries: list[EntryInfo], base: str, path: str) -> list[EntryInfo]:
+    """A listing of the backend's folder ``path`` with paths as the node's own mount
+    names them (``base``: the node's path; they differ under a relative mount)."""
+    if base == path:
+        return entries
+    return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
+
+
 class NativeFile:
     """One file of an async-capable fsspec backend, driven on the running loop."""
 
@@ -168,11 +176,7 @@ class NativeFile:
         else:
             afs = await self.fs()
             entries = self.backend.parse_listing(self.path, await afs._ls(self.full, detail=True))
-        base = self.location.path
-        if base == self.path:
-            return entries
-        # under a relative mount: paths as the node's own mount names them
-        return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
+        return _as_mounted(entries, self.location.path, self.path)
 
     @_mapped
     async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
@@ -261,10 +265,7 @@ class OwnAsyncFile(NativeFile):
     async def list_detail(self) -> list[EntryInfo]:
         backend: Any = self.backend
         entries: list[EntryInfo] = await backend.list_detail_async(self.path)
-        base = self.location.path
-        if base == self.path:
-            return entries
-        return [replace(e, path=f"{base}/{e.name}" if base else e.name) for e in entries]
+        return _as_mounted(entries, self.location.path, self.path)
 
     @_mapped
     async def iter_bytes(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
