@@ -23,6 +23,7 @@ from genro_storage.backends._publish import (
     is_temp_name,
 )
 from genro_storage.errors import PathTraversalError, StorageIsADirectoryError
+from tests._tree_state import tree_state
 
 
 def _xattrs_supported(folder: Path) -> bool:
@@ -303,19 +304,12 @@ def _quick_run(
             error = None
         except Exception as exc:
             error = (type(exc), str(exc).replace(str(base), "BASE"))
-    found = {}
-    for folder, dirs, files in os.walk(base):
-        for name in dirs + files:
-            full = Path(folder) / name
-            rel = str(full.relative_to(base))
-            if full.is_symlink():
-                found[rel] = ("link", os.readlink(full).replace(str(base), "BASE"))
-            elif full.is_file():
-                st = full.stat()
-                found[rel] = (full.read_text(), st.st_mode, st.st_mtime_ns)
-            else:
-                found[rel] = ("dir",)
-    return error, found
+
+    def file_state(full: Path) -> tuple[str, int, int]:
+        st = full.stat()
+        return full.read_text(), st.st_mode, st.st_mtime_ns
+
+    return error, tree_state(base, file_state)
 
 
 @pytest.mark.parametrize(("src", "dest"), QUICK_CASES)

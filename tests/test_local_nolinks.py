@@ -19,6 +19,7 @@ import pytest
 from genro_storage import StorageManager
 from genro_storage.backends import _nolinks, local
 from genro_storage.errors import PathTraversalError
+from tests._tree_state import tree_state
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="openat2 is Linux")
 
@@ -322,18 +323,7 @@ def _write_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, ker
                 error = (type(exc), str(exc).replace(str(base), "BASE"))
     finally:
         os.umask(old_mask)
-    found = {}
-    for folder, dirs, files in os.walk(base):
-        for name in dirs + files:
-            full = Path(folder) / name
-            rel = str(full.relative_to(base))
-            if full.is_symlink():
-                found[rel] = ("link", os.readlink(full).replace(str(base), "BASE"))
-            elif full.is_file():
-                found[rel] = (full.read_bytes(), oct(full.stat().st_mode))
-            else:
-                found[rel] = ("dir",)
-    return error, found
+    return error, tree_state(base, lambda full: (full.read_bytes(), oct(full.stat().st_mode)))
 
 
 @linux_only
