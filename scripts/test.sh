@@ -18,6 +18,9 @@
 #    2-core machine: most tests wait on servers), 2 for --fast. `-n N` in "$@" wins
 #    (`-n 0`: one process, e.g. for --pdb).
 # 4. mkdocs build --strict, when mkdocs.yml exists
+# Disk: a full run needs about 4 GiB free under /tmp (checked first); pytest's temporary
+# files go to $RUN_DIR.tmp (--basetemp, emptied when the next run starts). After a green
+# run both it and the servers' data are removed; after a red one they stay, to look at.
 # Exit status: pytest's ("no tests collected", 5, is a failure too), else the
 # docs build's. Knobs: GENRO_SKIP_INSTALL, GENRO_SVC_PORT_BASE (default 19100),
 # GENRO_SVC_ONLY and the other GENRO_SVC_* of scripts/services-start.sh.
@@ -37,6 +40,7 @@ cd "$ROOT" || exit 1
 BASE=${GENRO_SVC_PORT_BASE:-19100}
 export GENRO_SVC_PORT_BASE=$BASE
 RUN_DIR=/tmp/genro-storage-svc-$BASE
+TMP_DIR=$RUN_DIR.tmp
 PY=$ROOT/.venv/bin/python
 
 now() { date +%s.%N; }
@@ -60,6 +64,17 @@ if [ "$FAST" = 1 ]; then
   rc=$?
   say "fast tier: pytest $(since "$T")s"
   exit $rc
+fi
+
+# ---------------------------------------------------------------- disk
+# A full disk fails a run late and obscurely (sqlite errors from coverage, mkdocs' OSError):
+# say so up front. The peak is about 2.5 GiB (50 MiB+ streams, the servers' data).
+NEED_MIB=4096
+free_mib=$(df -Pm /tmp | awk 'NR == 2 { print $4 }')
+if [ "${free_mib:-0}" -lt "$NEED_MIB" ]; then
+  say "FAILED: $free_mib MiB free under /tmp; a full run needs $NEED_MIB MiB"
+  say "  (leftovers of earlier runs: /tmp/genro-storage-svc-*, /tmp/pytest-of-$(id -un))"
+  exit 1
 fi
 
 # ---------------------------------------------------------------- install
@@ -96,6 +111,8 @@ stop_services() {
   t=$(now)
   bash scripts/services-stop.sh "$RUN_DIR" > "$RUN_DIR.stop.log" 2>&1 \
     || { say "services-stop failed:"; cat "$RUN_DIR.stop.log"; }
+  # what a green run leaves is only disk used: pytest's temporary files, the servers' data
+  [ "${rc:-1}" != 0 ] || rm -rf "$TMP_DIR" "$RUN_DIR/data"
   TIMES+=("stop $(since "$t")s")
   say "phases: ${TIMES[*]}; total $(since "$T_ALL")s"
   # pytest's own summary again, as the very last line: CI reads the closing line
@@ -136,7 +153,7 @@ done
 # Most of the suite waits on servers and subprocesses: 4 workers keep 2 cores busy.
 # --dist loadgroup: the groups and order of tests/_xdist.py (tests/conftest.py installs it).
 xdist=(-n "${GENRO_TEST_WORKERS:-4}" --dist loadgroup)
-"$PY" -m pytest "${color[@]}" "${xdist[@]}" "${cov[@]}" "$@" 2>&1 \
+"$PY" -m pytest "${color[@]}" "${xdist[@]}" "${cov[@]}" --basetemp "$TMP_DIR" "$@" 2>&1 \
   | (trap '' INT && exec tee "$RUN_DIR.pytest.log")
 rc=${PIPESTATUS[0]}
 SUMMARY=$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_DIR.pytest.log" | grep -E '(passed|failed|errors?|skipped|deselected|no tests ran)\b.* in [0-9.]+s' | tail -n 1)
