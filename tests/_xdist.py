@@ -62,7 +62,8 @@ GROUPS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 #: the longest tests and groups (test ids, id prefixes, or group names), longest first
-#: (measured with --durations: 100, 80, 25 s... on a quiet machine with 4 workers)
+#: (measured with --durations: 100, 80, 25 s... on a quiet machine with 4 workers), then
+#: the tests that mostly wait
 FIRST: tuple[str, ...] = (
     "tests/integrations/test_django_42.py::test_integration_passes_on_django_42",
     "tests/integrations/test_django_contract.py::test_contract_passes_on_django_42",
@@ -75,6 +76,12 @@ FIRST: tuple[str, ...] = (
     "tests/conformance/test_fuzz_safety.py::test_hostile_path_corpus_escapes_nothing",
     "tests/conformance/test_write_contract.py::test_fifty_mib_",
     "tests/console/test_browser.py::test_every_action_in_headless_chromium",
+    # Mostly waiting (retry back-off, a rate limit), little CPU: early, they overlap the
+    # CPU-bound tests; last, they made the run's final 20 s with the cores half idle.
+    "tests/test_retries.py::test_copies_complete_intact_through_",
+    "tests/test_retries.py::test_async_re",
+    "tests/test_request_log.py::test_retries_are_logged_with_the_mount_named",
+    "tests/test_cli_rclone.py::test_bwlimit_",
 )
 
 
