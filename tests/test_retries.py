@@ -283,6 +283,49 @@ def test_s3_failure_after_retries_names_side_operation_and_attempts(kind: str, t
     assert "2 attempts" in message, message
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 4])
+def test_gcs_chunk_whose_answer_is_lost_is_never_stored_twice(
+    chunk: int, tree: Path, tmp_path: Path
+) -> None:
+    """A chunk of a resumable upload reaches the server, then its answer is cut. Sent
+    again as it was (gcsfs' retry), fake-gcs-server appended it a second time: a 12 MiB
+    file came back 16 MiB (a rare failure of the schedule test above). Now such a chunk
+    is never sent again: a copy starts the file over from its source and arrives intact;
+    a stream written with ``open('wb')`` fails naming the mount, and the object keeps
+    its old content (or, when the lost answer was the one completing the upload, holds
+    exactly the new one). 12 MiB go as three chunks of 4 MiB, then an empty request that
+    completes the upload: ``chunk`` 1, 3 and 4 lose the answer to the first, the last
+    chunk and the completion."""
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area("gcs", area)
+    data = (tree / "big.bin").read_bytes()
+    old = b"the old content"
+    for route in ("copy", "stream"):
+        cut = Fault("reset", match=r"upload_id=", skip=chunk - 1, times=1)
+        with NetProxy(server_port("gcs"), faults=[cut], port=free_port()) as proxy:
+            manager = StorageManager()
+            manager.configure(
+                [
+                    {"name": "here", "type": "local", "path": str(tree)},
+                    {"name": "far", **remote_config("gcs", proxy.endpoint, area)},
+                ]
+            )
+            target = manager.node(f"far:{route}.bin")
+            target.write_bytes(old)
+            if route == "copy":
+                manager.node("here:big.bin").copy_to(target)
+            else:
+                lost = pytest.raises(StorageConnectionError, match=r"'far'.*answer")
+                with lost, target.open("wb") as fh:
+                    for start in range(0, len(data), MiB):
+                        fh.write(data[start : start + MiB])
+            assert cut.fired == 1, proxy.log
+            back = target.read_bytes()
+        expected = data if route == "copy" or chunk == 4 else old
+        assert len(back) == len(expected), route
+        assert hashlib.md5(back).hexdigest() == hashlib.md5(expected).hexdigest(), route
+
+
 def test_transient_classification() -> None:
     assert is_transient(ConnectionResetError())
     assert is_transient(TimeoutError())

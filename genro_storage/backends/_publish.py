@@ -130,6 +130,8 @@ class PublishOnClose(io.RawIOBase):
     """A binary write handle whose data becomes visible only when it is closed cleanly.
 
     ``raw`` receives the bytes; ``commit`` publishes them, ``discard`` throws them away.
+    ``translate`` turns a driver's exception from a write or the commit into the
+    genro-storage one naming the mount (None: raised as it is).
     """
 
     def __init__(
@@ -138,6 +140,7 @@ class PublishOnClose(io.RawIOBase):
         commit: Callable[[], Any],
         discard: Callable[[], Any],
         name: str = "",
+        translate: Callable[[BaseException], BaseException | None] | None = None,
     ) -> None:
         super().__init__()
         self._raw = raw
@@ -146,6 +149,17 @@ class PublishOnClose(io.RawIOBase):
         self._failed = False
         self._written = 0
         self._target_name = name
+        self._translate = translate
+
+    @contextlib.contextmanager
+    def _driver_errors(self) -> Any:
+        try:
+            yield
+        except Exception as exc:
+            new = self._translate(exc) if self._translate is not None else None
+            if new is None:
+                raise
+            raise new from exc
 
     @property
     def name(self) -> str:
@@ -158,7 +172,8 @@ class PublishOnClose(io.RawIOBase):
         if self.closed:
             raise ValueError("write to a closed file")
         size = len(memoryview(data).cast("B")) if not isinstance(data, bytes) else len(data)
-        self._raw.write(data if isinstance(data, bytes) else bytes(data))
+        with self._driver_errors():
+            self._raw.write(data if isinstance(data, bytes) else bytes(data))
         self._written += size
         return size
 
@@ -186,7 +201,8 @@ class PublishOnClose(io.RawIOBase):
         try:
             if not self._failed:
                 try:
-                    self._commit()
+                    with self._driver_errors():
+                        self._commit()
                 except BaseException:
                     # A commit that failed (server refused the upload, connection lost)
                     # leaves the driver's handle open; its finalizer would retry the upload

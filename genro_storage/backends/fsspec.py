@@ -376,7 +376,9 @@ class FsspecBackend(StorageBackend):
                 raw.close()
                 self._invalidate_full(full)
 
-            return PublishOnClose(raw, commit_buffered, lambda: discard_buffered(raw), full)
+            return PublishOnClose(
+                raw, commit_buffered, lambda: discard_buffered(raw), full, self._translator(full)
+            )
         head, _, name = full.rpartition("/")
         temp = (
             f"{head}/{temp_name(name, REMOTE_TEMP_SUFFIX)}"
@@ -396,7 +398,12 @@ class FsspecBackend(StorageBackend):
             with contextlib.suppress(Exception):
                 self.fs.rm_file(temp)
 
-        return PublishOnClose(raw, commit, discard, full)
+        return PublishOnClose(raw, commit, discard, full, self._translator(full))
+
+    def _translator(self, full: str) -> Callable[[BaseException], BaseException | None]:
+        """How a write handle on ``full`` names the mount in a driver's exception."""
+        path = self._rel(full)
+        return lambda exc: translate(self, exc, path)
 
     def _tune_write_handle(self, raw: Any) -> Any:
         """Adjust a driver's fresh write handle (SFTP turns on pipelining)."""

@@ -62,6 +62,8 @@ class GCSBackend(FsspecBackend):
         self.bucket = bucket
 
     def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        if isinstance(exc, ChunkAnswerLost):
+            return StorageConnectionError(f"{self.describe()}: {exc}; the upload must start again")
         if "upload_id=" in str(exc) and isinstance(exc, FileNotFoundError):
             # the server finished or dropped the resumable session while the answer was
             # lost on the way: the upload as a whole can be tried again
@@ -202,6 +204,38 @@ def create(config: dict[str, Any], mount_name: str) -> GCSBackend:
 _FS_CLASS: Any = None
 
 
+class ChunkAnswerLost(OSError):
+    """A chunk of a resumable upload was sent and its answer lost (a connection cut or
+    timed out after the request went out): the server may hold the chunk or not.
+
+    Sending it again as it was is what gcsfs does, and a server that appends what it
+    gets stores it twice: fake-gcs-server does (fsouza/fake-gcs-server#2056, #2354), and
+    a 12 MiB file came back 16 MiB. The GCS way to resume, asking the server what it
+    holds (``Content-Range: bytes */*``), makes fake-gcs-server finalise the object
+    truncated (#1362). So the upload is given up instead, with nothing published: the
+    copy engine starts the file again from its source (:class:`StorageConnectionError`
+    is transient), and a stream written with ``open('wb')`` fails, leaving the old
+    object. A chunk that got an HTTP error, or whose connection never opened, did not
+    reach the server and is sent again as before."""
+
+
+def _is_resumable_chunk(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a request sends a chunk of a resumable upload (gcsfs' ``upload_chunk``: a
+    POST to the session URL with ``Content-Range``)."""
+    if len(args) < 2 or str(args[0]).upper() not in ("POST", "PUT"):
+        return False
+    headers = kwargs.get("headers") or {}
+    return "upload_id=" in str(args[1]) and "Content-Range" in headers
+
+
+def _answer_lost(exc: BaseException) -> bool:
+    """Whether the request may have reached the server (everything but a refused or
+    failed connection, and an HTTP status, which is an answer)."""
+    import aiohttp
+
+    return not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ClientResponseError))
+
+
 def _filesystem_class() -> Any:
     """gcsfs' filesystem with the mount's retries instead of gcsfs' fixed six attempts
     (whose backoff reaches 16 s and makes an unreachable endpoint take ~34 s)."""
@@ -236,10 +270,19 @@ def _filesystem_class() -> Any:
             self.genro_label = f"mount '{genro_mount}' (gcs): " if genro_mount else ""
 
         async def _request(self, *args: Any, **kwargs: Any) -> Any:
+            chunk = _is_resumable_chunk(args, kwargs)
             retrying = async_retrying(self.genro_attempts, transient, self.genro_label)
             async for attempt in retrying:
                 with attempt:
-                    return await raw_request(self, *args, **kwargs)
+                    try:
+                        return await raw_request(self, *args, **kwargs)
+                    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                        if chunk and _answer_lost(exc):
+                            raise ChunkAnswerLost(
+                                "a chunk of a resumable upload was sent and its answer "
+                                f"lost ({exc!r})"
+                            ) from exc
+                        raise
 
     _FS_CLASS = GenroGCSFileSystem
     return _FS_CLASS
