@@ -233,7 +233,12 @@ def _answer_lost(exc: BaseException) -> bool:
     failed connection, and an HTTP status, which is an answer)."""
     import aiohttp
 
-    return not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ClientResponseError))
+    unsent = (
+        aiohttp.ClientConnectorError,
+        aiohttp.ClientResponseError,
+        getattr(aiohttp, "ConnectionTimeoutError", aiohttp.ClientConnectorError),  # 3.10+
+    )
+    return not isinstance(exc, unsent)
 
 
 def _filesystem_class() -> Any:
