@@ -5,7 +5,7 @@ rest: the django-storages drop-ins and their settings (``test_django_compat.py``
 ``manage.py check``), the serve view, uploads and the Content-Type of stored objects
 (``test_django_views.py``), and static files: ``GenroStaticStorage`` with
 ``collectstatic`` and ``StaticFilesMiddleware`` under gunicorn and uvicorn
-(``test_django_static.py``, whose servers run Django 4.2 too) and its precomputed
+(``test_django_static.py`` on its local mount, whose servers run Django 4.2 too) and its precomputed
 answers (``test_django_static_answers.py``), and on a memory mount
 (``test_django_static_memory.py``).
 """
