@@ -35,6 +35,21 @@ SUITES = [
 DEVIATIONS: dict[tuple[str, str], str] = {}
 
 
+def _shared_tree(scenario: str) -> Any:
+    """A class-scoped fixture for fsspec's source tree ``scenario``, built by fsspec's own
+    builder (``AbstractFixtures._<scenario>``) once per test class."""
+
+    @pytest.fixture(scope="class")
+    @classmethod  # type: ignore[misc]  # (a classmethod once assigned in the class body)
+    def tree(cls: type, fs: GenroFileSystem) -> Iterator[str]:
+        build = getattr(cls(), f"_{scenario}")
+        source: str = build(fs, posixpath.join, f"data/shared-{uuid.uuid4().hex[:10]}")
+        yield source
+        fs.rm(source, recursive=True)
+
+    return tree
+
+
 class _GenroFixtures(abstract.AbstractFixtures):
     kind = ""
     direct = True  # False: every call through the backend API (mounts with no fsspec fs)
@@ -65,32 +80,10 @@ class _GenroFixtures(abstract.AbstractFixtures):
     # The four source trees of the copy/get tests are only read: built once per class
     # rather than once per test (as fsspec's own fixtures do), they spare the S3 class
     # about a third of its requests.
-    @classmethod
-    def _shared_tree(cls, fs: GenroFileSystem, scenario: str) -> Iterator[str]:
-        build = getattr(cls(), f"_{scenario}")  # fsspec's builder of that tree
-        source: str = build(fs, posixpath.join, f"data/shared-{uuid.uuid4().hex[:10]}")
-        yield source
-        fs.rm(source, recursive=True)
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs_bulk_operations_scenario_0(cls, fs: GenroFileSystem) -> Iterator[str]:
-        yield from cls._shared_tree(fs, "bulk_operations_scenario_0")
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs_glob_edge_cases_files(cls, fs: GenroFileSystem) -> Iterator[str]:
-        yield from cls._shared_tree(fs, "glob_edge_cases_files")
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs_dir_and_file_with_same_name_prefix(cls, fs: GenroFileSystem) -> Iterator[str]:
-        yield from cls._shared_tree(fs, "dir_and_file_with_same_name_prefix")
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs_10_files_with_hashed_names(cls, fs: GenroFileSystem) -> Iterator[str]:
-        yield from cls._shared_tree(fs, "10_files_with_hashed_names")
+    fs_bulk_operations_scenario_0 = _shared_tree("bulk_operations_scenario_0")
+    fs_glob_edge_cases_files = _shared_tree("glob_edge_cases_files")
+    fs_dir_and_file_with_same_name_prefix = _shared_tree("dir_and_file_with_same_name_prefix")
+    fs_10_files_with_hashed_names = _shared_tree("10_files_with_hashed_names")
 
     @pytest.fixture
     def supports_empty_directories(self) -> bool:
