@@ -36,7 +36,7 @@ from ._publish import (
     write_local_bytes,
 )
 from .base import EntryInfo, StorageBackend
-from .relative import RelativeMountBackend, writable_target
+from .relative import writable_target
 
 __all__ = ["LocalStorage"]
 
@@ -503,11 +503,10 @@ class LocalStorage(StorageBackend):
         engine's general route made 19. Anything else (a folder, a link, a missing
         source or destination folder, DEBUG logging on): False, nothing done.
         """
-        if isinstance(dest_backend, RelativeMountBackend):  # (a relative or permission mount)
-            target = writable_target(dest_backend, dest_path)
-            if target is None:
-                return False
-            dest_backend, dest_path = target
+        target = writable_target(dest_backend, dest_path)  # (through relative mounts)
+        if target is None:
+            return False
+        dest_backend, dest_path = target
         if (
             not _NO_LINKS
             or not isinstance(dest_backend, LocalStorage)

@@ -16,7 +16,7 @@ from ._memindex import IndexedDirs, IndexedStore, install
 from ._publish import PublishOnClose
 from .base import EntryInfo, StorageBackend
 from .fsspec import FsspecBackend
-from .relative import RelativeMountBackend, writable_target
+from .relative import writable_target
 
 __all__ = ["MemoryBackend"]
 
@@ -403,11 +403,10 @@ class MemoryBackend(FsspecBackend):
         file would land inside it), the destination's permission; parents are made only
         when the destination's folder is not a made one already.
         """
-        if isinstance(dest_backend, RelativeMountBackend):  # (a relative or permission mount)
-            target = writable_target(dest_backend, dest_path)
-            if target is None:
-                return False
-            dest_backend, dest_path = target
+        target = writable_target(dest_backend, dest_path)  # (through relative mounts)
+        if target is None:
+            return False
+        dest_backend, dest_path = target
         if not isinstance(dest_backend, MemoryBackend) or not self._capabilities.copy_optimization:
             return False
         fs = self._fs  # (given at creation: not the lazy ``fs`` property)

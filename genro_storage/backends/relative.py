@@ -306,18 +306,16 @@ def _renamed(entry: EntryInfo, path: str) -> EntryInfo:
 
 
 def writable_target(backend: StorageBackend, path: str) -> tuple[StorageBackend, str] | None:
-    """The innermost backend and path under relative wrappers, for a one-step copy
-    (``quick_copy``) onto ``path``; None when ``path`` is a mount root or a wrapper is
-    read-only (the caller takes its general route, which reports it). The innermost
-    backend still checks its own write permission."""
+    """The innermost backend and path under relative wrappers (``backend`` and ``path``
+    themselves for any other backend), for a one-step copy (``quick_copy``) onto
+    ``path``; None when ``path`` is a mount root or a wrapper is read-only (the caller
+    takes its general route, which reports it)."""
     if is_root(path):
         return None
-    while isinstance(backend, RelativeMountBackend):
-        if backend.permissions == "readonly":
-            return None
-        path = backend._p(path)
-        backend = backend.parent
-    return backend, path
+    try:
+        return _unwrap_for_write(backend, path)
+    except StoragePermissionError:
+        return None
 
 
 def _unwrap_for_write(backend: StorageBackend, path: str) -> tuple[StorageBackend, str]:

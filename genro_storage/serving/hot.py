@@ -84,7 +84,6 @@ ENVIRON_FIELDS = tuple("HTTP_" + name.upper().replace("-", "_") for name in _FIE
 ORIGIN = "HTTP_ORIGIN"
 """The environ key whose presence ends a key (a 304 repeats CORS headers only then)."""
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = ENVIRON_FIELDS
-_ORIGIN = ORIGIN
 _PERCENT, _BACKSLASH = ord("%"), ord("\\")
 
 Signature = tuple[int, int, int, int, int]
@@ -245,7 +244,7 @@ class HotFiles:
         get = environ.get  # spelled out: a third cheaper than a loop, on every request
         return (
             method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5), get(_E6),
-            _ORIGIN in environ,
+            ORIGIN in environ,
         )  # fmt: skip
 
     def _same_backend(self, entry: _Entry) -> bool:

@@ -26,7 +26,6 @@ from .hot import ENVIRON_FIELDS, ORIGIN
 from .wsgi import StartResponse, send_prepared
 
 _E0, _E1, _E2, _E3, _E4, _E5, _E6 = ENVIRON_FIELDS
-_ORIGIN = ORIGIN
 _monotonic_ns = time.monotonic_ns
 
 __all__ = ["WSGIApp", "create_app"]
@@ -69,7 +68,7 @@ class WSGIApp(FileServer):
                 ):
                     key = (
                         method, get(_E0), get(_E1), get(_E2), get(_E3), get(_E4), get(_E5),
-                        get(_E6), _ORIGIN in environ,
+                        get(_E6), ORIGIN in environ,
                     )  # fmt: skip
                     # the most common case in this frame: an answer with nothing left to
                     # read, of a watched entry whose freshness window has not passed
