@@ -142,8 +142,11 @@ envset() {
 # ---------------------------------------------------------------- S3 (moto)
 if want s3; then
   [ -x "$VENV/bin/moto_server" ] || die "moto_server not found in $VENV (run scripts/install.sh)"
-  # moto writes its request recording (tests count requests with it) into this file
-  MOTO_RECORDER_FILEPATH="$RUN/data/moto_recording" launch s3 "$VENV/bin/moto_server" -H "$HOST" -p "$P_S3"
+  # moto writes its request recording (tests count requests with it) into this file.
+  # scripts/moto_server.py is moto_server without two per-request costs; the buffer bound
+  # keeps objects up to 512 MiB in memory instead of a temporary file each.
+  MOTO_RECORDER_FILEPATH="$RUN/data/moto_recording" MOTO_S3_DEFAULT_KEY_BUFFER_SIZE=536870912 \
+    launch s3 "$VENV/bin/python" "$HERE/moto_server.py" -H "$HOST" -p "$P_S3"
   NAMES+=(s3)
   URL[s3]="http://$HOST:$P_S3"
   READY_CMD[s3]='[ "$(http_code http://$HOST:$P_S3/)" = 200 ]'
