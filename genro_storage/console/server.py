@@ -58,12 +58,15 @@ def run(app: ConsoleApp, args: argparse.Namespace) -> int:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    options: dict[str, Any] = {"log_level": "warning", "access_log": bool(args.access_log)}
+    config = uvicorn.Config(app, lifespan="off", **options)
+    # Listening before the URL is printed: a client that connects at once (a script, a
+    # test) waits in the backlog until uvicorn accepts, instead of being refused.
+    sock.listen(config.backlog)
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if family == socket.AF_INET6 else args.host
     hint = "/?token=<token>" if app.auth.token else "/"
     print(f"genro-storage console: http://{shown}:{port}{hint}  (Ctrl-C stops it)", flush=True)
-    options: dict[str, Any] = {"log_level": "warning", "access_log": bool(args.access_log)}
-    config = uvicorn.Config(app, lifespan="off", **options)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

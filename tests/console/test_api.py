@@ -382,6 +382,29 @@ def test_refuses_a_public_address_without_auth(module: str) -> None:
     assert "refusing to serve the console on 0.0.0.0 without authentication" in run.stderr
 
 
+def test_the_console_listens_before_it_prints_its_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client that connects as soon as the URL is printed is queued, not refused (the
+    README command's test once met a refusal on a loaded machine: the socket was bound,
+    and uvicorn, still starting, had not called listen())."""
+    import uvicorn
+
+    from genro_storage.console.__main__ import main
+
+    seen: dict[str, object] = {}
+
+    def uvicorn_not_started_yet(self: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        (sock,) = sockets
+        seen["printed"] = "genro-storage console: http://127.0.0.1:" in capsys.readouterr().out
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            seen["connected"] = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", uvicorn_not_started_yet)
+    assert main(["--port", "0", "--root", str(tmp_path)]) == 0
+    assert seen == {"printed": True, "connected": True}
+
+
 def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
     """``bash scripts/demo.sh`` prints the console's URL; Ctrl-C stops it cleanly."""
     env = {**servers.clean_env(), "PYTHONUNBUFFERED": "1"}
