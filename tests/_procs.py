@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,28 @@ def uvicorn_args(app: str, port: int) -> list[str]:
         sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", app,
     ]  # fmt: skip
+
+
+def popen_for_ctrl_c(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[str]:
+    """Start a child that a test will stop with SIGINT, as Ctrl-C in a terminal does.
+
+    A child inherits an *ignored* SIGINT (a caught one is reset by exec): a run started in
+    the background by a non-interactive shell has it ignored, and so may a worker after
+    some library changed it. Python then installs no KeyboardInterrupt handler and the
+    child ignores Ctrl-C: twice today the demo tests waited 30 s each for that. The worker
+    catches SIGINT (Python's handler) while the child starts, so it starts with the default.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(args, text=True, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def signal_state(pid: int) -> str:
+    """The signal lines of ``/proc/PID/status`` (ignored, blocked, caught), for a failure."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as exc:
+        return f"no /proc/{pid}/status: {exc}"
+    return " ".join(line for line in lines if line.startswith(("SigIgn", "SigBlk", "SigCgt")))

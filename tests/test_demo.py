@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._procs import popen_for_ctrl_c, signal_state
+
 ROOT = Path(__file__).resolve().parents[1]
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/)")
 
@@ -24,8 +26,8 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
     """Start the demo on a free port (``--port 0``), yield its URL, stop it with Ctrl-C."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "genro_storage.demo", "--port", "0", "--root", str(tmp_path)]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    proc = popen_for_ctrl_c(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 30
@@ -42,7 +44,11 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
-            assert proc.wait(30) == 0  # generous: a starved CI worker still exits cleanly
+            try:
+                status = proc.wait(30)  # generous: a starved CI worker still exits cleanly
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"Ctrl-C did not stop the demo in 30 s ({signal_state(proc.pid)})")
+            assert status == 0
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._procs import popen_for_ctrl_c, signal_state
 from tests.console._console import Console, running_console
 from tests.integrations import servers
 from tests.remote import S3Requests
@@ -408,9 +409,9 @@ def test_the_console_listens_before_it_prints_its_url(
 def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
     """``bash scripts/demo.sh`` prints the console's URL; Ctrl-C stops it cleanly."""
     env = {**servers.clean_env(), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
+    proc = popen_for_ctrl_c(
         ["bash", "scripts/demo.sh", "--port", "0", "--root", str(tmp_path)],
-        cwd=servers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=servers.REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
@@ -429,7 +430,11 @@ def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
-            assert proc.wait(15) == 0
+            try:
+                status = proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"Ctrl-C did not stop the console in 15 s ({signal_state(proc.pid)})")
+            assert status == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
