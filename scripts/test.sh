@@ -17,9 +17,10 @@
 #    (each its own slice of GENRO_TEST_PORTS); default 4 for the full run (it suits a
 #    2-core machine: most tests wait on servers), 2 for --fast. `-n N` in "$@" wins
 #    (`-n 0`: one process, e.g. for --pdb).
-# 4. mkdocs build --strict, when mkdocs.yml exists: started in the background beside the
-#    servers' start (step 2), with one collection that writes the test modules' bytecode
-#    when a fresh clone has none; its failure fails the run
+# 4. mkdocs build --strict, when mkdocs.yml exists. It runs in the background while the
+#    servers start (step 2) and is waited for after pytest; a failed build fails the run.
+#    Beside it, in a fresh clone, one collection writes the test modules' bytecode before
+#    pytest starts.
 # Disk: a full run needs about 4 GiB free under /tmp (checked first); pytest's temporary
 # files go to $RUN_DIR.tmp (--basetemp, emptied when the next run starts). After a green
 # run both it and the servers' data are removed; after a red one they stay, to look at.
