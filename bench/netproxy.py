@@ -31,6 +31,7 @@ import asyncio
 import re
 import socket
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,8 @@ class NetProxy:
         self.injected: dict[str, int] = {}
         self.log: list[str] = []  # "<kind> <request line>" of every fault injected
         self._lock = threading.Lock()
+        # every connection's transport, both sides, so that stop() can end them all
+        self._transports: weakref.WeakSet[asyncio.WriteTransport] = weakref.WeakSet()
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
@@ -134,11 +137,22 @@ class NetProxy:
         )
         ready.set()
         self.loop.run_forever()
-        tasks = asyncio.all_tasks(self.loop)
-        for task in tasks:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self.loop.run_until_complete(self._end_connections())
         self.loop.close()
+
+    async def _end_connections(self) -> None:
+        """Cancel the relays, then abort every connection still open, so that no socket
+        outlives the proxy (a transport left closing, with bytes queued for a client that
+        stopped reading, kept its socket and client: the garbage collector warned about it
+        later, in whatever test ran then)."""
+        this = asyncio.current_task()
+        while tasks := [task for task in asyncio.all_tasks() if task is not this]:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for transport in list(self._transports):
+            transport.abort()
+        await asyncio.sleep(0)  # the aborts close their sockets in the next loop turn
 
     def stop(self) -> None:
         def shutdown() -> None:
@@ -163,6 +177,7 @@ class NetProxy:
     # ------------------------------------------------------------------ relaying
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.open_connections += 1  # the proxy's own loop: no lock needed
+        self._transports.add(writer.transport)
         self.peak_connections = max(self.peak_connections, self.open_connections)
         try:
             await self._relay(reader, writer)
@@ -179,6 +194,7 @@ class NetProxy:
         except OSError:
             writer.close()
             return
+        self._transports.add(up_writer.transport)
         cut = asyncio.Event()  # set: abort the client connection at the next response bytes
         relay = asyncio.ensure_future(self._responses(up_reader, writer, cut))
         try:
@@ -208,8 +224,8 @@ class NetProxy:
         finally:
             up_writer.close()
             try:
-                await asyncio.wait_for(relay, 30)
-            except (asyncio.TimeoutError, asyncio.CancelledError, OSError):
+                await asyncio.wait_for(relay, 30)  # cancelled: the proxy stops, see _handle
+            except (asyncio.TimeoutError, OSError):
                 relay.cancel()
             writer.close()
 
