@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from pathlib import Path
@@ -56,6 +57,16 @@ _SERVER_MODULES = {
     "tests/console/test_browser.py",
     "tests/integrations/test_pydata.py",  # a Dask cluster of worker processes
 }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection made, about 300,000 objects that live to the end: modules,
+    classes, test items. Python's full garbage collections, automatic or a test's own
+    ``gc.collect()`` (tests waiting for a finalizer), then skip them. On the remote-error,
+    safety and fsspec tests, with the whole suite collected, full collections took 5.3 s
+    instead of 21 s, and the process 44 s of CPU instead of 63 (2026-12-07)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
