@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from genro_storage import StorageManager
 from genro_storage.errors import StorageConfigError
+from tests import _http
 from tests.conformance.targets import BY_NAME, writable_config
 
 KINDS = ("s3", "gcs", "azure")
@@ -39,9 +39,9 @@ class Remote:
             key = f"{self.config['prefix']}/{path}"
             base = self.env["SVC_GCS_ENDPOINT"].rstrip("/")
             obj = f"{base}/storage/v1/b/{self.config['bucket']}/o/{urllib.parse.quote(key, '')}"
-            media = httpx.get(f"{obj}?alt=media", timeout=30)
+            media = _http.get(f"{obj}?alt=media", timeout=30)
             assert media.status_code == 200, media.text
-            info = json.loads(httpx.get(obj, timeout=30).text)
+            info = json.loads(_http.get(obj, timeout=30).text)
             headers = {k.lower(): v for k, v in media.headers.items()}
             headers.setdefault("cache-control", info.get("cacheControl", ""))
             headers["content-disposition"] = info.get("contentDisposition", "")
@@ -50,7 +50,7 @@ class Remote:
             return headers
         url = self.manager.node(f"m:{path}").url(expires_in=300)
         assert url
-        reply = httpx.get(url, timeout=30)
+        reply = _http.get(url, timeout=30)
         assert reply.status_code == 200, reply.text
         headers = {k.lower(): v for k, v in reply.headers.items()}
         for name, value in reply.headers.items():

@@ -15,6 +15,7 @@ import yaml
 
 from genro_storage import StorageManager
 from genro_storage.console.seed import sample_pdf, sample_png, sample_wav
+from tests import _http
 from tests.integrations import servers
 from tests.remote import make_bucket, s3_client
 from tests.services import require_services
@@ -35,7 +36,7 @@ class Console:
     @contextlib.contextmanager
     def client(self, **kwargs: Any) -> Iterator[httpx.Client]:
         """An httpx client holding the CSRF cookie, sending the header on every request."""
-        with httpx.Client(base_url=self.url, timeout=30, **kwargs) as client:
+        with _http.client(base_url=self.url, timeout=30, **kwargs) as client:
             token = client.get("/").cookies.get("genro_csrf")
             assert token, "the page sets the CSRF cookie"
             client.headers["X-CSRF-Token"] = token

@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import _http
 from tests._procs import popen_for_ctrl_c, signal_state
 from tests.console._console import Console, running_console
 from tests.integrations import servers
@@ -226,7 +226,7 @@ def test_mkdir_move_delete_and_refusals(console: Console) -> None:
 
 
 def test_csrf_is_required_on_every_state_change(console: Console) -> None:
-    with httpx.Client(base_url=console.url, timeout=10) as bare:
+    with _http.client(base_url=console.url, timeout=10) as bare:
         bare.get("/")  # has the cookie, not the header
         for method, url in [
             ("POST", "/api/mkdir"),
@@ -305,14 +305,14 @@ def test_share_links_signed_and_presigned(console: Console) -> None:
             == 400
         )
     pdf = console.storage.node("main:media/hello.pdf").read_bytes()
-    with httpx.Client(base_url=console.url, timeout=10) as stranger:  # no cookie, no token
+    with _http.client(base_url=console.url, timeout=10) as stranger:  # no cookie, no token
         shared = stranger.get(links["signed"])
         assert (shared.status_code, shared.content) == (200, pdf)
         tampered = links["signed"].replace("hello.pdf", "gradient.png")
         assert stranger.get(tampered).status_code == 403
     if console.kind == "s3":  # type: ignore[attr-defined]
         assert links["presigned"].startswith(console.env["SVC_S3_ENDPOINT"])
-        assert httpx.get(links["presigned"], timeout=10).content == pdf
+        assert _http.get(links["presigned"], timeout=10).content == pdf
     else:
         assert links["presigned"] is None
 
@@ -348,7 +348,7 @@ def test_versions_list_download_restore_on_s3(tmp_path: Path) -> None:
 
 def test_token_auth_bearer_cookie_and_basic(tmp_path: Path) -> None:
     with running_console("local", tmp_path, "--token", "s3cret-token") as console:
-        with httpx.Client(base_url=console.url, timeout=10) as anon:
+        with _http.client(base_url=console.url, timeout=10) as anon:
             assert anon.get("/api/session").status_code == 401
             assert anon.get("/files/main/notes.txt").status_code == 401
             assert anon.get("/?token=wrong").status_code == 401
@@ -356,17 +356,17 @@ def test_token_auth_bearer_cookie_and_basic(tmp_path: Path) -> None:
             assert signin.status_code == 303 and "HttpOnly" in signin.headers["set-cookie"]
             assert anon.get("/api/session").status_code == 200  # the cookie now
         bearer = {"Authorization": "Bearer s3cret-token"}
-        with httpx.Client(base_url=console.url, timeout=10, headers=bearer) as api:
+        with _http.client(base_url=console.url, timeout=10, headers=bearer) as api:
             made = api.post("/api/mkdir", json={"mount": "main", "path": "via-token"})
             assert made.status_code == 200  # a bearer request needs no CSRF header
     basic = ("--user", "ada", "--password", "lovelace")
     (tmp_path / "b").mkdir()
     with running_console("local", tmp_path / "b", *basic) as console:
-        assert httpx.get(console.url + "/api/session").status_code == 401
-        assert "Basic" in httpx.get(console.url + "/").headers["www-authenticate"]
-        ok = httpx.get(console.url + "/api/session", auth=("ada", "lovelace"))
+        assert _http.get(console.url + "/api/session").status_code == 401
+        assert "Basic" in _http.get(console.url + "/").headers["www-authenticate"]
+        ok = _http.get(console.url + "/api/session", auth=("ada", "lovelace"))
         assert ok.status_code == 200
-        assert httpx.get(console.url + "/api/session", auth=("ada", "x")).status_code == 401
+        assert _http.get(console.url + "/api/session", auth=("ada", "x")).status_code == 401
 
 
 @pytest.mark.parametrize("module", ["genro_storage.console", "genro_storage"])
@@ -424,9 +424,9 @@ def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
             found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
             url = found.group(1) if found else None
         assert url, "the console never printed its URL"
-        session = httpx.get(url + "/api/session", timeout=10).json()
+        session = _http.get(url + "/api/session", timeout=10).json()
         assert [m["name"] for m in session["mounts"]] == ["files", "scratch", "samples"]
-        assert httpx.get(url + "/files/files/hello.txt", timeout=10).text.startswith("Hello")
+        assert _http.get(url + "/files/files/hello.txt", timeout=10).text.startswith("Hello")
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:

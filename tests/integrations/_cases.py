@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from genro_storage.http.signing import sign_path
+from tests import _http
 from tests.integrations._site import CSS, FILES, SECRET
 from tests.integrations.conftest import Client
 
@@ -336,13 +337,12 @@ class S3Cases:
         assert etag == f'"{hashlib.md5(HELLO).hexdigest()}"'
 
     def test_redirect_policy_sends_a_presigned_url(self, client: Client) -> None:
-        import httpx
 
         r = client.get("/redirect-s3/data.bin")
         assert r.status == 302 and r.headers["cache-control"] == "no-store"
         location = r.headers["location"]
         assert "Signature=" in location or "X-Amz-Signature=" in location
-        assert httpx.get(location).content == DATA
+        assert _http.get(location).content == DATA
 
     def test_redirect_policy_answers_304_itself(self, client: Client) -> None:
         etag = client.get("/s3/data.bin").headers["etag"]

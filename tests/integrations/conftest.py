@@ -30,6 +30,7 @@ from genro_storage import StorageManager
 from genro_storage.serving.asgi_app import ASGIApp
 from genro_storage.serving.watch import FRESHNESS_NS
 from genro_storage.serving.wsgi_app import WSGIApp
+from tests import _http
 from tests._procs import free_port, granian_args, gunicorn_args, server, uvicorn_args
 from tests.integrations._site import build_storage, make_spec, write_spec
 from tests.services import load_services, require_services
@@ -192,7 +193,7 @@ def make_client(kind: str, request: pytest.FixtureRequest) -> Iterator[Client]:
         app = request.getfixturevalue("asgi_app")
         raw = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
     else:
-        raw = httpx.Client(base_url=request.getfixturevalue(f"{kind}_url"), timeout=30)
+        raw = _http.client(base_url=request.getfixturevalue(f"{kind}_url"), timeout=30)
     client = Client(raw, kind)
     yield client
     client.close()

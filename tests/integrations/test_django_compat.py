@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytest.importorskip("django")
@@ -32,6 +31,7 @@ from genro_storage.integrations.django import (
     get_manager,
 )
 from genro_storage.integrations.django import conf as django_conf
+from tests import _http
 from tests.conformance.targets import azure_fs, gcs_fs
 from tests.remote import make_bucket, s3_client
 from tests.services import require_services
@@ -116,7 +116,7 @@ def test_s3_querystring_auth_signs_urls_by_default(s3, settings) -> None:
     store.save("signed.txt", ContentFile(b"signed"))
     url = store.url("signed.txt")
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=3600" in url
-    assert httpx.get(url).content == b"signed"
+    assert _http.get(url).content == b"signed"
 
 
 def test_s3_querystring_expire_and_the_expire_keyword(s3, settings) -> None:
@@ -131,7 +131,7 @@ def test_s3_url_parameters_reach_the_response(s3, settings) -> None:
     store = S3Storage()
     store.save("report.txt", ContentFile(b"r"))
     url = store.url("report.txt", parameters={"ResponseContentDisposition": "attachment"})
-    assert httpx.get(url).headers["content-disposition"] == "attachment"
+    assert _http.get(url).headers["content-disposition"] == "attachment"
 
 
 def test_s3_url_http_method_signs_a_put(s3, settings) -> None:
@@ -139,7 +139,7 @@ def test_s3_url_http_method_signs_a_put(s3, settings) -> None:
     store.save("put.txt", ContentFile(b"old"))
     url = store.url("put.txt", http_method="PUT")
     assert url != store.url("put.txt")
-    assert httpx.put(url, content=b"new").status_code == 200
+    assert _http.put(url, content=b"new").status_code == 200
     assert s3_body(s3, settings.AWS_STORAGE_BUCKET_NAME, "put.txt") == b"new"
 
 
@@ -164,7 +164,7 @@ def test_s3_object_parameters(s3, settings) -> None:
     settings.AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "max-age=86400"}
     store = S3Storage()
     store.save("style.css", ContentFile(b"body{}"))
-    reply = httpx.get(store.url("style.css"))
+    reply = _http.get(store.url("style.css"))
     assert reply.headers["cache-control"] == "max-age=86400"
     assert reply.headers["content-type"].startswith("text/css")
 
@@ -210,7 +210,7 @@ def gcs(settings) -> dict[str, str]:
 
 def gcs_object(env: dict[str, str], bucket: str, key: str) -> dict[str, Any]:
     base = env["SVC_GCS_ENDPOINT"].rstrip("/")
-    reply = httpx.get(f"{base}/storage/v1/b/{bucket}/o/{urllib.parse.quote(key, '')}")
+    reply = _http.get(f"{base}/storage/v1/b/{bucket}/o/{urllib.parse.quote(key, '')}")
     assert reply.status_code == 200, reply.text
     return dict(json.loads(reply.text))
 
@@ -240,7 +240,7 @@ def test_gcs_without_querystring_auth_urls_are_public(gcs, settings) -> None:
     store.save("pub/file.txt", ContentFile(b"public"))
     url = store.url("pub/file.txt")
     assert url == f"{gcs['SVC_GCS_ENDPOINT'].rstrip('/')}/{settings.GS_BUCKET_NAME}/pub/file.txt"
-    assert httpx.get(url).content == b"public"
+    assert _http.get(url).content == b"public"
 
 
 def test_gcs_custom_endpoint(gcs, settings) -> None:
@@ -309,7 +309,7 @@ def test_azure_url_expiration_secs_signs(azure, settings) -> None:
     store.save("s.txt", ContentFile(b"sas"))
     url = store.url("s.txt")
     assert "sig=" in url
-    assert httpx.get(url).content == b"sas"
+    assert _http.get(url).content == b"sas"
 
 
 def test_azure_without_expiration_urls_are_unsigned(azure, settings) -> None:
@@ -334,7 +334,7 @@ def test_azure_cache_control_and_object_parameters(azure, settings) -> None:
     settings.AZURE_URL_EXPIRATION_SECS = 60
     store = AzureStorage()
     store.save("c.css", ContentFile(b"x"))
-    reply = httpx.get(store.url("c.css"))
+    reply = _http.get(store.url("c.css"))
     assert reply.headers["cache-control"] == "max-age=30"
     assert reply.headers["content-disposition"] == "inline"
     assert reply.headers["content-type"].startswith("text/css")

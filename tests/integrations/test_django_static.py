@@ -30,6 +30,7 @@ import pytest
 
 pytest.importorskip("django")
 
+from tests import _http
 from tests.integrations._django_helpers import CHILD_FLAG, mount_config
 from tests.integrations.django_static.assets import CSS_NAME, JS_NAME, write_assets
 from tests.integrations.servers import REPO, clean_env, free_port, gunicorn, running, uvicorn
@@ -88,7 +89,7 @@ class Site:
             yield url
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        return httpx.get(self.url + path, headers=headers or {}, timeout=30)
+        return _http.get(self.url + path, headers=headers or {}, timeout=30)
 
 
 @pytest.fixture(scope="module", params=MOUNTS)
@@ -190,7 +191,7 @@ def bucket_manifest(site: Site) -> dict[str, str]:
 
 def fetched_from_the_bucket(site: Site, location: str, name: str) -> None:
     """``location`` answers the file's bytes, with the type its name implies."""
-    reply = httpx.get(location, timeout=30)
+    reply = _http.get(location, timeout=30)
     assert reply.status_code == 200, (location, reply.text)
     original = (
         name

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import _http
 from tests.integrations import servers
 from tests.remote import make_bucket
 from tests.services import in_ci, require_services
@@ -107,7 +107,7 @@ def form_fields(html: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("started", CASES, ids=[f"{n}-{s}" for n, s in CASES], indirect=True)
 def test_upload_list_download_delete_over_http(started: str) -> None:
-    with httpx.Client(base_url=started, timeout=15, follow_redirects=True) as client:
+    with _http.client(base_url=started, timeout=15, follow_redirects=True) as client:
         page = client.get("/")
         assert page.status_code == 200
         assert "No files yet." in page.text
@@ -208,7 +208,7 @@ REFUSED = ["..", ".", "\x00", "a\x00b", "..\\..", "CON"]
     "started", [(n, "local") for n in PROJECTS], ids=list(PROJECTS), indirect=True
 )
 def test_refused_names_on_delete_are_400_and_nothing_is_lost(started: str) -> None:
-    with httpx.Client(base_url=started, timeout=15, follow_redirects=True) as client:
+    with _http.client(base_url=started, timeout=15, follow_redirects=True) as client:
         fields = form_fields(client.get("/").text)
         uploaded = client.post("/upload", data=fields, files={"file": ("keep.bin", CONTENT)})
         (link,) = listed(uploaded.text).values()
@@ -225,7 +225,7 @@ def test_refused_names_on_delete_are_400_and_nothing_is_lost(started: str) -> No
 )
 def test_missing_bucket_is_a_clear_503_never_500(started: str) -> None:
     """A mount whose bucket does not exist: 503 naming the mount and bucket, never 500."""
-    with httpx.Client(base_url=started, timeout=15) as client:
+    with _http.client(base_url=started, timeout=15) as client:
         page = client.get("/")
         assert page.status_code == 503, (page.status_code, page.text[:300])
         assert MISSING_BUCKET in page.text and "files" in page.text

@@ -11,13 +11,13 @@ import pytest
 
 pytest.importorskip("flask")
 
-import httpx
 from flask import Flask, render_template_string, url_for
 from werkzeug.datastructures import FileStorage
 
 from genro_storage import StorageManager
 from genro_storage.errors import StorageConfigError
 from genro_storage.integrations.flask import GenroStorage, StorageState, save_upload
+from tests import _http
 from tests.integrations import servers
 from tests.integrations.apps.flask_factory import create_app
 
@@ -255,7 +255,7 @@ def test_under_gunicorn(tmp_path: Path) -> None:
         servers.running(
             argv, port, env={"GENRO_TEST_ROOT": str(tmp_path)}, log=tmp_path / "gunicorn.log"
         ) as base,
-        httpx.Client(base_url=base, timeout=10) as client,
+        _http.client(base_url=base, timeout=10) as client,
     ):
         whole = client.get("/files/public/data.bin")
         assert whole.status_code == 200

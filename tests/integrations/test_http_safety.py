@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from genro_storage.http.signing import sign_path
-from tests import hostile_paths
+from tests import _http, hostile_paths
 from tests._procs import ROOT, free_port, stop, wait_for_port
 from tests.integrations.apps.hostile_site import EXTRA, HELLO, SECRET, SVG, make_site
 from tests.integrations.conftest import past_the_window
@@ -310,7 +310,7 @@ def fetch(run: Running, name: str, prefix: str | None = None, **headers: str) ->
     """GET ``<prefix or public>/<name>`` with httpx; ``content`` is the body as sent."""
     url = f"http://127.0.0.1:{run.port}{prefix or run.surface.public}/{name}"
     sent = {"accept-encoding": "identity", **{k.replace("_", "-"): v for k, v in headers.items()}}
-    with httpx.Client(timeout=20) as client, client.stream("GET", url, headers=sent) as r:
+    with _http.client(timeout=20) as client, client.stream("GET", url, headers=sent) as r:
         r._content = b"".join(r.iter_raw())
         return r
 

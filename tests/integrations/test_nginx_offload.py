@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests import _http
 from tests._procs import free_port, stop, wait_for_port
 from tests.integrations._site import FILES
 from tests.services import in_ci
@@ -72,7 +73,7 @@ def nginx_url(
 
 
 def get(url: str, **headers: str) -> httpx.Response:
-    return httpx.get(url, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return _http.get(url, headers={k.replace("_", "-"): v for k, v in headers.items()})
 
 
 def test_nginx_sends_the_file(nginx_url: str) -> None:

@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 from genro_storage import StorageManager
 from genro_storage.errors import StorageConfigError
 from genro_storage.integrations.starlette import StarletteStorage, get_manager, save_upload
+from tests import _http
 from tests.integrations import servers
 from tests.integrations.apps.starlette_factory import create_app
 
@@ -281,7 +282,7 @@ def test_under_uvicorn(tmp_path: Path) -> None:
     )
     with (
         servers.running(argv, port, env=env, log=tmp_path / "uvicorn.log") as base,
-        httpx.Client(base_url=base, timeout=10) as client,
+        _http.client(base_url=base, timeout=10) as client,
     ):
         whole = client.get("/files/public/data.bin")
         assert whole.content == PAYLOAD * 8
