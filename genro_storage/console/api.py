@@ -150,10 +150,11 @@ async def job(app: ConsoleApp, request: Request, rest: str) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     while True:  # one event per change, at most every 100 ms, until the job ends
         found.changed.clear()
-        event = f"data: {json.dumps(found.as_dict())}\n\n".encode()
+        state = found.as_dict()
+        event = f"data: {json.dumps(state)}\n\n".encode()
         await send({"type": "http.response.body", "body": event, "more_body": True})
-        if found.state != "running":
-            break
+        if state["state"] != "running":  # the state sent: a job ending after the
+            break  # snapshot gets one more event, the one that says it ended
         with anyio.move_on_after(0.5):
             while not found.changed.is_set():
                 await anyio.sleep(0.1)

@@ -112,6 +112,8 @@ def test_every_action_in_headless_chromium(case: tuple[str, str, dict], tmp_path
     assert result["videoUpload"] == 201 and result["videoWidth"] == 160
     assert any("clip.webm" in r["url"] for r in result["ranges"]), result["ranges"]
     assert "4 of 4 files" in result["copyDetail"]  # media: png, pdf, wav and the clip
+    # the second copy's event stream was cut: the page followed it by asking for its state
+    assert result["copyPolledDetail"].startswith("done: 4 of 4 files")
     assert result["signedStatus"] == 200
     if kind == "s3":
         assert result["presignedStatus"] == 200 and result["presignedBody"] == result["signedBody"]

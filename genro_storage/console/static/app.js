@@ -651,19 +651,37 @@ async function copyFolder() {
 function follow(job, label) {
   const item = transferItem(label);
   item.element.dataset.job = job.id;
-  const events = new EventSource(`/api/jobs/${encodeURIComponent(job.id)}/events`);
-  events.onmessage = (event) => {
-    const data = JSON.parse(event.data);
+  const id = encodeURIComponent(job.id);
+  let ended = false;
+  const show = (data) => {
     const text = `${data.files_done} of ${data.files_total} files · ${humanSize(data.bytes_done)} of ${humanSize(data.bytes_total)}`;
     item.update(data.bytes_done, data.bytes_total || 1, text);
-    if (data.state !== "running") {
-      events.close();
+    if (data.state !== "running" && !ended) {
+      ended = true;
       item.finish(data.state === "done", data.state === "done" ? `done: ${text}` : `failed: ${data.error}`);
       say(data.state === "done" ? `Copied to ${data.target}` : `Copy failed: ${data.error}`, data.state === "done" ? "info" : "error");
       item.element.dataset.state = data.state;
     }
   };
-  events.onerror = () => events.close();
+  const events = new EventSource(`/api/jobs/${id}/events`);
+  events.onmessage = (event) => {
+    const data = JSON.parse(event.data);
+    show(data);
+    if (ended) events.close();
+  };
+  // a stream that drops before the job ends: ask for its state until it does
+  events.onerror = async () => {
+    events.close();
+    while (!ended) {
+      try {
+        show(await get(`jobs/${id}`));
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (!ended) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  };
 }
 
 // ---------------------------------------------------------------- keyboard + events

@@ -257,6 +257,17 @@ async function main() {
     await page.waitForSelector('#transfers li[data-job][data-state="done"]', { timeout: 30000 });
     result.copyDetail = await page.locator("#transfers li[data-job] .t-detail").first().innerText();
     await shot("05-copied");
+    // the same copy with its event stream cut: the page asks for the job's state instead
+    await page.route("**/api/jobs/*/events", (route) => route.abort("connectionreset"));
+    await page.click("#btn-copy");
+    await page.selectOption("#copy-mount", spec.target);
+    await page.fill("#copy-path", `copied-${spec.kind}-polled`);
+    await dialogOk();
+    await page.waitForFunction(
+      () => document.querySelectorAll('#transfers li[data-job][data-state="done"]').length === 2,
+      null, { timeout: 30000 });
+    result.copyPolledDetail = await page.locator("#transfers li[data-job] .t-detail").first().innerText();
+    await page.unroute("**/api/jobs/*/events");
     await go(spec.target);
     await row(`copied-${spec.kind}`).waitFor();
     result.copied = true;
