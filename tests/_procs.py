@@ -143,14 +143,28 @@ def popen_for_ctrl_c(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[str
     A child inherits an *ignored* SIGINT (a caught one is reset by exec): a run started in
     the background by a non-interactive shell has it ignored, and so may a worker after
     some library changed it. Python then installs no KeyboardInterrupt handler and the
-    child ignores Ctrl-C: twice today the demo tests waited 30 s each for that. The worker
-    catches SIGINT (Python's handler) while the child starts, so it starts with the default.
+    child ignores Ctrl-C (the demo tests once waited 30 s each for it). The worker catches
+    SIGINT (Python's handler) while the child starts, so it starts with the default.
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return subprocess.Popen(args, text=True, **kwargs)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def ctrl_c(proc: subprocess.Popen[str], timeout: float, name: str) -> int:
+    """Send ``proc`` what Ctrl-C sends and return its exit status; fail the test, naming its
+    signal state, if it is still running after ``timeout`` seconds (then it is killed)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"Ctrl-C did not stop {name} in {timeout:g} s ({signal_state(proc.pid)})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def signal_state(pid: int) -> str:

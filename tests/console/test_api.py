@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests import _http
-from tests._procs import popen_for_ctrl_c, signal_state
+from tests._procs import ctrl_c, popen_for_ctrl_c
 from tests.console._console import Console, running_console
 from tests.integrations import servers
 from tests.remote import S3Requests
@@ -428,16 +427,8 @@ def test_readme_first_command_starts_the_console(tmp_path: Path) -> None:
         assert [m["name"] for m in session["mounts"]] == ["files", "scratch", "samples"]
         assert _http.get(url + "/files/files/hello.txt", timeout=10).text.startswith("Hello")
     finally:
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
-            try:
-                status = proc.wait(15)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"Ctrl-C did not stop the console in 15 s ({signal_state(proc.pid)})")
-            assert status == 0
+            assert ctrl_c(proc, 15, "the console") == 0
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
             assert proc.stdout is not None
             proc.stdout.close()
