@@ -151,6 +151,10 @@ class NetProxy:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         for transport in list(self._transports):
+            # Closing with nothing left to write: closed already, or closes next turn.
+            # (Aborting one that finished closing raises in asyncio: it dropped its loop.)
+            if transport.is_closing() and transport.get_write_buffer_size() == 0:
+                continue
             transport.abort()
         await asyncio.sleep(0)  # the aborts close their sockets in the next loop turn
 

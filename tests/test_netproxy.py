@@ -77,3 +77,48 @@ def test_stop_ends_a_connection_whose_client_stopped_reading(
             pass  # an aborted connection: the end the client must see
         assert 0 < received < BIG
         assert upstream_ended.wait(10), "the proxy kept its upstream connection open"
+
+
+def test_stop_leaves_alone_a_connection_that_closed_after_its_last_bytes() -> None:
+    """A connection closed with bytes still queued closes itself once they are written;
+    if a reference cycle (a traceback the collector has not reached) still holds its
+    transport, it is in the proxy's weak set at stop(). Aborting it raised in asyncio,
+    in the proxy's thread (a CI run saw it): stop() leaves such a transport alone.
+
+    The state is made on the proxy's own loop, with a peer that reads nothing until the
+    transport has closed with a full queue."""
+    import asyncio
+
+    proxy = NetProxy(free_port(), port=free_port())
+    listener = socket.create_server(("127.0.0.1", 0))
+    with listener:
+
+        async def closed_with_a_queue() -> asyncio.Transport:
+            transport, _ = await proxy.loop.create_connection(
+                asyncio.Protocol, *listener.getsockname()
+            )
+            transport.write(b"x" * (32 << 20))  # more than the socket buffers hold
+            transport.close()  # closing, bytes still queued
+            return transport
+
+        held = asyncio.run_coroutine_threadsafe(closed_with_a_queue(), proxy.loop).result(10)
+        peer, _ = listener.accept()
+        with peer:
+            assert held.get_write_buffer_size() > 0
+            proxy._transports.add(held)
+            peer.settimeout(10)
+            while peer.recv(1 << 20):
+                pass  # every byte read: the transport closes itself
+    deadline = time.monotonic() + 5
+    while held.get_write_buffer_size() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # its connection_lost runs on the proxy's loop
+    errors: list[BaseException] = []
+    hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        proxy.stop()
+    finally:
+        threading.excepthook = hook
+    assert not proxy.thread.is_alive()
+    assert errors == []
