@@ -6,7 +6,7 @@ FileSystemStorage itself (the reference: whatever it does is what Django expects
 GenroStorage over a local folder, a memory store, S3 (moto), GCS (fake-gcs), Azure
 (Azurite) and SFTP (sshd). ``test_django_storage.py`` holds the rest of the contract over
 the same stores. ``test_contract_passes_on_django_42`` runs both files again on Django 4.2
-LTS in a child interpreter.
+LTS in a child interpreter, over the reference, a folder, a memory store and S3.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -29,11 +27,14 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
 from genro_storage.integrations.django import GenroStorage, get_manager
-from tests.integrations._django_helpers import KINDS, mount_config, prepare
-from tests.services import in_ci
+from tests.integrations._django_helpers import (
+    CHILD_FLAG,
+    KINDS,
+    mount_config,
+    prepare,
+    run_on_django_42,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-DJANGO42 = ROOT / ".cache" / "django42"
 STORES = ("django-filesystem", *(f"genro-{k}" for k in KINDS))
 
 
@@ -291,43 +292,22 @@ def test_delete_removes_an_empty_directory(store: Storage) -> None:
 
 
 # ---------------------------------------------------------------- the 4.2 LTS pass
-@pytest.mark.skipif(not os.environ.get("GENRO_DJANGO42_CHILD"), reason="the 4.2 child only")
+@pytest.mark.skipif(not os.environ.get(CHILD_FLAG), reason="the 4.2 child only")
 def test_child_runs_django_42() -> None:
     assert django.VERSION[:2] == (4, 2)
+    assert KINDS == ("local", "memory", "s3")
 
 
-@pytest.mark.skipif(bool(os.environ.get("GENRO_DJANGO42_CHILD")), reason="the child run")
+@pytest.mark.skipif(bool(os.environ.get(CHILD_FLAG)), reason="the child run")
 @pytest.mark.slow  # the whole contract again, in a Django 4.2 child interpreter
 def test_contract_passes_on_django_42() -> None:
-    """Both contract files, again, in a child interpreter that imports Django 4.2 LTS."""
-    if django.VERSION >= (5, 0):
-        if not (DJANGO42 / "django" / "__init__.py").is_file():
-            message = f"Django 4.2 missing under {DJANGO42}: run bash scripts/install.sh"
-            pytest.fail(message) if in_ci() else pytest.skip(message)
-        extra = [str(DJANGO42)]
-    else:  # already on 4.2: this run is the 4.2 pass
-        pytest.skip("the running Django is 4.2")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        GENRO_DJANGO42_CHILD="1",
-        PYTHONPATH=os.pathsep.join(filter(None, [*extra, str(ROOT), env.get("PYTHONPATH")])),
-    )
+    """Both contract files, again, in a child interpreter that imports Django 4.2 LTS, on
+    the reference, a folder, a memory store and S3 (``KINDS`` there)."""
     files = [
         "tests/integrations/test_django_contract.py",
         "tests/integrations/test_django_storage.py",
     ]
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "-p", "no:cov"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    tail = run.stdout[-4000:] + run.stderr[-2000:]
-    assert run.returncode == 0, tail
-    assert " passed" in run.stdout and " failed" not in run.stdout, tail
-    print(run.stdout.strip().splitlines()[-1])
+    print(run_on_django_42(files))
 
 
 # ---------------------------------------------------------------- object-store folder markers
