@@ -11,8 +11,9 @@
 # 1. scripts/install.sh (skip with GENRO_SKIP_INSTALL=1 for a fast dev loop)
 # 2. starts the real storage servers into /tmp/genro-storage-svc-$GENRO_SVC_PORT_BASE
 #    (after stopping leftovers recorded there), and stops them on any exit
-# 3. .venv/bin/python -m pytest -n $GENRO_TEST_WORKERS --dist loadgroup --cov=genro_storage
-#    --cov-report=term "$@", with GENRO_SERVICES_ENV pointing at the servers' services.env.
+# 3. .venv/bin/python -m slipcover -m pytest -n $GENRO_TEST_WORKERS --dist loadgroup "$@"
+#    (coverage: pyproject's [tool.slipcover]), with GENRO_SERVICES_ENV pointing at the
+#    servers' services.env.
 #    GENRO_TEST_WORKERS: pytest-xdist worker processes sharing the tests and the servers
 #    (each its own slice of GENRO_TEST_PORTS); default 4 for the full run (it suits a
 #    2-core machine: most tests wait on servers), 2 for --fast. `-n N` in "$@" wins
@@ -63,7 +64,7 @@ if [ "$FAST" = 1 ]; then
   export GENRO_FAST=1 NO_MKDOCS_2_WARNING=1
   unset GENRO_SERVICES_ENV
   "$PY" -m pytest -n "${GENRO_TEST_WORKERS:-2}" --dist loadgroup \
-    -m "not services and not server and not slow" -p no:cov "$@"
+    -m "not services and not server and not slow" "$@"
   rc=$?
   say "fast tier: pytest $(since "$T")s"
   exit $rc
@@ -149,7 +150,7 @@ if [ -f mkdocs.yml ]; then
 fi
 WARM_PID=""
 if ! compgen -G "tests/__pycache__/*-pytest-*.pyc" > /dev/null; then
-  "$PY" -m pytest --collect-only -q -p no:cov -p no:cacheprovider > /dev/null 2>&1 9>&- &
+  "$PY" -m pytest --collect-only -q -p no:cacheprovider > /dev/null 2>&1 9>&- &
   WARM_PID=$!
 fi
 
@@ -177,13 +178,17 @@ T=$(now)
 color=()
 [ -t 1 ] && color=(--color=yes)
 # tee ignores INT, so pytest's own report of a Ctrl-C still gets through
-# The coverage floor (pyproject's fail_under) holds for the whole suite only: a run
-# that selects tests (paths, node ids, -k, -m, --lf, --deselect) reports without it.
-cov=(--cov=genro_storage --cov-report=term)
+# Coverage: slipcover (pyproject's [tool.slipcover]: the package, lines and branches)
+# instruments the package's bytecode, where coverage.py's tracer on Python 3.11 is called
+# for every line of every module, Django's and the drivers' too: it was 140 of the
+# run's 650 busy core-seconds, slipcover about 10. Its floor (fail-under) holds for the
+# whole suite only: a run that selects tests (paths, node ids, -k, -m, --lf,
+# --deselect) reports without it.
+cov=(-m slipcover)
 for arg in "$@"; do
   case $arg in
     tests* | */tests/* | *.py | *::* | -k* | -m* | --lf | --last-failed | --deselect* | --ignore*)
-      cov+=(--cov-fail-under=0)
+      cov+=(--fail-under 0)
       break
       ;;
   esac
@@ -191,7 +196,7 @@ done
 # Most of the suite waits on servers and subprocesses: 4 workers keep 2 cores busy.
 # --dist loadgroup: the groups and order of tests/_xdist.py (tests/conftest.py installs it).
 xdist=(-n "${GENRO_TEST_WORKERS:-4}" --dist loadgroup)
-"$PY" -m pytest "${color[@]}" "${xdist[@]}" "${cov[@]}" --basetemp "$TMP_DIR" "$@" 2>&1 \
+"$PY" "${cov[@]}" -m pytest "${color[@]}" "${xdist[@]}" --basetemp "$TMP_DIR" "$@" 2>&1 \
   | (trap '' INT && exec tee "$RUN_DIR.pytest.log")
 rc=${PIPESTATUS[0]}
 SUMMARY=$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_DIR.pytest.log" | grep -E '(passed|failed|errors?|skipped|deselected|no tests ran)\b.* in [0-9.]+s' | tail -n 1)
@@ -199,6 +204,15 @@ TIMES+=("pytest $(since "$T")s")
 case $rc in
   0) ;;
   5) say "FAILED: pytest collected no tests (exit 5)" ;;
+  2)
+    if grep -qE '\b(failed|errors?|interrupted)\b' <<< "$SUMMARY"; then
+      say "FAILED: pytest exit 2"
+    else  # every test passed: slipcover's exit status for a total under the floor
+      floor=$(grep -nE '^fail-under *=' pyproject.toml | head -n 1)
+      say "FAILED: coverage under the floor: pyproject.toml line ${floor%%:*}, ${floor#*:}"
+      say "  (the (summary) row of the table above has the total)"
+    fi
+    ;;
   *) say "FAILED: pytest exit $rc" ;;
 esac
 

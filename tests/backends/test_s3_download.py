@@ -138,7 +138,9 @@ def test_a_large_object_comes_in_parallel_ranges_written_in_place(
     share = -(-len(data) // 3)  # what the first stream read of the plain GET
     assert len(spans) == 2 and spans[0][0] == share and spans[-1][1] == len(data) - 1
     assert spans[0][1] + 1 == spans[1][0]  # no gap, no overlap
-    assert peak < 4 * MiB, peak  # a range held in memory would be 9 MiB
+    # a range held in memory would be 9 MiB; the coverage tool's own allocations, while
+    # code runs for the first time, count too (4.3 MiB seen under slipcover)
+    assert peak < 6 * MiB, peak
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temp file left
 
 
