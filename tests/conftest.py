@@ -21,6 +21,12 @@ settings.register_profile("suite", deadline=None)
 settings.register_profile("fast", parent=settings.get_profile("suite"), max_examples=20)
 settings.load_profile("fast" if os.environ.get("GENRO_FAST") == "1" else "suite")
 
+# slipcover (scripts/test.sh) has read the workers' shared coverage folder when this file
+# loads. Children must not see it: a child pytest would write its report there as this
+# worker, a child slipcover would merge the folder and remove it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("SLIPCOVER_COVERAGE_DIR", None)
+
 
 @pytest.fixture
 def storage(tmp_path: Path) -> StorageManager:
