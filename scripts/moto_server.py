@@ -22,6 +22,12 @@ Sampled again later the same day, two more (together about a quarter of moto's C
 * While a test records requests (``tests/remote.py``: ``S3Requests``), moto wrote every
   request body into the recording as base64, other workers' 50 MiB uploads included.
   The tests read methods, URLs and headers only: bodies are not recorded.
+
+And one correctness fix: moto answers a conditional write (``If-None-Match: *``,
+``If-Match``) by looking the key up, then writing, with no lock between, so two
+concurrent creates of one name could both succeed (a Django test of concurrent saves
+failed on it once). S3 decides such a write atomically; here conditional writes, copies,
+deletes and multipart completions run one at a time.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 from moto import backends
 from moto.moto_api._internal.recorder.models import Recorder
 from moto.s3.models import FakeKey
+from moto.s3.responses import S3Response
 from moto.server import main
 from werkzeug.serving import WSGIRequestHandler
 
@@ -82,6 +89,24 @@ def _write_value(key: Any, new_value: Any) -> None:
             key._genro_writes = _writes(key) + 1
             _slot = None
 
+
+# ---------------------------------------------------------------- conditional writes
+_conditional = threading.Lock()
+
+
+def _atomic_when_conditional(method: Any) -> Any:
+    def run(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+        headers = self.headers or {}
+        if "If-None-Match" in headers or "If-Match" in headers:
+            with _conditional:
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return run
+
+
+for _name in ("put_object", "copy_object", "delete_object", "_key_response_post"):
+    setattr(S3Response, _name, _atomic_when_conditional(getattr(S3Response, _name)))
 
 backends.list_of_moto_modules = lambda: _MODULES
 WSGIRequestHandler.log_request = _unlogged  # type: ignore[method-assign]
