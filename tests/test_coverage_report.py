@@ -3,7 +3,6 @@ slipcover report of a small module."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,14 @@ from pathlib import Path
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the suite's own slipcover settings (the workers' shared folder): a child slipcover
-#: would merge that folder into its report and then remove it, the suite's data with it
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SLIPCOVER_")}
 FLOOR = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["genro-storage"]["coverage"][
     "fail-under"
 ]
 
 
 def _report(tmp_path: Path, calls: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """slipcover measures a module of four functions, ``calls`` of them run."""
+    """slipcover measures a module of four functions, ``calls`` of them run. (The
+    workers' shared coverage folder is hidden from it by ``tests/conftest.py``.)"""
     (tmp_path / "mod.py").write_text(
         "def a():\n    return 1\n\n\ndef b():\n    return 2\n\n\n"
         "def c():\n    return 3\n\n\ndef d():\n    return 4\n"
@@ -30,7 +27,7 @@ def _report(tmp_path: Path, calls: str, *args: str) -> subprocess.CompletedProce
     subprocess.run(
         [sys.executable, "-m", "slipcover", "--source", str(tmp_path), "--branch",
          "--json", "--out", str(out), str(tmp_path / "main.py")],
-        cwd=tmp_path, env=CLEAN_ENV, check=True, capture_output=True,
+        cwd=tmp_path, check=True, capture_output=True,
     )  # fmt: skip
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "coverage_report.py"), str(out), *args],

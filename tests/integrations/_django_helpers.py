@@ -80,7 +80,7 @@ def run_on_django_42(files: list[str], timeout: int = 900) -> str:
     if not (DJANGO42 / "django" / "__init__.py").is_file():
         message = f"Django 4.2 missing under {DJANGO42}: run bash scripts/install.sh"
         pytest.fail(message) if in_ci() else pytest.skip(message)
-    # The child measures no coverage: it would report into the parent worker's files
+    # No SLIPCOVER_*: the child's coverage is not counted, so it instruments nothing
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SLIPCOVER_"))}
     env[CHILD_FLAG] = "1"
     env["PYTHONPATH"] = os.pathsep.join(
