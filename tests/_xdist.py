@@ -62,8 +62,7 @@ GROUPS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 #: the longest tests and groups (test ids, id prefixes, or group names), longest first
-#: (measured with --durations: 100, 80, 25 s... on a quiet machine with 4 workers), then
-#: the tests that mostly wait
+#: (measured with --durations: 100, 80, 25 s... on a quiet machine with 4 workers)
 FIRST: tuple[str, ...] = (
     "tests/integrations/test_django_42.py::test_integration_passes_on_django_42",
     "tests/integrations/test_django_contract.py::test_contract_passes_on_django_42",
@@ -76,13 +75,22 @@ FIRST: tuple[str, ...] = (
     "tests/conformance/test_fuzz_safety.py::test_hostile_path_corpus_escapes_nothing",
     "tests/conformance/test_write_contract.py::test_fifty_mib_",
     "tests/console/test_browser.py::test_every_action_in_headless_chromium",
-    # Mostly waiting (retry back-off, a rate limit), little CPU: early, they overlap the
-    # CPU-bound tests; last, they made the run's final 20 s with the cores half idle.
+)
+
+#: tests that mostly wait (retry back-off through the fault proxy, a rate limit), with
+#: little CPU: spread over the first part of the run (:func:`order`), one at a time
+#: beside the tests that need the CPU. Last in collection order they ended every run with
+#: the cores half idle for about 20 s; all together after FIRST, the four workers waited
+#: at once and the cores were idle for 8 s (2026-12-08).
+WAITING: tuple[str, ...] = (
     "tests/test_retries.py::test_copies_complete_intact_through_",
     "tests/test_retries.py::test_async_re",
     "tests/test_request_log.py::test_retries_are_logged_with_the_mount_named",
     "tests/test_cli_rclone.py::test_bwlimit_",
 )
+
+#: the share of the other tests (in collection order) over which WAITING is spread
+WAITING_SPAN = 0.6
 
 
 def group_of(nodeid: str) -> str | None:
@@ -97,18 +105,40 @@ def group_of(nodeid: str) -> str | None:
     return None
 
 
-def rank(nodeid: str) -> int:
-    """Where ``nodeid``'s work unit comes in :data:`FIRST` (``len(FIRST)``: not listed)."""
+def _index(nodeid: str, prefixes: tuple[str, ...]) -> int | None:
     unit = group_of(nodeid) or nodeid
-    for index, prefix in enumerate(FIRST):
+    for index, prefix in enumerate(prefixes):
         if unit.startswith(prefix):
             return index
-    return len(FIRST)
+    return None
+
+
+def rank(nodeid: str) -> int:
+    """Where ``nodeid``'s work unit comes in :data:`FIRST` (``len(FIRST)``: not listed)."""
+    index = _index(nodeid, FIRST)
+    return len(FIRST) if index is None else index
 
 
 def order(items: Sequence[Any]) -> list[Any]:
-    """``items`` with the tests of :data:`FIRST` first, in its order (stable otherwise)."""
-    return sorted(items, key=lambda item: rank(item.nodeid))
+    """``items`` with the tests of :data:`FIRST` first, in its order; then the others in
+    collection order, with the tests of :data:`WAITING` spread evenly over the first
+    :data:`WAITING_SPAN` of them."""
+    listed, waiting, rest = [], [], []
+    for item in items:
+        if rank(item.nodeid) < len(FIRST):
+            listed.append(item)
+        elif _index(item.nodeid, WAITING) is not None:
+            waiting.append(item)
+        else:
+            rest.append(item)
+    result = sorted(listed, key=lambda item: rank(item.nodeid))
+    waiting.sort(key=lambda item: _index(item.nodeid, WAITING) or 0)
+    gap = max(1, int(len(rest) * WAITING_SPAN / (len(waiting) + 1)))
+    for position, item in enumerate(rest, start=1):
+        result.append(item)
+        if waiting and position % gap == 0:
+            result.append(waiting.pop(0))
+    return result + waiting
 
 
 class Scheduler(LoadScopeScheduling):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests._xdist import FIRST, GROUPS, group_of, order, rank
+from tests._xdist import FIRST, GROUPS, WAITING, group_of, order, rank
 
 
 def _collected(request: pytest.FixtureRequest) -> list[str]:
@@ -32,7 +32,7 @@ def test_every_first_entry_names_a_test_or_group(request: pytest.FixtureRequest)
     units = {group_of(i) or i for i in _collected(request)}
     if len(units) < 1000:
         pytest.skip("a subset of the suite: FIRST names tests of the whole suite")
-    for prefix in FIRST:
+    for prefix in (*FIRST, *WAITING):
         assert any(unit.startswith(prefix) for unit in units), f"{prefix!r} names nothing"
 
 
@@ -47,12 +47,25 @@ def test_group_of_reads_the_rules_and_leaves_other_tests_alone() -> None:
     assert group_of("tests/test_paths.py::test_x") is None
 
 
-def test_order_puts_first_the_listed_tests_and_keeps_the_rest() -> None:
-    class Item:
-        def __init__(self, nodeid: str) -> None:
-            self.nodeid = nodeid
+class Item:
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
 
+
+def test_order_puts_first_the_listed_tests_and_keeps_the_rest() -> None:
     head = "tests/integrations/test_django_42.py::test_integration_passes_on_django_42"
     items = [Item("tests/a.py::t1"), Item(head), Item("tests/a.py::t2")]
     assert [i.nodeid for i in order(items)] == [head, "tests/a.py::t1", "tests/a.py::t2"]
     assert rank(head) == 0 and rank("tests/a.py::t1") == len(FIRST)
+
+
+def test_order_spreads_the_waiting_tests_over_the_first_part_of_the_run() -> None:
+    waiting = [Item(f"{WAITING[0]}[{kind}]") for kind in ("s3", "gcs", "azure")]
+    rest = [Item(f"tests/a.py::t{n}") for n in range(100)]
+    ids = [i.nodeid for i in order([*waiting, *rest])]
+    positions = [ids.index(i.nodeid) for i in waiting]
+    assert positions == sorted(positions)
+    # one waiting test every 15 others, within the first 60 % (WAITING_SPAN)
+    assert [b - a for a, b in zip(positions, positions[1:])] == [16, 16]
+    assert positions[0] == 15 and positions[-1] < 60
+    assert [i for i in ids if i.startswith("tests/a.py")] == [i.nodeid for i in rest]
