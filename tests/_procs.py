@@ -29,6 +29,13 @@ _turn = 0  # where the next search starts in the slice
 MIN_PORTS_PER_WORKER = 16
 
 
+def open_fds() -> set[str]:
+    """This process's open descriptors (Linux). A leak check compares them as sets and
+    looks at new ones only: a finalizer, or a thread a former test left, may close one
+    meanwhile (a whole run once counted 61 after 62)."""
+    return set(os.listdir("/proc/self/fd"))
+
+
 def _port_range() -> range:
     """This process's ports: ``GENRO_TEST_PORTS``, or its xdist worker's slice of it."""
     first, _, last = os.environ.get("GENRO_TEST_PORTS", "19710-19789").partition("-")

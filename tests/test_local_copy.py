@@ -23,6 +23,7 @@ from genro_storage.backends._publish import (
     is_temp_name,
 )
 from genro_storage.errors import PathTraversalError, StorageIsADirectoryError
+from tests._procs import open_fds
 from tests._tree_state import tree_state
 
 
@@ -346,14 +347,14 @@ def test_a_plain_local_copy_is_one_walk_per_end_and_names_in_the_folder(
     monkeypatch.setattr(_nolinks, "open_no_links", counted)
     for name in ("info", "info_or_none", "os_path", "exists", "upload_file"):
         monkeypatch.setattr(local.LocalStorage, name, lambda *a, n=name: pytest.fail(n))
-    before = len(os.listdir("/proc/self/fd"))
+    before = open_fds()
     with monkeypatch.context() as patch:
         patch.setattr(os, "lstat", lambda *a, **k: pytest.fail(f"lstat {a}"))
         storage.node("home:sub/a.txt").copy_to("home:sub/old.txt")
         storage.node("home:sub/a.txt").copy_to("home:b.txt")
     assert opened == [f"{home}/sub/a.txt", f"{home}/sub", f"{home}/sub/a.txt", str(home)]
     assert (home / "sub/old.txt").read_text() == (home / "b.txt").read_text() == "a"
-    assert len(os.listdir("/proc/self/fd")) == before
+    assert open_fds() - before == set()
     assert not [n for _, _, files in os.walk(home) for n in files if n.endswith(".tmp")]
 
 
