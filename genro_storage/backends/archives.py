@@ -5,12 +5,21 @@ missing archive fails at ``configure()``. TAR mounts (plain, gz, bz2, xz; compre
 inferred from the name unless given) are read-only. ZIP mounts are read-only in the
 default mode ``'r'``; in mode ``'w'`` or ``'a'`` files can be added, and the archive is
 finalised when the mount is closed (``manager.close()`` / ``remove_mount``).
+
+A compressed TAR is one stream: reading a member that lies before the last one read
+decompresses the archive again from its start. So the index pass, which decompresses the
+whole stream once anyway, also keeps the small members (:data:`SMALL_MEMBER`, up to
+:data:`SMALL_BUDGET` in all); they are then read from memory, in any order.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import re
+import tarfile
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -19,7 +28,12 @@ from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend, text_wrapper
 from .fsspec import FsspecBackend
 
-__all__ = ["ArchiveBackend", "LockedReader", "create"]
+__all__ = ["SMALL_BUDGET", "SMALL_MEMBER", "ArchiveBackend", "LockedReader", "create"]
+
+#: compressed TAR members up to this size are kept in memory by the index pass
+SMALL_MEMBER = 256 * 1024
+#: the most a compressed TAR mount keeps of its small members
+SMALL_BUDGET = 16 * 1024 * 1024
 
 ZIP_WRITABLE = BackendCapabilities(
     delete=False, mkdir=False, atomic_operations=False, append_mode=False
@@ -124,15 +138,71 @@ def create(config: dict[str, Any], mount_name: str) -> ArchiveBackend:
             return ZipFileSystem(mode=mode, **options)
 
     else:
-        from fsspec.implementations.tar import TarFileSystem
-
         caps = READ_ONLY
         if config.get("compression"):
             options["compression"] = config["compression"]
 
         def connect() -> Any:
-            return TarFileSystem(**options)
+            return _tar_filesystem()(**options)
 
     backend = ArchiveBackend(connect, kind, mount_name, caps)
     backend.connect()  # a missing or unreadable archive fails at configure()
     return backend
+
+
+class _KeepingSmallMembers:
+    """``tar`` as fsspec's index pass walks it, reading each small member as it passes
+    (its data lies just before the next header, which tarfile reads next)."""
+
+    def __init__(self, tar: tarfile.TarFile, fo: Any, small: dict[str, bytes]) -> None:
+        self._tar, self._fo, self._small = tar, fo, small
+
+    def __iter__(self) -> Iterator[tarfile.TarInfo]:
+        kept = 0
+        for member in self._tar:
+            small = member.isreg() and member.size <= SMALL_MEMBER
+            if small and kept + member.size <= SMALL_BUDGET:
+                self._fo.seek(member.offset_data)
+                self._small[member.name] = self._fo.read(member.size)
+                kept += member.size
+            yield member
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tar, name)
+
+
+@functools.cache
+def _tar_filesystem() -> type:
+    """fsspec's ``TarFileSystem``, keeping the small members of a compressed archive."""
+    import bz2
+    import gzip
+    import lzma
+
+    from fsspec.implementations.tar import TarFileSystem
+
+    class SmallMembersTar(TarFileSystem):
+        tar: Any  # tarfile.TarFile, or it wrapped for the index pass
+        small: dict[str, bytes]
+
+        def _index(self) -> None:
+            self.small = {}
+            if not isinstance(self.fo, (bz2.BZ2File, gzip.GzipFile, lzma.LZMAFile)):
+                super()._index()  # not compressed: seeking back costs nothing
+                return
+            tar = self.tar
+            self.tar = _KeepingSmallMembers(tar, self.fo, self.small)
+            try:
+                super()._index()
+            finally:
+                self.tar = tar
+
+        def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+            found = self.index.get(re.sub("/+", "/", path)) if mode == "rb" else None
+            data = self.small.get(found[2]) if found and found[0]["type"] == "file" else None
+            if data is None:
+                return super()._open(path, mode, **kwargs)
+            out = io.BytesIO(data)
+            out.size = len(data)  # type: ignore[attr-defined]
+            return out
+
+    return SmallMembersTar
