@@ -94,6 +94,16 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
         gc.freeze()
 
 
+@pytest.fixture
+def own_garbage() -> None:
+    """For a test whose ``gc.collect()`` runs the finalizers of objects it made: that
+    collection then scans only what was made after this fixture (under 1 ms, where a full
+    collection of a worker took 50-130 ms). Collects the young generations, then freezes
+    everything alive: the old generation's garbage, if any, stays until the worker ends."""
+    gc.collect(1)
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         module = item.nodeid.split("::", 1)[0]

@@ -29,7 +29,7 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def unraisable() -> Iterator[Callable[[], list[str]]]:
+def unraisable(own_garbage: None) -> Iterator[Callable[[], list[str]]]:
     """Catch exceptions raised in finalizers (``__del__``) during the test.
 
     Yields a function that garbage-collects and returns what was caught, as strings. A

@@ -67,7 +67,7 @@ def test_a_file_write_onto_the_mount_root_fails_before_any_byte(
 
 @pytest.mark.parametrize("mode", ["wb", "w"])
 def test_an_unclosed_write_is_discarded_with_a_resource_warning(
-    storage_mount: Mount, mode: str
+    storage_mount: Mount, mode: str, own_garbage: None
 ) -> None:
     node = storage_mount.node("unclosed/file.txt")
     node.write("old content")
@@ -80,7 +80,7 @@ def test_an_unclosed_write_is_discarded_with_a_resource_warning(
     assert [c.basename for c in node.parent.children()] == ["file.txt"]
 
 
-def test_an_unclosed_new_file_never_appears(storage_mount: Mount) -> None:
+def test_an_unclosed_new_file_never_appears(storage_mount: Mount, own_garbage: None) -> None:
     node = storage_mount.node("unclosed/new.bin")
     fh = node.open("wb")
     fh.write(b"x" * 1000)
