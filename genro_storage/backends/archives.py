@@ -30,9 +30,10 @@ from .fsspec import FsspecBackend
 
 __all__ = ["SMALL_BUDGET", "SMALL_MEMBER", "ArchiveBackend", "LockedReader", "create"]
 
-#: compressed TAR members up to this size are kept in memory by the index pass
+#: members up to this size are kept in memory: by a compressed TAR mount's index pass, by
+#: a libarchive mount's first read of one (backends/libarchive.py)
 SMALL_MEMBER = 256 * 1024
-#: the most a compressed TAR mount keeps of its small members
+#: the most one mount keeps of its small members
 SMALL_BUDGET = 16 * 1024 * 1024
 
 ZIP_WRITABLE = BackendCapabilities(
