@@ -164,10 +164,8 @@ def test_libarchive_reads_its_small_members_in_one_pass(tmp_path: Path) -> None:
 def test_libarchive_members_over_the_budget_are_read_from_the_archive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from genro_storage.backends import libarchive as backend
-
     sizes = sorted(len(data) for data in SMALL.values())
-    monkeypatch.setattr(backend, "SMALL_BUDGET", sum(sizes[:2]))
+    monkeypatch.setattr(archives, "SMALL_BUDGET", sum(sizes[:2]))
     manager = _libarchive_mount(_seven_zip(tmp_path))
     for name in reversed(SMALL):
         assert manager.node(f"a:{name}").read_bytes() == SMALL[name]
@@ -181,9 +179,7 @@ def test_libarchive_reads_the_member_after_a_big_one_in_a_7z(
 ) -> None:
     """libarchive 3.6 skipping the big member of a compressed 7z then failed the next one
     ("Truncated 7-Zip file body"); the backend reads through instead of skipping."""
-    from genro_storage.backends import libarchive as backend
-
-    monkeypatch.setattr(backend, "SMALL_MEMBER", 0)  # every read scans the archive
+    monkeypatch.setattr(archives, "SMALL_MEMBER", 0)  # every read scans the archive
     manager = _libarchive_mount(_seven_zip(tmp_path))
     for name in SMALL:  # the first of them follows big.bin
         assert manager.node(f"a:{name}").read_bytes() == SMALL[name]

@@ -28,13 +28,42 @@ from ..fileio import is_write_mode
 from .base import EntryInfo, StorageBackend, text_wrapper
 from .fsspec import FsspecBackend
 
-__all__ = ["SMALL_BUDGET", "SMALL_MEMBER", "ArchiveBackend", "LockedReader", "create"]
+__all__ = [
+    "SMALL_BUDGET",
+    "SMALL_MEMBER",
+    "ArchiveBackend",
+    "LockedReader",
+    "SmallMembers",
+    "create",
+    "is_small",
+]
 
 #: members up to this size are kept in memory: by a compressed TAR mount's index pass, by
 #: a libarchive mount's first read of one (backends/libarchive.py)
 SMALL_MEMBER = 256 * 1024
 #: the most one mount keeps of its small members
 SMALL_BUDGET = 16 * 1024 * 1024
+
+
+def is_small(size: int | None) -> bool:
+    """Whether a member of ``size`` bytes is one a mount keeps (:data:`SMALL_MEMBER`)."""
+    return size is not None and size <= SMALL_MEMBER
+
+
+class SmallMembers(dict[str, bytes]):
+    """The small members one mount keeps, by name, :data:`SMALL_BUDGET` bytes at most."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept = 0
+
+    def has_room(self, size: int | None) -> bool:
+        return is_small(size) and self.kept + (size or 0) <= SMALL_BUDGET
+
+    def keep(self, name: str, data: bytes) -> None:
+        self[name] = data
+        self.kept += len(data)
+
 
 ZIP_WRITABLE = BackendCapabilities(
     delete=False, mkdir=False, atomic_operations=False, append_mode=False
@@ -155,17 +184,14 @@ class _KeepingSmallMembers:
     """``tar`` as fsspec's index pass walks it, reading each small member as it passes
     (its data lies just before the next header, which tarfile reads next)."""
 
-    def __init__(self, tar: tarfile.TarFile, fo: Any, small: dict[str, bytes]) -> None:
+    def __init__(self, tar: tarfile.TarFile, fo: Any, small: SmallMembers) -> None:
         self._tar, self._fo, self._small = tar, fo, small
 
     def __iter__(self) -> Iterator[tarfile.TarInfo]:
-        kept = 0
         for member in self._tar:
-            small = member.isreg() and member.size <= SMALL_MEMBER
-            if small and kept + member.size <= SMALL_BUDGET:
+            if member.isreg() and self._small.has_room(member.size):
                 self._fo.seek(member.offset_data)
-                self._small[member.name] = self._fo.read(member.size)
-                kept += member.size
+                self._small.keep(member.name, self._fo.read(member.size))
             yield member
 
     def __getattr__(self, name: str) -> Any:
@@ -183,10 +209,10 @@ def _tar_filesystem() -> type:
 
     class SmallMembersTar(TarFileSystem):
         tar: Any  # tarfile.TarFile, or it wrapped for the index pass
-        small: dict[str, bytes]
+        small: SmallMembers
 
         def _index(self) -> None:
-            self.small = {}
+            self.small = SmallMembers()
             if not isinstance(self.fo, (bz2.BZ2File, gzip.GzipFile, lzma.LZMAFile)):
                 super()._index()  # not compressed: seeking back costs nothing
                 return

@@ -6,8 +6,8 @@ fresh handle on the archive each time, so readers never share a position: ``iter
 member (libarchive reads archives in sequence, there is no seeking inside a member).
 
 Reading a member goes through every entry before it (decompressing a solid 7z block, say).
-So the first read of a small member (up to :data:`~.archives.SMALL_MEMBER`) reads all the
-small members in one pass and keeps them (up to :data:`~.archives.SMALL_BUDGET` in all),
+So the first read of a small member (:func:`~.archives.is_small`) reads all the small
+members in one pass and keeps them (:class:`~.archives.SmallMembers`),
 as TAR mounts do: serving a site out of an archive then costs one pass, not one a file.
 """
 
@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from ..capabilities import READ_ONLY
 from ..fileio import is_write_mode
-from .archives import SMALL_BUDGET, SMALL_MEMBER
+from .archives import SmallMembers, is_small
 from .base import CHUNK_SIZE, text_wrapper
 from .fsspec import FsspecBackend
 
@@ -37,7 +37,7 @@ class LibArchiveBackend(FsspecBackend):
     def __init__(self, fs: Any, source: dict[str, Any], mount_name: str) -> None:
         super().__init__(fs, "", "libarchive", mount_name)
         self._source = source
-        self._small: dict[str, bytes] | None = None
+        self._small: SmallMembers | None = None
         self._small_lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -53,19 +53,15 @@ class LibArchiveBackend(FsspecBackend):
     def _member_name(entry: Any) -> str:
         return str(entry.pathname).rstrip("/").removeprefix("./")
 
-    def _small_members(self) -> dict[str, bytes]:
-        """Every member up to SMALL_MEMBER (SMALL_BUDGET in all), read in one pass."""
+    def _small_members(self) -> SmallMembers:
+        """Every small member (``archives.SmallMembers``), read in one pass."""
         with self._small_lock:
             if self._small is None:
-                small: dict[str, bytes] = {}
-                kept = 0
+                small = SmallMembers()
                 with self._entries() as archive:
                     for entry in archive:
-                        size = entry.size
-                        keep = entry.isfile and size is not None and size <= SMALL_MEMBER
-                        if keep and kept + size <= SMALL_BUDGET:
-                            small[self._member_name(entry)] = b"".join(entry.get_blocks())
-                            kept += size
+                        if entry.isfile and small.has_room(entry.size):
+                            small.keep(self._member_name(entry), b"".join(entry.get_blocks()))
                         else:
                             _read_through(entry)
                 self._small = small
@@ -75,7 +71,7 @@ class LibArchiveBackend(FsspecBackend):
         entry_info = self.info(path)
         if entry_info.is_dir:
             raise IsADirectoryError(f"Is a directory: {path!r}")
-        if entry_info.size is not None and entry_info.size <= SMALL_MEMBER:
+        if is_small(entry_info.size):
             kept = self._small_members().get(path)
             if kept is not None:
                 if kept:
