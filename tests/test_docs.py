@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,6 +167,11 @@ def test_page_examples_run(
         _service_environment(needs, monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GENRO_STORAGE_CONFIG", raising=False)
+    # the pages make their folders with tempfile.mkdtemp(): under tmp_path, pytest removes them
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
     _fresh_memory_store()
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     rel = page.relative_to(ROOT).as_posix()
