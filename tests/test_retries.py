@@ -241,6 +241,71 @@ def test_async_read_failing_after_retries_names_the_mount(kind: str) -> None:
     assert took < 30, took
 
 
+@pytest.mark.parametrize("kind", ["s3", "s3-obstore", "gcs", "azure"])
+def test_retries_0_makes_a_download_to_a_file_one_attempt(kind: str, tmp_path: Path) -> None:
+    """``retries: 0`` disables retries (docs/backends.md), in the drivers' downloads to a
+    file too: gcsfs made its own six attempts there, 31 s of waits."""
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area(kind, area)
+    download = Fault(
+        "503", match=rf"^GET /(download/storage/v1/b/|devstoreaccount1/)?{area}(/o)?/some\.bin"
+    )
+    with NetProxy(server_port(kind), faults=[download], port=free_port()) as proxy:
+        manager = StorageManager()
+        manager.configure(
+            [
+                {"name": "here", "type": "local", "path": str(tmp_path)},
+                {"name": "far", **remote_config(kind, proxy.endpoint, area), "retries": 0},
+            ]
+        )
+        manager.node("far:some.bin").write_bytes(b"x" * 1000)
+        with pytest.raises(StorageConnectionError, match="'far'"):
+            manager.node("far:some.bin").copy_to("here:some.bin")
+    assert download.fired == 1, proxy.log
+    assert not (tmp_path / "some.bin").exists()
+
+
+@pytest.mark.parametrize("kind", ["gcs", "azure"])
+def test_retry_waits_follow_the_mount_policy(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every wait between attempts is the documented one: random, up to 0.1 s, doubling
+    (docs/backends.md, ``retries``), whatever the driver's own default: azure-storage
+    waited 1.6 s and more from its first retry, gcsfs 1-2 s in its downloads to a file.
+    (S3 keeps botocore's standard mode, documented apart.)"""
+    import asyncio
+
+    from genro_storage.backends._retry import FIRST_WAIT
+
+    real_sleep = asyncio.sleep
+    waits: list[float] = []
+
+    async def recorded(delay: float, result: Any = None) -> Any:
+        if delay > 0:
+            waits.append(delay)
+        return await real_sleep(delay, result)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    area = f"f{uuid.uuid4().hex[:12]}"
+    make_area(kind, area)
+    with NetProxy(server_port(kind), faults=[Fault("503", every=2)], port=free_port()) as proxy:
+        manager = StorageManager()
+        manager.configure(
+            [
+                {"name": "here", "type": "local", "path": str(tmp_path)},
+                {"name": "far", **remote_config(kind, proxy.endpoint, area)},
+            ]
+        )
+        for i in range(3):
+            manager.node(f"far:w{i}.bin").write_bytes(b"w" * 5000)
+            assert manager.node(f"far:w{i}.bin").read_bytes() == b"w" * 5000
+            manager.node(f"far:w{i}.bin").copy_to(f"here:w{i}.bin")  # a download to a file
+        # the chance of a third attempt at one request is small: 0.4 s bounds its wait
+        assert max(waits, default=0.0) <= FIRST_WAIT * 4, (waits, proxy.injected)
+    assert proxy.injected.get("503", 0) >= 3, proxy.injected
+    assert len(waits) >= 3, waits
+
+
 @pytest.mark.parametrize("kind", ["s3", "s3-obstore"])
 def test_s3_complete_multipart_500_is_retried(kind: str, tree: Path, tmp_path: Path) -> None:
     area = f"f{uuid.uuid4().hex[:12]}"

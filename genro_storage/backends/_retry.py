@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import random
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # tenacity loads on the first retry loop built (it imports to
 
 from ..errors import StorageAuthError, StorageConfigError, StorageConnectionError
 
-__all__ = ["async_retrying", "http_status", "is_transient", "retrying"]
+__all__ = ["async_retrying", "backoff_seconds", "http_status", "is_transient", "retrying"]
 
 T = TypeVar("T")
 
@@ -141,10 +142,21 @@ def is_transient(exc: BaseException, depth: int = 8) -> bool:
     return False
 
 
+#: the backoff of every retry loop: a random wait up to FIRST_WAIT s, doubling, capped
+FIRST_WAIT = 0.1
+MAX_WAIT = 5.0
+
+
+def backoff_seconds(retry: int) -> float:
+    """The wait before retry number ``retry`` (1: the first), for drivers whose retry loop
+    is their own: the policy of :func:`retrying`, full jitter included."""
+    return random.uniform(0, min(MAX_WAIT, FIRST_WAIT * 2 ** max(0, retry - 1)))
+
+
 def _wait() -> Any:
     from tenacity import wait_random_exponential
 
-    return wait_random_exponential(multiplier=0.1, max=5)
+    return wait_random_exponential(multiplier=FIRST_WAIT, max=MAX_WAIT)
 
 
 log = logging.getLogger("genro_storage")

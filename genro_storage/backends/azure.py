@@ -20,6 +20,7 @@ from ._errors import chain_text, classify
 from ._metadata import check_metadata, check_metadata_size
 from ._objectparams import parse_object_parameters
 from ._requestlog import azure_request_hook, log_retry
+from ._retry import backoff_seconds
 from ._transfer import NetworkSettings
 from .base import EntryInfo
 from .fsspec import FsspecBackend
@@ -270,6 +271,8 @@ def _filesystem_class() -> Any:
         ) -> bool:
             again = bool(super().increment(settings, request, response=response, error=error))
             if again:
+                # settings is the request's own: concurrent requests share the policy
+                settings["genro_wait"] = backoff_seconds(settings["count"])
                 http = getattr(response, "http_response", response)  # either is passed
                 status = getattr(http, "status_code", None)
                 reason = f"HTTP {status}" if status else type(error).__name__
@@ -281,6 +284,11 @@ def _filesystem_class() -> Any:
                     self.get_backoff_time(settings),
                 )
             return again
+
+        def get_backoff_time(self, settings: Any) -> float:
+            # azure-storage waits initial_backoff + increment_base**n from the first retry
+            # on (1.6 s with 0.1 and 1.5); here the mounts' one policy (_retry)
+            return float(settings.get("genro_wait", 0.0))
 
     class GenroAzureBlobFileSystem(AzureBlobFileSystem):
         def __init__(
@@ -302,15 +310,9 @@ def _filesystem_class() -> Any:
             self.service_client = type(client)(
                 account_url=client.url,
                 credential=client.credential,
-                # azure-storage's own policy (it ignores azure-core's retry_backoff_*):
-                # waits 0.1 s, then 0.1 + 1.5**n s, +-0.1 s of jitter
-                retry_policy=LoggedRetry(
-                    self.genro_mount,
-                    initial_backoff=0.1,
-                    increment_base=1.5,
-                    retry_total=self.genro_attempts - 1,
-                    random_jitter_range=0.1,
-                ),
+                # azure-storage's own policy class (it ignores azure-core's retry_backoff_*),
+                # its waits those of _retry.backoff_seconds
+                retry_policy=LoggedRetry(self.genro_mount, retry_total=self.genro_attempts - 1),
                 # download in part_size pieces (azure's first GET is 32 MiB by default)
                 max_single_get_size=self.genro_part_size,
                 max_chunk_get_size=self.genro_part_size,

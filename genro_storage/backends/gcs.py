@@ -243,7 +243,8 @@ def _answer_lost(exc: BaseException) -> bool:
 
 def _filesystem_class() -> Any:
     """gcsfs' filesystem with the mount's retries instead of gcsfs' fixed six attempts
-    (whose backoff reaches 16 s and makes an unreachable endpoint take ~34 s)."""
+    (whose backoff reaches 16 s and makes an unreachable endpoint take ~34 s), for its
+    requests and its downloads to a file."""
     global _FS_CLASS
     if _FS_CLASS is not None:
         return _FS_CLASS
@@ -255,7 +256,10 @@ def _filesystem_class() -> Any:
 
     from ._retry import async_retrying
 
+    # gcsfs wraps these in its own loop of six attempts (waits of 1-2 s, 2-3 s...)
     raw_request = gcsfs.GCSFileSystem._request.__wrapped__
+    raw_get_file = gcsfs.GCSFileSystem._get_file_request.__wrapped__
+    raw_get_file_concurrent = gcsfs.GCSFileSystem._get_file_concurrent.__wrapped__
 
     def transient(exc: BaseException) -> bool:
         if isinstance(exc, HttpError):
@@ -288,6 +292,19 @@ def _filesystem_class() -> Any:
                                 f"lost ({exc!r})"
                             ) from exc
                         raise
+
+        async def _retried(self, raw: Any, *args: Any, **kwargs: Any) -> Any:
+            retrying = async_retrying(self.genro_attempts, transient, self.genro_label)
+            async for attempt in retrying:
+                with attempt:
+                    return await raw(self, *args, **kwargs)
+
+        async def _get_file_request(self, *args: Any, **kwargs: Any) -> Any:
+            return await self._retried(raw_get_file, *args, **kwargs)
+
+        async def _get_file_concurrent(self, *args: Any, **kwargs: Any) -> Any:
+            # not retried as a whole: each request it makes is
+            return await raw_get_file_concurrent(self, *args, **kwargs)
 
     _FS_CLASS = GenroGCSFileSystem
     return _FS_CLASS
