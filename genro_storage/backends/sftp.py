@@ -9,15 +9,18 @@ Writes go to a temporary file next to the target and are renamed over it
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
+import io
+import socket
 import stat
 import threading
 from collections.abc import Iterator
 from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
-from ..errors import PathTraversalError
+from ..errors import PathTraversalError, StorageError
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -60,7 +63,11 @@ class SFTPBackend(FsspecBackend):
 
     def _open_read(self, path: str, full: str, mode: str) -> IO[Any]:
         self._contain(path, full)
-        return super()._open_read(path, full, mode)
+        handle = super()._open_read(path, full, mode)
+        answers = getattr(self.fs.ftp, "_genro_answers", None)
+        if mode != "rb" or answers is None:
+            return handle
+        return io.BufferedReader(ReadAhead(answers, handle), buffer_size=ReadAhead.CHUNK)
 
     def read_bytes(self, path: str) -> bytes:
         self._contain(path, self._full(path))
@@ -98,6 +105,11 @@ class SFTPBackend(FsspecBackend):
     def copy_file(self, src_path: str, dest_backend: Any, dest_path: str) -> str | None:
         self._contain(src_path, self._full(src_path))
         return super().copy_file(src_path, dest_backend, dest_path)
+
+    def translate_error(self, exc: BaseException, path: str) -> BaseException | None:
+        if isinstance(exc, WriteRefused):
+            return StorageError(f"{self.describe()}: '{path}' was not written: {exc}")
+        return None
 
     def close(self) -> None:
         if self._fs is not None:
@@ -159,19 +171,195 @@ class SFTPBackend(FsspecBackend):
 def serialize(client: Any) -> None:
     """Make one paramiko ``SFTPClient`` safe to share between threads.
 
-    Sending a request and reading its answer happen under one re-entrant lock; answers
-    to pipelined writes that another thread reads are routed to their file by paramiko.
+    Sending a request and reading its answer happen under one re-entrant lock. paramiko
+    files every answer nobody waits for under ``type(None)`` and drops it when another
+    request's wait reads it: a write's acknowledgement, which paramiko then waits for by
+    number, was read and dropped by another thread, and a copy of several large files hung
+    for ever; and the acknowledgements of pipelined writes were never looked at, so a
+    write the server refused went unnoticed. :class:`_Answers` keeps such answers until
+    they are asked for, and a pipelined file's close waits for all of its writes' and
+    raises the first refusal (the upload is then discarded, not published).
     """
-    lock = threading.RLock()
-    for name in ("_request", "_async_request", "_read_response"):
-        method = getattr(client, name)
+    _Answers(client)
 
-        @functools.wraps(method)
-        def locked(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            with lock:
-                return _method(*args, **kwargs)
 
-        setattr(client, name, locked)
+class ReadAhead(io.RawIOBase):
+    """Reads of one remote file with up to WINDOW requests of 32 KiB in flight.
+
+    paramiko's own reads wait for each 32 KiB answer before asking for the next (one
+    round trip per 32 KiB), and its ``prefetch`` asks for the whole file at once, holding
+    whatever the reader has not consumed yet. Here the next WINDOW pieces are asked ahead
+    of the reader (1 MiB in flight, whatever the file's size); a seek drops them.
+    """
+
+    CHUNK = 32768  # paramiko's MAX_REQUEST_SIZE, what servers answer in one piece
+    WINDOW = 32
+
+    def __init__(self, answers: _Answers, handle: Any) -> None:
+        super().__init__()
+        from paramiko.sftp import CMD_DATA, CMD_READ, int64  # type: ignore[import-untyped]
+
+        self._data_kind, self._read_kind, self._int64 = CMD_DATA, CMD_READ, int64
+        self._answers = answers
+        self._handle = handle
+        self._size = int(handle.stat().st_size or 0)
+        self._pos = 0  # the next byte handed out
+        self._asked = 0  # the next byte asked for
+        self._pending: collections.deque[tuple[int, int, int]] = collections.deque()
+        self._chunk = b""  # the answer being handed out, from _pos on
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        target = max(0, base + offset)
+        if target != self._pos:
+            self._drop_pending()
+            self._chunk = b""
+            self._pos = self._asked = target
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._chunk:
+            self._chunk = self._next_chunk()
+        size = min(len(buffer), len(self._chunk))
+        buffer[:size] = self._chunk[:size]
+        self._chunk = self._chunk[size:]
+        self._pos += size
+        return size
+
+    def _next_chunk(self) -> bytes:
+        while len(self._pending) < self.WINDOW and self._asked < self._size:
+            length = min(self.CHUNK, self._size - self._asked)
+            num = self._answers.send(
+                type(None), self._read_kind, self._handle.handle, self._int64(self._asked), length
+            )
+            self._pending.append((num, self._asked, length))
+            self._asked += length
+        if not self._pending:
+            return b""
+        num, offset, length = self._pending.popleft()
+        try:
+            kind, msg = self._answers.read(num)
+        except EOFError:  # the file is shorter than it was at open
+            self._drop_pending()
+            return b""
+        data = bytes(msg.get_string()) if kind == self._data_kind else b""
+        if len(data) < length:  # a short answer: ask again from where it stopped
+            self._drop_pending()
+            self._asked = offset + len(data)
+        return data
+
+    def _drop_pending(self) -> None:
+        while self._pending:
+            num = self._pending.popleft()[0]
+            with contextlib.suppress(Exception):
+                self._answers.read(num)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._drop_pending()
+            self._handle.close()
+        finally:
+            super().close()
+
+
+class WriteRefused(OSError):
+    """The server answered a pipelined write with an error (a full disk, a quota)."""
+
+
+class _Answers:
+    """The answers of one ``SFTPClient`` that arrived before anybody asked (see serialize)."""
+
+    def __init__(self, client: Any) -> None:
+        from paramiko.sftp import CMD_STATUS, CMD_WRITE
+
+        client._genro_answers = self
+
+        self._status, self._write = CMD_STATUS, CMD_WRITE
+        self.client = client
+        self.lock = threading.RLock()
+        self.arrived: dict[int, tuple[int, Any]] = {}
+        self.writes: dict[int, bytes] = {}  # request number -> file handle, until answered
+        self._send = client._async_request
+        self._read = client._read_response
+        self._finish = client._finish_responses
+        request = client._request
+
+        def locked_request(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                return request(*args, **kwargs)
+
+        client._request = locked_request
+        client._async_request = self.send
+        client._read_response = self.read
+        client._finish_responses = self.finish
+
+    def _async_response(self, kind: int, msg: Any, num: int) -> None:
+        # paramiko's callback for an answer read by a wait for another one
+        self.arrived[num] = (kind, msg)
+
+    def send(self, fileobj: Any, kind: int, *args: Any) -> int:
+        with self.lock:
+            owner = self if fileobj is type(None) else fileobj
+            num = int(self._send(owner, kind, *args))
+            if kind == self._write:
+                self.writes[num] = args[0]
+            return num
+
+    def read(self, waitfor: int | None = None) -> tuple[Any, Any]:
+        with self.lock:
+            if waitfor is not None and waitfor in self.arrived:
+                kind, msg = self.arrived.pop(waitfor)
+                self.writes.pop(waitfor, None)
+                if kind == self._status:
+                    self.client._convert_status(msg)
+                return kind, msg
+            answer = self._read(waitfor)
+            if waitfor is not None:
+                self.writes.pop(waitfor, None)
+            return answer  # type: ignore[no-any-return]
+
+    def finish(self, fileobj: Any) -> None:
+        """Wait for every answer to ``fileobj``'s writes; raise the first refusal."""
+        with self.lock:
+            handle = getattr(fileobj, "handle", None)
+            refused: BaseException | None = None
+            for num in [n for n, h in self.writes.items() if h == handle]:
+                while num not in self.arrived:
+                    self._read()  # one answer, handed to whoever waits for it
+                kind, msg = self.arrived.pop(num)
+                del self.writes[num]
+                if kind == self._status and refused is None:
+                    try:
+                        self.client._convert_status(msg)
+                    except OSError as exc:
+                        refused = WriteRefused(f"the server refused a write ({exc})")
+                        refused.__cause__ = exc
+            self._finish(fileobj)
+            if refused is not None:
+                raise refused
+
+
+def no_delay(transport: Any) -> None:
+    """Send each request at once (``TCP_NODELAY``, as OpenSSH's client does).
+
+    paramiko leaves Nagle's algorithm on: a read request waited for the ACK of the
+    previous bytes, and one 32 KiB read took 6 ms on loopback instead of 0.35 ms
+    (5 MB/s downloads where OpenSSH's ``sftp -R 1`` made 76 MB/s).
+    """
+    sock = getattr(transport, "sock", None)
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def create(config: dict[str, Any], mount_name: str) -> SFTPBackend:
@@ -188,6 +376,7 @@ def create(config: dict[str, Any], mount_name: str) -> SFTPBackend:
 
     def connect() -> Any:
         fs = SFTPFileSystem(host, **options)
+        no_delay(fs.client.get_transport())
         serialize(fs.ftp)
         return fs
 
