@@ -11,10 +11,40 @@ from __future__ import annotations
 import io
 import os
 
-__all__ = ["FileSection"]
+__all__ = ["FileSection", "PositionedReader"]
 
 
-class FileSection(io.RawIOBase):
+class PositionedReader(io.RawIOBase):
+    """A readable, seekable raw stream of ``_length`` bytes, at position ``_pos``."""
+
+    _pos: int
+    _length: int
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _seek_target(self, offset: int, whence: int) -> int:
+        """The position ``seek(offset, whence)`` asks for (``io``'s rules)."""
+        if whence == io.SEEK_SET:
+            position = offset
+        elif whence == io.SEEK_CUR:
+            position = self._pos + offset
+        elif whence == io.SEEK_END:
+            position = self._length + offset
+        else:
+            raise ValueError(f"invalid whence ({whence})")
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        return position
+
+
+class FileSection(PositionedReader):
     """``length`` bytes of the file ``path`` from ``offset``; positions are relative to
     the section (``seek(0)`` is its first byte, reading stops at its end)."""
 
@@ -33,28 +63,9 @@ class FileSection(io.RawIOBase):
         """Bytes left from the current position to the section's end."""
         return max(0, self._length - self._pos)
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            position = offset
-        elif whence == io.SEEK_CUR:
-            position = self._pos + offset
-        elif whence == io.SEEK_END:
-            position = self._length + offset
-        else:
-            raise ValueError(f"invalid whence ({whence})")
-        if position < 0:
-            raise ValueError(f"negative seek position {position}")
-        self._pos = position
-        return position
+        self._pos = self._seek_target(offset, whence)
+        return self._pos
 
     def read(self, size: int | None = -1) -> bytes:
         if self.closed:

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from ..capabilities import BackendCapabilities
 from ..errors import PathTraversalError, StorageError
+from ._filesection import PositionedReader
 from .base import EntryInfo
 from .fsspec import FsspecBackend
 
@@ -183,7 +184,7 @@ def serialize(client: Any) -> None:
     _Answers(client)
 
 
-class ReadAhead(io.RawIOBase):
+class ReadAhead(PositionedReader):
     """Reads of one remote file with up to WINDOW requests of 32 KiB in flight.
 
     paramiko's own reads wait for each 32 KiB answer before asking for the next (one
@@ -202,24 +203,14 @@ class ReadAhead(io.RawIOBase):
         self._data_kind, self._read_kind, self._int64 = CMD_DATA, CMD_READ, int64
         self._answers = answers
         self._handle = handle
-        self._size = int(handle.stat().st_size or 0)
+        self._length = int(handle.stat().st_size or 0)
         self._pos = 0  # the next byte handed out
         self._asked = 0  # the next byte asked for
         self._pending: collections.deque[tuple[int, int, int]] = collections.deque()
         self._chunk = b""  # the answer being handed out, from _pos on
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        target = max(0, base + offset)
+        target = self._seek_target(offset, whence)
         if target != self._pos:
             self._drop_pending()
             self._chunk = b""
@@ -236,8 +227,8 @@ class ReadAhead(io.RawIOBase):
         return size
 
     def _next_chunk(self) -> bytes:
-        while len(self._pending) < self.WINDOW and self._asked < self._size:
-            length = min(self.CHUNK, self._size - self._asked)
+        while len(self._pending) < self.WINDOW and self._asked < self._length:
+            length = min(self.CHUNK, self._length - self._asked)
             num = self._answers.send(
                 type(None), self._read_kind, self._handle.handle, self._int64(self._asked), length
             )

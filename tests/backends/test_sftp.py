@@ -155,6 +155,8 @@ def test_reads_ahead_hand_out_the_right_bytes_through_seeks(tmp_path: Path) -> N
             assert stream.read() == data[-100:]
             stream.seek(len(data) + 10)
             assert stream.read(10) == b""
+            with pytest.raises(ValueError):
+                stream.seek(-1)
             stream.seek(0)
             assert stream.read() == data
         assert b"".join(manager.node("m:big.bin").iter_bytes(65536)) == data
