@@ -120,8 +120,29 @@ class SFTPBackend(FsspecBackend):
     def _tune_write_handle(self, raw: Any) -> Any:
         # paramiko waits for each write's ack otherwise: 3 MB took 2.7 s instead of 0.2 s
         set_pipelined = getattr(raw, "set_pipelined", None)
-        if set_pipelined is not None:
-            set_pipelined(True)
+        answers = getattr(self.fs.ftp, "_genro_answers", None)
+        if set_pipelined is None or answers is None:
+            return raw
+        set_pipelined(True)
+        close = raw.close
+
+        def checked_close() -> None:
+            """Publishable only when the server acknowledged every write."""
+            raw.flush()  # paramiko's close sends its buffer after collecting the answers
+            close()
+            refusal = answers.refused.pop(raw.handle, None)
+            if refusal is not None:
+                raise refusal
+
+        def discard() -> None:
+            raw._wbuffer = io.BytesIO()  # paramiko's unsent buffer: dropped, not sent
+            try:
+                close()
+            finally:
+                answers.refused.pop(raw.handle, None)
+
+        raw.close = checked_close
+        raw.discard = discard  # what _publish.discard_buffered calls instead of close
         return raw
 
     def _replace(self, temp: str, full: str) -> None:
@@ -178,8 +199,8 @@ def serialize(client: Any) -> None:
     number, was read and dropped by another thread, and a copy of several large files hung
     for ever; and the acknowledgements of pipelined writes were never looked at, so a
     write the server refused went unnoticed. :class:`_Answers` keeps such answers until
-    they are asked for, and a pipelined file's close waits for all of its writes' and
-    raises the first refusal (the upload is then discarded, not published).
+    they are asked for, and a pipelined file's close collects all of its writes' answers
+    and raises the first refusal (the upload is then discarded, not published).
     """
     _Answers(client)
 
@@ -281,6 +302,7 @@ class _Answers:
         self.lock = threading.RLock()
         self.arrived: dict[int, tuple[int, Any]] = {}
         self.writes: dict[int, bytes] = {}  # request number -> file handle, until answered
+        self.refused: dict[bytes, WriteRefused] = {}  # file handle -> its first refusal
         self._send = client._async_request
         self._read = client._read_response
         self._finish = client._finish_responses
@@ -309,36 +331,50 @@ class _Answers:
 
     def read(self, waitfor: int | None = None) -> tuple[Any, Any]:
         with self.lock:
-            if waitfor is not None and waitfor in self.arrived:
-                kind, msg = self.arrived.pop(waitfor)
-                self.writes.pop(waitfor, None)
-                if kind == self._status:
-                    self.client._convert_status(msg)
-                return kind, msg
-            answer = self._read(waitfor)
-            if waitfor is not None:
-                self.writes.pop(waitfor, None)
-            return answer  # type: ignore[no-any-return]
+            write = waitfor is not None and waitfor in self.writes
+            if (
+                waitfor is not None
+                and waitfor not in self.arrived
+                and waitfor not in self.client._expecting
+            ):  # taken already (its file's close collected it): waiting would be for ever
+                raise OSError(f"the answer to request {waitfor} was already collected")
+            try:
+                if waitfor is not None and waitfor in self.arrived:
+                    kind, msg = self.arrived.pop(waitfor)
+                    if kind == self._status:
+                        self.client._convert_status(msg)
+                    return kind, msg
+                return self._read(waitfor)  # type: ignore[no-any-return]
+            except OSError as exc:
+                if write:  # paramiko waits for some pipelined writes' answers itself
+                    raise WriteRefused(f"the server refused a write ({exc})") from exc
+                raise
+            finally:  # answered, refused included: nothing left to wait for at close
+                if waitfor is not None:
+                    self.writes.pop(waitfor, None)
 
     def finish(self, fileobj: Any) -> None:
-        """Wait for every answer to ``fileobj``'s writes; raise the first refusal."""
+        """Collect every answer to ``fileobj``'s writes (paramiko's close calls this);
+        the first refusal is kept in :attr:`refused` for the close to raise, once the
+        file is closed on the server."""
         with self.lock:
-            handle = getattr(fileobj, "handle", None)
-            refused: BaseException | None = None
+            handle: bytes = fileobj.handle
             for num in [n for n, h in self.writes.items() if h == handle]:
                 while num not in self.arrived:
                     self._read()  # one answer, handed to whoever waits for it
                 kind, msg = self.arrived.pop(num)
                 del self.writes[num]
-                if kind == self._status and refused is None:
+                if kind == self._status and handle not in self.refused:
                     try:
                         self.client._convert_status(msg)
                     except OSError as exc:
-                        refused = WriteRefused(f"the server refused a write ({exc})")
-                        refused.__cause__ = exc
+                        refusal = WriteRefused(f"the server refused a write ({exc})")
+                        refusal.__cause__ = exc
+                        self.refused[handle] = refusal
+            pending = getattr(fileobj, "_reqs", None)
+            if pending is not None:
+                pending.clear()  # collected here: paramiko must not wait for them again
             self._finish(fileobj)
-            if refused is not None:
-                raise refused
 
 
 def no_delay(transport: Any) -> None:
