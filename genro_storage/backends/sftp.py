@@ -353,24 +353,38 @@ class _Answers:
                 if waitfor is not None:
                     self.writes.pop(waitfor, None)
 
+    def _refuse(self, handle: bytes, text: str, cause: BaseException) -> None:
+        if handle not in self.refused:
+            refusal = WriteRefused(text)
+            refusal.__cause__ = cause
+            self.refused[handle] = refusal
+
     def finish(self, fileobj: Any) -> None:
         """Collect every answer to ``fileobj``'s writes (paramiko's close calls this);
         the first refusal is kept in :attr:`refused` for the close to raise, once the
         file is closed on the server."""
+        from paramiko.ssh_exception import SSHException  # type: ignore[import-untyped]
+
         with self.lock:
             handle: bytes = fileobj.handle
-            for num in [n for n, h in self.writes.items() if h == handle]:
-                while num not in self.arrived:
-                    self._read()  # one answer, handed to whoever waits for it
-                kind, msg = self.arrived.pop(num)
-                del self.writes[num]
-                if kind == self._status and handle not in self.refused:
-                    try:
-                        self.client._convert_status(msg)
-                    except OSError as exc:
-                        refusal = WriteRefused(f"the server refused a write ({exc})")
-                        refusal.__cause__ = exc
-                        self.refused[handle] = refusal
+            mine = [n for n, h in self.writes.items() if h == handle]
+            try:
+                for num in mine:
+                    while num not in self.arrived:
+                        self._read()  # one answer, handed to whoever waits for it
+                    kind, msg = self.arrived.pop(num)
+                    del self.writes[num]
+                    if kind == self._status and handle not in self.refused:
+                        try:
+                            self.client._convert_status(msg)
+                        except OSError as exc:
+                            self._refuse(handle, f"the server refused a write ({exc})", exc)
+            except (EOFError, OSError, SSHException) as exc:  # the connection is gone
+                for num in mine:
+                    self.writes.pop(num, None)
+                    self.arrived.pop(num, None)
+                lost = f"the connection was lost before every write was acknowledged ({exc})"
+                self._refuse(handle, lost, exc)
             pending = getattr(fileobj, "_reqs", None)
             if pending is not None:
                 pending.clear()  # collected here: paramiko must not wait for them again

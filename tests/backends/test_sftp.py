@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -170,3 +170,25 @@ def test_reads_ahead_hand_out_the_right_bytes_through_seeks(tmp_path: Path) -> N
             assert len(rest) <= max(499_000, ReadAhead.WINDOW * ReadAhead.CHUNK)
     finally:
         manager.close()
+
+
+def test_a_write_left_open_on_a_lost_connection_is_dropped_quietly(
+    tmp_path: Path, unraisable: Callable[[], list[str]]
+) -> None:
+    """A write handle nobody closed, on a connection that is gone, is collected without
+    an error escaping its finalizer (paramiko closes it from ``__del__``, and collecting
+    its writes' answers met the dead connection), and publishes nothing."""
+    env = BY_NAME["sftp"].env()
+    remote = Path(env["SVC_SFTP_ROOT"]) / f"lost-{uuid.uuid4().hex[:10]}"
+    remote.mkdir()
+    shutil.chown(remote, env["SVC_SFTP_USER"])
+    manager = StorageManager(env=False)
+    manager.configure([{"name": "m", **sftp_options(env), "path": str(remote)}])
+    backend = manager.get_backend("m")
+    raw = backend._tune_write_handle(backend.fs.ftp.open(str(remote / "part.bin"), "wb"))
+    raw.write(os.urandom(3 * 1024 * 1024))
+    raw.flush()
+    backend.fs.client.get_transport().sock.shutdown(socket.SHUT_RDWR)
+    del raw
+    assert unraisable() == []
+    manager.close()
