@@ -22,10 +22,6 @@ class SMBBackend(FsspecBackend):
 
     default_capabilities = BackendCapabilities()  # atomic: temp file + replace
     block_size = 1024 * 1024
-    # smbprotocol refuses a request when the connection's credits are spent instead of
-    # waiting for them ("Request requires 1 credits but only 0 credits are available"):
-    # copying four files of 4 MiB at once failed three of them. A copy takes turns.
-    max_concurrency = 1
 
     def __init__(self, fs: Any, host: str, share: str, path: str, mount_name: str) -> None:
         sub = path.strip("/")
@@ -68,6 +64,36 @@ class SMBBackend(FsspecBackend):
         return None
 
 
+#: the credits a connection keeps: a request of 1 MiB spends 16, so 32 of them at once
+CREDITS = 512
+
+
+def grow_credits(host: str, options: dict[str, Any]) -> None:
+    """Ask the server for :data:`CREDITS` credits on the connection of ``options``.
+
+    A request spends credits and asks for as many back, so the window stays what the
+    session began with: Samba grants 64. smbprotocol refuses a request when they are
+    spent instead of waiting ("Request requires 1 credits but only 0 credits are
+    available"): four files of 4 MiB copied at once failed three of them. One ECHO asking
+    for more makes the window larger for as long as the connection lives (smbprotocol's
+    documented way); connections are shared by the whole process, so only what is
+    missing is asked.
+    """
+    import smbclient
+
+    session = smbclient.register_session(  # the cached session SMBFileSystem made
+        host,
+        username=options.get("username"),
+        password=options.get("password"),
+        port=options.get("port", 445),
+    )
+    connection = session.connection
+    window = connection.sequence_window
+    missing = CREDITS - (window["high"] - window["low"])
+    if missing > 0 and connection.supports_multi_credit:
+        connection.echo(sid=session.session_id, credit_request=missing)
+
+
 def create(config: dict[str, Any], mount_name: str) -> SMBBackend:
     from fsspec.implementations.smb import SMBFileSystem
 
@@ -80,7 +106,9 @@ def create(config: dict[str, Any], mount_name: str) -> SMBBackend:
     host = str(config["host"])
 
     def connect() -> Any:
-        return SMBFileSystem(host, **options)
+        fs = SMBFileSystem(host, **options)
+        grow_credits(host, options)
+        return fs
 
     return SMBBackend(
         connect, host, str(config["share"]).strip("/"), str(config.get("path") or ""), mount_name
