@@ -9,18 +9,16 @@ with the mount named.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from genro_storage import StorageManager
-from tests.conformance.targets import BY_NAME, read_only_config, writable_config
+from tests.conformance.targets import BY_NAME, mounted, writable_config
 
 HTTP_DRIVERS = {"s3", "gcs", "azure", "webdav"}
 
@@ -28,23 +26,6 @@ HTTP_DRIVERS = {"s3", "gcs", "azure", "webdav"}
 def _messages(caplog: pytest.LogCaptureFixture, mount: str) -> list[str]:
     head = f"mount '{mount}' ("
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(head)]
-
-
-@contextlib.contextmanager
-def _mounted(kind: str, tmp_path: Path) -> Iterator[StorageManager]:
-    target = BY_NAME[kind]
-    config = (writable_config if target.writable else read_only_config)(
-        target, target.env(), tmp_path
-    )
-    make_root = config.pop("_mkdir", False)
-    manager = StorageManager(env=False)
-    manager.configure([{"name": "m", **config}])
-    if make_root:
-        manager.node("m:").mkdir(parents=True, exist_ok=True)
-    try:
-        yield manager
-    finally:
-        manager.close()
 
 
 @pytest.mark.parametrize(
@@ -63,7 +44,7 @@ def _mounted(kind: str, tmp_path: Path) -> Iterator[StorageManager]:
 def test_every_mount_logs_each_request_or_operation(
     kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with _mounted(kind, tmp_path) as manager, caplog.at_level(logging.DEBUG, "genro_storage"):
+    with mounted(kind, tmp_path) as manager, caplog.at_level(logging.DEBUG, "genro_storage"):
         node = manager.node("m:logged/a.txt")
         node.write_text("logged")
         assert node.read_text() == "logged"
@@ -92,7 +73,7 @@ def test_every_mount_logs_each_request_or_operation(
 
 @pytest.mark.services
 def test_http_mount_logs_each_request(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with _mounted("http", tmp_path) as manager, caplog.at_level(logging.DEBUG, "genro_storage"):
+    with mounted("http", tmp_path) as manager, caplog.at_level(logging.DEBUG, "genro_storage"):
         first = manager.node("m:tree").children()[0]
         first.read_bytes()
     requests = [line for line in _messages(caplog, "m") if " GET http" in line]
@@ -142,7 +123,7 @@ def test_webdav_close_closes_its_connections_and_reconnects(tmp_path: Path) -> N
     import gc
     import warnings
 
-    with _mounted("webdav", tmp_path) as manager:
+    with mounted("webdav", tmp_path) as manager:
         manager.node("m:a.txt").write_text("x")
         client = manager.get_backend("m").fs.client.http
         manager.close()

@@ -16,7 +16,7 @@ import pytest
 from genro_storage import StorageManager
 from genro_storage.backends.sftp import ReadAhead
 from genro_storage.errors import StorageError
-from tests.conformance.targets import BY_NAME, sftp_options, writable_config
+from tests.conformance.targets import BY_NAME, mounted, sftp_options
 
 pytestmark = pytest.mark.services
 
@@ -28,21 +28,12 @@ def test_requests_leave_without_waiting_for_acks(tmp_path: Path) -> None:
     acknowledgement of earlier bytes: 6 ms each on loopback, downloads at 5 MB/s where
     ``rclone`` made 166 MB/s from the same server (``bench/bench_sftp.py``).
     """
-    target = BY_NAME["sftp"]
-    config = writable_config(target, target.env(), tmp_path)
-    config.pop("_mkdir", None)
-    manager = StorageManager(env=False)
-    manager.configure([{"name": "m", **config}])
-    manager.node("m:").mkdir(parents=True, exist_ok=True)
-    try:
+    with mounted("sftp", tmp_path) as manager:
         manager.node("m:a.bin").write_bytes(b"a" * 100_000)
         assert manager.node("m:a.bin").read_bytes() == b"a" * 100_000
         sock = manager.get_backend("m").fs.client.get_transport().sock
         assert isinstance(sock, socket.socket)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
-    finally:
-        manager.node("m:a.bin").delete()
-        manager.close()
 
 
 def test_large_files_copied_at_once_all_arrive(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from genro_storage import StorageManager
-from tests.conformance.targets import BY_NAME, writable_config
+from tests.conformance.targets import mounted
 
 pytestmark = pytest.mark.services
 
@@ -19,31 +18,23 @@ def test_sixteen_threads_write_and_read_at_once(tmp_path: Path) -> None:
     read 4 MiB at once. Samba grants 64 credits per session and a 1 MiB request spends
     16; smbprotocol refused the requests beyond instead of waiting ("Request requires 1
     credits but only 0 credits are available"). The mount now asks for 512."""
-    target = BY_NAME["smb"]
-    config = writable_config(target, target.env(), tmp_path)
-    config.pop("_mkdir", None)
-    manager = StorageManager(env=False)
-    manager.configure([{"name": "m", **config}])
-    manager.node("m:").mkdir(parents=True, exist_ok=True)
     data = os.urandom(4 * 1024 * 1024)
     failures: list[str] = []
+    with mounted("smb", tmp_path) as manager:
 
-    def work(index: int) -> None:
-        try:
-            node = manager.node(f"m:t{index}.bin")
-            node.write_bytes(data)
-            if node.read_bytes() != data:
-                failures.append(f"t{index}.bin: different bytes")
-        except Exception as exc:  # reported below, all of them
-            failures.append(f"t{index}.bin: {exc!r}")
+        def work(index: int) -> None:
+            try:
+                node = manager.node(f"m:t{index}.bin")
+                node.write_bytes(data)
+                if node.read_bytes() != data:
+                    failures.append(f"t{index}.bin: different bytes")
+            except Exception as exc:  # reported below, all of them
+                failures.append(f"t{index}.bin: {exc!r}")
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
         assert not any(thread.is_alive() for thread in threads), "a thread hung"
-        assert failures == []
-    finally:
-        manager.close()
+    assert failures == []

@@ -12,6 +12,7 @@ deviating behaviour instead, and the reason shows in the report.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import tarfile
 import urllib.request
 import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -288,3 +290,22 @@ def github_put(api: str, org: str, repo: str, path: str, data: bytes) -> None:
     )
     with urllib.request.urlopen(request, timeout=120) as answer:
         answer.read()
+
+
+@contextlib.contextmanager
+def mounted(kind: str, tmp: Path, name: str = "m") -> Iterator[Any]:
+    """A ``StorageManager`` with the backend ``kind`` mounted as ``name``, in a fresh place
+    (writable targets) or on the read fixture; closed on exit."""
+    from genro_storage import StorageManager
+
+    target = BY_NAME[kind]
+    config = (writable_config if target.writable else read_only_config)(target, target.env(), tmp)
+    make_root = config.pop("_mkdir", False)
+    manager = StorageManager(env=False)
+    manager.configure([{"name": name, **config}])
+    if make_root:
+        manager.node(f"{name}:").mkdir(parents=True, exist_ok=True)
+    try:
+        yield manager
+    finally:
+        manager.close()
