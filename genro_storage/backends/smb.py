@@ -92,6 +92,42 @@ def grow_credits(host: str, options: dict[str, Any]) -> None:
     missing = CREDITS - (window["high"] - window["low"])
     if missing > 0 and connection.supports_multi_credit:
         connection.echo(sid=session.session_id, credit_request=missing)
+    if not getattr(connection, "_genro_waits_for_credits", False):
+        wait_for_credits(connection)
+
+
+def wait_for_credits(connection: Any, timeout: float = 60.0) -> None:
+    """Make ``connection`` wait for credits to come back instead of refusing a request.
+
+    Credits return with the answers to the requests in flight, so a request that finds
+    too few waits for them (up to ``timeout`` seconds). smbprotocol checks the credits
+    before it sends or counts anything, so a single request refused there is safe to send
+    again; a compound one (several requests in one) is sent once it fits, never retried.
+    """
+    import time
+
+    from smbprotocol.exceptions import SMBException
+
+    send = connection._send
+
+    def waiting_send(messages: Any, *args: Any, **kwargs: Any) -> Any:
+        needed = sum(max(1, connection._calculate_credit_charge(m)) for m in messages)
+        deadline = time.monotonic() + timeout
+        while True:
+            with connection.sequence_lock:
+                window = connection.sequence_window
+                enough = window["high"] - window["low"] >= needed
+            if enough or time.monotonic() > deadline:
+                try:
+                    return send(messages, *args, **kwargs)
+                except SMBException as exc:
+                    refused = "credits are available" in str(exc)
+                    if not refused or len(messages) > 1 or time.monotonic() > deadline:
+                        raise
+            time.sleep(0.002)
+
+    connection._send = waiting_send
+    connection._genro_waits_for_credits = True
 
 
 def create(config: dict[str, Any], mount_name: str) -> SMBBackend:
