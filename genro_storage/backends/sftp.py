@@ -190,21 +190,6 @@ class SFTPBackend(FsspecBackend):
         ftp.rmdir(full)
 
 
-def serialize(client: Any) -> None:
-    """Make one paramiko ``SFTPClient`` safe to share between threads.
-
-    Sending a request and reading its answer happen under one re-entrant lock. paramiko
-    files every answer nobody waits for under ``type(None)`` and drops it when another
-    request's wait reads it: a write's acknowledgement, which paramiko then waits for by
-    number, was read and dropped by another thread, and a copy of several large files hung
-    for ever; and the acknowledgements of pipelined writes were never looked at, so a
-    write the server refused went unnoticed. :class:`_Answers` keeps such answers until
-    they are asked for, and a pipelined file's close collects all of its writes' answers
-    and raises the first refusal (the upload is then discarded, not published).
-    """
-    _Answers(client)
-
-
 class ReadAhead(PositionedReader):
     """Reads of one remote file with up to WINDOW requests of 32 KiB in flight.
 
@@ -290,7 +275,17 @@ class WriteRefused(OSError):
 
 
 class _Answers:
-    """The answers of one ``SFTPClient`` that arrived before anybody asked (see serialize)."""
+    """Makes one paramiko ``SFTPClient`` safe to share between threads (``_genro_answers``).
+
+    Sending a request and reading its answer happen under one re-entrant lock. paramiko
+    files every answer nobody waits for under ``type(None)`` and drops it when another
+    request's wait reads it: a write's acknowledgement, which paramiko then waits for by
+    number, was read and dropped by another thread, and a copy of several large files hung
+    for ever; and the acknowledgements of pipelined writes were never looked at, so a
+    write the server refused went unnoticed. :class:`_Answers` keeps such answers until
+    they are asked for, and a pipelined file's close collects all of its writes' answers
+    and raises the first refusal (the upload is then discarded, not published).
+    """
 
     def __init__(self, client: Any) -> None:
         from paramiko.sftp import CMD_STATUS, CMD_WRITE
@@ -418,7 +413,7 @@ def create(config: dict[str, Any], mount_name: str) -> SFTPBackend:
     def connect() -> Any:
         fs = SFTPFileSystem(host, **options)
         no_delay(fs.client.get_transport())
-        serialize(fs.ftp)
+        _Answers(fs.ftp)
         return fs
 
     root = "/" + str(config.get("path") or "/").strip("/")

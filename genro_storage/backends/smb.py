@@ -68,8 +68,9 @@ class SMBBackend(FsspecBackend):
 CREDITS = 512
 
 
-def grow_credits(host: str, options: dict[str, Any]) -> None:
-    """Ask the server for :data:`CREDITS` credits on the connection of ``options``.
+def tune_connection(host: str, options: dict[str, Any]) -> None:
+    """Ask the server for :data:`CREDITS` credits on the connection of ``options``, and
+    make its requests wait for credits (:func:`wait_for_credits`).
 
     A request spends credits and asks for as many back, so the window stays what the
     session began with: Samba grants 64. smbprotocol refuses a request when they are
@@ -143,7 +144,7 @@ def create(config: dict[str, Any], mount_name: str) -> SMBBackend:
 
     def connect() -> Any:
         fs = SMBFileSystem(host, **options)
-        grow_credits(host, options)
+        tune_connection(host, options)
         return fs
 
     return SMBBackend(
